@@ -1,0 +1,448 @@
+"""ND1xx: the data, the loss and the architecture, before any training."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from nndoctor.errors import Skip
+from nndoctor.layers import BATCH_NORMS
+from nndoctor.probes.backward import BackwardStats
+from nndoctor.probes.data import DataStats
+from nndoctor.probes.forward import ForwardStats
+from nndoctor.probes.modes import ModeStats
+from nndoctor.probes.setup import Setup
+from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
+
+
+@check(
+    "ND101",
+    "unnormalized-inputs",
+    "Inputs are zero-centred and unit-scaled",
+    cost="static",
+    thresholds={"max_rms": 5.0, "min_rms": 0.01, "max_scale_spread": 100.0},
+)
+def input_normalization(data_stats: DataStats, limits: Limits) -> Verdict:
+    """Look at the per-feature statistics of the training inputs.
+
+    What it checks:
+    The root-mean-square of the inputs over a few batches, and how much the per-feature (per
+    channel, for images) standard deviations differ between features.
+
+    Why it matters:
+    Networks train best on inputs centred at zero with unit variance. Large raw values (pixels in
+    0..255, prices in dollars) make the first layer's pre-activations huge, so a tiny weight change
+    flips predictions and the loss surface is badly conditioned; features on very different scales
+    make one learning rate too big for some weights and too small for others.
+
+    Evidence:
+    Input RMS, the range of per-feature means and standard deviations, and the ratio between the
+    largest and the median non-zero feature standard deviation.
+
+    How to fix:
+    Standardize each input feature with the training set's mean and standard deviation (for
+    images, per channel), and apply the same transform to validation and test data.
+    """
+    if data_stats.samples == 0:
+        raise Skip("the batches are not (inputs, targets) pairs, so inputs cannot be inspected")
+    if not data_stats.input_float:
+        raise Skip("the inputs are integer ids (e.g. tokens), not features to normalize")
+    stds = [s for s in data_stats.feature_std if s > 0 and math.isfinite(s)]
+    means = data_stats.feature_mean
+    median_std = sorted(stds)[len(stds) // 2] if stds else 0.0
+    spread = max(stds) / median_std if median_std > 0 else 1.0
+    evidence = {
+        "input_rms": data_stats.input_rms,
+        "feature_mean_range": [min(means), max(means)] if means else [],
+        "feature_std_range": [min(stds), max(stds)] if stds else [],
+        "scale_spread": spread,
+        "constant_features": sum(1 for s in data_stats.feature_std if s == 0),
+        "features": len(data_stats.feature_std),
+    }
+    if data_stats.input_rms > limits.max_rms:
+        return warned(
+            f"inputs are large: RMS {data_stats.input_rms:.3g} (features' means up to "
+            f"{max(abs(m) for m in means):.3g}); expected about 1",
+            **evidence,
+        )
+    if 0 < data_stats.input_rms < limits.min_rms:
+        return warned(f"inputs are tiny: RMS {data_stats.input_rms:.3g}; expected about 1", **evidence)
+    if spread > limits.max_scale_spread:
+        return warned(
+            f"features are on very different scales: the widest has {spread:.0f}x the median "
+            "feature's standard deviation",
+            **evidence,
+        )
+    return passed(f"inputs look normalized: RMS {data_stats.input_rms:.3g}, scale spread {spread:.1f}x", **evidence)
+
+
+@check(
+    "ND102",
+    "bad-data",
+    "Inputs and targets are finite and labels fit the output",
+    cost="static",
+    thresholds={"max_class_imbalance": 20.0},
+)
+def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
+    """Sanity of the data itself.
+
+    What it checks:
+    NaN or Inf in inputs or targets; class labels outside the range the output can predict (or
+    outside {0, 1} for binary losses); targets that never change; strong class imbalance.
+
+    Why it matters:
+    A single NaN in the data turns the loss into NaN; labels outside [0, C) crash cross-entropy
+    on the GPU with an opaque device-side assert or silently train the wrong classes; constant
+    targets leave nothing to learn; a heavily imbalanced set lets the model reach a good loss by
+    always predicting the majority class.
+
+    Evidence:
+    Non-finite counts, target min/max, distinct labels and their counts, the number of outputs.
+
+    How to fix:
+    Clean or impute non-finite values before training; map labels to 0..C-1 and make the final
+    layer C wide; check that the target column is the intended one; for imbalance, use class
+    weights in the loss or a weighted sampler, and judge the model by per-class metrics.
+    """
+    task = setup.task
+    evidence: dict[str, object] = {
+        "input_nonfinite": data_stats.input_nonfinite,
+        "target_nonfinite": data_stats.target_nonfinite,
+        "target_min": data_stats.target_min,
+        "target_max": data_stats.target_max,
+        "task": task.kind,
+        "num_classes": task.num_classes,
+    }
+    if data_stats.samples == 0:
+        raise Skip("the batches are not (inputs, targets) pairs, so the data cannot be inspected")
+    if data_stats.input_nonfinite or data_stats.target_nonfinite:
+        return failed(
+            f"the data holds non-finite values: {data_stats.input_nonfinite} in inputs, "
+            f"{data_stats.target_nonfinite} in targets (over {data_stats.samples} samples)",
+            **evidence,
+        )
+    counts = data_stats.class_counts
+    if task.kind == "classification" and counts and task.num_classes and not data_stats.target_float:
+        evidence["class_counts"] = {str(k): v for k, v in counts.items()}
+        low, high = min(counts), max(counts)
+        if low < 0 or high >= task.num_classes:
+            return failed(
+                f"class labels run from {low} to {high} but the output has {task.num_classes} "
+                f"classes (valid labels 0..{task.num_classes - 1})",
+                "Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the "
+                "final layer to the true number of classes.",
+                **evidence,
+            )
+    if task.kind in ("binary", "multilabel") and (data_stats.target_min < 0 or data_stats.target_max > 1):
+        return failed(
+            f"binary targets must lie in [0, 1] but run from {data_stats.target_min:.3g} to "
+            f"{data_stats.target_max:.3g}",
+            **evidence,
+        )
+    if data_stats.target_var == 0:
+        return warned(
+            f"the targets are constant ({data_stats.target_min:.3g}) across "
+            f"{data_stats.samples} sampled training examples: there is nothing to learn",
+            "Check that the target column/labels are the intended ones and that the loader "
+            "shuffles (a sorted dataset can put one class first).",
+            **evidence,
+        )
+    if task.kind == "classification" and len(counts) > 1:
+        ratio = max(counts.values()) / min(counts.values())
+        evidence["imbalance_ratio"] = ratio
+        if ratio > limits.max_class_imbalance:
+            return warned(
+                f"classes are imbalanced: the most frequent label is {ratio:.0f}x as common as "
+                "the rarest in the sampled batches",
+                **evidence,
+            )
+    return passed(
+        f"{data_stats.samples} samples in {data_stats.batches} batches: finite, labels in range",
+        **evidence,
+    )
+
+
+@check(
+    "ND103",
+    "loss-output-mismatch",
+    "The loss fits what the model outputs and the targets",
+    cost="forward",
+    thresholds={"probability_tolerance": 1e-3},
+)
+def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Limits) -> Verdict:
+    """The classic loss/output pairing bugs.
+
+    What it checks:
+    Probabilities (softmax or sigmoid outputs) fed to a loss that expects logits
+    (CrossEntropyLoss, BCEWithLogitsLoss); NLLLoss fed something that is not log-probabilities;
+    an element-wise loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a
+    regression loss trained on what look like class labels.
+
+    Why it matters:
+    CrossEntropyLoss applies log-softmax itself: feeding it probabilities squashes the logits
+    into [0, 1] so gradients are tiny and training stalls. MSE between shapes [N, 1] and [N]
+    broadcasts to [N, N] and optimizes the wrong quantity without an error. MSE on class indices
+    imposes an order on the classes and has flat regions where training stalls.
+
+    Evidence:
+    The identified loss, output range, how far output rows are from summing to 1 (probabilities)
+    or from log-sum-exp 0 (log-probabilities), and the output and target shapes.
+
+    How to fix:
+    Return raw logits from the model and let CrossEntropyLoss / BCEWithLogitsLoss apply the
+    softmax or sigmoid (apply it yourself only at inference); use log_softmax with NLLLoss; make
+    output and target shapes identical (e.g. `target.view_as(output)`); for classes, use a C-wide
+    output with CrossEntropyLoss.
+    """
+    task = setup.task
+    loss = task.loss_kind
+    evidence = {
+        "loss": setup.loss_name,
+        "identified_as": loss,
+        "output_shape": list(task.output_shape),
+        "target_shape": list(task.target_shape),
+        "output_range": [init_forward.output_min, init_forward.output_max],
+    }
+    if loss is None:
+        raise Skip(f"the loss ({setup.loss_name}) is not a standard loss nndoctor can identify")
+    tol = limits.probability_tolerance
+    non_negative = init_forward.output_min >= 0
+    if loss == "cross_entropy" and non_negative and init_forward.output_row_sum_dev < tol:
+        return failed(
+            "the model outputs probabilities (non-negative rows summing to 1) but "
+            "CrossEntropyLoss expects raw logits: softmax is applied twice",
+            "Remove the final Softmax from the model and pass logits to CrossEntropyLoss.",
+            row_sum_deviation=init_forward.output_row_sum_dev,
+            **evidence,
+        )
+    if loss == "nll" and init_forward.output_logsumexp_dev > 10 * tol:
+        return failed(
+            "NLLLoss expects log-probabilities but the outputs are not log-softmax normalized "
+            f"(row log-sum-exp is up to {init_forward.output_logsumexp_dev:.3g} away from 0)",
+            "Apply log_softmax as the model's last step, or switch to CrossEntropyLoss on logits.",
+            **evidence,
+        )
+    if loss == "bce_with_logits" and non_negative and init_forward.output_max <= 1:
+        return failed(
+            "the outputs are confined to [0, 1] (a sigmoid or similar at the end) but "
+            "BCEWithLogitsLoss expects logits: the sigmoid is applied twice",
+            "Remove the final Sigmoid from the model; BCEWithLogitsLoss applies it, stably.",
+            **evidence,
+        )
+    elementwise = loss in ("mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits")
+    if elementwise and task.output_shape != task.target_shape:
+        try:
+            import torch
+
+            broadcast = list(torch.broadcast_shapes(task.output_shape, task.target_shape))
+        except RuntimeError:
+            broadcast = None
+        return failed(
+            f"{setup.loss_name} compares output {list(task.output_shape)} with target "
+            f"{list(task.target_shape)}"
+            + (f": they broadcast to {broadcast}, so every output is compared with every target" if broadcast else ""),
+            "Make the shapes identical, e.g. `loss(output.squeeze(-1), target)` or "
+            "`loss(output, target.view_as(output))`.",
+            broadcast_shape=broadcast,
+            **evidence,
+        )
+    counts = data_stats.class_counts
+    regression_loss = loss in ("mse", "l1", "smooth_l1", "huber")
+    label_like = (
+        data_stats.target_integer_valued and 3 <= len(counts) <= 50 and sorted(counts) == list(range(len(counts)))
+    )
+    declared_regression = task.hinted and task.kind == "regression"
+    looks_like_labels = regression_loss and not declared_regression and (task.kind == "classification" or label_like)
+    if looks_like_labels:
+        return warned(
+            f"{setup.loss_name} is trained on targets that look like class labels "
+            f"({len(counts)} distinct integers 0..{len(counts) - 1})",
+            "For classes, use a C-wide output with CrossEntropyLoss; if the targets are a real "
+            "quantity, set NNDOCTOR = {'task': 'regression'} in the recipe to silence this.",
+            distinct_targets=len(counts),
+            **evidence,
+        )
+    return passed(f"{setup.loss_name} fits the output {list(task.output_shape)} and the targets", **evidence)
+
+
+@check(
+    "ND104",
+    "risky-architecture",
+    "No architecture choices known to make training hard",
+    cost="backward",
+    thresholds={"max_plain_depth": 20, "min_depth_saturating": 5},
+)
+def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats, limits: Limits) -> Verdict:
+    """Architecture patterns that make networks hard to train.
+
+    What it checks:
+    Sigmoid or tanh activations in the hidden layers of a deep network; plain networks (no skip
+    connections anywhere on the path from input to loss) deeper than about 20 weighted layers.
+    Also noted, without a warning: a bias right before BatchNorm and dropout right after a
+    convolution.
+
+    Why it matters:
+    Sigmoid and tanh saturate, and their derivative is at most 0.25 (sigmoid) or 1 (tanh), so
+    gradients shrink layer after layer; sigmoid outputs are also not zero-centred. Plain
+    networks deeper than 20-30 layers are hard to optimize even with good initialization and
+    batch norm; residual connections give the signal a short path. A bias before BatchNorm is
+    subtracted by the normalization and wasted.
+
+    Evidence:
+    Weighted depth along the longest and the shortest path through the autograd graph, the
+    saturating hidden activations, and the notes.
+
+    How to fix:
+    Use ReLU-family activations (ReLU, LeakyReLU, GELU) in hidden layers, keeping sigmoid only
+    for a final probability; add residual (skip) connections and normalization to very deep
+    networks; set bias=False on layers followed by BatchNorm.
+    """
+    sites = init_forward.sites
+    last_weighted = max((s.order for s in sites if s.weighted), default=-1)
+    saturating = [s for s in sites if s.kind in ("Sigmoid", "Tanh") and s.order < last_weighted]
+    notes = []
+    for before, after in itertools.pairwise(sites):
+        if before.weighted and before.bias and after.kind.startswith("BatchNorm"):
+            notes.append(f"{before.name} has a bias feeding {after.name}: BatchNorm cancels it")
+        if before.kind.startswith("Conv") and after.kind == "Dropout":
+            notes.append(
+                f"{after.name} drops single activations after {before.name}; Dropout2d or none is usual in conv blocks"
+            )
+    evidence = {
+        "depth_longest_path": init_backward.depth_longest,
+        "depth_shortest_path": init_backward.depth_shortest,
+        "saturating_hidden": [s.name for s in saturating],
+        "notes": notes,
+    }
+    depth = init_backward.depth_longest
+    if saturating and depth >= limits.min_depth_saturating:
+        kinds = sorted({s.kind for s in saturating})
+        return warned(
+            f"{len(saturating)} hidden {'/'.join(kinds)} activation(s) in a network {depth} "
+            "weighted layers deep: gradients shrink through each saturating layer",
+            **evidence,
+        )
+    if depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
+        return warned(
+            f"a plain network {depth} weighted layers deep with no skip connections",
+            "Add residual connections (x + f(x)) every few layers, with normalization, or make the network shallower.",
+            **evidence,
+        )
+    return passed(
+        f"depth {depth} (shortest path {init_backward.depth_shortest}); no risky pattern"
+        + (f"; {len(notes)} note(s)" if notes else ""),
+        **evidence,
+    )
+
+
+@check(
+    "ND105",
+    "batchnorm-small-batch",
+    "Batch norm gets batches large enough for stable statistics",
+    cost="forward",
+    thresholds={"min_batch": 16, "min_batch_spatial": 8},
+)
+def batchnorm_batch_size(init_forward: ForwardStats, setup: Setup, data_stats: DataStats, limits: Limits) -> Verdict:
+    """Batch normalization with small training batches.
+
+    What it checks:
+    When the model has BatchNorm layers: the training batch size, and whether the loader's last
+    batch of an epoch holds a single sample.
+
+    Why it matters:
+    BatchNorm normalizes with the statistics of the current batch. With few samples those
+    statistics are noisy, the running averages used at test time disagree with what training
+    saw, and accuracy drops. A batch of one sample makes BatchNorm1d raise an error in training
+    (and BatchNorm2d normalize a single image), which often appears only at the end of the first
+    epoch when the last, partial batch arrives.
+
+    Evidence:
+    Batch size, the BatchNorm layers, dataset size and the size of the last batch.
+
+    How to fix:
+    Use batches of at least 16 (8 for images with many spatial positions), or replace
+    BatchNorm with GroupNorm or LayerNorm, which do not depend on the batch. Set drop_last=True
+    on the training DataLoader when the dataset size leaves a final batch of one.
+    """
+    norms = [s for s in init_forward.sites if s.kind in {cls.__name__ for cls in BATCH_NORMS}]
+    if not norms:
+        raise Skip("the model has no BatchNorm layers")
+    batch = setup.batch_size or 0
+    spatial = any(len(s.shape) > 1 for s in norms)
+    evidence: dict[str, object] = {"batch_size": batch, "batchnorm_layers": [s.name for s in norms]}
+    last = None
+    if data_stats.dataset_size and data_stats.loader_batch_size and not data_stats.drop_last:
+        last = data_stats.dataset_size % data_stats.loader_batch_size
+        evidence["dataset_size"] = data_stats.dataset_size
+        evidence["last_batch_size"] = last or data_stats.loader_batch_size
+    if batch == 1:
+        return failed("training batches hold a single sample, so BatchNorm has no batch statistics", **evidence)
+    if last == 1:
+        return failed(
+            f"the dataset has {data_stats.dataset_size} samples and batch size "
+            f"{data_stats.loader_batch_size}: each epoch ends with a batch of one sample, which "
+            "BatchNorm cannot normalize",
+            "Set drop_last=True on the training DataLoader (or change the batch size).",
+            **evidence,
+        )
+    floor = limits.min_batch_spatial if spatial else limits.min_batch
+    if batch < floor:
+        return warned(
+            f"batch size {batch} is small for {len(norms)} BatchNorm layer(s) (below {floor:g}): "
+            "batch statistics are noisy",
+            **evidence,
+        )
+    return passed(f"batch size {batch} for {len(norms)} BatchNorm layer(s)", **evidence)
+
+
+@check(
+    "ND106",
+    "train-eval-mode-mismatch",
+    "train() and eval() behave as the layers promise",
+    cost="forward",
+    thresholds={"eval_tolerance": 1e-5, "same_tolerance": 1e-7},
+)
+def train_eval_modes(train_eval: ModeStats, limits: Limits) -> Verdict:
+    """Train and eval mode behave as expected.
+
+    What it checks:
+    That two eval-mode forward passes on the same batch agree, and that when the model has
+    dropout or BatchNorm, train-mode output differs from eval-mode output.
+
+    Why it matters:
+    Dropout must be active only in training and BatchNorm must switch from batch statistics to
+    running averages at evaluation. Random eval outputs usually come from
+    `F.dropout(x, p)` called without `training=self.training`, which keeps dropping units at test
+    time; identical outputs although dropout exists mean the layer is never applied.
+
+    Evidence:
+    The largest difference between two eval passes and between train and eval passes, relative
+    to the mean output magnitude.
+
+    How to fix:
+    Use nn.Dropout modules (or pass `training=self.training` to functional dropout), call
+    model.eval() before evaluation and model.train() before training, and make sure declared
+    dropout/BatchNorm layers are actually called in forward().
+    """
+    evidence = {
+        "eval_repeat_diff": train_eval.eval_repeat_diff,
+        "train_eval_diff": train_eval.train_eval_diff,
+        "has_dropout": train_eval.has_dropout,
+        "has_batchnorm": train_eval.has_batchnorm,
+    }
+    if train_eval.eval_repeat_diff > limits.eval_tolerance:
+        return failed(
+            f"eval() outputs change between two passes on the same batch (by up to "
+            f"{train_eval.eval_repeat_diff:.3g} of the output scale): something random is active "
+            "in eval mode",
+            **evidence,
+        )
+    if (train_eval.has_dropout or train_eval.has_batchnorm) and train_eval.train_eval_diff < limits.same_tolerance:
+        return warned(
+            "the model has dropout/BatchNorm layers but train() and eval() outputs are identical: "
+            "those layers are not applied in forward()",
+            **evidence,
+        )
+    if not (train_eval.has_dropout or train_eval.has_batchnorm):
+        return passed("no mode-dependent layers; eval() output is deterministic", **evidence)
+    return passed("eval() is deterministic and differs from train() as its layers imply", **evidence)

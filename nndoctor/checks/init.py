@@ -1,0 +1,381 @@
+"""ND2xx: the state at initialization and the forward signal."""
+
+from __future__ import annotations
+
+import math
+
+from nndoctor.errors import Skip
+from nndoctor.layers import recommended_std
+from nndoctor.probes.backward import BackwardStats
+from nndoctor.probes.data import DataStats
+from nndoctor.probes.forward import ForwardStats, Site
+from nndoctor.probes.setup import Setup
+from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
+from nndoctor.report.model import Table
+
+
+def _fmt(value: float) -> float | str:
+    return (
+        round(value, 4)
+        if math.isfinite(value) and abs(value) >= 1e-3
+        else float(f"{value:.3g}")
+        if math.isfinite(value)
+        else str(value)
+    )
+
+
+@check(
+    "ND201",
+    "implausible-initial-loss",
+    "The loss at initialization is what chance predicts",
+    cost="forward",
+    thresholds={"max_ratio": 1.5, "max_regression_ratio": 3.0},
+)
+def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Limits) -> Verdict:
+    """The first sanity check of any training run.
+
+    What it checks:
+    The loss of the untrained model (mean over a few batches) against the value an untrained
+    model should give: ln(C) for C-class cross-entropy, ln 2 for binary cross-entropy, and for
+    MSE the variance of the targets.
+
+    Why it matters:
+    An untrained classifier should spread its probability evenly, so its cross-entropy is ln(C)
+    (2.30 for 10 classes). A much higher initial loss means the logits start large and
+    confident (a bad init or unscaled inputs), which wastes the first part of training or
+    saturates outputs. For regression, a loss far above the target variance means the targets
+    are far from zero or unscaled.
+
+    Evidence:
+    The measured initial loss, the expected value, their ratio and the per-batch losses.
+
+    How to fix:
+    Scale down the last layer's initial weights (or initialize them to zero) so the initial
+    predictions are close to uniform; normalize the inputs; for regression, standardize the
+    targets or set the output bias to their mean.
+    """
+    task = setup.task
+    loss = init_forward.mean_loss
+    evidence: dict[str, object] = {"initial_loss": loss, "per_batch": init_forward.losses, "task": task.kind}
+    if not math.isfinite(loss):
+        return failed(
+            f"the initial loss is not finite ({init_forward.losses})",
+            "Find where NaN/Inf first appears (see ND204) and fix it before anything else.",
+            **evidence,
+        )
+    kind = task.loss_kind
+    if kind in ("cross_entropy", "nll") and task.num_classes and task.num_classes > 1:
+        expected, label = math.log(task.num_classes), f"ln({task.num_classes})"
+    elif kind in ("bce", "bce_with_logits"):
+        expected, label = math.log(2), "ln(2)"
+    elif kind == "mse":
+        expected, label = data_stats.target_var, "var(target)"
+    elif kind in ("l1", "smooth_l1", "huber"):
+        expected, label = math.sqrt(data_stats.target_var) * math.sqrt(2 / math.pi), "E|y - mean|"
+    else:
+        raise Skip(f"no expected initial value is known for the loss {setup.loss_name}")
+    if expected <= 0:
+        raise Skip("the targets have no variance, so there is no reference loss")
+    ratio = loss / expected
+    evidence.update(expected=expected, expected_formula=label, ratio=ratio)
+    limit = (
+        limits.max_ratio if kind in ("cross_entropy", "nll", "bce", "bce_with_logits") else limits.max_regression_ratio
+    )
+    if ratio > limit:
+        detail = ""
+        if kind == "mse" and data_stats.target_mean_sq > 2 * data_stats.target_var:
+            detail = (
+                f"; the targets' mean ({data_stats.target_mean:.3g}) is far from zero, which the "
+                "untrained output (near 0) pays for"
+            )
+        return warned(
+            f"initial loss {loss:.4g} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}",
+            **evidence,
+        )
+    note = " (below chance: fine for pretrained weights, otherwise suspect label leakage)" if ratio < 0.5 else ""
+    return passed(f"initial loss {loss:.4g} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", **evidence)
+
+
+def _next_activation(sites: list[Site], layer: Site) -> Site | None:
+    """The activation that consumes a weighted layer's output (before the next weighted layer)."""
+    for site in sites[layer.order + 1 :]:
+        if site.weighted:
+            return None
+        if site.kind.startswith(("BatchNorm", "LayerNorm", "GroupNorm")):
+            return site
+        if site.kind in (
+            "ReLU",
+            "ReLU6",
+            "LeakyReLU",
+            "PReLU",
+            "ELU",
+            "GELU",
+            "SiLU",
+            "Mish",
+            "Tanh",
+            "Sigmoid",
+            "Hardtanh",
+            "Softsign",
+            "SELU",
+            "CELU",
+            "Softplus",
+        ):
+            return site
+    return None
+
+
+@check(
+    "ND202",
+    "bad-weight-init",
+    "Weights start with a scale that fits their activation, and not symmetric",
+    cost="backward",
+    thresholds={"min_ratio": 0.2, "max_ratio": 3.0},
+)
+def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits: Limits) -> Verdict:
+    """Per-layer initialization scale and symmetry.
+
+    What it checks:
+    For each Linear/Conv layer, the standard deviation of its weights against the scale the
+    literature recommends for the activation that follows (Kaiming, sqrt(2/fan_in), before
+    ReLU-like activations; Xavier, sqrt(2/(fan_in+fan_out)), before tanh/sigmoid; LeCun,
+    sqrt(1/fan_in), otherwise), and whether all output units of a layer have identical weights
+    and receive identical gradients.
+
+    Why it matters:
+    Units with identical weights compute the same function and get the same update, so the
+    symmetry is never broken and the layer acts as a single unit: the classic W = 0 bug. Weights
+    too small make activations and gradients shrink layer after layer; too large make them
+    explode or saturate tanh/sigmoid units; the effect grows exponentially with depth.
+    PyTorch's default init (about 0.4x Kaiming) is within the accepted band.
+
+    Evidence:
+    Per layer: weight std, the recommended std and rule, their ratio, and the symmetry test.
+
+    How to fix:
+    Initialize weights randomly with the rule for the following activation, e.g.
+    `nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")` or
+    `nn.init.xavier_uniform_(layer.weight)` for tanh; never with a constant. Zero-initializing
+    only the final layer or biases is fine.
+    """
+    sites = init_forward.sites
+    by_name = {s.name: s for s in sites if s.weighted}
+    rows = []
+    symmetric = []
+    off_scale = []
+    last = init_backward.layers[-1].name if init_backward.layers else None
+    for layer in init_backward.layers:
+        site = by_name.get(layer.name)
+        follower = _next_activation(sites, site) if site else None
+        act = follower.kind.lower() if follower else None
+        normalized = bool(act and act.startswith(("batchnorm", "layernorm", "groupnorm")))
+        expected, rule = recommended_std(act, layer.fan_in, layer.fan_out)
+        ratio = layer.weight_rms / expected if expected else math.nan
+        if layer.symmetric and layer.rows > 1:
+            symmetric.append(layer.name)
+            verdict = "symmetric"
+        elif normalized:
+            verdict = "normalized next"
+        elif ratio > limits.max_ratio:
+            off_scale.append((layer.name, ratio, "large"))
+            verdict = "too large"
+        elif ratio < limits.min_ratio and layer.name != last:
+            off_scale.append((layer.name, ratio, "small"))
+            verdict = "too small"
+        else:
+            verdict = "ok"
+        rows.append(
+            [
+                layer.name,
+                layer.kind,
+                act or "-",
+                _fmt(layer.weight_rms),
+                _fmt(expected),
+                rule.split()[0],
+                _fmt(ratio),
+                verdict,
+            ]
+        )
+    table = Table(
+        "weight init per layer", ["layer", "kind", "next", "std", "recommended", "rule", "ratio", "verdict"], rows
+    )
+    evidence = {"symmetric_layers": symmetric, "off_scale_layers": [[n, r, d] for n, r, d in off_scale]}
+    if symmetric:
+        verdict = failed(
+            f"{len(symmetric)} layer(s) start symmetric ({', '.join(symmetric[:4])}): every unit has "
+            "the same weights and gets the same gradient, so they can never differ",
+            **evidence,
+        )
+    elif off_scale:
+        worst = max(off_scale, key=lambda item: abs(math.log(item[1])) if item[1] > 0 else math.inf)
+        verdict = warned(
+            f"{len(off_scale)} layer(s) initialized off scale; worst {worst[0]} at {worst[1]:.2g}x the recommended std",
+            **evidence,
+        )
+    else:
+        verdict = passed(
+            f"{len(rows)} weighted layer(s) initialized within {limits.min_ratio:g}-{limits.max_ratio:g}x of the recommended scale",
+            **evidence,
+        )
+    verdict.tables.append(table)
+    return verdict
+
+
+@check(
+    "ND203",
+    "unstable-activations",
+    "Activations keep their scale through depth; few dead or saturated units",
+    cost="forward",
+    thresholds={"max_scale_change": 100.0, "max_saturated": 0.3, "max_dead": 0.5},
+)
+def forward_signal(init_forward: ForwardStats, limits: Limits) -> Verdict:
+    """How the signal travels forward through the untrained network.
+
+    What it checks:
+    The standard deviation of each weighted layer's output through depth (does it shrink or grow
+    by orders of magnitude?), the share of saturated outputs of tanh/sigmoid layers, and the share
+    of dead units (zero for every sample in several batches) feeding each weighted layer.
+
+    Why it matters:
+    Each layer multiplies the signal by its gain; a gain away from 1 compounds exponentially
+    with depth, so activations (and with them gradients) vanish or explode. Saturated tanh or
+    sigmoid units have near-zero derivative and stop learning; dead ReLU units output zero for
+    every input and never recover, shrinking the network's capacity.
+
+    Evidence:
+    A per-layer table: output mean and std, zero share, saturated share, dead input units; the
+    ratio between the last and the first hidden layer's std.
+
+    How to fix:
+    Use the initialization that matches the activation (Kaiming for ReLU, Xavier for tanh), add
+    normalization layers (BatchNorm/LayerNorm), and keep inputs normalized. For dead ReLUs lower
+    the learning rate, avoid large negative biases, or use LeakyReLU/GELU; for saturation,
+    reduce the weight scale or switch to ReLU-family activations.
+    """
+    sites = init_forward.sites
+    weighted = [s for s in sites if s.weighted]
+    if not weighted:
+        raise Skip("the model has no Linear/Conv layers to follow")
+    last_weighted = weighted[-1].order
+    hidden = [s for s in weighted if s.order != last_weighted] or weighted
+    rows = [
+        [
+            s.name,
+            s.kind,
+            _fmt(s.mean),
+            _fmt(s.std),
+            _fmt(s.zero),
+            "-" if math.isnan(s.saturated) else _fmt(s.saturated),
+            "-" if math.isnan(s.dead_inputs) else _fmt(s.dead_inputs),
+        ]
+        for s in sites
+        if s.weighted or not math.isnan(s.saturated) or s.kind.startswith(("ReLU", "BatchNorm", "LayerNorm"))
+    ]
+    table = Table("activations at init", ["layer", "kind", "mean", "std", "zero", "saturated", "dead inputs"], rows)
+    first, last = hidden[0].std, hidden[-1].std
+    change = last / first if first > 0 else math.inf
+    saturated = [
+        s
+        for s in sites
+        if not math.isnan(s.saturated) and s.order < last_weighted and s.saturated > limits.max_saturated
+    ]
+    dead = [s for s in sites if not math.isnan(s.dead_inputs) and s.dead_inputs > limits.max_dead]
+    evidence = {
+        "first_hidden_std": first,
+        "last_hidden_std": last,
+        "scale_change": change,
+        "saturated_layers": {s.name: s.saturated for s in saturated},
+        "dead_input_layers": {s.name: s.dead_inputs for s in dead},
+    }
+    problems = []
+    if len(hidden) >= 2 and (change > limits.max_scale_change or change < 1 / limits.max_scale_change):
+        direction = "grows" if change > 1 else "shrinks"
+        problems.append(
+            f"activation std {direction} {max(change, 1 / change) if change > 0 else math.inf:.3g}x from {hidden[0].name} ({first:.3g}) to {hidden[-1].name} ({last:.3g})"
+        )
+    if saturated:
+        worst = max(saturated, key=lambda s: s.saturated)
+        problems.append(
+            f"{len(saturated)} saturating layer(s), worst {worst.name} with {worst.saturated:.0%} saturated outputs"
+        )
+    if dead:
+        worst = max(dead, key=lambda s: s.dead_inputs)
+        problems.append(f"{worst.name} receives {worst.dead_inputs:.0%} dead units (zero for every sample)")
+    if dead and max(s.dead_inputs for s in dead) >= 1.0:
+        verdict = failed("; ".join(problems) + ": no signal reaches the layers after it", **evidence)
+    elif problems:
+        verdict = warned("; ".join(problems), **evidence)
+    else:
+        verdict = passed(
+            f"activation std stays within {limits.max_scale_change:g}x through {len(hidden)} hidden layer(s) ({change:.2g}x); no dead or saturated layers",
+            **evidence,
+        )
+    verdict.tables.append(table)
+    return verdict
+
+
+@check("ND204", "non-finite-values", "No NaN/Inf in outputs, loss or gradients", cost="backward")
+def nonfinite_localization(init_forward: ForwardStats, init_backward: BackwardStats, data_stats: DataStats) -> Verdict:
+    """Find the first place a NaN or Inf appears, forward and backward.
+
+    What it checks:
+    Every module's output during the forward pass at init, the model output and loss, and the
+    gradient arriving at every module's output during one backward pass; it names the first
+    module whose output is non-finite although its inputs were finite.
+
+    Why it matters:
+    One NaN propagates everywhere: after a single bad step every weight is NaN and training is
+    over. The place it first appears names the cause: log or sqrt of a non-positive value,
+    division by zero, exp overflow, an overflowing half-precision tensor, or NaN in the data.
+
+    Evidence:
+    The first offending module and its kind, how many values were non-finite, the non-finite
+    gradients by module.
+
+    How to fix:
+    Guard the operation in the named module: clamp inputs to log/sqrt (e.g. `x.clamp_min(1e-8)`),
+    add an epsilon to divisions, use log-sum-exp forms (log_softmax, BCEWithLogitsLoss) instead of
+    exp then log, clean NaN from the data, and lower the learning rate if values overflow.
+    """
+    evidence: dict[str, object] = {}
+    if data_stats.input_nonfinite:
+        return failed(
+            f"the input data already holds {data_stats.input_nonfinite} non-finite values (see ND102)",
+            "Clean or impute non-finite values in the inputs before training.",
+            **evidence,
+        )
+    culprit = init_forward.first_nonfinite
+    if culprit is None:
+        after_functional = next((s for s in init_forward.sites if s.input_nonfinite), None)
+        if after_functional is not None:
+            previous = (
+                init_forward.sites[after_functional.order - 1].name if after_functional.order else "the model input"
+            )
+            evidence.update(first_nonfinite_input=after_functional.name)
+            return failed(
+                f"NaN/Inf first appears in code between {previous} and {after_functional.name} "
+                "(a functional operation in a forward() method, not a module)",
+                **evidence,
+            )
+    else:
+        evidence.update(module=culprit.name, kind=culprit.kind, nonfinite_values=culprit.nonfinite)
+        return failed(
+            f"NaN/Inf first appears in the output of {culprit.name} ({culprit.kind}): "
+            f"{culprit.nonfinite} non-finite values from finite inputs",
+            **evidence,
+        )
+    if init_forward.output_nonfinite or not all(math.isfinite(v) for v in init_forward.losses):
+        return failed(
+            f"the model output or the loss is non-finite (losses {init_forward.losses}) although every module output is finite: look at the loss and the code after the last module",
+            **evidence,
+        )
+    if init_backward.grad_output_nonfinite:
+        first = init_backward.grad_output_nonfinite[0]
+        evidence.update(gradient_nonfinite_at=init_backward.grad_output_nonfinite[:10])
+        return failed(
+            f"the forward pass is finite but the gradient becomes NaN/Inf at the output of {first}", **evidence
+        )
+    bad_params = [p.name for p in init_backward.params if p.grad_nonfinite]
+    if bad_params:
+        evidence.update(parameters=bad_params[:10])
+        return failed(f"{len(bad_params)} parameter gradient(s) are non-finite, first {bad_params[0]}", **evidence)
+    return passed(f"all {len(init_forward.sites)} module outputs, the loss and the gradients are finite", **evidence)

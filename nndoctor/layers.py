@@ -1,0 +1,69 @@
+"""What kind of layer a module is, as far as the checks care."""
+
+from __future__ import annotations
+
+from torch import nn
+
+RELU_LIKE = (nn.ReLU, nn.ReLU6)
+SATURATING = (nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardsigmoid, nn.Softsign)
+ACTIVATIONS = (
+    *RELU_LIKE,
+    *SATURATING,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Softplus,
+)
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+NORMS = (*BATCH_NORMS, nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm1d, nn.InstanceNorm2d)
+DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
+CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d)
+DENSE = (nn.Linear, nn.Bilinear, *CONVS)
+
+
+def module_names(model: nn.Module) -> dict[nn.Module, str]:
+    """Readable names: `features.3` becomes `features.3 (Conv2d)` so Sequential indices say what they are."""
+    names = {}
+    for name, module in model.named_modules():
+        if not name:
+            names[module] = type(module).__name__
+        elif name.rsplit(".", 1)[-1].isdigit():
+            names[module] = f"{name} ({type(module).__name__})"
+        else:
+            names.setdefault(module, name)
+    return names
+
+
+def is_leaf(module: nn.Module) -> bool:
+    return next(module.children(), None) is None
+
+
+def is_weighted(module: nn.Module) -> bool:
+    """A layer that multiplies its input by a weight matrix or kernel (Linear, Conv)."""
+    return isinstance(module, DENSE) and getattr(module, "weight", None) is not None
+
+
+def fan_in_out(module: nn.Module) -> tuple[int, int]:
+    weight = module.weight
+    receptive = weight[0][0].numel() if weight.dim() > 2 else 1
+    if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
+        return weight.shape[0] * receptive, weight.shape[1] * receptive
+    return weight.shape[1] * receptive, weight.shape[0] * receptive
+
+
+def activation_name(module: nn.Module) -> str:
+    return type(module).__name__.lower()
+
+
+def recommended_std(activation: str | None, fan_in: int, fan_out: int) -> tuple[float, str]:
+    """The init std the literature recommends before `activation` (KNOWLEDGE.md, init)."""
+    if activation in ("relu", "relu6", "leakyrelu", "prelu", "elu", "gelu", "silu", "mish"):
+        return (2.0 / fan_in) ** 0.5, "Kaiming (2/fan_in)"
+    if activation in ("tanh", "sigmoid", "hardtanh", "softsign"):
+        return (2.0 / (fan_in + fan_out)) ** 0.5, "Xavier (2/(fan_in+fan_out))"
+    return (1.0 / fan_in) ** 0.5, "LeCun (1/fan_in)"

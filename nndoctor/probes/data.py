@@ -1,0 +1,112 @@
+"""Statistics of the inputs and targets over the device-resident training batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from nndoctor.context import Context, first_tensor
+from nndoctor.registry import probe
+
+
+@dataclass
+class DataStats:
+    batches: int
+    samples: int
+    input_float: bool
+    input_shape: tuple[int, ...]
+    input_nonfinite: int
+    target_nonfinite: int
+    feature_mean: list[float] = field(default_factory=list)  # per feature (per channel for images)
+    feature_std: list[float] = field(default_factory=list)
+    input_rms: float = 0.0
+    target_float: bool = False
+    target_min: float = 0.0
+    target_max: float = 0.0
+    target_mean: float = 0.0
+    target_var: float = 0.0
+    target_mean_sq: float = 0.0
+    target_integer_valued: bool = False
+    class_counts: dict[int, int] = field(default_factory=dict)  # integer-valued targets only
+    last_batch_size: int | None = None
+    dataset_size: int | None = None
+    loader_batch_size: int | None = None
+    drop_last: bool | None = None
+
+
+def _split(ctx: Context, batch: Any) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Inputs and targets of a batch, via the default (x, y) layout or the recipe's forward."""
+    if isinstance(batch, (list, tuple)) and len(batch) == 2:
+        return first_tensor(batch[0]), first_tensor(batch[1])
+    return None, None
+
+
+@probe("data_stats", "input and target statistics", cost="static")
+def data_stats(ctx: Context) -> DataStats:
+    batches = ctx.train_batches()
+    xs, ys = zip(*(_split(ctx, b) for b in batches), strict=True)
+    x_list = [x for x in xs if x is not None]
+    y_list = [y for y in ys if y is not None]
+    x = torch.cat([t.reshape(t.shape[0], -1) if t.dim() <= 2 else t for t in x_list]) if x_list else None
+    y = torch.cat([t.reshape(t.shape[0], -1) for t in y_list]) if y_list else None
+    scalars: dict[str, torch.Tensor] = {}
+    stats = DataStats(
+        batches=len(batches),
+        samples=int(x.shape[0]) if x is not None else 0,
+        input_float=bool(x is not None and x.is_floating_point()),
+        input_shape=tuple(x_list[0].shape[1:]) if x_list else (),
+        input_nonfinite=0,
+        target_nonfinite=0,
+        last_batch_size=int(x_list[-1].shape[0]) if x_list else None,
+    )
+    if x is not None and x.is_floating_point():
+        xf = x.float()
+        scalars["input_nonfinite"] = (~torch.isfinite(xf)).sum()
+        finite = torch.where(torch.isfinite(xf), xf, torch.zeros_like(xf))
+        # per channel for images [N, C, ...], per feature for tables [N, F]
+        per_feature = finite.transpose(0, 1).reshape(finite.shape[1], -1)
+        scalars["feature_mean"] = per_feature.mean(dim=1)
+        scalars["feature_std"] = (
+            per_feature.std(dim=1) if per_feature.shape[1] > 1 else per_feature.new_zeros(per_feature.shape[0])
+        )
+        scalars["input_rms"] = finite.pow(2).mean().sqrt()
+    if y is not None:
+        stats.target_float = y.is_floating_point()
+        yf = y.double()
+        scalars["target_nonfinite"] = (~torch.isfinite(yf)).sum()
+        finite_y = yf[torch.isfinite(yf)]
+        if finite_y.numel():
+            scalars["target_min"] = finite_y.min()
+            scalars["target_max"] = finite_y.max()
+            scalars["target_mean"] = finite_y.mean()
+            scalars["target_var"] = finite_y.var(unbiased=False)
+            scalars["target_mean_sq"] = finite_y.pow(2).mean()
+        integer_valued = not y.is_floating_point() or bool((finite_y == finite_y.round()).all())
+        stats.target_integer_valued = integer_valued and finite_y.numel() > 0
+        if stats.target_integer_valued:
+            values, counts = torch.unique(finite_y.flatten(), return_counts=True)
+            scalars["class_values"] = values
+            scalars["class_counts"] = counts
+    host = {k: v.detach().cpu() for k, v in scalars.items()}  # the probe's single host sync
+    for key in ("input_nonfinite", "target_nonfinite"):
+        if key in host:
+            setattr(stats, key, int(host[key]))
+    for key in ("feature_mean", "feature_std"):
+        if key in host:
+            setattr(stats, key, host[key].tolist())
+    for key in ("input_rms", "target_min", "target_max", "target_mean", "target_var", "target_mean_sq"):
+        if key in host:
+            setattr(stats, key, float(host[key]))
+    if "class_values" in host:
+        stats.class_counts = {
+            int(v): int(c) for v, c in zip(host["class_values"].tolist(), host["class_counts"].tolist(), strict=True)
+        }
+    loader = ctx.train_data
+    dataset = getattr(loader, "dataset", None)
+    if dataset is not None and hasattr(dataset, "__len__"):
+        stats.dataset_size = len(dataset)
+        stats.loader_batch_size = getattr(loader, "batch_size", None)
+        stats.drop_last = getattr(loader, "drop_last", None)
+    return stats

@@ -1,0 +1,235 @@
+"""The forward pass at initialization, watched by hooks on every leaf module.
+
+Per call site (a module called twice is two sites) it records the output's mean and std, the
+share of exactly-zero and saturated values, non-finite counts in inputs and outputs, and for each
+weighted layer the share of input units that are zero for every sample (dead units feeding it).
+Everything stays on the device until the end of the probe, when one transfer brings it home.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from nndoctor.context import Context, first_tensor
+from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, module_names
+from nndoctor.registry import probe
+
+_STATS = ("mean", "std", "zero", "saturated", "nonfinite", "input_nonfinite", "dead_inputs")
+
+
+@dataclass
+class Site:
+    """One call of one module during the forward pass."""
+
+    name: str
+    kind: str  # the module class name
+    order: int
+    shape: tuple[int, ...]
+    weighted: bool
+    bias: bool
+    mean: float = 0.0
+    std: float = 0.0
+    zero: float = 0.0
+    saturated: float = math.nan  # share of saturated outputs (tanh/sigmoid-like only)
+    nonfinite: int = 0
+    input_nonfinite: int = 0
+    dead_inputs: float = math.nan  # weighted layers after the first: dead input units share
+
+
+@dataclass
+class ForwardStats:
+    sites: list[Site]
+    batches: int
+    losses: list[float]
+    output_min: float
+    output_max: float
+    output_row_sum_dev: float  # max |sum over classes - 1|: ~0 means probabilities
+    output_logsumexp_dev: float  # max |logsumexp over classes|: ~0 means log-probabilities
+    output_std: float
+    output_nonfinite: int
+    first_nonfinite: Site | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def weighted(self) -> list[Site]:
+        return [s for s in self.sites if s.weighted]
+
+    @property
+    def mean_loss(self) -> float:
+        finite = [v for v in self.losses if math.isfinite(v)]
+        return sum(finite) / len(finite) if len(finite) == len(self.losses) and finite else math.nan
+
+
+def _unit_axis(tensor: torch.Tensor, conv_like: bool) -> int:
+    return 1 if conv_like and tensor.dim() >= 3 else tensor.dim() - 1
+
+
+class _Recorder:
+    """Forward hooks that accumulate per-site statistics as device tensors."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.names = module_names(model)
+        self.sites: list[Site] = []
+        self.values: dict[int, dict[str, list[torch.Tensor]]] = {}
+        self.dead_masks: dict[int, torch.Tensor] = {}
+        self.call_index: dict[nn.Module, int] = {}
+        self.site_of: dict[tuple[int, int], int] = {}
+        self.seen_weighted = False
+        self.handles = [m.register_forward_hook(self.hook) for m in model.modules() if is_leaf(m) or is_weighted(m)]
+
+    def start_batch(self) -> None:
+        self.call_index.clear()
+        self.seen_weighted = False
+
+    def hook(self, module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        out = first_tensor(output)
+        if out is None or not out.is_floating_point():
+            return
+        call = self.call_index.get(module, 0)
+        self.call_index[module] = call + 1
+        key = (id(module), call)
+        if key not in self.site_of:
+            name = self.names.get(module, type(module).__name__)
+            self.site_of[key] = len(self.sites)
+            self.sites.append(
+                Site(
+                    name=name if call == 0 else f"{name}#{call + 1}",
+                    kind=type(module).__name__,
+                    order=len(self.sites),
+                    shape=tuple(out.shape[1:]),
+                    weighted=is_weighted(module),
+                    bias=isinstance(getattr(module, "bias", None), torch.Tensor),
+                )
+            )
+            self.values[self.site_of[key]] = {k: [] for k in _STATS}
+        index = self.site_of[key]
+        record = self.values[index]
+        with torch.no_grad():
+            o = out.detach().float()
+            finite = torch.isfinite(o)
+            safe = torch.where(finite, o, torch.zeros_like(o))
+            record["mean"].append(safe.mean())
+            record["std"].append(safe.std() if safe.numel() > 1 else safe.new_zeros(()))
+            record["zero"].append((o == 0).float().mean())
+            record["nonfinite"].append((~finite).sum().float())
+            if isinstance(module, SATURATING):
+                low, high = (0.01, 0.99) if isinstance(module, (nn.Sigmoid, nn.Hardsigmoid)) else (-0.99, 0.99)
+                record["saturated"].append(((o <= low) | (o >= high)).float().mean())
+            x = first_tensor(inputs)
+            if x is not None and x.is_floating_point():
+                xd = x.detach()
+                record["input_nonfinite"].append((~torch.isfinite(xd)).sum().float())
+                if is_weighted(module) and self.seen_weighted and xd.dim() >= 2:
+                    axis = _unit_axis(xd, isinstance(module, CONVS))
+                    reduce = [d for d in range(xd.dim()) if d != axis]
+                    alive = (xd != 0).any(dim=reduce) if reduce else xd != 0
+                    previous = self.dead_masks.get(index)
+                    self.dead_masks[index] = alive if previous is None else (previous | alive)
+        if is_weighted(module):
+            self.seen_weighted = True
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def collect(self) -> list[Site]:
+        """Bring every statistic to the host in one transfer and fill in the sites."""
+        flat: list[torch.Tensor] = []
+        layout: list[tuple[int, str, int]] = []
+        for index, record in self.values.items():
+            for stat, values in record.items():
+                if values:
+                    layout.append((index, stat, len(values)))
+                    flat.extend(v.reshape(1) for v in values)
+            if index in self.dead_masks:
+                layout.append((index, "dead_inputs", 1))
+                flat.append((~self.dead_masks[index]).float().mean().reshape(1))
+        host = torch.cat(flat).cpu().tolist() if flat else []
+        cursor = 0
+        for index, stat, count in layout:
+            chunk = host[cursor : cursor + count]
+            cursor += count
+            site = self.sites[index]
+            if stat in ("nonfinite", "input_nonfinite"):
+                setattr(site, stat, int(sum(chunk)))
+            elif stat == "dead_inputs":
+                site.dead_inputs = chunk[0]
+            else:
+                setattr(site, stat, sum(chunk) / len(chunk))
+        return self.sites
+
+
+@probe("init_forward", "forward pass at init with activation hooks", cost="forward")
+def init_forward(ctx: Context) -> ForwardStats:
+    setup = ctx.probe("setup")
+    batches = ctx.train_batches()[: int(ctx.settings.probe_setting("init_forward", "batches", 4))]
+    model = ctx.fresh_model()
+    recorder = _Recorder(model)
+    losses: list[torch.Tensor] = []
+    outputs: list[torch.Tensor] = []
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                recorder.start_batch()
+                output, target = ctx.forward(model, batch)
+                losses.append(ctx.loss(output, target).detach().float().reshape(1))
+                out = first_tensor(output)
+                if out is not None:
+                    outputs.append(out.detach().float())
+    finally:
+        recorder.close()
+    sites = recorder.collect()
+    out_summary = _output_summary(outputs, setup.task.kind)
+    loss_values = torch.cat(losses).cpu().tolist()
+    first_bad = next((s for s in sites if s.nonfinite and not s.input_nonfinite), None)
+    model.zero_grad(set_to_none=True)
+    return ForwardStats(sites=sites, batches=len(batches), losses=loss_values, first_nonfinite=first_bad, **out_summary)
+
+
+def _output_summary(outputs: list[torch.Tensor], task: str) -> dict[str, Any]:
+    if not outputs:
+        nan = math.nan
+        return dict(
+            output_min=nan,
+            output_max=nan,
+            output_row_sum_dev=nan,
+            output_logsumexp_dev=nan,
+            output_std=nan,
+            output_nonfinite=0,
+        )
+    flat = [o.reshape(o.shape[0], -1) if o.dim() > 2 else (o if o.dim() == 2 else o.reshape(-1, 1)) for o in outputs]
+    stats: list[torch.Tensor] = []
+    for o in flat:
+        finite = torch.isfinite(o)
+        safe = torch.where(finite, o, torch.zeros_like(o))
+        if o.shape[1] > 1 and o.dim() == 2:
+            row_dev = (safe.sum(dim=1) - 1).abs().max()
+            lse_dev = torch.logsumexp(safe, dim=1).abs().max()
+        else:
+            row_dev = lse_dev = safe.new_tensor(math.inf)
+        stats.append(
+            torch.stack(
+                [
+                    safe.min(),
+                    safe.max(),
+                    row_dev,
+                    lse_dev,
+                    safe.std() if safe.numel() > 1 else safe.new_zeros(()),
+                    (~finite).sum().float(),
+                ]
+            )
+        )
+    host = torch.stack(stats).cpu()
+    return dict(
+        output_min=float(host[:, 0].min()),
+        output_max=float(host[:, 1].max()),
+        output_row_sum_dev=float(host[:, 2].max()),
+        output_logsumexp_dev=float(host[:, 3].max()),
+        output_std=float(host[:, 4].mean()),
+        output_nonfinite=int(host[:, 5].sum()),
+    )

@@ -1,0 +1,104 @@
+"""Probes that compare model behaviours: train vs eval mode, and sample vs sample in a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from nndoctor.context import Context, first_tensor
+from nndoctor.errors import Skip
+from nndoctor.layers import BATCH_NORMS, DROPOUTS
+from nndoctor.registry import probe
+
+
+@dataclass
+class ModeStats:
+    has_dropout: bool
+    has_batchnorm: bool
+    eval_repeat_diff: float  # max |eval(x) - eval(x)|, relative to the output scale
+    train_eval_diff: float  # max |train(x) - eval(x)|, relative to the output scale
+    output_scale: float
+
+
+@probe("train_eval", "outputs in train and eval mode", cost="forward")
+def train_eval(ctx: Context) -> ModeStats:
+    model = ctx.fresh_model()
+    batch = ctx.train_batches()[0]
+    with torch.no_grad():
+        model.eval()
+        first = first_tensor(ctx.forward(model, batch)[0])
+        second = first_tensor(ctx.forward(model, batch)[0])
+        model.train()
+        trained = first_tensor(ctx.forward(model, batch)[0])
+    if first is None or second is None or trained is None:
+        raise Skip("the model output holds no tensor to compare")
+    first, second, trained = first.float(), second.float(), trained.float()
+    scale = first.abs().mean().clamp_min(1e-12)
+    host = torch.stack([(first - second).abs().max() / scale, (trained - first).abs().max() / scale, scale]).cpu()
+    modules = list(model.modules())
+    ctx.fresh_model()  # train mode updated batch-norm running statistics; put them back
+    return ModeStats(
+        has_dropout=any(isinstance(m, DROPOUTS) and m.p > 0 for m in modules),
+        has_batchnorm=any(isinstance(m, BATCH_NORMS) for m in modules),
+        eval_repeat_diff=float(host[0]),
+        train_eval_diff=float(host[1]),
+        output_scale=float(host[2]),
+    )
+
+
+@dataclass
+class IndependenceStats:
+    batch_size: int
+    probed_sample: int
+    leaking_samples: list[int]  # other samples whose inputs change the probed sample's output
+    leak_share: float  # gradient mass on other samples / gradient mass on the probed sample
+
+
+def _with_grad_input(batch: Any) -> tuple[Any, torch.Tensor]:
+    """A copy of the batch whose first float input tensor requires grad."""
+    if not (isinstance(batch, (list, tuple)) and len(batch) == 2):
+        raise Skip("the batch is not an (inputs, targets) pair, so its inputs cannot be probed")
+    inputs, target = batch
+    leaf = first_tensor(inputs)
+    if leaf is None or not leaf.is_floating_point():
+        raise Skip("the inputs are not floating point (e.g. token ids): no input gradient exists")
+    probe_input = leaf.detach().clone().requires_grad_(True)
+
+    def swap(obj: Any) -> Any:
+        if obj is leaf:
+            return probe_input
+        if isinstance(obj, dict):
+            return {k: swap(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(swap(v) for v in obj)
+        return obj
+
+    return (swap(inputs), target), probe_input
+
+
+@probe("batch_independence", "gradient of one sample's output w.r.t. other samples", cost="backward")
+def batch_independence(ctx: Context) -> IndependenceStats:
+    model = ctx.fresh_model()
+    model.eval()  # batch norm in train mode mixes samples by design
+    batch = ctx.train_batches()[0]
+    probed_batch, x = _with_grad_input(batch)
+    n = x.shape[0]
+    if n < 2:
+        raise Skip("the first batch holds a single sample")
+    output = first_tensor(ctx.forward(model, probed_batch)[0])
+    if output is None or output.dim() == 0 or output.shape[0] != n:
+        shape = list(output.shape) if output is not None else None
+        raise Skip(f"the output's first dimension ({shape}) is not the batch size {n}")
+    sample = 0
+    weights = torch.randn(output[sample].shape, generator=torch.Generator().manual_seed(0)).to(output.device)
+    (grad,) = torch.autograd.grad((output[sample].float() * weights).sum(), x, allow_unused=True)
+    model.train()
+    if grad is None:
+        return IndependenceStats(n, sample, [], 0.0)
+    per_sample = grad.reshape(n, -1).float().abs().sum(dim=1).cpu()
+    others = [j for j in range(n) if j != sample and per_sample[j] > 0]
+    own = float(per_sample[sample])
+    leak = float(per_sample.sum() - per_sample[sample])
+    return IndependenceStats(n, sample, others, leak / own if own > 0 else (float("inf") if leak else 0.0))

@@ -1,0 +1,16 @@
+"""Strict JSON output (no bare NaN/Infinity), from `Report.to_dict()`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nndoctor.report.model import Report
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_text(render_json(report), encoding="utf-8")

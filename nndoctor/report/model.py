@@ -1,0 +1,182 @@
+"""The report as plain data.
+
+Nothing here imports torch: renderers, `gate` and `diff` work on reports loaded from JSON on
+machines without torch. `Report.to_dict()` is the one serialization path every machine-readable
+format is built from.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Outcome(str, enum.Enum):
+    """What a check concluded; ordered by how bad it is (see `severity`)."""
+
+    PASS = "pass"  # nothing to act on
+    SKIP = "skip"  # not applicable, or something it needs is missing
+    WARN = "warn"  # training will likely be slow or poor
+    FAIL = "fail"  # training will not work as configured
+    ERROR = "error"  # the check itself could not run
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Outcome.PASS: 0, Outcome.SKIP: 1, Outcome.WARN: 2, Outcome.FAIL: 3, Outcome.ERROR: 4}
+
+
+@dataclass
+class Table:
+    """A small table of evidence (e.g. one row per layer)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": list(self.columns), "rows": [list(r) for r in self.rows]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Table:
+        return cls(title=data["title"], columns=list(data["columns"]), rows=[list(r) for r in data["rows"]])
+
+
+@dataclass
+class Finding:
+    """The one result every selected check yields."""
+
+    check_id: str
+    name: str
+    title: str
+    outcome: Outcome
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+    recommendation: str | None = None
+    docs: str = ""
+    duration_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.check_id,
+            "name": self.name,
+            "title": self.title,
+            "outcome": self.outcome.value,
+            "message": self.message,
+            "evidence": self.evidence,
+            "tables": [t.to_dict() for t in self.tables],
+            "recommendation": self.recommendation,
+            "docs": self.docs,
+            "duration_s": round(self.duration_s, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            check_id=data["id"],
+            name=data["name"],
+            title=data.get("title", ""),
+            outcome=Outcome(data["outcome"]),
+            message=data["message"],
+            evidence=data.get("evidence", {}),
+            tables=[Table.from_dict(t) for t in data.get("tables", [])],
+            recommendation=data.get("recommendation"),
+            docs=data.get("docs", ""),
+            duration_s=float(data.get("duration_s", 0.0)),
+        )
+
+
+@dataclass
+class Report:
+    """Everything one run produced; what every renderer and the CI commands consume."""
+
+    target: str
+    findings: list[Finding]
+    nndoctor_version: str = ""
+    profile: str = "default"
+    environment: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {o.value: 0 for o in Outcome}
+        for finding in self.findings:
+            counts[finding.outcome.value] += 1
+        return counts
+
+    @property
+    def worst(self) -> Outcome:
+        return max((f.outcome for f in self.findings), key=lambda o: o.severity, default=Outcome.PASS)
+
+    def gated(self, fail_on: str = "fail") -> list[Finding]:
+        """Findings that make `check` exit 1: fail and error, plus warn with fail_on="warn"."""
+        gating = {Outcome.FAIL, Outcome.ERROR} | ({Outcome.WARN} if fail_on == "warn" else set())
+        return [f for f in self.findings if f.outcome in gating]
+
+    def finding(self, check_id: str) -> Finding | None:
+        return next((f for f in self.findings if f.check_id == check_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "schema_version": self.schema_version,
+            "nndoctor_version": self.nndoctor_version,
+            "target": self.target,
+            "profile": self.profile,
+            "interrupted": self.interrupted,
+            "environment": self.environment,
+            "model": self.model,
+            "plugins": list(self.plugins),
+            "summary": {"counts": self.counts, "worst": self.worst.value},
+            "findings": [f.to_dict() for f in self.findings],
+            "artifacts": self.artifacts,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+        return to_strict_json_value(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        return cls(
+            schema_version=int(data["schema_version"]),
+            nndoctor_version=data.get("nndoctor_version", ""),
+            target=data["target"],
+            profile=data.get("profile", ""),
+            interrupted=bool(data.get("interrupted", False)),
+            environment=data.get("environment", {}),
+            model=data.get("model", {}),
+            plugins=list(data.get("plugins", [])),
+            findings=[Finding.from_dict(f) for f in data["findings"]],
+            artifacts=data.get("artifacts", {}),
+            timings=data.get("timings", {}),
+        )
+
+
+def to_strict_json_value(value: Any) -> Any:
+    """Make a value strict-JSON safe: non-finite floats become the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): to_strict_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_strict_json_value(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    # numpy scalars and other number-likes
+    if hasattr(value, "item"):
+        return to_strict_json_value(value.item())
+    return str(value)
