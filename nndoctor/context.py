@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.errors import TargetError, UsageError
+from nndoctor.errors import Skip, TargetError, UsageError
 
 Batch = Any
 ForwardFn = Callable[[nn.Module, Batch], tuple[Any, Any]]
@@ -119,6 +119,28 @@ def first_tensor(obj: Any) -> torch.Tensor | None:
     return None
 
 
+def with_grad_input(batch: Any) -> tuple[Any, torch.Tensor]:
+    """A copy of the batch whose first float input tensor requires grad."""
+    if not (isinstance(batch, (list, tuple)) and len(batch) == 2):
+        raise Skip("the batch is not an (inputs, targets) pair, so its inputs cannot be probed")
+    inputs, target = batch
+    leaf = first_tensor(inputs)
+    if leaf is None or not leaf.is_floating_point():
+        raise Skip("the inputs are not floating point (e.g. token ids): no input gradient exists")
+    probe_input = leaf.detach().clone().requires_grad_(True)
+
+    def swap(obj: Any) -> Any:
+        if obj is leaf:
+            return probe_input
+        if isinstance(obj, dict):
+            return {k: swap(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(swap(v) for v in obj)
+        return obj
+
+    return (swap(inputs), target), probe_input
+
+
 def batch_size_of(batch: Batch) -> int | None:
     tensor = first_tensor(batch[0] if isinstance(batch, (list, tuple)) and batch else batch)
     return int(tensor.shape[0]) if tensor is not None and tensor.dim() > 0 else None
@@ -199,6 +221,7 @@ class Context:
         self._train_batches: list[Batch] | None = None
         self._val_batches: list[Batch] | None = None
         self.progress: Any = None
+        self.blocked: str | None = None
         self.artifacts: dict[str, Any] = {}
         self.probe: Callable[[str], Any] = self._no_probes
         self.started = time.perf_counter()
@@ -294,7 +317,9 @@ class Context:
         return self.forward_fn(model, batch)
 
     def loss(self, output: Any, target: Any) -> torch.Tensor:
-        assert self.loss_fn is not None, "prepare() sets the loss"
+        if self.blocked:
+            raise Skip(f"{self.blocked} (see ND102)")
+        assert self.loss_fn is not None, "the setup probe sets the loss"
         return self.loss_fn(output, target)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:

@@ -121,6 +121,13 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
             f"{data_stats.target_nonfinite} in targets (over {data_stats.samples} samples)",
             **evidence,
         )
+    if setup.blocked:
+        return failed(
+            setup.blocked,
+            "Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the final layer "
+            "to the true number of classes.",
+            **evidence,
+        )
     counts = data_stats.class_counts
     if task.kind == "classification" and counts and task.num_classes and not data_stats.target_float:
         evidence["class_counts"] = {str(k): v for k, v in counts.items()}
@@ -205,6 +212,8 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
     }
     if loss is None:
         raise Skip(f"the loss ({setup.loss_name}) is not a standard loss nndoctor can identify")
+    if init_forward.output_nonfinite:
+        raise Skip("the model output is non-finite at init, so its range says nothing (see ND204)")
     tol = limits.probability_tolerance
     non_negative = init_forward.output_min >= 0
     if loss == "cross_entropy" and non_negative and init_forward.output_row_sum_dev < tol:
@@ -314,7 +323,8 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
         "saturating_hidden": [s.name for s in saturating],
         "notes": notes,
     }
-    depth = init_backward.depth_longest
+    traced = init_backward.depth_longest is not None
+    depth = init_backward.depth_longest if traced else sum(1 for s in sites if s.weighted)
     if saturating and depth >= limits.min_depth_saturating:
         kinds = sorted({s.kind for s in saturating})
         return warned(
@@ -322,14 +332,16 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
             "weighted layers deep: gradients shrink through each saturating layer",
             **evidence,
         )
-    if depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
+    if traced and depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
         return warned(
             f"a plain network {depth} weighted layers deep with no skip connections",
             "Add residual connections (x + f(x)) every few layers, with normalization, or make the network shallower.",
             **evidence,
         )
     return passed(
-        f"depth {depth} (shortest path {init_backward.depth_shortest}); no risky pattern"
+        f"depth {depth}"
+        + (f" (shortest path {init_backward.depth_shortest})" if traced else "")
+        + "; no risky pattern"
         + (f"; {len(notes)} note(s)" if notes else ""),
         **evidence,
     )

@@ -176,9 +176,15 @@ def update_ratio(init_backward: BackwardStats, limits: Limits) -> Verdict:
     Scale the learning rate by the factor that brings the median ratio near 1e-3 and confirm
     with `nndoctor lr-find`.
     """
-    layers = [layer for layer in init_backward.layers if layer.weight_rms > 0 and math.isfinite(layer.update_ratio)]
+    # layers that cannot move for other reasons (no gradient: ND302/ND203; not in the optimizer:
+    # ND302) would drag the median to zero and suggest the wrong fix
+    layers = [
+        layer
+        for layer in init_backward.layers
+        if layer.weight_rms > 0 and layer.grad_rms > 0 and layer.in_optimizer and math.isfinite(layer.update_ratio)
+    ]
     if not layers:
-        raise Skip("no Linear/Conv layer with non-zero weights to measure")
+        raise Skip("no Linear/Conv layer with non-zero weights and gradients is being optimized")
     ratios = [layer.update_ratio for layer in layers]
     median = statistics.median(ratios)
     evidence = {"median_ratio": median, "optimizer": init_backward.optimizer, "lr": init_backward.lr}

@@ -272,7 +272,8 @@ def forward_signal(init_forward: ForwardStats, limits: Limits) -> Verdict:
     ]
     table = Table("activations at init", ["layer", "kind", "mean", "std", "zero", "saturated", "dead inputs"], rows)
     first, last = hidden[0].std, hidden[-1].std
-    change = last / first if first > 0 else math.inf
+    change = last / first if first > 0 and last > 0 else math.nan
+    constant = [s for s in hidden if s.std == 0]
     saturated = [
         s
         for s in sites
@@ -287,10 +288,13 @@ def forward_signal(init_forward: ForwardStats, limits: Limits) -> Verdict:
         "dead_input_layers": {s.name: s.dead_inputs for s in dead},
     }
     problems = []
-    if len(hidden) >= 2 and (change > limits.max_scale_change or change < 1 / limits.max_scale_change):
+    if constant:
+        problems.append(f"{len(constant)} layer(s) output a constant (std 0), first {constant[0].name}")
+    elif len(hidden) >= 2 and (change > limits.max_scale_change or change < 1 / limits.max_scale_change):
         direction = "grows" if change > 1 else "shrinks"
         problems.append(
-            f"activation std {direction} {max(change, 1 / change) if change > 0 else math.inf:.3g}x from {hidden[0].name} ({first:.3g}) to {hidden[-1].name} ({last:.3g})"
+            f"activation std {direction} {max(change, 1 / change):.3g}x from {hidden[0].name} ({first:.3g}) "
+            f"to {hidden[-1].name} ({last:.3g})"
         )
     if saturated:
         worst = max(saturated, key=lambda s: s.saturated)
@@ -306,7 +310,8 @@ def forward_signal(init_forward: ForwardStats, limits: Limits) -> Verdict:
         verdict = warned("; ".join(problems), **evidence)
     else:
         verdict = passed(
-            f"activation std stays within {limits.max_scale_change:g}x through {len(hidden)} hidden layer(s) ({change:.2g}x); no dead or saturated layers",
+            f"activation std changes {change:.2g}x through {len(hidden)} hidden layer(s) "
+            f"(limit {limits.max_scale_change:g}x); no dead or saturated layers",
             **evidence,
         )
     verdict.tables.append(table)

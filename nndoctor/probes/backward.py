@@ -14,7 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.context import Context, first_tensor
+from nndoctor.context import Context, first_tensor, with_grad_input
+from nndoctor.errors import Skip
 from nndoctor.layers import fan_in_out, is_weighted, module_names
 from nndoctor.registry import probe
 
@@ -47,6 +48,7 @@ class LayerGrad:
     update_ratio: float  # |delta W| / |W| after one optimizer step
     symmetric: bool  # all output units have identical weights and identical gradients
     rows: int
+    in_optimizer: bool
     fan_in: int
     fan_out: int
 
@@ -56,8 +58,8 @@ class BackwardStats:
     loss: float
     params: list[ParamStats]
     layers: list[LayerGrad]
-    depth_longest: int
-    depth_shortest: int
+    depth_longest: int | None  # None when the input is not differentiable (token ids)
+    depth_shortest: int | None
     optimizer: str
     lr: float | None
     grad_output_nonfinite: list[str] = field(default_factory=list)  # modules, in backward order
@@ -66,47 +68,49 @@ class BackwardStats:
         return next((layer for layer in self.layers if layer.name == name), None)
 
 
-def weighted_depth(root: Any) -> tuple[int, int]:
-    """Longest and shortest count of weight ops on any path from the loss to the inputs.
+def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
+    """Longest and shortest count of weight ops on the paths from the loss back to the input.
 
-    A plain chain has both equal; skip connections create much shorter paths.
+    A plain chain has both equal; skip connections create much shorter paths. Paths into
+    parameters (a weight's transpose, say) do not count: only those that reach `leaf`.
     """
-    longest: dict[Any, int] = {}
-    shortest: dict[Any, int] = {}
-    order: list[Any] = []
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    visiting: set[Any] = set()
-    while stack:  # iterative post-order: deep nets overflow Python's recursion limit
-        node, done = stack.pop()
-        if node is None or node in longest:
-            continue
-        if done:
-            children = [n for n, _ in getattr(node, "next_functions", ()) if n is not None]
-            children = [c for c in children if type(c).__name__ != "AccumulateGrad"]
-            own = 1 if type(node).__name__.removesuffix("Backward0").removesuffix("Backward1") in _WEIGHTED_NODES else 0
-            if children:
-                longest[node] = own + max(longest.get(c, 0) for c in children)
-                shortest[node] = own + min(shortest.get(c, 0) for c in children)
-            else:
-                longest[node] = shortest[node] = own
-            order.append(node)
-            continue
-        if node in visiting:
-            continue
-        visiting.add(node)
-        stack.append((node, True))
-        for child, _ in getattr(node, "next_functions", ()):
-            if child is not None and child not in longest:
-                stack.append((child, False))
     if root is None:
-        return 0, 0
-    return longest.get(root, 0), shortest.get(root, 0)
+        return None
+    longest: dict[Any, int | None] = {}
+    shortest: dict[Any, int | None] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:  # iterative post-order: deep nets overflow Python's recursion limit
+        node, expanded = stack.pop()
+        if node in longest:
+            continue
+        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if c not in longest)
+            continue
+        if getattr(node, "variable", None) is leaf:
+            longest[node] = shortest[node] = 0
+            continue
+        reaching = [c for c in children if longest.get(c) is not None]
+        if not reaching:
+            longest[node] = shortest[node] = None
+            continue
+        own = 1 if type(node).__name__.rstrip("0123456789").removesuffix("Backward") in _WEIGHTED_NODES else 0
+        longest[node] = own + max(longest[c] for c in reaching)  # type: ignore[type-var]
+        shortest[node] = own + min(shortest[c] for c in reaching)  # type: ignore[type-var]
+    if longest.get(root) is None:
+        return None
+    return longest[root], shortest[root]  # type: ignore[return-value]
 
 
 @probe("init_backward", "one backward pass and one optimizer step at init", cost="backward")
 def init_backward(ctx: Context) -> BackwardStats:
     model = ctx.fresh_model()
     batch = ctx.train_batches()[0]
+    try:
+        batch, leaf = with_grad_input(batch)  # so the graph's paths can be traced to the input
+    except Skip:
+        leaf = None
     names = module_names(model)
     bad_grad_modules: list[torch.Tensor] = []
     bad_grad_names: list[str] = []
@@ -126,7 +130,7 @@ def init_backward(ctx: Context) -> BackwardStats:
     try:
         output, target = ctx.forward(model, batch)
         loss = ctx.loss(output, target)
-        depth_longest, depth_shortest = weighted_depth(loss.grad_fn)
+        depth = weighted_depth(loss.grad_fn, leaf) if leaf is not None else None
         if loss.requires_grad:
             loss.backward()
     finally:
@@ -209,6 +213,7 @@ def init_backward(ctx: Context) -> BackwardStats:
             update_ratio=vals[2],
             symmetric=bool(vals[3]),
             rows=int(m.weight.shape[0]),
+            in_optimizer=id(m.weight) in in_optimizer,
             fan_in=fan_in_out(m)[0],
             fan_out=fan_in_out(m)[1],
         )
@@ -220,8 +225,8 @@ def init_backward(ctx: Context) -> BackwardStats:
         loss=float(loss.detach()),
         params=params,
         layers=layers,
-        depth_longest=depth_longest,
-        depth_shortest=depth_shortest,
+        depth_longest=depth[0] if depth else None,
+        depth_shortest=depth[1] if depth else None,
         optimizer=type(optimizer).__name__,
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         grad_output_nonfinite=[n for n, bad in zip(bad_grad_names, host_flags, strict=True) if bad],

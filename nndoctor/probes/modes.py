@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from nndoctor.context import Context, first_tensor
+from nndoctor.context import Context, first_tensor, with_grad_input
 from nndoctor.errors import Skip
 from nndoctor.layers import BATCH_NORMS, DROPOUTS
 from nndoctor.registry import probe
@@ -56,34 +56,12 @@ class IndependenceStats:
     leak_share: float  # gradient mass on other samples / gradient mass on the probed sample
 
 
-def _with_grad_input(batch: Any) -> tuple[Any, torch.Tensor]:
-    """A copy of the batch whose first float input tensor requires grad."""
-    if not (isinstance(batch, (list, tuple)) and len(batch) == 2):
-        raise Skip("the batch is not an (inputs, targets) pair, so its inputs cannot be probed")
-    inputs, target = batch
-    leaf = first_tensor(inputs)
-    if leaf is None or not leaf.is_floating_point():
-        raise Skip("the inputs are not floating point (e.g. token ids): no input gradient exists")
-    probe_input = leaf.detach().clone().requires_grad_(True)
-
-    def swap(obj: Any) -> Any:
-        if obj is leaf:
-            return probe_input
-        if isinstance(obj, dict):
-            return {k: swap(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return type(obj)(swap(v) for v in obj)
-        return obj
-
-    return (swap(inputs), target), probe_input
-
-
 @probe("batch_independence", "gradient of one sample's output w.r.t. other samples", cost="backward")
 def batch_independence(ctx: Context) -> IndependenceStats:
     model = ctx.fresh_model()
     model.eval()  # batch norm in train mode mixes samples by design
     batch = ctx.train_batches()[0]
-    probed_batch, x = _with_grad_input(batch)
+    probed_batch, x = with_grad_input(batch)
     n = x.shape[0]
     if n < 2:
         raise Skip("the first batch holds a single sample")

@@ -26,6 +26,7 @@ class Setup:
     val_batches: int | None
     first_loss: float
     loss_name: str
+    blocked: str | None = None  # why the loss cannot be computed at all (a data bug ND102 reports)
 
 
 @probe("setup", "load one batch, run forward and loss", cost="static")
@@ -49,15 +50,33 @@ def setup(ctx: Context) -> Setup:
     loss_inferred = ctx.loss_fn is None
     if loss_inferred:
         ctx.loss_fn = default_loss_for(target, output, ctx.hints)
-    try:
-        with torch.no_grad():
-            loss = ctx.loss(output, target)
-    except Exception as exc:
-        raise TargetError(
-            f"The loss ({_loss_label(ctx.loss_fn)}) raised {type(exc).__name__}: {exc}. It got "
-            f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "
-            "`build_loss()` match the model's output and the targets (or define `forward`)."
-        ) from exc
+    blocked = labels_out_of_range(output, target, ctx.loss_fn)
+    if blocked is None:
+        try:
+            with torch.no_grad():
+                loss = ctx.loss(output, target)
+        except Exception as exc:
+            raise TargetError(
+                f"The loss ({_loss_label(ctx.loss_fn)}) raised {type(exc).__name__}: {exc}. It got "
+                f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "
+                "`build_loss()` match the model's output and the targets (or define `forward`)."
+            ) from exc
+    else:
+        # Never call the loss on these labels: on CUDA it is a device-side assert that kills the
+        # process. Probes that need the loss skip, and ND102 reports the cause.
+        ctx.blocked = blocked
+        task = infer_task(
+            identify_loss(ctx.loss_fn, output, target, math.nan), output, target, ctx.hints, loss_inferred
+        )
+        return Setup(
+            task,
+            batch_size_of(batch),
+            len(batches),
+            len(val) if val is not None else None,
+            math.nan,
+            _loss_label(ctx.loss_fn),
+            blocked,
+        )
     if not isinstance(loss, torch.Tensor):
         raise TargetError(
             f"The loss ({_loss_label(ctx.loss_fn)}) returned a {type(loss).__name__}, not a "
@@ -79,6 +98,29 @@ def setup(ctx: Context) -> Setup:
         val_batches=len(val) if val is not None else None,
         first_loss=value if math.isfinite(value) else float("nan"),
         loss_name=_loss_label(ctx.loss_fn),
+    )
+
+
+def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
+    """Class indices outside [0, C) for a class-index loss (ignore_index excepted), or None."""
+    index_losses = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
+    if not (isinstance(loss_fn, index_losses) or not isinstance(loss_fn, torch.nn.Module)):
+        return None
+    if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
+        return None
+    if target.is_floating_point() or output.dim() < 2 or target.dim() != output.dim() - 1:
+        return None
+    ignore = getattr(loss_fn, "ignore_index", -100)
+    labels = target[target != ignore]
+    if labels.numel() == 0:
+        return None
+    low, high = (int(v) for v in torch.stack([labels.min(), labels.max()]).cpu())
+    classes = int(output.shape[1])
+    if low >= 0 and high < classes:
+        return None
+    return (
+        f"class labels run from {low} to {high} but the output has {classes} classes (valid labels "
+        f"0..{classes - 1}), so the loss cannot be computed"
     )
 
 

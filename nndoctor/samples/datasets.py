@@ -23,24 +23,30 @@ _BUNDLED_CSV = {
     "digits": ("digits.csv.gz", 0),
     "breast_cancer": ("breast_cancer.csv", 1),
     "wine": ("wine_data.csv", 1),
+    "iris": ("iris.csv", 1),
 }
 _SHAPES = {
     "digits": (1797, 64),
     "breast_cancer": (569, 30),
     "wine": (178, 13),
+    "iris": (150, 4),
     "diabetes": (442, 10),
 }
 
 
 @functools.cache
 def load_bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Features (float64) and targets of one of scikit-learn's toy data sets, read once.
+    """Features (float64) and targets of a scikit-learn toy data set, read once per process.
+
+    `name` is one of digits, breast_cancer, wine, iris (int64 class labels) or diabetes (float).
 
     Reads the CSV files scikit-learn ships straight from its package folder, because importing
     `sklearn.datasets` takes over a second, longer than anything a sample does; falls back to
     scikit-learn's own loader when the files are not where expected. Diabetes features are the raw,
     unscaled ones. The arrays are cached, so they are returned read-only.
     """
+    if name not in _SHAPES:
+        raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(_SHAPES)}")
     try:
         x, y = _read_bundled_csv(name)
         if x.shape != _SHAPES[name] or len(y) != len(x):
@@ -100,7 +106,9 @@ def split_loaders(
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y)
     classes = np.issubdtype(y.dtype, np.integer)
-    groups = y.reshape(len(y), -1)[:, 0] if (classes if stratify is None else stratify) else None
+    if stratify is None:
+        stratify = classes
+    groups = y.reshape(len(y), -1)[:, 0] if stratify else None
     train_idx, val_idx = _split_indices(len(x), groups, val_fraction, np.random.default_rng(seed))
     train_idx = train_idx[:train_size]
     x_train, x_val = x[train_idx], x[val_idx]
@@ -247,9 +255,7 @@ def wine_loaders(
     (proline): the textbook case for feature standardization. Labels are int64 in 0..2.
     """
     x, y = load_bundled("wine")
-    return split_loaders(
-        x, y, batch_size, standardize=standardize, val_fraction=val_fraction, seed=seed
-    )
+    return split_loaders(x, y, batch_size, standardize=standardize, val_fraction=val_fraction, seed=seed)
 
 
 def spirals_loaders(
@@ -294,6 +300,4 @@ def circles_loaders(
     radius = np.where(inner == 1, factor, 1.0)
     x = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
     x = x + noise * rng.standard_normal(x.shape)
-    return split_loaders(
-        x, inner.reshape(-1, 1), batch_size, val_fraction=val_fraction, stratify=True, seed=seed
-    )
+    return split_loaders(x, inner.reshape(-1, 1), batch_size, val_fraction=val_fraction, stratify=True, seed=seed)

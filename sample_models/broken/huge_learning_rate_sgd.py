@@ -3,8 +3,8 @@
 Model, data and loss are those of the default sample; only the optimizer changes. With lr = 10 a
 single SGD step changes each weight matrix by 60-100% of its own size (a healthy update/weight
 ratio is about 1e-3 per step): the loss jumps from 2.3 to millions within five steps and is NaN by
-the eighth. Fix: lower the learning rate by orders of magnitude (`nndoctor lr-find` suggests one), or use
-Adam at 1e-3.
+the eighth. Fix: lower the learning rate by orders of magnitude (`nndoctor lr-find` suggests
+one), or use Adam at 1e-3.
 
 Must fire:
 - ND303 (update ratio) warn: |update| / |weight| per layer far above ~1e-3 after one step.

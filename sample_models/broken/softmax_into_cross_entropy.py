@@ -3,8 +3,8 @@
 CrossEntropyLoss applies log-softmax itself and expects raw logits. Fed probabilities in [0, 1], it
 computes softmax(softmax(z)): even a perfect prediction scores -log(e / (e + 9)) = 1.46, so the
 loss cannot approach 0, its gradients are ~10x smaller than with logits and vanish as predictions
-become confident; training stalls and the loss value misleads. Fix: drop the final Softmax (apply it only when you need
-probabilities at inference time).
+become confident; training stalls and the loss value misleads. Fix: drop the final Softmax
+(apply it only when you need probabilities at inference time).
 
 Must fire:
 - ND103 (loss/output pairing) fail: softmax output fed to a loss that expects logits.
