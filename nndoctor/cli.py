@@ -89,7 +89,9 @@ def _split_codes(values: list[str] | None) -> list[str]:
     return [code.strip() for value in values or [] for code in value.split(",") if code.strip()]
 
 
-def load_any_target(target: str | None, config: Path | None, data: Path | None, label: str | None) -> Any:
+def load_any_target(
+    target: str | None, config: Path | None, data: Path | None, label: str | None, seed: int | None = None
+) -> Any:
     """Exactly one of recipe / --config / --data (none: the bundled sample)."""
     given = [name for name, value in (("TARGET", target), ("--config", config), ("--data", data)) if value is not None]
     if len(given) > 1:
@@ -99,14 +101,14 @@ def load_any_target(target: str | None, config: Path | None, data: Path | None, 
     if config is not None:
         from nndoctor.config import load_config
 
-        return load_config(config)
+        return load_config(config, seed=seed or 0)
     if data is not None:
         from nndoctor.tabular import load_table
 
-        return load_table(data, label)
+        return load_table(data, label, seed=seed or 0)
     from nndoctor.target import load_recipe
 
-    return load_recipe(target)
+    return load_recipe(target, seed=seed or 0)
 
 
 TargetArg = Annotated[
@@ -252,7 +254,7 @@ def check(
     with user_errors(debug):
         from nndoctor.api import RunOptions, run_target
 
-        loaded = load_any_target(target, config, data, label)
+        loaded = load_any_target(target, config, data, label, seed)
         settings = loaded.check_settings
         options = RunOptions(
             profile=profile if profile != "default" or "profile" not in settings else str(settings["profile"]),

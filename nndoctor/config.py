@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.errors import TargetError
-from nndoctor.target import Target, _call, _import_file, split_data
+from nndoctor.target import Target, _call, _import_file, seed_builders, split_data
 
 TOP_KEYS = {"model", "data", "loss", "optimizer", "forward", "hints", "check"}
 REF_KEYS = {"factory", "kwargs"}
@@ -30,14 +30,14 @@ def read_yaml(path: Path, what: str) -> Any:
     import yaml
 
     if not path.exists():
-        raise TargetError(f"The {what} {path} does not exist.")
+        raise TargetError(f"The {what} {path} does not exist. Check the path passed to --config.")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise TargetError(f"The {what} {where} is not valid YAML: {problem}.") from exc
+        raise TargetError(f"The {what} {where} is not valid YAML: {problem}. Fix the syntax there.") from exc
 
 
 def resolve_reference(ref: str, base: Path, key: str) -> Any:
@@ -60,7 +60,11 @@ def resolve_reference(ref: str, base: Path, key: str) -> Any:
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise TargetError(f"`{key}: {ref}` in the config: {module_part} has no attribute {attr!r}.")
+            offered = sorted(n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None)))
+            hint = f" It defines: {', '.join(offered[:20])}." if offered and len(offered) <= 20 else ""
+            raise TargetError(
+                f"`{key}: {ref}` in the config: {module_part} has no attribute {part!r}. Fix the name after ':'.{hint}"
+            )
         obj = getattr(obj, part)
     return obj
 
@@ -81,18 +85,22 @@ def _factory(entry: Any, key: str, base: Path) -> tuple[Any, dict[str, Any]]:
     raise TargetError(f"`{key}` in the config must be a 'module:attr' string or a mapping with factory/kwargs.")
 
 
-def load_config(path: Path) -> Target:
+def load_config(path: Path, seed: int = 0) -> Target:
     data = read_yaml(path, "config")
     if not isinstance(data, dict):
         raise TargetError(f"The config {path} must be a YAML mapping with at least `model` and `data`.")
     unknown = set(data) - TOP_KEYS
     if unknown:
-        raise TargetError(f"The config {path} has unknown key(s) {sorted(unknown)}; known keys: {sorted(TOP_KEYS)}.")
+        raise TargetError(
+            f"The config {path} has unknown key(s) {sorted(unknown)}; remove or rename them (known keys: "
+            f"{', '.join(sorted(TOP_KEYS))})."
+        )
     for required in ("model", "data"):
         if required not in data:
             raise TargetError(f"The config {path} has no `{required}` entry.")
     base = path.resolve().parent
     where = str(path)
+    seed_builders(seed)
     model_factory, model_kwargs = _factory(data["model"], "model", base)
     model = _call(model_factory, "the model factory", where, **model_kwargs)
     data_factory, data_kwargs = _factory(data["data"], "data", base)

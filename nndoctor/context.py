@@ -119,26 +119,60 @@ def first_tensor(obj: Any) -> torch.Tensor | None:
     return None
 
 
-def with_grad_input(batch: Any) -> tuple[Any, torch.Tensor]:
-    """A copy of the batch whose first float input tensor requires grad."""
-    if not (isinstance(batch, (list, tuple)) and len(batch) == 2):
-        raise Skip("the batch is not an (inputs, targets) pair, so its inputs cannot be probed")
-    inputs, target = batch
-    leaf = first_tensor(inputs)
-    if leaf is None or not leaf.is_floating_point():
-        raise Skip("the inputs are not floating point (e.g. token ids): no input gradient exists")
-    probe_input = leaf.detach().clone().requires_grad_(True)
+@dataclass
+class CapturedInput:
+    """The first tensor the model received in a forward call (see `watch_input`)."""
 
-    def swap(obj: Any) -> Any:
-        if obj is leaf:
-            return probe_input
-        if isinstance(obj, dict):
-            return {k: swap(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return type(obj)(swap(v) for v in obj)
+    tensor: torch.Tensor | None = None
+    integer: bool = False  # the model's input is integer ids (no input gradient exists)
+
+
+def _swap_first_tensor(obj: Any, swap: Callable[[torch.Tensor], torch.Tensor], done: list[bool]) -> Any:
+    if done[0]:
         return obj
+    if isinstance(obj, torch.Tensor):
+        done[0] = True
+        return swap(obj)
+    if isinstance(obj, dict):
+        return {k: _swap_first_tensor(v, swap, done) for k, v in obj.items()}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(_swap_first_tensor(v, swap, done) for v in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_swap_first_tensor(v, swap, done) for v in obj)
+    return obj
 
-    return (swap(inputs), target), probe_input
+
+@contextlib.contextmanager
+def watch_input(model: nn.Module, requires_grad: bool = False) -> Iterator[CapturedInput]:
+    """Capture the model's input in its next forward call, whatever the recipe's forward does.
+
+    With `requires_grad`, the input is replaced by a differentiable copy, so gradients with
+    respect to it can be taken (batch independence, graph depth).
+    """
+    captured = CapturedInput()
+
+    def hook(_module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if captured.tensor is not None or captured.integer:
+            return None  # only the outermost call: the model's own input
+
+        def swap(tensor: torch.Tensor) -> torch.Tensor:
+            if not tensor.is_floating_point():
+                captured.integer = True
+                captured.tensor = None if requires_grad else tensor
+                return tensor
+            captured.tensor = tensor.detach().clone().requires_grad_(True) if requires_grad else tensor
+            return captured.tensor
+
+        done = [False]
+        new_args = _swap_first_tensor(args, swap, done)
+        new_kwargs = _swap_first_tensor(kwargs, swap, done)
+        return (new_args, new_kwargs) if requires_grad else None
+
+    handle = model.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        yield captured
+    finally:
+        handle.remove()
 
 
 def batch_size_of(batch: Batch) -> int | None:
@@ -307,8 +341,8 @@ class Context:
             ) from exc
         if not batches:
             raise TargetError(
-                f"The {which} loader yielded no batches. Check that the dataset is not empty "
-                "and that drop_last=True does not drop the only (partial) batch."
+                f"The {which} loader of {self.target_name} yielded no batches. Check that the dataset "
+                "is not empty and that drop_last=True does not drop the only (partial) batch."
             )
         return batches
 

@@ -51,7 +51,9 @@ def _read(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise UsageError(f"The profile {where} is not valid YAML: {getattr(exc, 'problem', exc)}.") from exc
+        raise UsageError(
+            f"The profile {where} is not valid YAML: {getattr(exc, 'problem', exc)}. Fix the syntax there."
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -123,5 +125,6 @@ def validate_thresholds(profile: Profile, registry: Any) -> None:
         unknown = set(values) - set(known)
         if unknown:
             raise UsageError(
-                f"The profile {profile.source} sets unknown threshold(s) {', '.join(sorted(unknown))} for {check_id}; known: {', '.join(sorted(known)) or 'none'}."
+                f"The profile {profile.source} sets unknown threshold(s) {', '.join(sorted(unknown))} for {check_id}; "
+                f"known: {', '.join(sorted(known)) or 'none'}. Fix the name (`nndoctor explain {check_id}` lists them)."
             )

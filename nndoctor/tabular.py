@@ -34,7 +34,8 @@ def load_table(
         ) from exc
     if target_column not in frame.columns:
         raise TargetError(
-            f"--target {target_column!r} is not a column of {path}; columns: {', '.join(map(str, frame.columns[:20]))}."
+            f"--target {target_column!r} is not a column of {path}; pass one of its columns: "
+            f"{', '.join(map(str, frame.columns[:20]))}."
         )
     if len(frame) < 4:
         raise TargetError(f"{path} has {len(frame)} rows; nndoctor needs at least a few to split train/val.")
@@ -67,7 +68,9 @@ def load_table(
         TensorDataset(x[train_idx], y[train_idx]), batch_size=batch_size, shuffle=True, generator=generator
     )
     val = DataLoader(TensorDataset(x[val_idx], y[val_idx]), batch_size=batch_size)
-    torch.manual_seed(seed)
+    from nndoctor.target import seed_builders
+
+    seed_builders(seed)
     width = 64
     model = nn.Sequential(
         nn.Linear(x.shape[1], width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, outputs)

@@ -146,13 +146,18 @@ def split_data(data: Any, where: str, label: str = "build_data()") -> tuple[Iter
             continue
         if not _is_loader(loader):
             shape = f" of {len(data)} items" if isinstance(data, (tuple, list)) else ""
+            returned = f"{label} in {where} returned {_a(type(data).__name__)}{shape}"
+            what = "" if loader is data else f" whose {which} data is {_a(type(loader).__name__)}"
             raise TargetError(
-                f"{label} in {where} returned a {type(data).__name__}{shape} whose {which} data is a "
-                f"{type(loader).__name__}, not a loader. Return a DataLoader (e.g. "
+                f"{returned}{what}, which is not a loader. Return a DataLoader (e.g. "
                 "DataLoader(TensorDataset(x, y), batch_size=64)), a (train_loader, val_loader) pair, "
                 "or {'train': ..., 'val': ...}."
             )
     return train, val
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _is_loader(obj: Any) -> bool:
@@ -170,7 +175,14 @@ def _is_loader(obj: Any) -> bool:
     return hasattr(obj, "__iter__")
 
 
-def load_recipe(spec: str | None) -> Target:
+def seed_builders(seed: int) -> None:
+    """Seed before the recipe builds its model and data, so one --seed gives one report."""
+    from nndoctor.context import seed_everything
+
+    seed_everything(seed)
+
+
+def load_recipe(spec: str | None, seed: int = 0) -> Target:
     """Load a recipe file or module (the bundled digits sample when `spec` is None)."""
     namespace, name, where = _recipe_namespace(spec or DEFAULT_RECIPE)
     if spec is None:
@@ -185,6 +197,7 @@ def load_recipe(spec: str | None) -> Target:
         raise TargetError(
             f"The recipe {where} defines no `build_data()` function returning the training loader (or a (train, val) pair)."
         )
+    seed_builders(seed)
     model = _call(build_model, "build_model()", where)
     train, val = split_data(_call(build_data, "build_data()", where), where)
     build_loss = getattr(namespace, "build_loss", None)

@@ -44,7 +44,7 @@ def input_normalization(data_stats: DataStats, limits: Limits) -> Verdict:
     images, per channel), and apply the same transform to validation and test data.
     """
     if data_stats.samples == 0:
-        raise Skip("the batches are not (inputs, targets) pairs, so inputs cannot be inspected")
+        raise Skip("no input and target tensors could be found in the batches")
     if not data_stats.input_float:
         raise Skip("the inputs are integer ids (e.g. tokens), not features to normalize")
     stds = [s for s in data_stats.feature_std if s > 0 and math.isfinite(s)]
@@ -114,7 +114,7 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
         "num_classes": task.num_classes,
     }
     if data_stats.samples == 0:
-        raise Skip("the batches are not (inputs, targets) pairs, so the data cannot be inspected")
+        raise Skip("no input and target tensors could be found in the batches")
     if data_stats.input_nonfinite or data_stats.target_nonfinite:
         return failed(
             f"the data holds non-finite values: {data_stats.input_nonfinite} in inputs, "
@@ -231,7 +231,8 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
             "Apply log_softmax as the model's last step, or switch to CrossEntropyLoss on logits.",
             **evidence,
         )
-    if loss == "bce_with_logits" and non_negative and init_forward.output_max <= 1:
+    squashed = init_forward.squashed_after_last_layer
+    if loss == "bce_with_logits" and non_negative and init_forward.output_max <= 1 and squashed:
         return failed(
             "the outputs are confined to [0, 1] (a sigmoid or similar at the end) but "
             "BCEWithLogitsLoss expects logits: the sigmoid is applied twice",

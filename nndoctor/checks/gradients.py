@@ -44,11 +44,12 @@ def gradient_flow(init_backward: BackwardStats, limits: Limits) -> Verdict:
     normalization layers and residual connections in deep nets; for exploding gradients also
     clip the gradient norm (`torch.nn.utils.clip_grad_norm_`) and lower the learning rate.
     """
+    # embeddings are lookup tables whose gradient lands only on the rows a batch uses: left out
     layers = [layer for layer in init_backward.layers if math.isfinite(layer.grad_rms)]
     if any(p.grad_nonfinite for p in init_backward.params):
         raise Skip("some gradients are non-finite; ND204 localizes them")
     if len(layers) < 2:
-        raise Skip("fewer than two Linear/Conv layers receive gradients")
+        raise Skip("fewer than two weight layers (Linear, Conv, RNN, attention) receive gradients")
     rows = [[layer.name, layer.kind, _g(layer.grad_rms), _g(layer.weight_rms)] for layer in layers]
     first, last = layers[0], layers[-1]
     if last.grad_rms == 0:

@@ -162,8 +162,9 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     rows = []
     symmetric = []
     off_scale = []
-    last = init_backward.layers[-1].name if init_backward.layers else None
-    for layer in init_backward.layers:
+    dense = [layer for layer in init_backward.layers if layer.dense]
+    last = dense[-1].name if dense else None
+    for layer in dense:
         site = by_name.get(layer.name)
         follower = _next_activation(sites, site) if site else None
         act = follower.kind.lower() if follower else None

@@ -14,8 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.context import Context, first_tensor, with_grad_input
-from nndoctor.errors import Skip
+from nndoctor.context import Context, first_tensor, watch_input
 from nndoctor.layers import fan_in_out, is_weighted, module_names
 from nndoctor.registry import probe
 
@@ -49,6 +48,7 @@ class LayerGrad:
     symmetric: bool  # all output units have identical weights and identical gradients
     rows: int
     in_optimizer: bool
+    dense: bool  # a Linear/Conv (fan-in, init rules and symmetry apply); else e.g. an LSTM
     fan_in: int
     fan_out: int
 
@@ -105,12 +105,10 @@ def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
 
 @probe("init_backward", "one backward pass and one optimizer step at init", cost="backward")
 def init_backward(ctx: Context) -> BackwardStats:
+    # init_forward resets the shared working model, so it must run before this probe's backward
+    order = _execution_order(ctx, ctx.model)
     model = ctx.fresh_model()
     batch = ctx.train_batches()[0]
-    try:
-        batch, leaf = with_grad_input(batch)  # so the graph's paths can be traced to the input
-    except Skip:
-        leaf = None
     names = module_names(model)
     bad_grad_modules: list[torch.Tensor] = []
     bad_grad_names: list[str] = []
@@ -128,8 +126,10 @@ def init_backward(ctx: Context) -> BackwardStats:
 
     handles = [m.register_forward_hook(watch_grad) for m in model.modules() if next(m.children(), None) is None]
     try:
-        output, target = ctx.forward(model, batch)
+        with watch_input(model, requires_grad=True) as captured:  # lets the graph be traced to the input
+            output, target = ctx.forward(model, batch)
         loss = ctx.loss(output, target)
+        leaf = captured.tensor
         depth = weighted_depth(loss.grad_fn, leaf) if leaf is not None else None
         if loss.requires_grad:
             loss.backward()
@@ -157,37 +157,27 @@ def init_backward(ctx: Context) -> BackwardStats:
                 ]
             )
         )
-    layer_rows: list[torch.Tensor] = []
-    layer_modules = [m for m in model.modules() if is_weighted(m)]
-    for module in layer_modules:
-        w = before_by_id[id(module.weight)]
-        g = module.weight.grad
-        w2 = w.reshape(w.shape[0], -1).float()
-        same_w = (
-            (w2 - w2[0:1]).abs().max() <= 1e-7 * (w2.abs().max() + 1e-12)
-            if w2.shape[0] > 1
-            else torch.tensor(False, device=w.device)
+    layer_modules = [
+        m for m in model.modules() if is_weighted(m) or (matrix_params(m) and not isinstance(m, nn.Embedding))
+    ]
+    layer_rows = [_layer_row(m, before_by_id, zero) for m in layer_modules]
+    flags = torch.cat(bad_grad_modules).float() if bad_grad_modules else zero.reshape(0)
+    # the probe's one host transfer: every per-parameter and per-layer statistic at once
+    host = (
+        torch.cat(
+            [
+                torch.stack(rows).reshape(-1) if rows else zero.reshape(0),
+                torch.stack(layer_rows).reshape(-1) if layer_rows else zero.reshape(0),
+                flags,
+            ]
         )
-        if g is not None and w2.shape[0] > 1:
-            g2 = g.reshape(g.shape[0], -1).float()
-            same_g = (g2 - g2[0:1]).abs().max() <= 1e-6 * (g2.abs().max() + 1e-12)
-        else:
-            same_g = torch.tensor(g is None, device=w.device)
-        gnorm = g.float().pow(2).mean().sqrt() if g is not None else zero
-        layer_rows.append(
-            torch.stack(
-                [
-                    gnorm,
-                    w2.pow(2).mean().sqrt(),
-                    (module.weight.detach().float() - w.float()).norm() / (w.float().norm() + 1e-30),
-                    (same_w & same_g).float(),
-                ]
-            )
-        )
-    flags = torch.cat(bad_grad_modules) if bad_grad_modules else None
-    host_params = torch.stack(rows).cpu().tolist() if rows else []  # one transfer per table
-    host_layers = torch.stack(layer_rows).cpu().tolist() if layer_rows else []
-    host_flags = flags.cpu().tolist() if flags is not None else []
+        .cpu()
+        .tolist()
+    )
+    host_params = [host[i * 4 : i * 4 + 4] for i in range(len(rows))]
+    offset = len(rows) * 4
+    host_layers = [host[offset + i * 4 : offset + i * 4 + 4] for i in range(len(layer_rows))]
+    host_flags = host[offset + len(layer_rows) * 4 :]
     params = [
         ParamStats(
             name=name,
@@ -203,22 +193,26 @@ def init_backward(ctx: Context) -> BackwardStats:
         )
         for (name, p), vals in zip(named, host_params, strict=True)
     ]
-    order = _execution_order(ctx, model)
-    layers = [
-        LayerGrad(
-            name=names[m],
-            kind=type(m).__name__,
-            grad_rms=vals[0] if m.weight.grad is not None else math.nan,
-            weight_rms=vals[1],
-            update_ratio=vals[2],
-            symmetric=bool(vals[3]),
-            rows=int(m.weight.shape[0]),
-            in_optimizer=id(m.weight) in in_optimizer,
-            fan_in=fan_in_out(m)[0],
-            fan_out=fan_in_out(m)[1],
+    layers = []
+    for m, vals in zip(layer_modules, host_layers, strict=True):
+        dense = is_weighted(m)
+        tracked = [m.weight] if dense else matrix_params(m)
+        fan_in, fan_out = fan_in_out(m) if dense else (0, 0)
+        layers.append(
+            LayerGrad(
+                name=names[m],
+                kind=type(m).__name__,
+                grad_rms=vals[0] if any(p.grad is not None for p in tracked) else math.nan,
+                weight_rms=vals[1],
+                update_ratio=vals[2],
+                symmetric=bool(vals[3]),
+                rows=int(tracked[0].shape[0]),
+                in_optimizer=all(id(p) in in_optimizer for p in tracked),
+                dense=dense,
+                fan_in=fan_in,
+                fan_out=fan_out,
+            )
         )
-        for m, vals in zip(layer_modules, host_layers, strict=True)
-    ]
     layers.sort(key=lambda layer: order.get(layer.name, len(order)))
     lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
     result = BackwardStats(
@@ -233,6 +227,36 @@ def init_backward(ctx: Context) -> BackwardStats:
     )
     model.zero_grad(set_to_none=True)
     return result
+
+
+def matrix_params(module: nn.Module) -> list[nn.Parameter]:
+    """A module's own weight matrices (LSTM, attention projections...): what gradient flow tracks."""
+    return [p for p in module.parameters(recurse=False) if p.dim() >= 2]
+
+
+def _layer_row(module: nn.Module, before: dict[int, torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
+    """[grad RMS, weight RMS, |update|/|weight|, symmetric] for one layer, on the device."""
+    tracked = [module.weight] if is_weighted(module) else matrix_params(module)
+    olds = [before[id(p)].float() for p in tracked]
+    grads = [p.grad.float() for p in tracked if p.grad is not None]
+    count = sum(p.numel() for p in tracked)
+    grad_rms = torch.sqrt(sum(g.pow(2).sum() for g in grads) / count) if grads else zero
+    weight_sq = sum(w.pow(2).sum() for w in olds)
+    update_sq = sum((p.detach().float() - w).pow(2).sum() for p, w in zip(tracked, olds, strict=True))
+    symmetric = zero
+    if is_weighted(module) and olds[0].shape[0] > 1:
+        w2 = olds[0].reshape(olds[0].shape[0], -1)
+        same_w = (w2 - w2[0:1]).abs().max() <= 1e-7 * (w2.abs().max() + 1e-12)
+        grad = module.weight.grad
+        if grad is not None:
+            g2 = grad.reshape(grad.shape[0], -1).float()
+            same_g = (g2 - g2[0:1]).abs().max() <= 1e-6 * (g2.abs().max() + 1e-12)
+        else:
+            same_g = torch.ones((), dtype=torch.bool, device=zero.device)
+        symmetric = (same_w & same_g).float()
+    return torch.stack(
+        [grad_rms, torch.sqrt(weight_sq / count), torch.sqrt(update_sq) / (torch.sqrt(weight_sq) + 1e-30), symmetric]
+    )
 
 
 def _execution_order(ctx: Context, model: nn.Module) -> dict[str, int]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from nndoctor.context import Context, first_tensor
+from nndoctor.context import Context, first_tensor, watch_input
 from nndoctor.registry import probe
 
 
@@ -36,24 +36,39 @@ class DataStats:
     drop_last: bool | None = None
 
 
-def _split(ctx: Context, batch: Any) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """Inputs and targets of a batch, via the default (x, y) layout or the recipe's forward."""
-    if isinstance(batch, (list, tuple)) and len(batch) == 2:
-        return first_tensor(batch[0]), first_tensor(batch[1])
-    return None, None
+def _inputs_and_targets(ctx: Context, batches: list[Any]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The model's inputs and the targets: read off (x, y) batches, or, when the recipe has its
+    own forward, captured from the model call itself (a few batches: it costs forward passes)."""
+    xs: list[torch.Tensor] = []
+    ys: list[torch.Tensor] = []
+    if ctx.user_forward is None and all(isinstance(b, (list, tuple)) and len(b) == 2 for b in batches):
+        for inputs, targets in batches:
+            x, y = first_tensor(inputs), first_tensor(targets)
+            if x is not None and y is not None:
+                xs.append(x)
+                ys.append(y)
+        return xs, ys
+    model = ctx.fresh_model()
+    with torch.no_grad():
+        for batch in batches[: int(ctx.settings.probe_setting("data_stats", "forward_batches", 8))]:
+            with watch_input(model) as captured:
+                _, target = ctx.forward(model, batch)
+            y = first_tensor(target)
+            if captured.tensor is not None and y is not None:
+                xs.append(captured.tensor)
+                ys.append(y)
+    return xs, ys
 
 
 @probe("data_stats", "input and target statistics", cost="static")
 def data_stats(ctx: Context) -> DataStats:
     batches = ctx.train_batches()
-    xs, ys = zip(*(_split(ctx, b) for b in batches), strict=True)
-    x_list = [x for x in xs if x is not None]
-    y_list = [y for y in ys if y is not None]
+    x_list, y_list = _inputs_and_targets(ctx, batches)
     x = torch.cat([t.reshape(t.shape[0], -1) if t.dim() <= 2 else t for t in x_list]) if x_list else None
     y = torch.cat([t.reshape(t.shape[0], -1) for t in y_list]) if y_list else None
     scalars: dict[str, torch.Tensor] = {}
     stats = DataStats(
-        batches=len(batches),
+        batches=len(x_list),
         samples=int(x.shape[0]) if x is not None else 0,
         input_float=bool(x is not None and x.is_floating_point()),
         input_shape=tuple(x_list[0].shape[1:]) if x_list else (),

@@ -51,9 +51,22 @@ class ForwardStats:
     output_row_sum_dev: float  # max |sum over classes - 1|: ~0 means probabilities
     output_logsumexp_dev: float  # max |logsumexp over classes|: ~0 means log-probabilities
     output_std: float
+    output_mean: float
     output_nonfinite: int
     first_nonfinite: Site | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def squashed_after_last_layer(self) -> bool:
+        """The output is not the last Linear/Conv's output: something (a sigmoid?) came after."""
+        weighted = self.weighted
+        if not weighted:
+            return False
+        last = weighted[-1]
+        if any(s.kind in ("Sigmoid", "Softmax", "Hardsigmoid") for s in self.sites[last.order + 1 :]):
+            return True
+        scale = last.std + abs(last.mean) + 1e-12
+        return abs(self.output_std - last.std) > 0.01 * scale or abs(self.output_mean - last.mean) > 0.01 * scale
 
     @property
     def weighted(self) -> list[Site]:
@@ -137,9 +150,9 @@ class _Recorder:
         for handle in self.handles:
             handle.remove()
 
-    def collect(self) -> list[Site]:
-        """Bring every statistic to the host in one transfer and fill in the sites."""
-        flat: list[torch.Tensor] = []
+    def collect(self, extra: torch.Tensor | None = None) -> list[float]:
+        """Bring every statistic (and `extra`) to the host in one transfer; fill in the sites."""
+        flat: list[torch.Tensor] = [extra.reshape(-1)] if extra is not None else []
         layout: list[tuple[int, str, int]] = []
         for index, record in self.values.items():
             for stat, values in record.items():
@@ -150,7 +163,7 @@ class _Recorder:
                 layout.append((index, "dead_inputs", 1))
                 flat.append((~self.dead_masks[index]).float().mean().reshape(1))
         host = torch.cat(flat).cpu().tolist() if flat else []
-        cursor = 0
+        cursor = extra.numel() if extra is not None else 0
         for index, stat, count in layout:
             chunk = host[cursor : cursor + count]
             cursor += count
@@ -161,12 +174,11 @@ class _Recorder:
                 site.dead_inputs = chunk[0]
             else:
                 setattr(site, stat, sum(chunk) / len(chunk))
-        return self.sites
+        return host[: extra.numel()] if extra is not None else []
 
 
 @probe("init_forward", "forward pass at init with activation hooks", cost="forward")
 def init_forward(ctx: Context) -> ForwardStats:
-    setup = ctx.probe("setup")
     batches = ctx.train_batches()[: int(ctx.settings.probe_setting("init_forward", "batches", 4))]
     model = ctx.fresh_model()
     recorder = _Recorder(model)
@@ -183,16 +195,43 @@ def init_forward(ctx: Context) -> ForwardStats:
                     outputs.append(out.detach().float())
     finally:
         recorder.close()
-    sites = recorder.collect()
-    out_summary = _output_summary(outputs, setup.task.kind)
-    loss_values = torch.cat(losses).cpu().tolist()
+    summary = _output_summary(outputs)
+    loss_tensor = torch.cat(losses)
+    host = recorder.collect(torch.cat([loss_tensor, summary.reshape(-1)]) if summary is not None else loss_tensor)
+    sites = recorder.sites
+    loss_values = host[: len(losses)]
+    out_summary = _summary_fields(host[len(losses) :] if summary is not None else None)
     first_bad = next((s for s in sites if s.nonfinite and not s.input_nonfinite), None)
     model.zero_grad(set_to_none=True)
     return ForwardStats(sites=sites, batches=len(batches), losses=loss_values, first_nonfinite=first_bad, **out_summary)
 
 
-def _output_summary(outputs: list[torch.Tensor], task: str) -> dict[str, Any]:
+_SUMMARY = ("min", "max", "row_sum_dev", "logsumexp_dev", "std", "nonfinite", "mean")
+
+
+def _output_summary(outputs: list[torch.Tensor]) -> torch.Tensor | None:
+    """Output statistics per batch, as one device tensor [batches, len(_SUMMARY)]."""
     if not outputs:
+        return None
+    flat = [o.reshape(o.shape[0], -1) if o.dim() > 2 else (o if o.dim() == 2 else o.reshape(-1, 1)) for o in outputs]
+    stats: list[torch.Tensor] = []
+    for o in flat:
+        finite = torch.isfinite(o)
+        safe = torch.where(finite, o, torch.zeros_like(o))
+        if o.shape[1] > 1:
+            row_dev = (safe.sum(dim=1) - 1).abs().max()
+            lse_dev = torch.logsumexp(safe, dim=1).abs().max()
+        else:
+            row_dev = lse_dev = safe.new_tensor(math.inf)
+        spread = safe.std() if safe.numel() > 1 else safe.new_zeros(())
+        stats.append(
+            torch.stack([safe.min(), safe.max(), row_dev, lse_dev, spread, (~finite).sum().float(), safe.mean()])
+        )
+    return torch.stack(stats)
+
+
+def _summary_fields(values: list[float] | None) -> dict[str, Any]:
+    if not values:
         nan = math.nan
         return dict(
             output_min=nan,
@@ -200,36 +239,17 @@ def _output_summary(outputs: list[torch.Tensor], task: str) -> dict[str, Any]:
             output_row_sum_dev=nan,
             output_logsumexp_dev=nan,
             output_std=nan,
+            output_mean=nan,
             output_nonfinite=0,
         )
-    flat = [o.reshape(o.shape[0], -1) if o.dim() > 2 else (o if o.dim() == 2 else o.reshape(-1, 1)) for o in outputs]
-    stats: list[torch.Tensor] = []
-    for o in flat:
-        finite = torch.isfinite(o)
-        safe = torch.where(finite, o, torch.zeros_like(o))
-        if o.shape[1] > 1 and o.dim() == 2:
-            row_dev = (safe.sum(dim=1) - 1).abs().max()
-            lse_dev = torch.logsumexp(safe, dim=1).abs().max()
-        else:
-            row_dev = lse_dev = safe.new_tensor(math.inf)
-        stats.append(
-            torch.stack(
-                [
-                    safe.min(),
-                    safe.max(),
-                    row_dev,
-                    lse_dev,
-                    safe.std() if safe.numel() > 1 else safe.new_zeros(()),
-                    (~finite).sum().float(),
-                ]
-            )
-        )
-    host = torch.stack(stats).cpu()
+    rows = [values[i : i + len(_SUMMARY)] for i in range(0, len(values), len(_SUMMARY))]
+    column = {name: [row[i] for row in rows] for i, name in enumerate(_SUMMARY)}
     return dict(
-        output_min=float(host[:, 0].min()),
-        output_max=float(host[:, 1].max()),
-        output_row_sum_dev=float(host[:, 2].max()),
-        output_logsumexp_dev=float(host[:, 3].max()),
-        output_std=float(host[:, 4].mean()),
-        output_nonfinite=int(host[:, 5].sum()),
+        output_min=min(column["min"]),
+        output_max=max(column["max"]),
+        output_row_sum_dev=max(column["row_sum_dev"]),
+        output_logsumexp_dev=max(column["logsumexp_dev"]),
+        output_std=sum(column["std"]) / len(rows),
+        output_mean=sum(column["mean"]) / len(rows),
+        output_nonfinite=int(sum(column["nonfinite"])),
     )

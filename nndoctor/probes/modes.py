@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
-from nndoctor.context import Context, first_tensor, with_grad_input
+from nndoctor.context import Context, first_tensor, watch_input
 from nndoctor.errors import Skip
 from nndoctor.layers import BATCH_NORMS, DROPOUTS
 from nndoctor.registry import probe
@@ -61,18 +60,22 @@ def batch_independence(ctx: Context) -> IndependenceStats:
     model = ctx.fresh_model()
     model.eval()  # batch norm in train mode mixes samples by design
     batch = ctx.train_batches()[0]
-    probed_batch, x = with_grad_input(batch)
+    with watch_input(model, requires_grad=True) as captured:
+        output = first_tensor(ctx.forward(model, batch)[0])
+    model.train()
+    x = captured.tensor
+    if x is None:
+        reason = "integer ids (e.g. tokens)" if captured.integer else "not a tensor"
+        raise Skip(f"the model's input is {reason}: no input gradient exists")
     n = x.shape[0]
     if n < 2:
         raise Skip("the first batch holds a single sample")
-    output = first_tensor(ctx.forward(model, probed_batch)[0])
     if output is None or output.dim() == 0 or output.shape[0] != n:
         shape = list(output.shape) if output is not None else None
         raise Skip(f"the output's first dimension ({shape}) is not the batch size {n}")
     sample = 0
     weights = torch.randn(output[sample].shape, generator=torch.Generator().manual_seed(0)).to(output.device)
     (grad,) = torch.autograd.grad((output[sample].float() * weights).sum(), x, allow_unused=True)
-    model.train()
     if grad is None:
         return IndependenceStats(n, sample, [], 0.0)
     per_sample = grad.reshape(n, -1).float().abs().sum(dim=1).cpu()

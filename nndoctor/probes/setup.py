@@ -79,14 +79,16 @@ def setup(ctx: Context) -> Setup:
         )
     if not isinstance(loss, torch.Tensor):
         raise TargetError(
-            f"The loss ({_loss_label(ctx.loss_fn)}) returned a {type(loss).__name__}, not a "
-            "torch.Tensor; nndoctor needs a scalar tensor it can call backward() on."
+            f"The loss ({_loss_label(ctx.loss_fn)}) returned {'an' if type(loss).__name__[0] in 'aeiou' else 'a'} "
+            f"{type(loss).__name__}, not a torch.Tensor; nndoctor needs a scalar tensor it can call backward() on. "
+            "Make `build_loss()` (or diagnose's loss_fn) return a loss computed with torch ops, e.g. "
+            "nn.CrossEntropyLoss(), without .item() or float()."
         )
     if loss.numel() != 1:
         raise TargetError(
             f"The loss ({_loss_label(ctx.loss_fn)}) returned a tensor of shape "
-            f"{list(loss.shape)}, not a scalar. Reduce it (e.g. reduction='mean' or .mean()) "
-            "so that backward() has a single value to differentiate."
+            f"{list(loss.shape)}, not a scalar. Reduce it in `build_loss()` (or diagnose's loss_fn), e.g. "
+            "reduction='mean' or .mean(), so that backward() has a single value to differentiate."
         )
     value = float(loss)
     kind = identify_loss(ctx.loss_fn, output, target, value)
