@@ -74,13 +74,15 @@ def footer(report: Report) -> Text:
     parts = []
     for outcome, word in (
         (Outcome.FAIL, "failed"),
-        (Outcome.ERROR, "errors"),
-        (Outcome.WARN, "warnings"),
+        (Outcome.ERROR, "error"),
+        (Outcome.WARN, "warning"),
         (Outcome.PASS, "passed"),
         (Outcome.SKIP, "skipped"),
     ):
-        if counts[outcome.value]:
-            parts.append((f"{counts[outcome.value]} {word}", _style(outcome)))
+        count = counts[outcome.value]
+        if count:
+            plural = "s" if count > 1 and outcome in (Outcome.ERROR, Outcome.WARN) else ""
+            parts.append((f"{count} {word}{plural}", _style(outcome)))
     text = Text()
     for index, (words, style) in enumerate(parts):
         if index:
