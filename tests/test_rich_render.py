@@ -57,16 +57,16 @@ def sample_report() -> Report:
 EXPECTED = """\
 nndoctor 0.1.0 · target recipe.py · profile quick
 torch 2.13.0 · device cpu (x86_64) · dtype float32 · precision fp32 · seed 0
-model Sequential · 1,234 params (1,234 trainable) · 2 layers · task classification (10 classes) · 
+model Sequential · 1,234 params (1,234 trainable) · 2 layers · task classification (10 classes) ·
 loss cross_entropy
 
-id    ┃ result ┃ check                            ┃ finding                                         
+id    ┃ result ┃ check                            ┃ finding
 ━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
-ND201 │ PASS   │ implausible-initial-loss         │ initial loss 2.31 vs expected ln(10) = 2.303    
-      │        │                                  │ (ratio 1.00)                                    
-ND301 │ WARN   │ vanishing-or-exploding-gradients │ vanishing gradients: 0 (Linear) gets 1.2e-05x   
-      │        │                                  │ the gradient of 4 (Linear)                      
-ND105 │ skip   │ batchnorm-small-batch            │ the model has no BatchNorm layers               
+ND201 │ PASS   │ implausible-initial-loss         │ initial loss 2.31 vs expected ln(10) = 2.303
+      │        │                                  │ (ratio 1.00)
+ND301 │ WARN   │ vanishing-or-exploding-gradients │ vanishing gradients: 0 (Linear) gets 1.2e-05x
+      │        │                                  │ the gradient of 4 (Linear)
+ND105 │ skip   │ batchnorm-small-batch            │ the model has no BatchNorm layers
 
 ╭─  WARN ND301 vanishing-or-exploding-gradients  ──────────────────────────────────────────────────╮
 │ vanishing gradients: 0 (Linear) gets 1.2e-05x the gradient of 4 (Linear)                         │
@@ -86,7 +86,7 @@ ND105 │ skip   │ batchnorm-small-batch            │ the model has no Batch
 def render(report: Report, width: int = 100) -> str:
     buffer = io.StringIO()
     make_console(file=buffer, width=width, color_system=None, force_terminal=False).print(ReportView(report))
-    return buffer.getvalue()
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"  # table padding aside
 
 
 def test_report_renders_exactly():
