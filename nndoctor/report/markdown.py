@@ -1,0 +1,167 @@
+"""The report as GitHub-flavoured Markdown: for `$GITHUB_STEP_SUMMARY`, PR comments and wikis.
+
+A summary line, a results table, then one section per warn/fail/error finding with its message,
+the fix, the evidence and where to read more. Rendered from `Report.to_dict()`, so a report loaded
+back from JSON renders byte for byte the same as the run that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nndoctor.report.model import Finding, Outcome, Report, Table
+
+MAX_TABLE_ROWS = 25  # per evidence table; the JSON report has them all
+MAX_VALUE_CHARS = 120  # one evidence value (lists, dicts) in a cell
+
+MARK = {
+    Outcome.PASS: "✅ pass",
+    Outcome.SKIP: "➖ skip",
+    Outcome.WARN: "⚠️ warn",
+    Outcome.FAIL: "❌ fail",
+    Outcome.ERROR: "💥 error",
+}
+_SUMMARY_WORDS = (
+    (Outcome.FAIL, "failed"),
+    (Outcome.ERROR, "errors"),
+    (Outcome.WARN, "warnings"),
+    (Outcome.PASS, "passed"),
+    (Outcome.SKIP, "skipped"),
+)
+DETAILED = (Outcome.WARN, Outcome.FAIL, Outcome.ERROR)
+
+
+def escape(text: str) -> str:
+    """Make text safe inside a table cell: `|` would split the cell, a newline would end the row."""
+    return (
+        str(text)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace("\r\n", "\n")
+        .replace("\n", "<br>")
+    )
+
+
+def code(text: str) -> str:
+    """An inline code span that survives backticks in the text."""
+    text = str(text).replace("\n", " ")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def format_value(value: Any) -> str:
+    """One evidence value as cell text: floats to 4 significant digits, containers as short JSON."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (int, str)):
+        return str(value)
+    text = json.dumps(_round_floats(value), separators=(", ", ": "))
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _round_floats(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, list):
+        return [_round_floats(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _round_floats(v) for k, v in value.items()}
+    return value
+
+
+def summary_line(report: Report) -> str:
+    """`❌ 2 failed, 9 passed, 3 skipped`: the worst outcome's mark and the counts, pytest-style."""
+    counts = report.counts
+    parts = [f"{counts[o.value]} {word}" for o, word in _SUMMARY_WORDS if counts[o.value]]
+    if not parts:
+        return "no checks ran"
+    worst = report.worst if report.worst != Outcome.SKIP else Outcome.PASS  # skips need no action
+    return f"{MARK[worst].split()[0]} {', '.join(parts)}"
+
+
+def markdown_table(columns: list[str], rows: list[list[Any]], max_rows: int = MAX_TABLE_ROWS) -> list[str]:
+    """A GitHub table; rows beyond `max_rows` are summarized in one last row."""
+    lines = ["| " + " | ".join(escape(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    shown = rows if len(rows) <= max_rows else rows[: max_rows - 1]
+    for row in shown:
+        cells = [escape(format_value(v)) for v in row] + [""] * (len(columns) - len(row))
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(shown) < len(rows):
+        more = [f"… {len(rows) - len(shown)} more rows in the JSON report"] + [""] * (len(columns) - 1)
+        lines.append("| " + " | ".join(more) + " |")
+    return lines
+
+
+def _header(report: Report) -> list[str]:
+    env, model = report.environment, report.model
+    facts = [
+        f"target {code(report.target)}",
+        f"profile {code(report.profile)}",
+        f"torch {env.get('torch', '?')}",
+        f"device {env.get('device', '?')}",
+        f"dtype {env.get('dtype', '?')}",
+        f"seed {env.get('seed', '?')}",
+        f"nndoctor {report.nndoctor_version or '?'}",
+    ]
+    total = report.timings.get("total")
+    if isinstance(total, (int, float)):
+        facts.append(f"{total:.2f}s")
+    lines = [" · ".join(escape(f) if "`" not in f else f for f in facts)]
+    if model:
+        task = model.get("task") or {}
+        text = f"model {model.get('class', '?')} · {_count(model.get('params'))} params ({_count(model.get('trainable'))} trainable)"
+        if isinstance(task, dict) and task.get("kind"):
+            classes = f" ({task['num_classes']} classes)" if task.get("num_classes") else ""
+            text += f" · task {task['kind']}{classes} · loss {task.get('loss') or '?'}"
+        lines.append(escape(text))
+    return lines
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value or "?")
+
+
+def _details(finding: Finding) -> list[str]:
+    lines = ["", f"### {MARK[finding.outcome]}: {finding.check_id} {finding.name}", "", escape(finding.message)]
+    if finding.recommendation:
+        lines += ["", f"**How to fix:** {escape(finding.recommendation)}"]
+    scalars = [[key, value] for key, value in finding.evidence.items()]
+    if scalars:
+        lines += ["", *markdown_table(["evidence", "value"], scalars)]
+    for table in finding.tables:
+        lines += ["", *_evidence_table(table)]
+    if finding.docs:
+        lines += ["", f"Docs: {code(finding.docs)}"]
+    return lines
+
+
+def _evidence_table(table: Table) -> list[str]:
+    return [f"**{escape(table.title)}**", "", *markdown_table(table.columns, table.rows)]
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report as Markdown (ends with a newline)."""
+    report = Report.from_dict(report.to_dict())  # what a reader of the JSON file sees, exactly
+    lines = [f"## nndoctor: {summary_line(report)}", "", *_header(report)]
+    if report.interrupted:
+        lines += ["", "> ⚠️ The run was interrupted: this report is partial."]
+    if report.findings:
+        lines += [
+            "",
+            *markdown_table(
+                ["id", "outcome", "check", "finding"],
+                [[f.check_id, MARK[f.outcome], f.name, f.message] for f in report.findings],
+                max_rows=len(report.findings),
+            ),
+        ]
+    for finding in report.findings:
+        if finding.outcome in DETAILED:
+            lines += _details(finding)
+    return "\n".join(lines) + "\n"
