@@ -180,6 +180,17 @@ def batch_size_of(batch: Batch) -> int | None:
     return int(tensor.shape[0]) if tensor is not None and tensor.dim() > 0 else None
 
 
+def _loader_generators(loader: Any) -> list[torch.Generator]:
+    """The generators a DataLoader's shuffling draws from; iterating the loader advances them."""
+    found: list[torch.Generator] = []
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    for owner in (loader, getattr(loader, "sampler", None), getattr(batch_sampler, "sampler", None)):
+        generator = getattr(owner, "generator", None)
+        if isinstance(generator, torch.Generator) and all(generator is not g for g in found):
+            found.append(generator)
+    return found
+
+
 class RngState:
     """Saves and restores every RNG a training script may depend on."""
 
@@ -319,6 +330,7 @@ class Context:
         return self._val_batches
 
     def _materialize(self, loader: Iterable[Batch], which: str) -> list[Batch]:
+        shuffling = [(g, g.get_state()) for g in _loader_generators(loader)]
         try:
             iterator = iter(loader)
         except TypeError as exc:
@@ -339,6 +351,9 @@ class Context:
                 f"Iterating the {which} data raised {type(exc).__name__}: {exc}. "
                 "Check the dataset's __getitem__ and the loader's collate_fn."
             ) from exc
+        finally:
+            for generator, state in shuffling:  # the user's next epoch is shuffled as if we never looked
+                generator.set_state(state)
         if not batches:
             raise TargetError(
                 f"The {which} loader of {self.target_name} yielded no batches. Check that the dataset "

@@ -169,6 +169,7 @@ def init_backward(ctx: Context) -> BackwardStats:
                 torch.stack(rows).reshape(-1) if rows else zero.reshape(0),
                 torch.stack(layer_rows).reshape(-1) if layer_rows else zero.reshape(0),
                 flags,
+                loss.detach().float().reshape(1),
             ]
         )
         .cpu()
@@ -177,7 +178,7 @@ def init_backward(ctx: Context) -> BackwardStats:
     host_params = [host[i * 4 : i * 4 + 4] for i in range(len(rows))]
     offset = len(rows) * 4
     host_layers = [host[offset + i * 4 : offset + i * 4 + 4] for i in range(len(layer_rows))]
-    host_flags = host[offset + len(layer_rows) * 4 :]
+    host_flags = host[offset + len(layer_rows) * 4 : -1]
     params = [
         ParamStats(
             name=name,
@@ -216,7 +217,7 @@ def init_backward(ctx: Context) -> BackwardStats:
     layers.sort(key=lambda layer: order.get(layer.name, len(order)))
     lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
     result = BackwardStats(
-        loss=float(loss.detach()),
+        loss=host[-1],
         params=params,
         layers=layers,
         depth_longest=depth[0] if depth else None,

@@ -104,7 +104,7 @@ def data_stats(ctx: Context) -> DataStats:
             values, counts = torch.unique(finite_y.flatten(), return_counts=True)
             scalars["class_values"] = values
             scalars["class_counts"] = counts
-    host = {k: v.detach().cpu() for k, v in scalars.items()}  # the probe's single host sync
+    host = to_host(scalars)  # the probe's single host sync
     for key in ("input_nonfinite", "target_nonfinite"):
         if key in host:
             setattr(stats, key, int(host[key]))
@@ -125,3 +125,12 @@ def data_stats(ctx: Context) -> DataStats:
         stats.loader_batch_size = getattr(loader, "batch_size", None)
         stats.drop_last = getattr(loader, "drop_last", None)
     return stats
+
+
+def to_host(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """All tensors to the host in one transfer (float64 keeps counts and labels exact), shapes and dtypes kept."""
+    if not tensors:
+        return {}
+    flat = torch.cat([t.detach().reshape(-1).double() for t in tensors.values()]).cpu()
+    parts = flat.split([t.numel() for t in tensors.values()])
+    return {k: part.reshape(t.shape).to(t.dtype) for (k, t), part in zip(tensors.items(), parts, strict=True)}
