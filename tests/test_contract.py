@@ -32,7 +32,11 @@ SPECS = REGISTRY.sorted_checks()
 
 def _fires(path: Path) -> dict[str, str]:
     target = load_recipe(str(path))  # importing the recipe registers its module
-    module = next(m for name, m in reversed(list(sys.modules.items())) if name.startswith("nndoctor_recipe_") and getattr(m, "__file__", None) == str(path))
+    module = next(
+        m
+        for name, m in reversed(list(sys.modules.items()))
+        if name.startswith("nndoctor_recipe_") and getattr(m, "__file__", None) == str(path)
+    )
     del target
     return dict(module.FIRES)
 
@@ -70,7 +74,11 @@ def test_check_has_a_broken_sample_that_fires_it(spec):
 @pytest.mark.parametrize("path", HEALTHY, ids=_name)
 def test_healthy_sample_stays_quiet(path):
     result, _ = run_sample(path)
-    loud = [f"{f.check_id} {f.outcome.value}: {f.message}" for f in result["report"].findings if f.outcome in (Outcome.WARN, Outcome.FAIL, Outcome.ERROR)]
+    loud = [
+        f"{f.check_id} {f.outcome.value}: {f.message}"
+        for f in result["report"].findings
+        if f.outcome in (Outcome.WARN, Outcome.FAIL, Outcome.ERROR)
+    ]
     assert not loud, "\n".join(loud)
 
 
@@ -81,7 +89,9 @@ def test_broken_sample_fires_what_it_names(path):
     outcomes = {f.check_id: f for f in result["report"].findings}
     for check_id, minimum in fires.items():
         finding = outcomes[check_id]
-        assert SEVERITY[finding.outcome.value] >= SEVERITY[minimum], f"{check_id}: {finding.outcome.value} ({finding.message}), expected {minimum} or worse"
+        assert SEVERITY[finding.outcome.value] >= SEVERITY[minimum], (
+            f"{check_id}: {finding.outcome.value} ({finding.message}), expected {minimum} or worse"
+        )
         assert finding.outcome != Outcome.ERROR, finding.message
         assert finding.recommendation, f"{check_id} fired without a recommendation"
 

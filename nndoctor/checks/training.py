@@ -1,0 +1,710 @@
+"""ND4xx: training dynamics, measured by actually training a private copy for a few steps."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Sequence
+
+from nndoctor.errors import Skip
+from nndoctor.probes.training import EvalPoint, OverfitRun, RegularizationStats, ShortRun
+from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
+from nndoctor.report.model import Table
+
+
+def _g(value: float | None) -> float | str | None:
+    """A number rounded to 4 significant digits for evidence (non-finite values as strings)."""
+    if value is None:
+        return None
+    return float(f"{value:.4g}") if math.isfinite(value) else str(value)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%" if abs(value) >= 0.01 else f"{100 * value:.2g}%"
+
+
+def _metric_text(metric: str | None, value: float | None) -> str:
+    if value is None or metric is None:
+        return "n/a"
+    return _pct(value) if metric == "accuracy" else f"R^2 {value:.3f}"
+
+
+# -- ND401 ---------------------------------------------------------------------------------
+@check(
+    "ND401",
+    "regularization-no-effect",
+    "Adding regularization raises the loss, by a sensible amount",
+    cost="forward",
+    thresholds={"min_dropout_change": 1e-6, "max_penalty_share": 1.0},
+)
+def regularization_effect(regularization: RegularizationStats, limits: Limits) -> Verdict:
+    """Regularization must show up in the loss: not absent, not overwhelming.
+
+    What it checks:
+    On the same training batches and initial weights: the loss with an L2 penalty added (the one
+    the optimizer's weight_decay amounts to, or a small reference one) against the plain loss;
+    for each dropout module, whether switching it on alone changes the model's output at all,
+    and the loss with all dropout on against all off; and how large the optimizer's (coupled)
+    weight-decay term is compared with the data loss.
+
+    Why it matters:
+    The classic babysitting step: add regularization and the loss must go up. A declared
+    dropout layer whose activation changes nothing is not in the computation (its result is
+    thrown away, or it sits on a branch that is never used), so the model trains without the
+    regularization its author relies on. BatchNorm makes train() and eval() outputs differ
+    anyway, which hides such a layer from a plain train/eval comparison; switching the dropout
+    modules one at a time does not. At the other end, a weight-decay term larger than the data
+    loss at the start (e.g. weight_decay=0.5 instead of 5e-4) makes the optimizer shrink weights
+    instead of fitting the data, and the model underfits.
+
+    Evidence:
+    Plain and penalized loss, the penalty's share of the loss, the weight decay and whether it is
+    decoupled (AdamW), the loss with dropout on, and a per-module table of how much each dropout
+    layer changes the output.
+
+    How to fix:
+    Use the result of every dropout call (`h = self.dropout(h)`), or remove layers that are not
+    meant to be used; keep weight decay small (about 1e-5 to 1e-3 for SGD/Adam; AdamW tolerates
+    about 1e-2) so that the penalty is a small fraction of the loss.
+    """
+    r = regularization
+    if not math.isfinite(r.data_loss):
+        raise Skip(f"the loss at init is not finite ({r.data_loss}); ND204 localizes the NaN/Inf")
+    evidence: dict[str, object] = {
+        "data_loss": _g(r.data_loss),
+        "penalized_loss": _g(r.penalized_loss),
+        "penalty": _g(r.penalty),
+        "penalty_share": _g(r.penalty / abs(r.data_loss)) if r.data_loss else None,
+        "l2_lambda": r.l2_lambda,
+        "l2_source": r.l2_source,
+        "weight_decay": r.weight_decay,
+        "decoupled_weight_decay": r.decoupled,
+        "dropout_modules": len(r.dropout),
+        "dropout_loss": _g(r.dropout_loss),
+        "batches": r.batches,
+    }
+    tables = []
+    if r.dropout:
+        tables.append(
+            Table(
+                "output change with one dropout module on",
+                ["module", "kind", "p", "relative change"],
+                [[d.name, d.kind, d.p, _g(d.output_change)] for d in r.dropout],
+            )
+        )
+    dead = [d for d in r.dropout if math.isfinite(d.output_change) and d.output_change < limits.min_dropout_change]
+    share = r.penalty / abs(r.data_loss) if r.data_loss else 0.0
+    if dead:
+        names = ", ".join(d.name for d in dead[:4])
+        verdict = warned(
+            f"{len(dead)} of {len(r.dropout)} dropout module(s) change nothing when switched on ({names}): "
+            "their output is not used, so the model trains without that regularization",
+            "Assign the dropout's result (`h = self.dropout(h)`) where the layer is meant to act, or delete "
+            "the unused module.",
+            **evidence,
+        )
+    elif not r.penalty > 0:
+        why = (
+            "all weights are zero (see ND202)"
+            if r.l2_norm_sq == 0
+            else "the penalty is below the loss's floating-point precision"
+        )
+        verdict = warned(
+            f"adding an L2 penalty (lambda {r.l2_lambda:g}) did not raise the loss ({r.data_loss:.4g}): {why}",
+            "Initialize the weights randomly, and compute the loss in float32 when regularization terms are "
+            "added to it.",
+            **evidence,
+        )
+    elif r.l2_source == "optimizer weight_decay" and not r.decoupled and share > limits.max_penalty_share:
+        verdict = warned(
+            f"the weight-decay term (weight_decay {r.weight_decay:g}) adds {r.penalty:.3g} to a data loss of "
+            f"{r.data_loss:.3g} at init ({share:.1f}x): regularization dominates and the model will underfit",
+            f"Lower weight_decay by about {math.ceil(share / 0.01):d}x (typical values are 1e-5 to 1e-3), "
+            "or use AdamW, whose decoupled decay does not compete with the data loss.",
+            **evidence,
+        )
+    else:
+        parts = [
+            f"an L2 penalty (lambda {r.l2_lambda:g}, {r.l2_source}) adds {r.penalty:.3g} to the loss "
+            f"({r.data_loss:.4g} -> {r.penalized_loss:.4g})"
+        ]
+        if r.dropout and r.dropout_loss is not None:
+            parts.append(
+                f"all {len(r.dropout)} dropout module(s) act on the output (loss with dropout on {r.dropout_loss:.4g})"
+            )
+        else:
+            parts.append("no dropout modules")
+        verdict = passed("; ".join(parts), **evidence)
+    verdict.tables.extend(tables)
+    return verdict
+
+
+# -- ND402 ---------------------------------------------------------------------------------
+@check(
+    "ND402",
+    "cannot-overfit-small-batch",
+    "Training can drive a tiny subset to zero error",
+    cost="train",
+    thresholds={
+        "warn_accuracy": 0.9,
+        "warn_r2": 0.8,
+        "labels_ignored_loss_ratio": 0.3,
+        "labels_ignored_skill": 0.5,
+        "stuck_loss_ratio": 0.9,
+        "near_zero_loss_ratio": 0.05,
+    },
+)
+def overfit_small_batch(overfit_tiny: OverfitRun, limits: Limits) -> Verdict:
+    """A network that cannot memorize 20 samples will not learn the full data set.
+
+    What it checks:
+    About 20 training samples as one batch, trained for a step budget with the user's optimizer,
+    weight decay set to 0 and dropout switched off: the training accuracy must reach 100%, or the
+    loss must fall to near zero with accuracy above 90% (for regression, R^2 near 1; for other
+    tasks, the loss must approach zero).
+
+    Why it matters:
+    Any reasonable network has far more parameters than 20 samples need, so it must be able to
+    fit them exactly. When it cannot, something is wrong before any hyperparameter matters:
+    the model is too small or its layers are frozen, the learning rate is far off, the loss does
+    not compare the outputs with the right labels, or the inputs and labels do not belong
+    together. The pattern of the failure points to which.
+
+    Evidence:
+    Samples and steps used, loss at the start and end, accuracy or R^2 at the start, the end and
+    the best seen, the step the goal was reached, and what regularization was removed.
+
+    How to fix:
+    Follow the diagnosis in the message: a loss that barely moves means a learning rate far too
+    low, frozen parameters or a loss detached from the model; a loss that falls while accuracy
+    does not means the loss does not use the labels (or the labels do not match the inputs); a
+    loss that stalls halfway means too little capacity or a learning rate that is off.
+    """
+    o = overfit_tiny
+    metric_label = {"accuracy": "accuracy", "r2": "R^2"}.get(o.metric or "", "loss")
+    evidence: dict[str, object] = {
+        "samples": o.samples,
+        "steps": o.steps_run,
+        "step_budget": o.steps_planned,
+        "stop_reason": o.stop_reason,
+        "initial_loss": _g(o.initial_loss),
+        "final_loss": _g(o.final_loss),
+        "best_loss": _g(o.best_loss),
+        "metric": o.metric,
+        "initial_metric": _g(o.initial_metric),
+        "final_metric": _g(o.final_metric),
+        "best_metric": _g(o.best_metric),
+        "goal": o.goal,
+        "goal_step": o.goal_step,
+        "weight_decay_removed": o.weight_decay_removed,
+        "dropout_disabled": o.dropout_disabled,
+        "optimizer": o.optimizer,
+        "lr": o.lr,
+        "seconds": round(o.seconds, 3),
+    }
+    lr = f"{o.optimizer} lr {o.lr:g}" if o.lr is not None else o.optimizer
+    if o.goal_step is not None:
+        return passed(
+            f"reached {_metric_text(o.metric, o.best_metric)} {'accuracy ' if o.metric == 'accuracy' else ''}on "
+            f"{o.samples} samples at step "
+            f"{o.goal_step} (loss {o.initial_loss:.4g} -> {o.final_loss:.4g})",
+            **evidence,
+        )
+    if not o.trainable:
+        return failed(
+            "the loss does not require grad, so no step can change it: the loss is detached from the model",
+            "Look for .detach(), .item(), torch.no_grad() or a re-created tensor between the model output and the "
+            "loss.",
+            **evidence,
+        )
+    if o.stop_reason == "nonfinite" and not math.isfinite(o.initial_loss):
+        return failed(
+            f"the loss on the {o.samples} samples is NaN/Inf before any update: the data or the forward pass "
+            "produce it, so nothing can be fitted",
+            "Find where the first NaN/Inf appears (ND204 names the module, ND102 checks the data) and fix that first.",
+            **evidence,
+        )
+    if o.stop_reason == "nonfinite":
+        return failed(
+            f"while overfitting {o.samples} samples the loss became NaN/Inf within {o.steps_run} steps ({lr})",
+            "Lower the learning rate (try 10x smaller, then `nndoctor lr-find`) and look for numerically unsafe "
+            "ops (log/sqrt/division of values that can reach 0).",
+            **evidence,
+        )
+    ratio = o.final_loss / o.initial_loss if o.initial_loss and math.isfinite(o.final_loss) else math.nan
+    best_ratio = o.best_loss / o.initial_loss if o.initial_loss and math.isfinite(o.best_loss) else math.nan
+    evidence["loss_ratio"] = _g(ratio)
+    progress = (
+        f"after {o.steps_run} steps ({lr}) the loss went {o.initial_loss:.4g} -> {o.final_loss:.4g}"
+        + (f" ({_pct(ratio)} of its start)" if math.isfinite(ratio) else "")
+        + (
+            f" and {metric_label} reached at best {_metric_text(o.metric, o.best_metric).removeprefix('R^2 ')}"
+            if o.metric
+            else ""
+        )
+    )
+    # Conclusive at any point of the run: a loss that uses the labels cannot fall far below both its
+    # start and a uniform guess's value while the predictions miss the labels. Classification only:
+    # a regression loss also falls a lot by just learning the targets' mean.
+    best_skill = _skill(o.metric, o.best_metric, o.chance)
+    reference = min(o.initial_loss, o.chance_loss) if o.chance_loss else o.initial_loss
+    evidence["chance_accuracy"] = _g(o.chance)
+    if (
+        o.metric == "accuracy"
+        and math.isfinite(o.best_loss)
+        and reference > 0
+        and o.best_loss / reference <= limits.labels_ignored_loss_ratio
+        and best_skill is not None
+        and best_skill < limits.labels_ignored_skill
+    ):
+        return failed(
+            f"cannot overfit {o.samples} samples: {progress}. The loss falls while the predictions do not match "
+            "the labels: the loss is not measuring agreement with the targets",
+            "Check that the loss compares the output with the labels from the batch (not with the predictions or "
+            "another tensor), and that inputs and labels stay aligned through the dataset and collate_fn.",
+            **evidence,
+        )
+    if o.stop_reason == "time":
+        raise Skip(
+            f"stopped by the time budget before reaching the goal: {progress} on {o.samples} samples; raise "
+            "--budget or probes.overfit_tiny.seconds to judge"
+        )
+    if o.metric is None:
+        goal_met = math.isfinite(best_ratio) and best_ratio <= 0.05
+        if goal_met:
+            return passed(f"the loss on {o.samples} samples fell to {_pct(best_ratio)} of its start", **evidence)
+    best = o.best_metric if o.best_metric is not None else -math.inf
+    near = limits.warn_accuracy if o.metric == "accuracy" else limits.warn_r2
+    if (
+        o.metric is not None
+        and best >= near
+        and math.isfinite(best_ratio)
+        and best_ratio <= limits.near_zero_loss_ratio
+    ):
+        return passed(
+            f"overfit {o.samples} samples: {progress}; with the loss near zero the remaining misses are a few "
+            "hard cases, not a training problem",
+            **evidence,
+        )
+    if o.metric is not None and best >= near:
+        return warned(
+            f"could not fully overfit {o.samples} samples: {progress} (goal {_metric_text(o.metric, o.goal)})",
+            "Train the tiny subset longer or with a larger learning rate; if it still stalls, look for duplicate "
+            "inputs with different labels.",
+            **evidence,
+        )
+    frozen = ""
+    if o.frozen_params:
+        frozen += f"; {len(o.frozen_params)} parameter tensor(s) are frozen"
+    if o.not_in_optimizer:
+        frozen += f"; {len(o.not_in_optimizer)} trainable parameter tensor(s) are not in the optimizer (see ND302)"
+    if not math.isfinite(best_ratio) or best_ratio >= limits.stuck_loss_ratio:
+        return failed(
+            f"cannot overfit {o.samples} samples: {progress}. The loss barely moves{frozen}",
+            "Raise the learning rate by 10-100x (confirm with `nndoctor lr-find`), unfreeze the layers that should "
+            "train, and make sure the loss depends on the model's output.",
+            **evidence,
+        )
+    return failed(
+        f"cannot overfit {o.samples} samples: {progress}. The loss stalls part-way{frozen}",
+        "Give the model more capacity (width/depth, a nonlinearity between linear layers), standardize the "
+        "inputs, tune the learning rate, and check that the labels are consistent with the inputs.",
+        **evidence,
+    )
+
+
+# -- ND404 ---------------------------------------------------------------------------------
+def windows(losses: Sequence[float], count: int = 10) -> list[tuple[float, float]]:
+    """Mean and standard error of `count` equal consecutive chunks of the curve (finite values only)."""
+    n = len(losses)
+    if n == 0:
+        return []
+    count = max(1, min(count, n))
+    size = n / count
+    out = []
+    for i in range(count):
+        chunk = [v for v in losses[round(i * size) : round((i + 1) * size)] if math.isfinite(v)]
+        if not chunk:
+            out.append((math.nan, 0.0))
+            continue
+        mean = math.fsum(chunk) / len(chunk)
+        se = statistics.stdev(chunk) / math.sqrt(len(chunk)) if len(chunk) > 1 else 0.0
+        out.append((mean, se))
+    return out
+
+
+def curve_shape(run: ShortRun) -> dict[str, float]:
+    """Numbers that classify a loss curve, from fixed-batch evaluations and the per-step curve.
+
+    `drop`: relative fall of the eval-mode training loss from the start to the end.
+    `rise`: end / start of that loss. `wiggle`: the increases between windowed means of the
+    per-step curve beyond their noise (two standard errors), summed, as a share of the fall from
+    the start to the lowest window. `give_back`: how much of the best improvement of the eval loss
+    was lost again by the end.
+    """
+    start, end = run.evals[0].train_loss, run.evals[-1].train_loss
+    finite = [e.train_loss for e in run.evals if math.isfinite(e.train_loss)]
+    best = min(finite) if finite else math.nan
+    stats = [w for w in windows(run.losses) if math.isfinite(w[0])]
+    means = [m for m, _ in stats]
+    low = min(means) if means else math.nan
+    span = start - low
+    ups = sum(max(0.0, (b - a) - 2 * math.hypot(se_a, se_b)) for (a, se_a), (b, se_b) in itertools.pairwise(stats))
+    return {
+        "start_loss": start,
+        "end_loss": end,
+        "drop": (start - end) / abs(start) if start and math.isfinite(start - end) else 0.0,
+        "rise": end / start if start > 0 else math.nan,
+        "wiggle": ups / span if span > 0 else math.nan,
+        "give_back": (end - best) / (start - best) if start - best > 0 else 0.0,
+    }
+
+
+def _layer_table(run: ShortRun) -> Table:
+    rows = []
+    for layer in run.layers:
+        ratios = [r for r in layer.update_ratios if math.isfinite(r)]
+        rows.append(
+            [
+                layer.name,
+                layer.kind,
+                _g(layer.grad_norms[0]) if layer.grad_norms else None,
+                _g(layer.grad_norms[-1]) if layer.grad_norms else None,
+                _g(statistics.median(ratios)) if ratios else None,
+                _g(max(ratios)) if ratios else None,
+            ]
+        )
+    return Table(
+        f"per layer over the run (measured at steps {', '.join(str(s) for s in run.tracked_steps[:12])}"
+        + ("..." if len(run.tracked_steps) > 12 else "")
+        + ")",
+        ["layer", "kind", "grad norm first", "grad norm last", "update/weight median", "update/weight max"],
+        rows,
+    )
+
+
+def _median_update(run: ShortRun) -> float | None:
+    values = [r for layer in run.layers for r in layer.update_ratios if math.isfinite(r)]
+    return statistics.median(values) if values else None
+
+
+@check(
+    "ND404",
+    "unhealthy-loss-curve",
+    "A short training run lowers the loss steadily",
+    cost="train",
+    thresholds={"min_drop": 0.05, "max_rise": 1.5, "max_wiggle": 0.15, "max_give_back": 0.25},
+)
+def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
+    """The shape of the loss curve over a short run with your optimizer.
+
+    What it checks:
+    A few hundred steps with the user's optimizer from the initial state. The eval-mode training
+    loss on fixed batches at the start and at the end gives the trend; the per-step loss, averaged
+    over ten windows, gives the shape. The curve is classified as decreasing, flat, oscillating,
+    diverging, or NaN/Inf, and per-layer gradient norms and update/weight ratios are tracked
+    through the run.
+
+    Why it matters:
+    The curve is the first thing to read when babysitting training. A loss that barely changes
+    means the learning rate is too small or the network is dead (no gradient reaches the
+    weights); one that explodes or turns NaN means the learning rate is too large (or an
+    unstable operation); one that keeps bouncing up and gives back its progress means steps
+    that overshoot. Each costs a full training run to discover later.
+
+    Evidence:
+    Loss at the start and end, relative drop, the windowed curve, wiggle and give-back shares,
+    the step of the first NaN/Inf, and a per-layer table of gradient norms (first and last) and
+    update/weight ratios (median and max; about 1e-3 is healthy).
+
+    How to fix:
+    Flat: raise the learning rate (10x at a time, or `nndoctor lr-find`), or, with no gradient,
+    fix dead units (init, activations). Diverging or NaN: lower the learning rate by 10x or more,
+    add gradient clipping, check for unsafe ops. Oscillating: lower the learning rate 3-10x or
+    use a larger batch.
+    """
+    run = short_run
+    if run.steps_run < 2 or not run.evals:
+        raise Skip(f"the short run stopped after {run.steps_run} step(s) ({run.stop_reason}); nothing to judge")
+    shape = curve_shape(run)
+    lr = f"{run.optimizer} lr {run.lr:g}" if run.lr is not None else run.optimizer
+    median_update = _median_update(run)
+    evidence: dict[str, object] = {
+        "steps": run.steps_run,
+        "step_budget": run.steps_planned,
+        "stop_reason": run.stop_reason,
+        "optimizer": run.optimizer,
+        "lr": run.lr,
+        "precision": run.precision,
+        "start_loss": _g(shape["start_loss"]),
+        "end_loss": _g(shape["end_loss"]),
+        "drop": _g(shape["drop"]),
+        "wiggle": _g(shape["wiggle"]),
+        "give_back": _g(shape["give_back"]),
+        "windowed_curve": [_g(m) for m, _ in windows(run.losses)],
+        "first_nonfinite_step": run.first_nonfinite,
+        "median_update_ratio": _g(median_update),
+        "seconds": round(run.seconds, 3),
+    }
+    table = _layer_table(run)
+    partial = f" (stopped by the time budget after {run.steps_run} of {run.steps_planned} steps)"
+    partial = partial if run.stop_reason == "time" else ""
+    if run.stop_reason == "time" and run.steps_run < max(10, run.steps_planned // 10):
+        raise Skip(f"the time budget stopped the short run after {run.steps_run} of {run.steps_planned} steps")
+
+    if run.first_nonfinite == 0 or not math.isfinite(shape["start_loss"]):
+        verdict = failed(
+            "the loss is NaN/Inf from the very first step, before any update: the data or the forward pass "
+            "produce it, not the learning rate",
+            "Find where the first NaN/Inf appears (ND204 names the module, ND102 checks the data) and fix that first.",
+            **evidence,
+        )
+    elif run.first_nonfinite is not None or not math.isfinite(shape["end_loss"]):
+        step = run.first_nonfinite
+        finite = [v for v in run.losses if math.isfinite(v)]
+        peak = max(finite) if finite else math.nan
+        verdict = failed(
+            f"the loss became NaN/Inf at step {step} of the short run ({lr}); it peaked at {peak:.4g} "
+            f"from {shape['start_loss']:.4g} before that",
+            "Lower the learning rate by 10x or more (`nndoctor lr-find` measures a safe range), add gradient "
+            "clipping, and look for log/sqrt/division of values that can reach zero.",
+            **evidence,
+        )
+    elif run.stop_reason == "diverged" or shape["rise"] >= limits.max_rise:
+        finite = [v for v in run.losses if math.isfinite(v)]
+        verdict = failed(
+            f"the loss diverges: {shape['start_loss']:.4g} at the start, {shape['end_loss']:.4g} after "
+            f"{run.steps_run} steps (per-step peak {max(finite):.4g}; {lr})",
+            "Lower the learning rate by 10x or more and confirm with `nndoctor lr-find`; clip gradients if single "
+            "batches cause the spikes.",
+            **evidence,
+        )
+    elif not run.trainable:
+        verdict = failed(
+            "the loss does not require grad, so the optimizer cannot change it: the curve is flat by construction",
+            "Look for .detach(), .item() or torch.no_grad() between the model output and the loss.",
+            **evidence,
+        )
+    elif shape["drop"] < limits.min_drop:
+        last_grads = [layer.grad_norms[-1] for layer in run.layers if layer.grad_norms]
+        if last_grads and all(g == 0 for g in last_grads):
+            cause = "no gradient reaches any layer by the end: the network is dead (all units inactive)"
+            advice = (
+                "The weights stopped receiving gradient: if an early spike killed the units, lower the learning "
+                "rate; otherwise fix the initialization or use Leaky ReLU/ELU."
+            )
+        elif median_update is not None and median_update < 1e-4:
+            cause = f"updates are {median_update:.2g} of the weights per step (healthy: about 1e-3): the learning rate is too low"
+            factor = 10 ** round(math.log10(max(1e-3 / max(median_update, 1e-12), 1.0)))
+            target = f" (to about {run.lr * factor:.2g})" if run.lr else ""
+            advice = f"Raise the learning rate by about {factor:,}x{target} and confirm with `nndoctor lr-find`."
+        else:
+            if run.stop_reason == "time":
+                raise Skip(
+                    f"the time budget stopped the short run after {run.steps_run} of {run.steps_planned} steps, "
+                    f"with the loss {_pct(shape['drop'])} lower: too early to call it flat"
+                )
+            cause = "the weights move but the loss does not follow"
+            advice = None
+        verdict = warned(
+            f"the loss is flat: {shape['start_loss']:.4g} -> {shape['end_loss']:.4g} ({_pct(shape['drop'])} lower) "
+            f"over {run.steps_run} steps ({lr}); {cause}{partial}",
+            advice,
+            **evidence,
+        )
+    elif shape["give_back"] >= limits.max_give_back or (
+        math.isfinite(shape["wiggle"]) and shape["wiggle"] >= limits.max_wiggle
+    ):
+        signs = []
+        if shape["give_back"] >= limits.max_give_back:
+            signs.append(f"by the end it gave back {_pct(shape['give_back'])} of its best improvement")
+        if math.isfinite(shape["wiggle"]) and shape["wiggle"] >= limits.max_wiggle:
+            signs.append(
+                f"its windowed curve climbed back up by {_pct(shape['wiggle'])} of its fall, beyond batch noise"
+            )
+        verdict = warned(
+            f"the loss oscillates: from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} over {run.steps_run} "
+            f"steps ({lr}), but {' and '.join(signs)}{partial}",
+            "Lower the learning rate 3-10x (or use a larger batch) and confirm with `nndoctor lr-find`.",
+            **evidence,
+        )
+    else:
+        verdict = passed(
+            f"decreasing: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
+            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}){partial}",
+            **evidence,
+        )
+    verdict.tables.append(table)
+    return verdict
+
+
+# -- ND405 ---------------------------------------------------------------------------------
+def late_progress(run: ShortRun) -> float:
+    """Share of the run's loss fall that came in its last fifth (windowed per-step curve)."""
+    means = [m for m, _ in windows(run.losses) if math.isfinite(m)]
+    start = run.evals[0].train_loss if run.evals else math.nan
+    if len(means) < 3 or not math.isfinite(start) or start - means[-1] <= 0:
+        return 0.0
+    return max(0.0, (means[-3] - means[-1]) / (start - means[-1]))
+
+
+def _skill(metric: str | None, value: float | None, chance: float | None) -> float | None:
+    """The metric rescaled so that 0 is a constant predictor and 1 is perfect."""
+    if value is None or metric is None:
+        return None
+    if metric == "accuracy":
+        base = chance if chance is not None and chance < 1 else 0.0
+        return (value - base) / (1 - base)
+    return value  # R^2 is already 0 for predicting the mean
+
+
+def _eval_table(evals: Sequence[EvalPoint], metric: str | None) -> Table:
+    name = {"accuracy": "accuracy", "r2": "R^2"}.get(metric or "", "metric")
+    return Table(
+        "train and validation along the short run (eval mode)",
+        ["step", "train loss", f"train {name}", "val loss", f"val {name}"],
+        [[e.step, _g(e.train_loss), _g(e.train_metric), _g(e.val_loss), _g(e.val_metric)] for e in evals],
+    )
+
+
+@check(
+    "ND405",
+    "generalization-gap",
+    "Training and validation results stay close, and are not both poor",
+    cost="train",
+    thresholds={
+        "max_accuracy_gap": 0.1,
+        "max_r2_gap": 0.25,
+        "max_val_rise": 0.25,
+        "min_train_skill": 0.5,
+        "min_train_r2": 0.3,
+        "plateau_progress": 0.05,
+    },
+)
+def generalization_gap(short_run: ShortRun, limits: Limits) -> Verdict:
+    """Overfitting and underfitting, read from the same short run.
+
+    What it checks:
+    After the short run, the training and validation loss and metric (accuracy, or R^2 for
+    regression) on fixed batches in eval mode, measured at a few points along the run. Overfitting:
+    the training metric is well above the validation metric, or the validation loss climbs back
+    from its best while the training loss keeps falling. Underfitting: the training metric itself
+    is poor (accuracy close to always guessing the majority class, or low R^2), validation is no
+    better, and the loss has leveled off.
+
+    Why it matters:
+    A growing gap between training and validation means the network memorizes the training
+    samples instead of learning what generalizes; more epochs make it worse. No gap with both
+    poor means the model cannot represent the task (or is held back by too much regularization)
+    and no amount of training time fixes it. The two call for opposite remedies, so telling them
+    apart early saves runs.
+
+    Evidence:
+    Train and validation loss and metric at each evaluation point, the gap, the validation loss's
+    rise from its best, and the normalized training skill.
+
+    How to fix:
+    Overfitting: add regularization (weight decay, dropout, data augmentation), get more data, or
+    use a smaller model / stop earlier. Underfitting: use a bigger model (wider, deeper, with
+    nonlinearities), train longer, lower the regularization, and re-tune the learning rate.
+    """
+    run = short_run
+    if not run.has_val:
+        raise Skip("no validation data: return (train_loader, val_loader) from build_data() to compare them")
+    if run.first_nonfinite is not None or run.stop_reason in ("nonfinite", "diverged"):
+        raise Skip(f"the short run did not train normally ({run.stop_reason}); see ND404 first")
+    if run.stop_reason == "time" and run.steps_run < max(10, run.steps_planned // 10):
+        raise Skip(
+            f"the time budget stopped the short run after {run.steps_run} of {run.steps_planned} steps, too few to "
+            "compare training and validation"
+        )
+    if len(run.evals) < 2:
+        raise Skip("the short run stopped before a second evaluation point")
+    shape = curve_shape(run)
+    if shape["drop"] < 0.05:
+        raise Skip(
+            f"the short run barely lowered the training loss ({_pct(shape['drop'])}); fix that first (ND404), "
+            "then compare training and validation"
+        )
+    first, last = run.evals[0], run.evals[-1]
+    metric = run.metric if last.train_metric is not None and last.val_metric is not None else None
+    gap = (last.train_metric - last.val_metric) if metric else None
+    val_losses = [(e.step, e.val_loss) for e in run.evals if e.val_loss is not None and math.isfinite(e.val_loss)]
+    best_step, best_val = min(val_losses, key=lambda sv: sv[1]) if val_losses else (0, math.nan)
+    start_val = first.val_loss if first.val_loss is not None else math.nan
+    val_rise = (
+        (last.val_loss - best_val) / (start_val - best_val)
+        if last.val_loss is not None and start_val - best_val > 0
+        else 0.0
+    )
+    train_at_best = next((e.train_loss for e in run.evals if e.step == best_step), math.nan)
+    skill = _skill(metric, last.train_metric, run.chance)
+    val_skill = _skill(metric, last.val_metric, run.chance)
+    late = late_progress(run)
+    evidence: dict[str, object] = {
+        "metric": metric,
+        "train_loss": _g(last.train_loss),
+        "val_loss": _g(last.val_loss),
+        "train_metric": _g(last.train_metric),
+        "val_metric": _g(last.val_metric),
+        "gap": _g(gap),
+        "val_loss_best": _g(best_val),
+        "val_loss_best_step": best_step,
+        "val_loss_rise": _g(val_rise),
+        "train_skill": _g(skill),
+        "val_skill": _g(val_skill),
+        "chance_accuracy": _g(run.chance),
+        "late_progress": _g(late),
+        "steps": run.steps_run,
+    }
+    table = _eval_table(run.evals, run.metric)
+    train_txt, val_txt = _metric_text(metric, last.train_metric), _metric_text(metric, last.val_metric)
+    max_gap = limits.max_accuracy_gap if metric == "accuracy" else limits.max_r2_gap
+    overfit_why = None
+    if gap is not None and gap > max_gap:
+        overfit_why = f"training {train_txt} vs validation {val_txt} after {run.steps_run} steps (gap {gap:.2f})"
+    elif val_rise > limits.max_val_rise and last.train_loss <= train_at_best:
+        overfit_why = (
+            f"validation loss rose from its best {best_val:.4g} (step {best_step}) to {last.val_loss:.4g} "
+            f"while the training loss kept falling to {last.train_loss:.4g}"
+        )
+    if overfit_why:
+        growing = " and growing" if val_rise > 0.05 else ""
+        verdict = warned(
+            f"overfitting{growing}: {overfit_why}",
+            "Add regularization (weight decay, dropout, data augmentation), get more training data, or use a "
+            "smaller model and stop earlier.",
+            **evidence,
+        )
+    else:
+        floor = limits.min_train_skill if metric == "accuracy" else limits.min_train_r2
+        poor = skill is not None and skill < floor and (val_skill is None or val_skill <= skill + 0.1)
+        if poor and late < limits.plateau_progress:
+            chance = f" (always guessing the majority class gives {_pct(run.chance)})" if run.chance is not None else ""
+            verdict = warned(
+                f"underfitting: training {train_txt} and validation {val_txt}{chance} after {run.steps_run} steps, "
+                f"and the loss has leveled off (only {_pct(late)} of its fall came in the last fifth of the run)",
+                "Use a bigger model (wider or deeper, with nonlinearities), lower the regularization, train longer "
+                "and re-tune the learning rate.",
+                **evidence,
+            )
+        elif poor:
+            verdict = passed(
+                f"training {train_txt}, validation {val_txt}: both still low but the loss is still falling "
+                f"({_pct(late)} of its fall came in the last fifth of the run); a longer run will tell",
+                **evidence,
+            )
+        elif metric is None:
+            verdict = passed(
+                f"training loss {last.train_loss:.4g}, validation loss {last.val_loss:.4g}; the validation loss "
+                "is not rising",
+                **evidence,
+            )
+        else:
+            verdict = passed(
+                f"training {train_txt} vs validation {val_txt} after {run.steps_run} steps (gap {gap:.2f})",
+                **evidence,
+            )
+    verdict.tables.append(table)
+    return verdict

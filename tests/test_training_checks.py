@@ -1,0 +1,399 @@
+"""The training-dynamics experiments (ND401, ND402, ND404, ND405) and the probes behind them.
+
+Sample runs select only these checks (not the whole default profile) to keep the suite fast;
+branch tests feed hand-made probe results to the pure check functions.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from nndoctor.api import RunOptions, diagnose, run_target
+from nndoctor.checks.training import generalization_gap, loss_dynamics, overfit_small_batch
+from nndoctor.engine import Selection
+from nndoctor.errors import Skip
+from nndoctor.probes.training import EvalPoint, LayerTrack, OverfitRun, ShortRun, take_samples
+from nndoctor.registry import load_registry
+from nndoctor.report.model import Outcome
+from nndoctor.samples.datasets import digits_loaders
+from nndoctor.target import load_recipe
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING = ("ND401", "ND402", "ND404", "ND405")
+NEW_BROKEN = (
+    "overfitting_gap",
+    "underfitting_small_model",
+    "lr_far_too_high",
+    "lr_far_too_low",
+    "loss_ignores_labels",
+    "dropout_not_applied",
+)
+HEALTHY = sorted((ROOT / "sample_models" / "healthy").glob("*.py"))
+SEVERITY = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
+REGISTRY = load_registry()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small models train fastest on one thread; two threads on a busy CI runner thrash."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@functools.cache
+def sample_report(path: Path):
+    """One run of the training checks on a sample (default profile budgets, CPU, seed 0)."""
+    return run_target(load_recipe(str(path)), RunOptions(profile="default", select=TRAINING, device="cpu", seed=0))
+
+
+def _fires(path: Path) -> dict[str, str]:
+    namespace: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # our own sample recipe
+    return namespace["FIRES"]
+
+
+def _check(check_id: str, limits: dict | None = None):
+    spec = REGISTRY.checks[check_id]
+    return spec, Selection(checks=[spec], thresholds={check_id: limits or {}}).limits_for(spec)
+
+
+# -- samples ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NEW_BROKEN)
+def test_new_broken_sample_fires_what_it_names(name):
+    path = ROOT / "sample_models" / "broken" / f"{name}.py"
+    fires = {check_id: minimum for check_id, minimum in _fires(path).items() if check_id in TRAINING}
+    assert fires, f"{name} names none of {TRAINING} in FIRES"
+    report = sample_report(path)
+    json.dumps(report.to_dict(), allow_nan=False)  # strict JSON, and schema-checked by conftest
+    findings = {f.check_id: f for f in report.findings}
+    for check_id, minimum in fires.items():
+        finding = findings[check_id]
+        assert SEVERITY[finding.outcome.value] >= SEVERITY[minimum], f"{check_id}: {finding.message}"
+        assert finding.outcome != Outcome.ERROR, finding.message
+        assert finding.recommendation
+
+
+@pytest.mark.parametrize("path", HEALTHY, ids=lambda p: p.stem)
+def test_healthy_samples_stay_quiet_on_training_checks(path):
+    loud = [
+        f"{f.check_id} {f.outcome.value}: {f.message}"
+        for f in sample_report(path).findings
+        if f.outcome in (Outcome.WARN, Outcome.FAIL, Outcome.ERROR)
+    ]
+    assert not loud, "\n".join(loud)
+    json.dumps(sample_report(path).to_dict(), allow_nan=False)
+
+
+def test_diagnoses_name_the_cause():
+    """Each broken sample fails for its own reason, not just for some reason."""
+    broken = ROOT / "sample_models" / "broken"
+    by = {name: {f.check_id: f for f in sample_report(broken / f"{name}.py").findings} for name in NEW_BROKEN}
+    assert "NaN/Inf" in by["lr_far_too_high"]["ND404"].message
+    assert "flat" in by["lr_far_too_low"]["ND404"].message and "too low" in by["lr_far_too_low"]["ND404"].message
+    assert "not measuring agreement" in by["loss_ignores_labels"]["ND402"].message
+    assert by["underfitting_small_model"]["ND405"].message.startswith("underfitting")
+    assert by["overfitting_gap"]["ND405"].message.startswith("overfitting")
+    assert by["overfitting_gap"]["ND402"].outcome == Outcome.PASS  # a big model can memorize 20 samples
+    assert "dropout" in by["dropout_not_applied"]["ND401"].message
+    assert by["lr_far_too_high"]["ND405"].outcome == Outcome.SKIP  # no gap verdict on a diverged run
+
+
+# -- determinism and leaving the user's objects alone -----------------------------------------
+def _stable(report) -> list[tuple]:
+    drop = {"seconds"}
+    return [
+        (f.check_id, f.outcome, f.message, {k: v for k, v in f.evidence.items() if k not in drop}, f.tables)
+        for f in report.findings
+    ]
+
+
+def test_same_seed_gives_the_same_results_on_cpu():
+    path = str(ROOT / "sample_models" / "broken" / "overfitting_gap.py")
+    options = RunOptions(profile="default", select=TRAINING, device="cpu", seed=3)
+    first = run_target(load_recipe(path), options)
+    second = run_target(load_recipe(path), options)
+    assert _stable(first) == _stable(second)
+
+
+class _BnDropoutNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(64, 32)
+        self.bn = nn.BatchNorm1d(32)
+        self.drop = nn.Dropout(0.2)
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.drop(torch.relu(self.bn(self.fc(x)))))
+
+
+def _equal_nested(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_equal_nested(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equal_nested(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def test_user_model_optimizer_loader_and_rng_are_untouched():
+    torch.manual_seed(0)
+    model = _BnDropoutNet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    train, val = digits_loaders(batch_size=64, train_size=256)
+    x, y = next(iter(train))
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()  # the optimizer now has momentum buffers to protect
+    model.eval()
+    state = copy.deepcopy(model.state_dict())
+    opt_state = copy.deepcopy(optimizer.state_dict())
+    loader_state = train.generator.get_state().clone()
+    rng = torch.get_rng_state().clone()
+
+    report = diagnose(model, train, val, nn.CrossEntropyLoss(), optimizer, select=TRAINING, device="cpu")
+
+    assert {f.check_id for f in report.findings} == set(TRAINING)
+    assert all(f.outcome != Outcome.ERROR for f in report.findings), [f.message for f in report.findings]
+    assert _equal_nested(state, model.state_dict())  # parameters and BN buffers, bit for bit
+    assert _equal_nested(opt_state, optimizer.state_dict())
+    assert torch.equal(loader_state, train.generator.get_state())  # next epoch shuffles as before
+    assert torch.equal(rng, torch.get_rng_state())
+    assert not model.training  # the mode the user left it in
+    assert model.drop.p == 0.2
+
+
+# -- budgets, interruption, missing validation data ------------------------------------------------
+def test_exhausted_overall_budget_skips_instead_of_crashing():
+    train, val = digits_loaders(batch_size=64, train_size=256)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    report = diagnose(model, train, val, select=TRAINING, device="cpu", budget_s=1e-9)
+    outcomes = {f.check_id: f for f in report.findings}
+    assert all(f.outcome == Outcome.SKIP for f in outcomes.values()), [f.message for f in report.findings]
+    assert "budget" in outcomes["ND404"].message
+
+
+def test_probe_time_budget_gives_a_partial_honest_result(tmp_path):
+    profile = tmp_path / "tight.yaml"
+    profile.write_text(
+        "extends: default\nprobes:\n  short_run: {steps: 1000000, seconds: 0.5, check_every: 5}\n", encoding="utf-8"
+    )
+    path = str(ROOT / "sample_models" / "healthy" / "digits_mlp.py")
+    report = run_target(load_recipe(path), RunOptions(profile=str(profile), select=["ND404"], device="cpu"))
+    finding = report.findings[0]
+    assert finding.outcome in (Outcome.PASS, Outcome.SKIP), finding.message
+    if finding.outcome == Outcome.PASS:
+        assert finding.evidence["stop_reason"] == "time"
+        assert 0 < finding.evidence["steps"] < 1_000_000
+        assert "stopped by the time budget" in finding.message
+    else:
+        assert "time budget" in finding.message
+
+
+def test_generalization_gap_skips_without_validation_data():
+    train, _ = digits_loaders(batch_size=64, train_size=256)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    report = diagnose(model, train, None, select=["ND405"], device="cpu")
+    finding = report.findings[0]
+    assert finding.outcome == Outcome.SKIP
+    assert "no validation data" in finding.message
+
+
+def test_ctrl_c_during_a_training_probe_keeps_what_finished():
+    train, val = digits_loaders(batch_size=64, train_size=512)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 10))
+    calls = {"n": 0}
+
+    def forward(m: nn.Module, batch):
+        calls["n"] += 1
+        if calls["n"] == 40:  # setup and ND401's few passes are done; ND402's overfit run is under way
+            raise KeyboardInterrupt
+        x, y = batch
+        return m(x), y
+
+    report = diagnose(model, train, val, forward_fn=forward, select=TRAINING, device="cpu")
+    outcomes = {f.check_id: f for f in report.findings}
+    assert report.interrupted
+    assert outcomes["ND401"].outcome == Outcome.PASS
+    assert outcomes["ND402"].outcome == Outcome.SKIP and "interrupted while it ran" in outcomes["ND402"].message
+    assert outcomes["ND404"].message == "interrupted before it ran"
+    assert outcomes["ND405"].message == "interrupted before it ran"
+    assert model[2].p == 0.1
+
+
+# -- ND401 branches ----------------------------------------------------------------------------
+def test_nd401_warns_when_weight_decay_swamps_the_loss():
+    train, val = digits_loaders(batch_size=64, train_size=256)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    strong = diagnose(
+        model,
+        train,
+        val,
+        optimizer_fn=lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.5),
+        select=["ND401"],
+        device="cpu",
+    ).findings[0]
+    assert strong.outcome == Outcome.WARN and "weight_decay 0.5" in strong.message
+    assert strong.evidence["penalty_share"] > 1
+    usual = diagnose(
+        model,
+        train,
+        val,
+        optimizer_fn=lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=5e-4),
+        select=["ND401"],
+        device="cpu",
+    ).findings[0]
+    assert usual.outcome == Outcome.PASS and usual.evidence["l2_source"] == "optimizer weight_decay"
+    assert usual.evidence["penalized_loss"] > usual.evidence["data_loss"]
+
+
+# -- ND404 / ND405 / ND402 branches on hand-made probe results ------------------------------------
+def _run(losses: list[float], evals: list[tuple[int, float, float, float, float]], **kw) -> ShortRun:
+    return ShortRun(
+        steps_planned=kw.pop("steps_planned", len(losses)),
+        steps_run=len(losses),
+        stop_reason=kw.pop("stop_reason", "completed"),
+        losses=losses,
+        evals=[EvalPoint(*e) for e in evals],
+        metric="accuracy",
+        chance=0.1,
+        layers=[LayerTrack("fc", "Linear", [1.0, 0.5], [1e-3, 1e-3])],
+        tracked_steps=[0, 100],
+        optimizer="SGD",
+        lr=0.5,
+        precision="fp32",
+        seconds=0.1,
+        has_val=True,
+        **kw,
+    )
+
+
+def test_nd404_classifies_oscillation_and_divergence():
+    _, limits = _check("ND404")
+    bouncing = [2.3 - 1.5 * (i % 40) / 40 + (0.6 if (i // 20) % 2 else 0.0) for i in range(200)]
+    bouncing = [2.3 if i < 20 else v for i, v in enumerate(bouncing)]
+    verdict = loss_dynamics(
+        _run(bouncing, [(0, 2.3, 0.1, 2.3, 0.1), (100, 0.8, 0.7, 0.9, 0.6), (200, 1.9, 0.3, 2.0, 0.3)]), limits
+    )
+    assert verdict.outcome == Outcome.WARN and "oscillates" in verdict.message
+    rising = [2.3 + 0.02 * i for i in range(200)]
+    verdict = loss_dynamics(_run(rising, [(0, 2.3, 0.1, 2.3, 0.1), (200, 6.3, 0.1, 6.4, 0.1)]), limits)
+    assert verdict.outcome == Outcome.FAIL and "diverges" in verdict.message
+    smooth = [2.3 * math.exp(-i / 50) + 0.05 for i in range(200)]
+    verdict = loss_dynamics(_run(smooth, [(0, 2.3, 0.1, 2.3, 0.1), (200, 0.1, 0.98, 0.2, 0.95)]), limits)
+    assert verdict.outcome == Outcome.PASS and verdict.tables
+
+
+def test_nd404_and_nd405_skip_runs_cut_short_by_time():
+    _, limits404 = _check("ND404")
+    _, limits405 = _check("ND405")
+    cut = _run(
+        [2.3, 2.2, 2.1], [(0, 2.3, 0.1, 2.3, 0.1), (3, 2.1, 0.2, 2.1, 0.2)], stop_reason="time", steps_planned=200
+    )
+    for func, limits in ((loss_dynamics, limits404), (generalization_gap, limits405)):
+        with pytest.raises(Skip, match="time budget"):
+            func(cut, limits)
+
+
+def test_nd405_reports_a_rising_validation_loss_as_overfitting():
+    _, limits = _check("ND405")
+    losses = [2.3 * math.exp(-i / 30) for i in range(200)]
+    evals = [(0, 2.3, 0.1, 2.3, 0.1), (100, 0.3, 0.9, 0.5, 0.86), (200, 0.05, 0.95, 1.5, 0.88)]
+    verdict = generalization_gap(_run(losses, evals), limits)
+    assert verdict.outcome == Outcome.WARN and "validation loss rose" in verdict.message
+
+
+def _overfit(**kw) -> OverfitRun:
+    base = dict(
+        samples=20,
+        steps_planned=300,
+        steps_run=300,
+        stop_reason="completed",
+        metric="accuracy",
+        goal=1.0,
+        goal_step=None,
+        initial_loss=2.3,
+        final_loss=1.2,
+        best_loss=1.2,
+        initial_metric=0.1,
+        final_metric=0.6,
+        best_metric=0.6,
+        losses=[2.3, 1.2],
+        checked_steps=[0, 299],
+        weight_decay_removed=[],
+        dropout_disabled=0,
+        frozen_params=[],
+        not_in_optimizer=[],
+        chance=0.15,
+        chance_loss=math.log(10),
+        trainable=True,
+        optimizer="Adam",
+        lr=1e-3,
+        seconds=0.5,
+    )
+    base.update(kw)
+    return OverfitRun(**base)
+
+
+def test_nd402_branches():
+    _, limits = _check("ND402")
+    assert overfit_small_batch(_overfit(goal_step=40, best_metric=1.0), limits).outcome == Outcome.PASS
+    assert "stalls" in overfit_small_batch(_overfit(), limits).message
+    assert overfit_small_batch(_overfit(best_metric=0.95), limits).outcome == Outcome.WARN
+    detached = overfit_small_batch(_overfit(trainable=False, final_loss=2.3, best_loss=2.3), limits)
+    assert detached.outcome == Outcome.FAIL and "detached" in detached.message
+    frozen = overfit_small_batch(_overfit(final_loss=2.29, best_loss=2.29, frozen_params=["0.weight"]), limits)
+    assert "barely moves" in frozen.message and "frozen" in frozen.message
+    with pytest.raises(Skip, match="time budget"):
+        overfit_small_batch(_overfit(stop_reason="time", steps_run=12), limits)
+    # a loss far below a uniform guess with accuracy at chance is conclusive even when cut short
+    ignored = _overfit(stop_reason="time", steps_run=40, final_loss=0.5, best_loss=0.5, best_metric=0.2)
+    assert "not measuring agreement" in overfit_small_batch(ignored, limits).message
+    # an overconfident start falling to the uniform-guess loss is not that: not judged when cut short
+    overconfident = _overfit(
+        stop_reason="time", steps_run=20, initial_loss=7.6, final_loss=2.3, best_loss=2.3, best_metric=0.15
+    )
+    with pytest.raises(Skip):
+        overfit_small_batch(overconfident, limits)
+
+
+def test_take_samples_slices_nested_batches():
+    batches = [({"a": torch.arange(8).reshape(8, 1), "b": torch.ones(8, 2)}, torch.arange(8)) for _ in range(3)]
+    inputs, target = take_samples(batches, 20)
+    assert inputs["a"].shape == (20, 1) and inputs["b"].shape == (20, 2) and target.shape == (20,)
+    inputs, target = take_samples(batches, 5)
+    assert target.tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_runs_on_cpu(precision, tmp_path):
+    profile = tmp_path / "short.yaml"
+    profile.write_text(
+        "extends: default\nprobes:\n  short_run: {steps: 40}\n  overfit_tiny: {steps: 40}\n", encoding="utf-8"
+    )
+    path = str(ROOT / "sample_models" / "healthy" / "digits_mlp.py")
+    report = run_target(
+        load_recipe(path), RunOptions(profile=str(profile), select=TRAINING, device="cpu", precision=precision)
+    )
+    assert report.environment["precision"] == precision
+    assert all(f.outcome != Outcome.ERROR for f in report.findings), [f.message for f in report.findings]
+    assert report.finding("ND404").evidence["precision"] == precision
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_training_checks_on_cuda(precision):
+    path = str(ROOT / "sample_models" / "healthy" / "digits_mlp.py")
+    report = run_target(load_recipe(path), RunOptions(select=TRAINING, device="cuda", precision=precision))
+    assert report.environment["device"].startswith("cuda")
+    assert all(f.outcome in (Outcome.PASS, Outcome.SKIP) for f in report.findings), [f.message for f in report.findings]
