@@ -20,6 +20,14 @@ import pytest
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One torch thread: the samples are tiny, and with two OpenMP threads on a busy 2-core
+    machine the spin-waiting makes training steps orders of magnitude slower."""
+    import torch
+
+    torch.set_num_threads(1)
 SCHEMA_VALIDATED: list[str] = []  # targets of the reports validated so far (tests read it)
 
 
