@@ -28,6 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
 SCHEMA_VALIDATED: list[str] = []  # targets of the reports validated so far (tests read it)
 
 

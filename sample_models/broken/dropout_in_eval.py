@@ -27,9 +27,7 @@ class DropoutMLP(nn.Module):
         self.head = nn.Linear(64, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = nn.functional.dropout(
-            torch.relu(self.fc1(x)), 0.5
-        )  # BUG: missing training=self.training
+        h = nn.functional.dropout(torch.relu(self.fc1(x)), 0.5)  # BUG: missing training=self.training
         h = nn.functional.dropout(torch.relu(self.fc2(h)), 0.5)
         return self.head(h)
 

@@ -19,9 +19,7 @@ FIRES = {"ND103": "fail"}
 
 
 def build_model() -> nn.Module:
-    return nn.Sequential(
-        nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)
-    )
+    return nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
 
 
 def build_data() -> tuple[DataLoader, DataLoader]:

@@ -27,9 +27,7 @@ def build_data() -> tuple[DataLoader, DataLoader]:
 
 
 def build_model() -> nn.Module:
-    return nn.Sequential(
-        nn.Linear(30, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)
-    )
+    return nn.Sequential(nn.Linear(30, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1))
 
 
 def build_loss() -> nn.Module:
