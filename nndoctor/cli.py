@@ -401,21 +401,15 @@ def _root(
     """Pre-flight checks for PyTorch training."""
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (kept light: no torch at import)."""
-    import importlib
+def _register_commands() -> None:
+    """Commands that live in their own modules (light at import: no torch)."""
+    from nndoctor.commands import ci, lr_find
 
-    for module_name in ("nndoctor.commands.lr_find", "nndoctor.commands.ci"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(app)
+    lr_find.register(app)
+    ci.register(app)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:

@@ -331,6 +331,8 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
         return warned(
             f"{len(saturating)} hidden {'/'.join(kinds)} activation(s) in a network {depth} "
             "weighted layers deep: gradients shrink through each saturating layer",
+            "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers; keep sigmoid/tanh for "
+            "outputs and gates, or put a normalization layer before each of them.",
             **evidence,
         )
     if traced and depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
