@@ -20,6 +20,7 @@ from typing import Any
 
 from nndoctor.errors import TargetError
 from nndoctor.target import Target, _call, _import_file, seed_builders, split_data
+from nndoctor.yaml_files import load_yaml
 
 TOP_KEYS = {"model", "data", "loss", "optimizer", "forward", "hints", "check"}
 REF_KEYS = {"factory", "kwargs"}
@@ -27,17 +28,7 @@ CHECK_KEYS = {"profile", "select", "ignore", "seed", "device", "precision", "bud
 
 
 def read_yaml(path: Path, what: str) -> Any:
-    import yaml
-
-    if not path.exists():
-        raise TargetError(f"The {what} {path} does not exist. Check the path passed to --config.")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise TargetError(f"The {what} {where} is not valid YAML: {problem}. Fix the syntax there.") from exc
+    return load_yaml(path, what, TargetError, "Check the path passed to --config.")
 
 
 def resolve_reference(ref: str, base: Path, key: str) -> Any:

@@ -33,6 +33,7 @@ from typing import Any
 
 from nndoctor.errors import ExitCode, ReportFileError
 from nndoctor.report.model import Finding, Outcome, Report
+from nndoctor.yaml_files import load_yaml
 
 POLICY_KEYS = (
     "description",
@@ -193,22 +194,7 @@ def policy_from_data(data: dict[str, Any], source: str = "<policy>") -> Policy:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except IsADirectoryError:
-        raise ReportFileError(f"The policy {path} is a directory, not a YAML file.") from None
-    except OSError as exc:
-        raise ReportFileError(f"Cannot read the policy {path}: {exc.strerror or exc}.") from exc
-    except UnicodeDecodeError:
-        raise ReportFileError(f"The policy {path} is not UTF-8 text.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ReportFileError(
-            f"The policy {where} is not valid YAML: {getattr(exc, 'problem', None) or exc}."
-        ) from None
+    data = load_yaml(path, "policy", ReportFileError)
     if data is None:
         return {}
     if not isinstance(data, dict):

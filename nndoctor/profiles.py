@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nndoctor.errors import UsageError
+from nndoctor.yaml_files import load_yaml
 
 PROFILE_KEYS = {"description", "extends", "select", "ignore", "thresholds", "settings", "probes"}
 SETTINGS_KEYS = {"max_batches", "budget_s", "precision", "seed", "device"}
@@ -42,18 +43,7 @@ class Profile:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"Cannot read the profile {path}: {exc}.") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise UsageError(
-            f"The profile {where} is not valid YAML: {getattr(exc, 'problem', exc)}. Fix the syntax there."
-        ) from exc
+    data = load_yaml(path, "profile", UsageError)
     if data is None:
         return {}
     if not isinstance(data, dict):
