@@ -20,6 +20,7 @@ from nndoctor.api import RunOptions, diagnose, run_target
 from nndoctor.checks.training import generalization_gap, loss_dynamics, overfit_small_batch
 from nndoctor.engine import Selection
 from nndoctor.errors import Skip
+from nndoctor.probes.data import DataStats
 from nndoctor.probes.training import EvalPoint, LayerTrack, OverfitRun, ShortRun, take_samples
 from nndoctor.registry import load_registry
 from nndoctor.report.model import Outcome
@@ -345,26 +346,69 @@ def _overfit(**kw) -> OverfitRun:
     return OverfitRun(**base)
 
 
+UNIT_DATA = DataStats(batches=1, samples=20, input_float=True, input_shape=(4,), input_nonfinite=0, target_nonfinite=0)
+
+
 def test_nd402_branches():
     _, limits = _check("ND402")
-    assert overfit_small_batch(_overfit(goal_step=40, best_metric=1.0), limits).outcome == Outcome.PASS
-    assert "stalls" in overfit_small_batch(_overfit(), limits).message
-    assert overfit_small_batch(_overfit(best_metric=0.95), limits).outcome == Outcome.WARN
-    detached = overfit_small_batch(_overfit(trainable=False, final_loss=2.3, best_loss=2.3), limits)
+    assert overfit_small_batch(_overfit(goal_step=40, best_metric=1.0), UNIT_DATA, limits).outcome == Outcome.PASS
+    assert "stalls" in overfit_small_batch(_overfit(), UNIT_DATA, limits).message
+    assert overfit_small_batch(_overfit(best_metric=0.95), UNIT_DATA, limits).outcome == Outcome.WARN
+    detached = overfit_small_batch(_overfit(trainable=False, final_loss=2.3, best_loss=2.3), UNIT_DATA, limits)
     assert detached.outcome == Outcome.FAIL and "detached" in detached.message
-    frozen = overfit_small_batch(_overfit(final_loss=2.29, best_loss=2.29, frozen_params=["0.weight"]), limits)
+    frozen = overfit_small_batch(
+        _overfit(final_loss=2.29, best_loss=2.29, frozen_params=["0.weight"]), UNIT_DATA, limits
+    )
     assert "barely moves" in frozen.message and "frozen" in frozen.message
     with pytest.raises(Skip, match="time budget"):
-        overfit_small_batch(_overfit(stop_reason="time", steps_run=12), limits)
+        overfit_small_batch(_overfit(stop_reason="time", steps_run=12), UNIT_DATA, limits)
     # a loss far below a uniform guess with accuracy at chance is conclusive even when cut short
     ignored = _overfit(stop_reason="time", steps_run=40, final_loss=0.5, best_loss=0.5, best_metric=0.2)
-    assert "not measuring agreement" in overfit_small_batch(ignored, limits).message
+    assert "not measuring agreement" in overfit_small_batch(ignored, UNIT_DATA, limits).message
     # an overconfident start falling to the uniform-guess loss is not that: not judged when cut short
     overconfident = _overfit(
         stop_reason="time", steps_run=20, initial_loss=7.6, final_loss=2.3, best_loss=2.3, best_metric=0.15
     )
     with pytest.raises(Skip):
-        overfit_small_batch(overconfident, limits)
+        overfit_small_batch(overconfident, UNIT_DATA, limits)
+
+
+def test_nd402_names_unscaled_regression_targets():
+    _, limits = _check("ND402")
+    stalled = _overfit(
+        metric="r2",
+        goal=0.95,
+        initial_metric=-5.0,
+        final_metric=-2.0,
+        best_metric=-2.0,
+        initial_loss=3e4,
+        final_loss=2e4,
+        best_loss=2e4,
+    )
+    large = DataStats(
+        batches=1,
+        samples=20,
+        input_float=True,
+        input_shape=(4,),
+        input_nonfinite=0,
+        target_nonfinite=0,
+        target_float=True,
+        target_mean_sq=150.0**2,
+    )
+    verdict = overfit_small_batch(stalled, large, limits)
+    assert verdict.outcome == Outcome.FAIL and "targets are large" in verdict.message
+    assert "Standardize the targets" in verdict.recommendation
+    unit = DataStats(
+        batches=1,
+        samples=20,
+        input_float=True,
+        input_shape=(4,),
+        input_nonfinite=0,
+        target_nonfinite=0,
+        target_float=True,
+        target_mean_sq=1.0,
+    )
+    assert "stalls" in overfit_small_batch(stalled, unit, limits).message
 
 
 def test_take_samples_slices_nested_batches():

@@ -8,6 +8,7 @@ import statistics
 from collections.abc import Sequence
 
 from nndoctor.errors import Skip
+from nndoctor.probes.data import DataStats
 from nndoctor.probes.training import EvalPoint, OverfitRun, RegularizationStats, ShortRun
 from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
 from nndoctor.report.model import Table
@@ -153,9 +154,10 @@ def regularization_effect(regularization: RegularizationStats, limits: Limits) -
         "labels_ignored_skill": 0.5,
         "stuck_loss_ratio": 0.9,
         "near_zero_loss_ratio": 0.05,
+        "max_target_rms": 10.0,
     },
 )
-def overfit_small_batch(overfit_tiny: OverfitRun, limits: Limits) -> Verdict:
+def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits: Limits) -> Verdict:
     """A network that cannot memorize 20 samples will not learn the full data set.
 
     What it checks:
@@ -304,6 +306,16 @@ def overfit_small_batch(overfit_tiny: OverfitRun, limits: Limits) -> Verdict:
             f"cannot overfit {o.samples} samples: {progress}. The loss barely moves{frozen}",
             "Raise the learning rate by 10-100x (confirm with `nndoctor lr-find`), unfreeze the layers that should "
             "train, and make sure the loss depends on the model's output.",
+            **evidence,
+        )
+    target_rms = math.sqrt(data_stats.target_mean_sq) if data_stats.target_float else 0.0
+    if o.metric != "accuracy" and target_rms > limits.max_target_rms:
+        return failed(
+            f"cannot overfit {o.samples} samples: {progress}. The regression targets are large (RMS "
+            f"{target_rms:.3g}), so an output that starts near 0 needs many steps just to reach their scale",
+            "Standardize the targets (subtract the mean, divide by the std, and invert it at prediction time), "
+            "or initialize the output layer's bias to the target mean.",
+            target_rms=target_rms,
             **evidence,
         )
     return failed(
