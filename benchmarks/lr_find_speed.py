@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nndoctor.context import Context, Settings  # noqa: E402
-from nndoctor.engine import ProbeCache  # noqa: E402
+from nndoctor.engine import attach_probes  # noqa: E402
 from nndoctor.registry import load_registry  # noqa: E402
 from nndoctor.target import _import_file  # noqa: E402
 
@@ -68,7 +68,7 @@ def time_nndoctor(recipe: Any, device: torch.device, steps: int) -> float:
             probe={"lr_range": {"start": START, "end": END, "steps": steps, "diverge_factor": 1e30}},
         ),
     )
-    ctx.probe = ProbeCache(load_registry(plugins=False).probes, ctx).get
+    attach_probes(ctx, load_registry(plugins=False))
     result = ctx.probe("lr_range")
     _sync(device)
     elapsed = time.perf_counter() - started

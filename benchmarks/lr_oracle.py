@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lr_tasks import Task, all_tasks
 
 from nndoctor.context import Context, Settings
-from nndoctor.engine import ProbeCache
+from nndoctor.engine import attach_probes
 from nndoctor.lr_suggest import suggest
 from nndoctor.registry import load_registry
 from nndoctor.target import _import_file
@@ -125,8 +125,7 @@ def run_task(task: Task, seeds: int, with_package: bool) -> dict[str, Any]:
     per_seed = []
     for seed in range(seeds):
         ctx = make_context(task, seed)
-        cache = ProbeCache(registry.probes, ctx)
-        ctx.probe = cache.get
+        attach_probes(ctx, registry)
         result = ctx.probe("lr_range")
         oracle = [train_final_loss(ctx, task, lr) for lr in GRID]
         suggestions = {"nndoctor": result.suggestion.lr if result.suggestion else None, **result.peers}

@@ -37,10 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nndoctor.context import Context, Settings  # noqa: E402
-from nndoctor.engine import ProbeCache  # noqa: E402
+from nndoctor.engine import attach_probes  # noqa: E402
 from nndoctor.probes.training import take_samples  # noqa: E402
 from nndoctor.profiles import load_profile  # noqa: E402
-from nndoctor.registry import load_registry  # noqa: E402
 from nndoctor.target import load_recipe  # noqa: E402
 
 DEFAULT_RECIPES = ("sample_models/healthy/digits_mlp.py", "sample_models/healthy/digits_cnn.py")
@@ -54,19 +53,8 @@ def _sync(device: torch.device) -> None:
 def make_context(recipe: str, device: str, probes: dict[str, dict[str, Any]]) -> Context:
     target = load_recipe(recipe)
     settings = Settings(device=device, seed=0, probe=probes)
-    ctx = Context(
-        model=target.model,
-        train_data=target.train_data,
-        val_data=target.val_data,
-        loss_fn=target.loss_fn,
-        optimizer_factory=target.optimizer_factory,
-        forward_fn=target.forward_fn,
-        hints=target.hints,
-        settings=settings,
-        target_name=recipe,
-    )
-    cache = ProbeCache(load_registry().probes, ctx)
-    ctx.probe = cache.get
+    ctx = Context.from_target(target, settings)
+    attach_probes(ctx)
     ctx.probe("setup")  # materializes the batches and resolves the loss, outside every timing
     ctx.val_batches()
     return ctx

@@ -57,17 +57,7 @@ def run_target(target: Target, options: RunOptions) -> Report:
     selection = Selection(
         checks=[registry.checks[c] for c in sorted(chosen)], thresholds=profile.thresholds, profile=profile.name
     )
-    with Context(
-        model=target.model,
-        train_data=target.train_data,
-        val_data=target.val_data,
-        loss_fn=target.loss_fn,
-        optimizer_factory=target.optimizer_factory,
-        forward_fn=target.forward_fn,
-        hints=target.hints,
-        settings=settings,
-        target_name=target.name,
-    ) as ctx:
+    with Context.from_target(target, settings) as ctx:
         ctx.progress = options.progress
         return run_checks(ctx, registry, selection, on_check=options.on_check)
 

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from nndoctor.errors import Skip, TargetError, UsageError
+from nndoctor.target import Target
 
 Batch = Any
 ForwardFn = Callable[[nn.Module, Batch], tuple[Any, Any]]
@@ -271,6 +272,20 @@ class Context:
         self.probe: Callable[[str], Any] = self._no_probes
         self.started = time.perf_counter()
         self.deadline = self.started + settings.budget_s if settings.budget_s else None
+
+    @classmethod
+    def from_target(cls, target: Target, settings: Settings) -> Context:
+        return cls(
+            model=target.model,
+            train_data=target.train_data,
+            val_data=target.val_data,
+            loss_fn=target.loss_fn,
+            optimizer_factory=target.optimizer_factory,
+            forward_fn=target.forward_fn,
+            hints=target.hints,
+            settings=settings,
+            target_name=target.name,
+        )
 
     @staticmethod
     def _no_probes(name: str) -> Any:

@@ -65,6 +65,17 @@ class ProbeCache:
         return result
 
 
+def attach_probes(ctx: Any, registry: Registry | None = None) -> ProbeCache:
+    """Give a context its probe cache (`ctx.probe(name)`): every probe then runs at most once."""
+    if registry is None:
+        from nndoctor.registry import load_registry
+
+        registry = load_registry()
+    cache = ProbeCache(registry.probes, ctx)
+    ctx.probe = cache.get
+    return cache
+
+
 @dataclass
 class Selection:
     """The checks to run and the thresholds a profile gave them."""
@@ -87,8 +98,7 @@ def run_checks(
     on_check: ProgressCallback | None = None,
 ) -> Report:
     """Run `selection` against `ctx` and return the report (the target is loaded already)."""
-    cache = ProbeCache(registry.probes, ctx)
-    ctx.probe = cache.get
+    cache = attach_probes(ctx, registry)
     started = time.perf_counter()
     ctx.probe("setup")  # a target that cannot even run one batch is a usage error, not a finding
     findings: list[Finding] = []

@@ -200,7 +200,7 @@ def test_sweep_leaves_user_model_and_optimizer_bit_identical(tmp_path: Path, mon
 
 def test_sweep_keeps_param_group_ratios() -> None:
     from nndoctor.context import Context, Settings
-    from nndoctor.engine import ProbeCache
+    from nndoctor.engine import attach_probes
     from nndoctor.registry import load_registry
 
     model = _bn_model()
@@ -226,7 +226,7 @@ def test_sweep_keeps_param_group_ratios() -> None:
         hints={},
         settings=settings,
     )
-    ctx.probe = ProbeCache(load_registry(plugins=False).probes, ctx).get
+    attach_probes(ctx, load_registry(plugins=False))
     result = ctx.probe("lr_range")
     assert result.lrs[0] == pytest.approx(1e-4) and result.lrs[-1] == pytest.approx(1e-2)
     assert len(seen) == 20 and all(b / a == pytest.approx(0.1) for a, b in seen)
