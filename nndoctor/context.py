@@ -67,17 +67,22 @@ def resolve_device(spec: str) -> torch.device:
     raise UsageError(f"--device {spec!r} is not understood; use auto, cpu, cuda or cuda:N.")
 
 
+def map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
+    """Apply `fn` to every tensor inside nested tuples/lists/dicts/namedtuples, in order."""
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, dict):
+        return {k: map_tensors(v, fn) for k, v in obj.items()}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
+        return type(obj)(*(map_tensors(v, fn) for v in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(map_tensors(v, fn) for v in obj)
+    return obj
+
+
 def move_to(obj: Any, device: torch.device) -> Any:
     """Move tensors inside nested tuples/lists/dicts to `device`."""
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=True)
-    if isinstance(obj, dict):
-        return {k: move_to(v, device) for k, v in obj.items()}
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
-        return type(obj)(*(move_to(v, device) for v in obj))
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(move_to(v, device) for v in obj)
-    return obj
+    return map_tensors(obj, lambda t: t.to(device, non_blocking=True))
 
 
 def describe_shapes(obj: Any) -> str:
@@ -128,21 +133,6 @@ class CapturedInput:
     integer: bool = False  # the model's input is integer ids (no input gradient exists)
 
 
-def _swap_first_tensor(obj: Any, swap: Callable[[torch.Tensor], torch.Tensor], done: list[bool]) -> Any:
-    if done[0]:
-        return obj
-    if isinstance(obj, torch.Tensor):
-        done[0] = True
-        return swap(obj)
-    if isinstance(obj, dict):
-        return {k: _swap_first_tensor(v, swap, done) for k, v in obj.items()}
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
-        return type(obj)(*(_swap_first_tensor(v, swap, done) for v in obj))
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_swap_first_tensor(v, swap, done) for v in obj)
-    return obj
-
-
 @contextlib.contextmanager
 def watch_input(model: nn.Module, requires_grad: bool = False) -> Iterator[CapturedInput]:
     """Capture the model's input in its next forward call, whatever the recipe's forward does.
@@ -164,9 +154,17 @@ def watch_input(model: nn.Module, requires_grad: bool = False) -> Iterator[Captu
             captured.tensor = tensor.detach().clone().requires_grad_(True) if requires_grad else tensor
             return captured.tensor
 
-        done = [False]
-        new_args = _swap_first_tensor(args, swap, done)
-        new_kwargs = _swap_first_tensor(kwargs, swap, done)
+        done = False
+
+        def swap_first(tensor: torch.Tensor) -> torch.Tensor:
+            nonlocal done
+            if done:
+                return tensor
+            done = True
+            return swap(tensor)
+
+        new_args = map_tensors(args, swap_first)
+        new_kwargs = map_tensors(kwargs, swap_first)
         return (new_args, new_kwargs) if requires_grad else None
 
     handle = model.register_forward_pre_hook(hook, with_kwargs=True)

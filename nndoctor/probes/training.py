@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.context import Batch, Context, batch_size_of, first_tensor
+from nndoctor.context import Batch, Context, batch_size_of, first_tensor, map_tensors
 from nndoctor.errors import Skip
 from nndoctor.layers import DROPOUTS, is_weighted, module_names
 from nndoctor.registry import probe
@@ -518,15 +518,8 @@ def _sample_count(batch: Batch) -> int:
 
 
 def _slice(obj: Any, size: int, k: int) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj[:k] if obj.dim() > 0 and obj.shape[0] == size else obj
-    if isinstance(obj, dict):
-        return {key: _slice(v, size, k) for key, v in obj.items()}
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
-        return type(obj)(*(_slice(v, size, k) for v in obj))
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_slice(v, size, k) for v in obj)
-    return obj
+    """The first `k` samples of every batch-sized tensor in a batch."""
+    return map_tensors(obj, lambda t: t[:k] if t.dim() > 0 and t.shape[0] == size else t)
 
 
 def _concat(parts: list[Any]) -> Any:
