@@ -1,98 +1,154 @@
-"""The Python API; the CLI calls the same `run_target` so both give the same report."""
+"""The Python API. The CLI runs the same functions, so both give the same report.
+
+Importing this module is cheap (no torch); the functions import what they need when called.
+Every run goes: target -> `resolve_settings` (one precedence) -> `build_target` with the resolved
+seed -> `open_context` -> `run_checks` -> Report.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import copy
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from nndoctor.errors import UsageError
-from nndoctor.report.model import Report
-from nndoctor.target import Target
+from nndoctor.settings import Layer, RunSettings, SettingsRequest, resolve_settings
+from nndoctor.targets import ReadTarget, Target, TargetSpec, build_target, read_target
+
+if TYPE_CHECKING:
+    from nndoctor.context import ProgressSink
+    from nndoctor.engine import ProgressCallback
+    from nndoctor.report.model import Report
 
 
-@dataclass
-class RunOptions:
-    profile: str = "default"
-    select: Sequence[str] = ()
-    ignore: Sequence[str] = ()
-    device: str | None = None
-    seed: int | None = None
-    precision: str | None = None
-    budget_s: float | None = None
-    plugins: bool = True
-    on_check: Callable[..., None] | None = None
-    progress: Any = None  # an object with task(description, total) -> context manager
-    extra_probe_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def run_target(target: Target, options: RunOptions) -> Report:
-    """Load the profile, select checks, build the context and run: the one path for CLI and API."""
-    from nndoctor.context import Context, Settings
-    from nndoctor.engine import Selection, run_checks
-    from nndoctor.profiles import load_profile, validate_thresholds
+def run_target(
+    target: Target,
+    settings: RunSettings,
+    *,
+    progress: ProgressSink | None = None,
+    on_check: ProgressCallback | None = None,
+) -> Report:
+    """Run the selected checks on a built target with resolved settings."""
+    from nndoctor.context import open_context
+    from nndoctor.engine import run_checks
     from nndoctor.registry import load_registry
 
-    registry = load_registry(plugins=options.plugins)
-    profile = load_profile(options.profile)
-    validate_thresholds(profile, registry)
-    chosen = registry.resolve(options.select or profile.select, "--select")
-    chosen -= registry.resolve(list(profile.ignore) + list(options.ignore), "--ignore")
-    config = target.check_settings
-    settings_source = {**profile.settings, **{k: v for k, v in config.items() if k in ("seed", "device", "precision")}}
-    precision = options.precision or settings_source.get("precision", "fp32")
-    if precision not in ("fp32", "bf16", "fp16"):
-        raise UsageError(f"--precision {precision!r} is not one of fp32, bf16, fp16.")
-    probes = {k: dict(v) for k, v in profile.probes.items()}
-    for name, values in options.extra_probe_settings.items():
-        probes.setdefault(name, {}).update(values)
-    settings = Settings(
-        device=options.device or settings_source.get("device", "auto"),
-        seed=options.seed if options.seed is not None else int(settings_source.get("seed", 0)),
-        precision=precision,
-        max_batches=int(profile.settings.get("max_batches", 32)),
-        budget_s=options.budget_s if options.budget_s is not None else profile.settings.get("budget_s"),
-        probe=probes,
-    )
-    selection = Selection(
-        checks=[registry.checks[c] for c in sorted(chosen)], thresholds=profile.thresholds, profile=profile.name
-    )
-    with Context.from_target(target, settings) as ctx:
-        ctx.progress = options.progress
-        return run_checks(ctx, registry, selection, on_check=options.on_check)
+    registry = load_registry(plugins=settings.plugins)
+    chosen = registry.resolve(settings.select, "--select")
+    chosen -= registry.resolve(settings.ignore, "--ignore")
+    with open_context(target, settings, progress) as ctx:
+        return run_checks(ctx, registry, [registry.checks[c] for c in sorted(chosen)], on_check=on_check)
 
 
-def optimizer_factory_from(optimizer: Any, model: Any) -> Callable[[Iterable[Any]], Any] | None:
+def run_spec(
+    spec: TargetSpec,
+    request: SettingsRequest,
+    *,
+    project: Layer | None = None,
+    progress: ProgressSink | None = None,
+    on_check: ProgressCallback | None = None,
+) -> Report:
+    """Read the target, resolve the settings, build the target, run: the CLI's `check` path."""
+    read = read_target(spec)
+    settings = resolve_settings(request, config=read.layer, project=project)
+    return run_target(build_target(read, settings), settings, progress=progress, on_check=on_check)
+
+
+def prepare(spec: TargetSpec, request: SettingsRequest, project: Layer | None = None) -> tuple[Target, RunSettings]:
+    """The target and its settings, for commands that run one experiment (lr-find)."""
+    read: ReadTarget = read_target(spec)
+    settings = resolve_settings(request, config=read.layer, project=project)
+    return build_target(read, settings), settings
+
+
+def _clone_setting(value: Any) -> Any:
+    """A group setting copied so the rebuilt optimizer shares no tensor with the user's (a tensor lr
+    that the range test fills must not change the user's optimizer)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    return copy.deepcopy(value)
+
+
+def optimizer_factory_from(
+    optimizer: Any, model: Any, argument: str = "optimizer"
+) -> Callable[[Iterable[Any]], Any] | None:
     """Turn an optimizer *instance* into a factory with the same class and per-group settings.
 
     The instance is never stepped: nndoctor builds its own optimizer over its private model copy,
-    keeping each parameter in the group (and so with the learning rate) it had.
+    keeping each parameter in the group (and so with the learning rate) it had. Constructor
+    arguments are the instance's defaults that the class's `__init__` accepts (torch adds keys to
+    `defaults` that some constructors reject); every other group setting travels in the groups.
     """
     import torch
 
-    if optimizer is None or (callable(optimizer) and not isinstance(optimizer, torch.optim.Optimizer)):
-        return optimizer
+    if optimizer is None:
+        return None
     if not isinstance(optimizer, torch.optim.Optimizer):
+        if callable(optimizer):
+            return optimizer
         raise UsageError(
-            f"optimizer_fn must be a torch.optim.Optimizer or a callable params -> Optimizer, not {type(optimizer).__name__}."
+            f"{argument} must be a torch.optim.Optimizer or a callable params -> Optimizer, not "
+            f"{type(optimizer).__name__}."
         )
-    names = {id(p): n for n, p in model.named_parameters()}
+    order = [name for name, _ in model.named_parameters()]
+    names = {id(p): name for name, p in model.named_parameters()}
     groups = []
-    for group in optimizer.param_groups:
-        settings = {k: v for k, v in group.items() if k != "params"}
-        groups.append((settings, [names.get(id(p)) for p in group["params"]]))
+    for index, group in enumerate(optimizer.param_groups):
+        strangers = [p for p in group["params"] if id(p) not in names]
+        if strangers:
+            raise UsageError(
+                f"The optimizer's param group {index} holds {len(strangers)} tensor(s) that are not parameters of "
+                "the model passed with it: build the optimizer from model.parameters() of that same model."
+            )
+        settings = {k: _clone_setting(v) for k, v in group.items() if k != "params"}
+        groups.append((settings, [names[id(p)] for p in group["params"]]))
     cls = type(optimizer)
+    accepted = inspect.signature(cls.__init__).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    defaults = {k: _clone_setting(v) for k, v in optimizer.defaults.items() if takes_any or k in accepted}
 
     def factory(params: Iterable[Any]) -> Any:
-        params = list(params)
-        # map the copy's parameters back by name; params come from model.parameters() order
-        by_name = dict(zip((n for n, _ in model.named_parameters()), params, strict=False))
+        by_name = dict(zip(order, list(params), strict=False))
         param_groups = [
-            {**settings, "params": [by_name[n] for n in members if n in by_name]} for settings, members in groups
+            {**{k: _clone_setting(v) for k, v in settings.items()}, "params": [by_name[n] for n in members]}
+            for settings, members in groups
         ]
-        return cls([g for g in param_groups if g["params"]], **optimizer.defaults)
+        return cls([g for g in param_groups if g["params"]], **defaults)
 
     return factory
+
+
+def _request(
+    profile: str | None,
+    select: Sequence[str] | str | None,
+    ignore: Sequence[str] | str | None,
+    device: str | None,
+    seed: int | None,
+    precision: str | None,
+    budget_s: float | None,
+    plugins: bool | None,
+    probes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> SettingsRequest:
+    def codes(value: Sequence[str] | str | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    return SettingsRequest(
+        profile=profile,
+        select=codes(select),
+        ignore=codes(ignore),
+        device=device,
+        seed=seed,
+        precision=precision,
+        budget_s=budget_s,
+        plugins=plugins,
+        probes=dict(probes or {}),
+        source="argument",
+    )
 
 
 def diagnose(
@@ -100,43 +156,57 @@ def diagnose(
     train_loader: Iterable[Any],
     val_loader: Iterable[Any] | None = None,
     loss_fn: Callable[..., Any] | None = None,
-    optimizer_fn: Any = None,
+    optimizer: Any = None,
     forward_fn: Callable[..., Any] | None = None,
     *,
-    hints: dict[str, Any] | None = None,
-    profile: str = "default",
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    device: str = "auto",
-    seed: int = 0,
-    precision: str = "fp32",
+    hints: Mapping[str, Any] | None = None,
+    profile: str | None = None,
+    select: Sequence[str] | str | None = None,
+    ignore: Sequence[str] | str | None = None,
+    device: str | None = None,
+    seed: int | None = None,
+    precision: str | None = None,
     budget_s: float | None = None,
-    plugins: bool = True,
+    plugins: bool | None = None,
+    probes: Mapping[str, Mapping[str, Any]] | None = None,
     name: str | None = None,
+    optimizer_fn: Any = None,
 ) -> Report:
     """Run nndoctor's checks on `model` and its data and return the Report.
 
-    Nothing passed in is modified: the model is deep-copied, an optimizer instance is only read
-    for its class and settings, and the global RNG state is restored afterwards.
+    Args:
+        model: the `nn.Module` to examine; it is deep-copied, never changed.
+        train_loader: a DataLoader or any iterable of batches (`(inputs, targets)` by default).
+        val_loader: optional validation batches (enables the train/val gap check).
+        loss_fn: `loss(output, target) -> scalar tensor`; inferred from the targets when None.
+        optimizer: an optimizer instance (only read for its class and per-group settings) or a
+            callable `params -> Optimizer`; Adam at lr 1e-3 when None. `optimizer_fn` is an alias.
+        forward_fn: `forward(model, batch) -> (output, target)` for batches that are not pairs.
+        hints: `{"task": "classification", "num_classes": 10}` when inference needs help.
+        profile, select, ignore, device, seed, precision, budget_s, plugins: as the CLI options;
+            None lets the profile (default: "default") decide.
+        probes: per-probe settings, e.g. `{"short_run": {"steps": 400}}`.
+
+    Nothing passed in is modified: the model is deep-copied, an optimizer instance is only read,
+    and the global RNG state and the loaders' shuffle generators are restored afterwards.
     """
+    from nndoctor.targets.model import validate_hints
+
+    if optimizer is not None and optimizer_fn is not None:
+        raise UsageError("Pass the optimizer once: `optimizer` or its alias `optimizer_fn`, not both.")
     target = Target(
         name=name or f"{type(model).__name__} (python api)",
         model=model,
         train_data=train_loader,
         val_data=val_loader,
         loss_fn=loss_fn,
-        optimizer_factory=optimizer_factory_from(optimizer_fn, model),
+        optimizer_factory=optimizer_factory_from(
+            optimizer if optimizer is not None else optimizer_fn,
+            model,
+            "optimizer" if optimizer is not None else "optimizer_fn",
+        ),
         forward_fn=forward_fn,
-        hints=dict(hints or {}),
+        hints=validate_hints(dict(hints or {}), "the hints passed to diagnose"),
     )
-    options = RunOptions(
-        profile=profile,
-        select=select,
-        ignore=ignore,
-        device=device,
-        seed=seed,
-        precision=precision,
-        budget_s=budget_s,
-        plugins=plugins,
-    )
-    return run_target(target, options)
+    request = _request(profile, select, ignore, device, seed, precision, budget_s, plugins, probes)
+    return run_target(target, resolve_settings(request))

@@ -1,11 +1,13 @@
 """The catalogue views (`nndoctor checks`, `nndoctor explain`, the docs), all read from the
-check declarations, so they cannot drift from the code."""
+check declarations, so they cannot drift from the code. Loading them imports the check modules
+only (no probes, no torch)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nndoctor.registry import DOC_SECTIONS, CheckSpec, load_registry
+from nndoctor.check import DOC_SECTIONS, CheckSpec
+from nndoctor.registry import load_registry
 
 
 def catalogue_rows(plugins: bool = True) -> list[dict[str, Any]]:
@@ -19,8 +21,9 @@ def catalogue_rows(plugins: bool = True) -> list[dict[str, Any]]:
             "needs": list(spec.needs),
             "thresholds": dict(spec.thresholds),
             "source": spec.source,
+            "explains": list(spec.explains),
         }
-        for spec in load_registry(plugins=plugins).sorted_checks()
+        for spec in load_registry(plugins=plugins, probes=False).sorted_checks()
     ]
 
 
@@ -50,5 +53,5 @@ def explain_spec(spec: CheckSpec) -> str:
     return "\n".join(parts)
 
 
-def explain_text(check_id: str) -> str:
-    return explain_spec(load_registry().get(check_id))
+def explain_text(check_id: str, plugins: bool = True) -> str:
+    return explain_spec(load_registry(plugins=plugins, probes=False).get(check_id))

@@ -1,46 +1,45 @@
-"""The run context: the user's setup made safe to experiment on.
+"""The run context: the user's setup made safe to experiment on, built once and then read-only.
 
-nndoctor never touches the user's objects: it deep-copies the model onto the chosen device and
-every probe starts from the same saved initial state with the same seed. The global RNG state is
-saved when the context opens and restored when it closes, so the user's data-loader shuffling
-and dropout sequences are unaffected by a run.
+`open_context` builds everything probes need before the first probe runs: a private copy of the
+model on the chosen device (the user's object is never touched, and the user's module hooks do not
+run on the copy), the device-resident batches, the resolved loss and task (`Setup`), the optimizer
+factory. Probes never patch it. Every experiment runs inside `ctx.experiment()`, which resets the
+private model to its initial state (weights and buffers, train mode, no gradients, seeded RNG) on
+entry and again on exit. The global RNG state and the loaders' shuffle generators are restored
+when the context closes, so the user's data order and dropout draws are as if nndoctor never ran.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
+from nndoctor.batches import Batch, describe_shapes, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
-from nndoctor.target import Target
+from nndoctor.rng import GeneratorStates, RngState, loader_generators, seed_everything
+from nndoctor.settings import RunSettings
+from nndoctor.setup import Setup, resolve_setup
+from nndoctor.targets.model import Target
 
-Batch = Any
 ForwardFn = Callable[[nn.Module, Batch], tuple[Any, Any]]
 LossFn = Callable[[Any, Any], torch.Tensor]
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
-
-@dataclass
-class Settings:
-    """Knobs that shape the experiments; profiles and CLI options fill them."""
-
-    device: str = "auto"
-    seed: int = 0
-    precision: str = "fp32"  # fp32 | bf16 | fp16
-    max_batches: int = 32  # batches taken from each loader and kept on the device
-    budget_s: float | None = None  # overall wall-clock budget for the training probes
-    probe: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-probe settings
-
-    def probe_setting(self, probe: str, key: str, default: Any) -> Any:
-        return self.probe.get(probe, {}).get(key, default)
+# module hook dictionaries a copy inherits from the user's model; torch's own hooks (weight norm,
+# spectral norm, pruning) are objects of torch classes and stay, since the model needs them
+_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_pre_hooks",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+)
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -50,6 +49,10 @@ def resolve_device(spec: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if spec == "cpu":
         return torch.device("cpu")
+    if spec == "mps":
+        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise UsageError("--device mps was requested but this torch build sees no MPS device. Use --device cpu.")
+        return torch.device("mps")
     if spec.startswith("cuda"):
         if not torch.cuda.is_available():
             raise UsageError(
@@ -65,36 +68,6 @@ def resolve_device(spec: str) -> torch.device:
             )
         return device
     raise UsageError(f"--device {spec!r} is not understood; use auto, cpu, cuda or cuda:N.")
-
-
-def map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
-    """Apply `fn` to every tensor inside nested tuples/lists/dicts/namedtuples, in order."""
-    if isinstance(obj, torch.Tensor):
-        return fn(obj)
-    if isinstance(obj, dict):
-        return {k: map_tensors(v, fn) for k, v in obj.items()}
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
-        return type(obj)(*(map_tensors(v, fn) for v in obj))
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(map_tensors(v, fn) for v in obj)
-    return obj
-
-
-def move_to(obj: Any, device: torch.device) -> Any:
-    """Move tensors inside nested tuples/lists/dicts to `device`."""
-    return map_tensors(obj, lambda t: t.to(device, non_blocking=True))
-
-
-def describe_shapes(obj: Any) -> str:
-    """A short description of what is inside a batch, for error messages."""
-    if isinstance(obj, torch.Tensor):
-        return f"Tensor{list(obj.shape)} {str(obj.dtype).replace('torch.', '')}"
-    if isinstance(obj, dict):
-        return "{" + ", ".join(f"{k!r}: {describe_shapes(v)}" for k, v in obj.items()) + "}"
-    if isinstance(obj, (list, tuple)):
-        inner = ", ".join(describe_shapes(v) for v in obj)
-        return f"({inner})" if isinstance(obj, tuple) else f"[{inner}]"
-    return type(obj).__name__
 
 
 def default_forward(model: nn.Module, batch: Batch) -> tuple[Any, Any]:
@@ -113,276 +86,203 @@ def default_forward(model: nn.Module, batch: Batch) -> tuple[Any, Any]:
     return model(inputs), targets
 
 
-def first_tensor(obj: Any) -> torch.Tensor | None:
-    """The first tensor found in a nested structure (model inputs are often tuples or dicts)."""
-    if isinstance(obj, torch.Tensor):
-        return obj
-    values = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else []
-    for value in values:
-        found = first_tensor(value)
-        if found is not None:
-            return found
-    return None
+def _is_user_hook(hook: Any) -> bool:
+    module = getattr(type(hook), "__module__", "") or ""
+    return not (module == "torch" or module.startswith("torch."))
+
+
+def strip_user_hooks(model: nn.Module) -> int:
+    """Remove the user's module hooks from nndoctor's copy; returns how many were removed."""
+    removed = 0
+    for module in model.modules():
+        for attr in _HOOK_DICTS:
+            hooks = getattr(module, attr, None)
+            if not hooks:
+                continue
+            for key in [k for k, hook in hooks.items() if _is_user_hook(hook)]:
+                del hooks[key]
+                removed += 1
+                for extra in (
+                    "_forward_hooks_with_kwargs",
+                    "_forward_hooks_always_called",
+                    "_forward_pre_hooks_with_kwargs",
+                ):
+                    getattr(module, extra, {}).pop(key, None)
+    return removed
+
+
+def working_copy(model: Any, device: torch.device) -> tuple[nn.Module, int]:
+    """A private deep copy of the user's model on `device`, without the user's hooks."""
+    if not isinstance(model, nn.Module):
+        raise TargetError(
+            f"The model is {'an' if type(model).__name__[:1] in 'AEIOU' else 'a'} {type(model).__name__}, not a "
+            "torch.nn.Module: `build_model()` (or the model passed to diagnose) must return an nn.Module instance."
+        )
+    meta = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.device.type == "meta"]
+    if meta:
+        raise TargetError(
+            f"The model's tensors are on the 'meta' device (e.g. {meta[0]}): they have shapes but no values, so "
+            "nothing can run. Build the model on a real device, or load its weights "
+            "(`model.to_empty(device='cpu')` then `load_state_dict`) before handing it to nndoctor."
+        )
+    try:
+        working = copy.deepcopy(model)
+    except Exception as exc:
+        raise TargetError(
+            f"nndoctor works on a private copy of the model so your object is never changed, "
+            f"but copy.deepcopy({type(model).__name__}) failed: {type(exc).__name__}: {exc}. Make the model "
+            "deep-copyable (no open files, locks or generators as attributes)."
+        ) from exc
+    removed = strip_user_hooks(working)
+    return working.to(device), removed
+
+
+def _initial_state(user: nn.Module, working: nn.Module, snapshot: bool) -> dict[str, torch.Tensor]:
+    """The state every experiment restores. The user's own tensors serve as it when they cannot
+    change during the run and match the copy, which saves a full copy of the weights."""
+    state = working.state_dict()
+    if snapshot:
+        own = user.state_dict()
+        if own.keys() == state.keys() and all(
+            own[k].shape == v.shape and own[k].dtype == v.dtype for k, v in state.items()
+        ):
+            return own
+    return {k: v.detach().clone() for k, v in state.items()}
 
 
 @dataclass
-class CapturedInput:
-    """The first tensor the model received in a forward call (see `watch_input`)."""
+class Data:
+    """The device-resident batches probes train and evaluate on, and what the loader says."""
 
-    tensor: torch.Tensor | None = None
-    integer: bool = False  # the model's input is integer ids (no input gradient exists)
+    train: list[Batch]
+    val: list[Batch] | None
+    dataset_size: int | None = None
+    loader_batch_size: int | None = None
+    drop_last: bool | None = None
+    sampler: str | None = None  # the training sampler's class name (SequentialSampler: not shuffled)
 
 
-@contextlib.contextmanager
-def watch_input(model: nn.Module, requires_grad: bool = False) -> Iterator[CapturedInput]:
-    """Capture the model's input in its next forward call, whatever the recipe's forward does.
-
-    With `requires_grad`, the input is replaced by a differentiable copy, so gradients with
-    respect to it can be taken (batch independence, graph depth).
-    """
-    captured = CapturedInput()
-
-    def hook(_module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if captured.tensor is not None or captured.integer:
-            return None  # only the outermost call: the model's own input
-
-        def swap(tensor: torch.Tensor) -> torch.Tensor:
-            if not tensor.is_floating_point():
-                captured.integer = True
-                captured.tensor = None if requires_grad else tensor
-                return tensor
-            captured.tensor = tensor.detach().clone().requires_grad_(True) if requires_grad else tensor
-            return captured.tensor
-
-        done = False
-
-        def swap_first(tensor: torch.Tensor) -> torch.Tensor:
-            nonlocal done
-            if done:
-                return tensor
-            done = True
-            return swap(tensor)
-
-        new_args = map_tensors(args, swap_first)
-        new_kwargs = map_tensors(kwargs, swap_first)
-        return (new_args, new_kwargs) if requires_grad else None
-
-    handle = model.register_forward_pre_hook(hook, with_kwargs=True)
+def _materialize(loader: Iterable[Batch], which: str, device: torch.device, limit: int, name: str) -> list[Batch]:
+    shuffling = GeneratorStates(loader_generators(loader))
     try:
-        yield captured
+        iterator = iter(loader)
+    except TypeError as exc:
+        raise TargetError(
+            f"The {which} data is a {type(loader).__name__}, which is not iterable. "
+            "`build_data()` must return a DataLoader or any iterable of batches."
+        ) from exc
+    batches: list[Batch] = []
+    try:
+        for batch in iterator:
+            batches.append(move_to(batch, device))
+            if len(batches) >= limit:
+                break
+    except (TargetError, KeyboardInterrupt):
+        raise
+    except SystemExit as exc:
+        raise TargetError(f"Iterating the {which} data called sys.exit({exc.code!r}).") from None
+    except Exception as exc:
+        raise TargetError(
+            f"Iterating the {which} data raised {type(exc).__name__}: {exc}. "
+            "Check the dataset's __getitem__ and the loader's collate_fn."
+        ) from exc
     finally:
-        handle.remove()
-
-
-def batch_size_of(batch: Batch) -> int | None:
-    tensor = first_tensor(batch[0] if isinstance(batch, (list, tuple)) and batch else batch)
-    return int(tensor.shape[0]) if tensor is not None and tensor.dim() > 0 else None
-
-
-def _loader_generators(loader: Any) -> list[torch.Generator]:
-    """The generators a DataLoader's shuffling draws from; iterating the loader advances them."""
-    found: list[torch.Generator] = []
-    batch_sampler = getattr(loader, "batch_sampler", None)
-    for owner in (loader, getattr(loader, "sampler", None), getattr(batch_sampler, "sampler", None)):
-        generator = getattr(owner, "generator", None)
-        if isinstance(generator, torch.Generator) and all(generator is not g for g in found):
-            found.append(generator)
-    return found
-
-
-class RngState:
-    """Saves and restores every RNG a training script may depend on."""
-
-    def __init__(self) -> None:
-        self.torch = torch.get_rng_state()
-        self.cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-        self.python = random.getstate()
-        try:
-            import numpy as np
-
-            self.numpy: Any = np.random.get_state()
-        except ImportError:  # pragma: no cover - numpy ships with torch wheels
-            self.numpy = None
-
-    def restore(self) -> None:
-        torch.set_rng_state(self.torch)
-        if self.cuda is not None:
-            torch.cuda.set_rng_state_all(self.cuda)
-        random.setstate(self.python)
-        if self.numpy is not None:
-            import numpy as np
-
-            np.random.set_state(self.numpy)
-
-
-def seed_everything(seed: int) -> None:
-    torch.manual_seed(seed)
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % (2**32))
-    except ImportError:  # pragma: no cover
-        pass
-
-
-class Context:
-    """What probes see: a private copy of the model, device-resident batches, loss and optimizer.
-
-    `fresh_model()` hands out the working model reset to its initial state, train mode and seeded
-    RNG, so every experiment starts from the same point and none leaks into the next.
-    """
-
-    def __init__(
-        self,
-        *,
-        model: nn.Module,
-        train_data: Iterable[Batch],
-        val_data: Iterable[Batch] | None,
-        loss_fn: LossFn | None,
-        optimizer_factory: OptimizerFactory | None,
-        forward_fn: ForwardFn | None,
-        hints: dict[str, Any] | None,
-        settings: Settings,
-        target_name: str = "<model>",
-    ) -> None:
-        self.settings = settings
-        self.device = resolve_device(settings.device)
-        self.seed = settings.seed
-        self.target_name = target_name
-        self.hints = dict(hints or {})
-        self.user_forward = forward_fn
-        self.forward_fn: ForwardFn = forward_fn or default_forward
-        self.user_loss = loss_fn
-        self.loss_fn: LossFn | None = loss_fn
-        self.optimizer_factory = optimizer_factory
-        self.train_data = train_data
-        self.val_data = val_data
-        self.user_model = model
-        self._rng_at_open = RngState()
-        self.model = self._working_copy(model)
-        self._initial_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self._train_batches: list[Batch] | None = None
-        self._val_batches: list[Batch] | None = None
-        self.progress: Any = None
-        self.blocked: str | None = None
-        self.artifacts: dict[str, Any] = {}
-        self.probe: Callable[[str], Any] = self._no_probes
-        self.started = time.perf_counter()
-        self.deadline = self.started + settings.budget_s if settings.budget_s else None
-
-    @classmethod
-    def from_target(cls, target: Target, settings: Settings) -> Context:
-        return cls(
-            model=target.model,
-            train_data=target.train_data,
-            val_data=target.val_data,
-            loss_fn=target.loss_fn,
-            optimizer_factory=target.optimizer_factory,
-            forward_fn=target.forward_fn,
-            hints=target.hints,
-            settings=settings,
-            target_name=target.name,
+        shuffling.restore()  # the user's next epoch is shuffled as if nndoctor never looked
+    if not batches:
+        raise TargetError(
+            f"The {which} loader of {name} yielded no batches. Check that the dataset "
+            "is not empty and that drop_last=True does not drop the only (partial) batch."
         )
+    return batches
 
-    @staticmethod
-    def _no_probes(name: str) -> Any:
-        raise RuntimeError(f"probe {name!r} requested before the engine attached the probe cache")
 
-    # -- lifecycle -------------------------------------------------------------------------
-    def _working_copy(self, model: nn.Module) -> nn.Module:
-        if not isinstance(model, nn.Module):
-            raise TargetError(
-                f"The model is a {type(model).__name__}, not a torch.nn.Module: `build_model()` "
-                "(or the model passed to diagnose) must return an nn.Module instance."
-            )
+def load_data(target: Target, device: torch.device, limit: int) -> Data:
+    train = _materialize(target.train_data, "training", device, limit, target.name)
+    val = _materialize(target.val_data, "validation", device, limit, target.name) if target.val_data else None
+    loader = target.train_data
+    dataset = getattr(loader, "dataset", None)
+    sampler = getattr(loader, "sampler", None)
+    data = Data(train=train, val=val, sampler=type(sampler).__name__ if sampler is not None else None)
+    if dataset is not None and hasattr(dataset, "__len__"):
+        with contextlib.suppress(TypeError):
+            data.dataset_size = len(dataset)
+        data.loader_batch_size = getattr(loader, "batch_size", None)
+        data.drop_last = getattr(loader, "drop_last", None)
+    return data
+
+
+def reset_model(model: nn.Module, state: Mapping[str, torch.Tensor], seed: int) -> nn.Module:
+    """Weights and buffers back to `state`, train mode, no gradients, RNG seeded."""
+    with torch.no_grad():
+        for key, value in model.state_dict().items():
+            value.copy_(state[key])
+    model.train()
+    model.zero_grad(set_to_none=True)
+    seed_everything(seed)
+    return model
+
+
+class ProgressSink:
+    """Where long probes report progress; the default shows nothing."""
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int) -> Iterator[Callable[..., None]]:
+        yield lambda n=1: None
+
+
+@dataclass
+class Context:
+    """What probes see (see the module docstring); built by `open_context`."""
+
+    target_name: str
+    settings: RunSettings
+    device: torch.device
+    model: nn.Module  # the private working copy: use it through `experiment()`
+    user_model: nn.Module
+    initial_state: Mapping[str, torch.Tensor]
+    forward_fn: ForwardFn
+    user_forward: bool
+    optimizer_factory: OptimizerFactory | None
+    data: Data
+    setup: Setup
+    hints: Mapping[str, Any] = field(default_factory=dict)
+    progress: ProgressSink = field(default_factory=ProgressSink)
+    user_hooks_removed: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+    # -- experiments --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def experiment(self) -> Iterator[nn.Module]:
+        """The private model at its initial state; it is reset again when the block ends."""
         try:
-            working = copy.deepcopy(model)
-        except Exception as exc:
-            raise TargetError(
-                f"nndoctor works on a private copy of the model so your object is never changed, "
-                f"but copy.deepcopy({type(model).__name__}) failed: {exc}. Make the model "
-                "deep-copyable (no open files, locks or generators as attributes)."
-            ) from exc
-        return working.to(self.device)
-
-    def close(self) -> None:
-        """Restore the global RNG state the user had before nndoctor ran."""
-        self._rng_at_open.restore()
-
-    def __enter__(self) -> Context:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def fresh_model(self) -> nn.Module:
-        """The working model, reset to the initial weights, in train mode, grads cleared, seeded."""
-        with torch.no_grad():
-            for key, value in self.model.state_dict().items():
-                value.copy_(self._initial_state[key])
-        self.model.train()
-        self.model.zero_grad(set_to_none=True)
-        seed_everything(self.seed)
-        return self.model
+            yield reset_model(self.model, self.initial_state, self.seed)
+        finally:
+            reset_model(self.model, self.initial_state, self.seed)
 
     def time_left(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.perf_counter()
+        """Seconds left of the run's wall-clock safety cap (`budget_s`), or None without one."""
+        if self.settings.budget_s is None:
+            return None
+        return self.started + self.settings.budget_s - time.perf_counter()
 
-    # -- data ------------------------------------------------------------------------------
+    # -- the target's pieces --------------------------------------------------------------------
     def train_batches(self) -> list[Batch]:
-        if self._train_batches is None:
-            self._train_batches = self._materialize(self.train_data, "training")
-        return self._train_batches
+        return self.data.train
 
     def val_batches(self) -> list[Batch] | None:
-        if self.val_data is None:
-            return None
-        if self._val_batches is None:
-            self._val_batches = self._materialize(self.val_data, "validation")
-        return self._val_batches
+        return self.data.val
 
-    def _materialize(self, loader: Iterable[Batch], which: str) -> list[Batch]:
-        shuffling = [(g, g.get_state()) for g in _loader_generators(loader)]
-        try:
-            iterator = iter(loader)
-        except TypeError as exc:
-            raise TargetError(
-                f"The {which} data is a {type(loader).__name__}, which is not iterable. "
-                "`build_data()` must return a DataLoader or any iterable of batches."
-            ) from exc
-        batches = []
-        try:
-            for batch in iterator:
-                batches.append(move_to(batch, self.device))
-                if len(batches) >= self.settings.max_batches:
-                    break
-        except TargetError:
-            raise
-        except Exception as exc:
-            raise TargetError(
-                f"Iterating the {which} data raised {type(exc).__name__}: {exc}. "
-                "Check the dataset's __getitem__ and the loader's collate_fn."
-            ) from exc
-        finally:
-            for generator, state in shuffling:  # the user's next epoch is shuffled as if we never looked
-                generator.set_state(state)
-        if not batches:
-            raise TargetError(
-                f"The {which} loader of {self.target_name} yielded no batches. Check that the dataset "
-                "is not empty and that drop_last=True does not drop the only (partial) batch."
-            )
-        return batches
-
-    # -- model execution -------------------------------------------------------------------
     def forward(self, model: nn.Module, batch: Batch) -> tuple[Any, Any]:
         return self.forward_fn(model, batch)
 
     def loss(self, output: Any, target: Any) -> torch.Tensor:
-        if self.blocked:
-            raise Skip(f"{self.blocked} (see ND102)")
-        assert self.loss_fn is not None, "the setup probe sets the loss"
-        return self.loss_fn(output, target)
+        if self.setup.blocked:
+            raise Skip(f"{self.setup.blocked} (see ND102)")
+        return self.setup.loss_fn(output, target)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         factory = self.optimizer_factory or (lambda params: torch.optim.Adam(params, lr=1e-3))
@@ -395,18 +295,51 @@ class Context:
         dtype = torch.bfloat16 if self.settings.precision == "bf16" else torch.float16
         return torch.autocast(device_type=self.device.type, dtype=dtype)
 
-    @contextlib.contextmanager
-    def progress_task(self, description: str, total: int) -> Iterator[Callable[..., None]]:
-        """A progress bar for a long probe (a no-op without a progress sink)."""
-        sink = getattr(self, "progress", None)
-        if sink is None:
-            yield lambda n=1: None
-            return
-        with sink.task(description, total) as advance:
-            yield advance
-
     def iterate_train(self, steps: int) -> Iterator[Batch]:
         """`steps` training batches, cycling through the device-resident ones."""
-        batches = self.train_batches()
+        batches = self.data.train
         for step in range(steps):
             yield batches[step % len(batches)]
+
+
+@contextlib.contextmanager
+def open_context(target: Target, settings: RunSettings, progress: ProgressSink | None = None) -> Iterator[Context]:
+    """Build the run's context; on exit the user's RNG streams are restored."""
+    rng = RngState()
+    try:
+        device = resolve_device(settings.device)
+        model, removed = working_copy(target.model, device)
+        initial = _initial_state(target.model, model, target.model_is_frozen_snapshot)
+        data = load_data(target, device, settings.max_batches)
+        forward = target.forward_fn or default_forward
+        reset_model(model, initial, settings.seed)
+        try:
+            setup = resolve_setup(
+                model,
+                data.train,
+                forward,
+                target.loss_fn,
+                target.hints,
+                target.forward_fn is not None,
+                len(data.val) if data.val is not None else None,
+            )
+        finally:
+            reset_model(model, initial, settings.seed)
+        yield Context(
+            target_name=target.name,
+            settings=settings,
+            device=device,
+            model=model,
+            user_model=target.model,
+            initial_state=initial,
+            forward_fn=forward,
+            user_forward=target.forward_fn is not None,
+            optimizer_factory=target.optimizer_factory,
+            data=data,
+            setup=setup,
+            hints=dict(target.hints),
+            progress=progress or ProgressSink(),
+            user_hooks_removed=removed,
+        )
+    finally:
+        rng.restore()

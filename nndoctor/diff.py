@@ -27,7 +27,7 @@ MAX_MOVES_PER_CHECK = 8
 _WALL_CLOCK = re.compile(r"^(seconds|elapsed|duration|wall|time)(_.*)?$|_(s|sec|secs|seconds|time)$")
 
 # how bad an outcome is for a regression: skip is "nothing to act on", like pass
-_RANK = {Outcome.PASS: 0, Outcome.SKIP: 0, Outcome.WARN: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
+_RANK = {Outcome.PASS: 0, Outcome.SKIP: 0, Outcome.NOT_JUDGED: 1, Outcome.WARN: 1, Outcome.FAIL: 2, Outcome.ERROR: 3}
 
 
 @dataclass(frozen=True)
@@ -304,11 +304,13 @@ def render_diff_rich(result: DiffResult) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from nndoctor.report.text import plain, visible
+
     styles = {"regressions": "nndoctor.fail", "improvements": "nndoctor.pass", "persisting": "nndoctor.warn"}
     parts: list[Any] = [
         Text.assemble(
             ("nndoctor diff", "nndoctor.header"),
-            f" · base {_side(result.base_source, result.base)} → head {_side(result.head_source, result.head)}",
+            visible(f" · base {_side(result.base_source, result.base)} → head {_side(result.head_source, result.head)}"),
         )
     ]
 
@@ -329,7 +331,7 @@ def render_diff_rich(result: DiffResult) -> Any:
         if changes:
             view = table(title, ("id", "check", "outcome", "finding (head)"), styles.get(attr, ""))
             for row in _change_rows(changes):
-                view.add_row(*row)
+                view.add_row(*(plain(cell) for cell in row))
             parts += [Text(), view]
     shown, hidden = _shown_moves(result)
     if shown:
@@ -337,12 +339,12 @@ def render_diff_rich(result: DiffResult) -> Any:
             f"Evidence that moved more than {result.rel_tol:.0%}", ("id", "evidence", "base", "head", "change")
         )
         for m in shown:
-            view.add_row(m.check_id, m.key, _format(m.base), _format(m.head), m.change)
+            view.add_row(*(plain(cell) for cell in (m.check_id, m.key, _format(m.base), _format(m.head), m.change)))
         if hidden:
             view.add_row("", f"... {hidden} more (see both JSON reports)", "", "", "")
         parts += [Text(), view]
     for note in result.notes:
-        parts.append(Text(f"note: {note}", style="nndoctor.muted"))
+        parts.append(Text(visible(f"note: {note}"), style="nndoctor.muted"))
     style = "nndoctor.fail" if result.has_regressions else "nndoctor.pass"
-    parts += [Text(), Text(result.summary(), style=style)]
+    parts += [Text(), Text(visible(result.summary()), style=style)]
     return Group(*parts)

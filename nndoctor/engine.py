@@ -1,8 +1,9 @@
 """Runs the selected checks over a context and assembles the report.
 
-Probes run lazily, at most once, the first time a check asks for them; a probe that fails turns
-every check that needs it into an `error` (or `skip`) finding, and the rest still run. Ctrl-C
-stops the run and keeps what finished.
+Probes run lazily, at most once, the first time a check asks for them; the probes a probe needs
+run before it, and an experiment runs inside `ctx.experiment()`. A probe that fails turns every
+check that needs it into an `error` finding (or `skip` / `not_judged`), and the rest still run.
+Ctrl-C stops the run: the checks not yet judged say so, and the partial report comes out.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from nndoctor import __version__
-from nndoctor.errors import NndoctorError, Skip
-from nndoctor.registry import CheckSpec, Limits, ProbeSpec, Registry, Verdict
+from nndoctor.check import CheckSpec, Thresholds, Verdict
+from nndoctor.context import Context
+from nndoctor.errors import NndoctorError, NotJudged, Skip, UserCodeExit
+from nndoctor.probe import ProbeSpec
+from nndoctor.registry import Registry
 from nndoctor.report.model import Finding, Outcome, Report
 
 
@@ -29,12 +33,12 @@ class ProbeFailed(Exception):
         self.error = error
 
 
-class ProbeCache:
+class ProbeRunner:
     """Runs each probe once per run and remembers its result (or its exception)."""
 
-    def __init__(self, specs: dict[str, ProbeSpec], ctx: Any) -> None:
-        self.specs = specs
+    def __init__(self, ctx: Context, specs: dict[str, ProbeSpec]) -> None:
         self.ctx = ctx
+        self.specs = specs
         self.results: dict[str, Any] = {}
         self.errors: dict[str, BaseException] = {}
         self.timings: dict[str, float] = {}
@@ -44,15 +48,32 @@ class ProbeCache:
             return self.results[name]
         if name in self.errors:
             raise self.errors[name]
-        spec = self.specs.get(name)
-        if spec is None:
-            raise KeyError(f"no probe named {name!r} is registered")
-        started = time.perf_counter()
+        spec = self.specs[name]
         try:
-            result = spec.func(self.ctx)
-        except (Skip, NndoctorError) as exc:
+            kwargs: dict[str, Any] = {need: self.get(need) for need in spec.needs}
+        except (Skip, NotJudged, NndoctorError, ProbeFailed) as exc:
             self.errors[name] = exc
             raise
+        kwargs["ctx"] = self.ctx
+        if spec.settings is not None and "settings" in _params(spec.func):
+            kwargs["settings"] = self.ctx.settings.probe(name)
+        started = time.perf_counter()
+        try:
+            if spec.experiment:
+                with self.ctx.experiment() as model:
+                    result = spec.func(model=model, **kwargs)
+            else:
+                result = spec.func(**kwargs)
+        except (Skip, NotJudged, NndoctorError) as exc:
+            self.errors[name] = exc
+            raise
+        except SystemExit as exc:
+            # user code (a forward, a loss) tried to end the process: that ends the run, clearly
+            raise UserCodeExit(
+                f"Your code called sys.exit({exc.code!r}) while nndoctor ran the experiment '{name}' "
+                "(in the forward pass, the loss or the optimizer). nndoctor calls these functions many "
+                "times: make them return values instead of exiting."
+            ) from None
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -60,94 +81,95 @@ class ProbeCache:
             self.errors[name] = wrapped
             raise wrapped from exc
         finally:
-            self.timings[name] = time.perf_counter() - started
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
         self.results[name] = result
         return result
 
 
-def attach_probes(ctx: Any, registry: Registry | None = None) -> ProbeCache:
-    """Give a context its probe cache (`ctx.probe(name)`): every probe then runs at most once."""
-    if registry is None:
-        from nndoctor.registry import load_registry
-
-        registry = load_registry()
-    cache = ProbeCache(registry.probes, ctx)
-    ctx.probe = cache.get
-    return cache
-
-
-@dataclass
-class Selection:
-    """The checks to run and the thresholds a profile gave them."""
-
-    checks: Sequence[CheckSpec]
-    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
-    profile: str = "default"
-
-    def limits_for(self, spec: CheckSpec) -> Limits:
-        return Limits({**spec.thresholds, **self.thresholds.get(spec.id, {})})
+def _params(func: Callable[..., Any]) -> tuple[str, ...]:
+    code = func.__code__
+    return code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
 
 
 ProgressCallback = Callable[[CheckSpec, int, int], None]
 
 
 def run_checks(
-    ctx: Any,
+    ctx: Context,
     registry: Registry,
-    selection: Selection,
+    checks: Sequence[CheckSpec],
     on_check: ProgressCallback | None = None,
 ) -> Report:
-    """Run `selection` against `ctx` and return the report (the target is loaded already)."""
-    cache = attach_probes(ctx, registry)
+    """Run `checks` against `ctx` and return the report (the target is loaded already)."""
+    runner = ProbeRunner(ctx, registry.probes)
     started = time.perf_counter()
-    ctx.probe("setup")  # a target that cannot even run one batch is a usage error, not a finding
     findings: list[Finding] = []
     interrupted = False
-    specs = sorted(selection.checks, key=lambda s: s.id)
+    specs = sorted(checks, key=lambda s: s.id)
+    applied: dict[str, dict[str, float]] = {}
+    tracebacks: dict[str, str] = {}
     for index, spec in enumerate(specs):
+        limits = Thresholds({**spec.thresholds, **ctx.settings.thresholds.get(spec.id, {})})
+        if limits:
+            applied[spec.id] = dict(limits)
         if interrupted:
-            findings.append(_finding(spec, Verdict(Outcome.SKIP, "interrupted before it ran"), 0.0))
+            findings.append(_finding(spec, Verdict(Outcome.NOT_JUDGED, "interrupted (Ctrl-C) before it ran"), 0.0))
             continue
         if on_check is not None:
             on_check(spec, index, len(specs))
         check_started = time.perf_counter()
         try:
-            verdict = _run_one(spec, ctx, selection.limits_for(spec))
+            verdict = _run_one(spec, runner, limits, tracebacks)
         except KeyboardInterrupt:
             interrupted = True
-            verdict = Verdict(Outcome.SKIP, "interrupted while it ran")
+            verdict = Verdict(Outcome.NOT_JUDGED, "interrupted (Ctrl-C) while it ran")
         findings.append(_finding(spec, verdict, time.perf_counter() - check_started))
     timings = {"total": time.perf_counter() - started}
-    timings.update({f"probe.{name}": t for name, t in cache.timings.items()})
+    timings.update({f"probe.{name}": t for name, t in runner.timings.items()})
+    artifacts: dict[str, Any] = {}
+    for result in runner.results.values():
+        collect = getattr(result, "artifacts", None)
+        if callable(collect):
+            artifacts.update(collect())
+    settings = ctx.settings.to_dict()
+    settings["thresholds"] = applied
     return Report(
         target=ctx.target_name,
         findings=findings,
         nndoctor_version=__version__,
-        profile=selection.profile,
+        profile=ctx.settings.profile,
         environment=environment(ctx),
         model=model_summary(ctx),
-        artifacts=dict(getattr(ctx, "artifacts", {})),
+        settings=settings,
+        artifacts=artifacts,
         timings=timings,
         plugins=list(registry.plugins),
         interrupted=interrupted,
+        tracebacks=tracebacks,
     )
 
 
-def _run_one(spec: CheckSpec, ctx: Any, limits: Limits) -> Verdict:
+def _run_one(spec: CheckSpec, runner: ProbeRunner, limits: Thresholds, tracebacks: dict[str, str]) -> Verdict:
     try:
-        kwargs = {need: ctx.probe(need) for need in spec.needs}
-        if "limits" in spec.func.__code__.co_varnames[: spec.func.__code__.co_argcount]:
+        kwargs: dict[str, Any] = {need: runner.get(need) for need in spec.needs}
+        if spec.wants_limits:
             kwargs["limits"] = limits
         verdict = spec.func(**kwargs)
     except Skip as exc:
         return Verdict(Outcome.SKIP, str(exc))
+    except NotJudged as exc:
+        return Verdict(Outcome.NOT_JUDGED, str(exc))
     except ProbeFailed as exc:
+        tracebacks.setdefault(f"probe {exc.probe}", "".join(traceback.format_exception(exc.error)))
         return Verdict(Outcome.ERROR, str(exc), {"probe": exc.probe})
+    except UserCodeExit:
+        raise
     except NndoctorError as exc:
         return Verdict(Outcome.ERROR, str(exc))
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a crashing check must not sink the report
+        tracebacks[f"check {spec.id}"] = "".join(traceback.format_exception(exc))
         return Verdict(Outcome.ERROR, f"the check crashed: {type(exc).__name__}: {exc}")
     if not isinstance(verdict, Verdict):
         return Verdict(Outcome.ERROR, f"the check returned {type(verdict).__name__}, not a Verdict")
@@ -172,7 +194,7 @@ def _finding(spec: CheckSpec, verdict: Verdict, duration: float) -> Finding:
     )
 
 
-def environment(ctx: Any) -> dict[str, Any]:
+def environment(ctx: Context) -> dict[str, Any]:
     import torch
 
     device = ctx.device
@@ -186,21 +208,20 @@ def environment(ctx: Any) -> dict[str, Any]:
         "dtype": str(next((p.dtype for p in ctx.model.parameters()), torch.float32)).replace("torch.", ""),
         "precision": ctx.settings.precision,
         "seed": ctx.seed,
+        "threads": torch.get_num_threads(),
     }
 
 
-def model_summary(ctx: Any) -> dict[str, Any]:
+def model_summary(ctx: Context) -> dict[str, Any]:
     model = ctx.user_model
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     leaves = [m for m in model.modules() if not list(m.children())]
-    summary: dict[str, Any] = {
+    return {
         "class": type(model).__name__,
         "params": params,
         "trainable": trainable,
         "layers": sum(1 for m in leaves if any(True for _ in m.parameters(recurse=False))),
+        "task": ctx.setup.task.to_dict(),
+        "user_hooks_removed": ctx.user_hooks_removed,
     }
-    setup = ctx.probe("setup") if hasattr(ctx, "probe") else None
-    if setup is not None:
-        summary["task"] = setup.task.to_dict()
-    return summary

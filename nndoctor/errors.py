@@ -10,6 +10,7 @@ class ExitCode(enum.IntEnum):
     GATED = 1  # a finding (or policy violation) reached the gating outcome
     USAGE = 2  # bad option, unknown check id, a target or file that cannot be loaded
     INTERNAL = 3  # a bug in nndoctor itself
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after the partial report was written
 
 
 class NndoctorError(Exception):
@@ -25,10 +26,22 @@ class UsageError(NndoctorError):
     title = "Usage error"
 
 
+class SettingsError(UsageError):
+    """A profile, config or option value that does not fit its declaration."""
+
+    title = "Bad setting"
+
+
 class TargetError(NndoctorError):
     """The user's recipe, config or data could not be loaded or used."""
 
     title = "Cannot use the target"
+
+
+class UserCodeExit(TargetError):
+    """User code called sys.exit() (or raised SystemExit) while nndoctor was running it."""
+
+    title = "The target exited"
 
 
 class ReportFileError(NndoctorError):
@@ -37,5 +50,23 @@ class ReportFileError(NndoctorError):
     title = "Cannot read file"
 
 
-class Skip(Exception):
-    """Raised from a check or a probe when it does not apply; the message says why."""
+class Skip(BaseException):
+    """Raised from a check or a probe when it does not apply; the message says why.
+
+    A BaseException, as pytest's skip is, so that a broad `except Exception` in user code (a
+    forward or a loss that wraps its body) cannot swallow it.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class NotJudged(BaseException):
+    """An experiment was cut by the wall-clock safety cap before it finished.
+
+    Its partial result is discarded, so a verdict never depends on how fast the machine was; the
+    checks that needed it come out `not_judged`.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -48,7 +48,7 @@ POLICY_KEYS = (
 CHECK_RULE_KEYS = ("fail_on",)
 REQUIRE_KEYS = ("check", "evidence", "min", "max", "missing")
 ALLOW_KEYS = ("check", "reason", "outcomes", "expires")
-GATEABLE = (Outcome.SKIP, Outcome.WARN, Outcome.FAIL, Outcome.ERROR)  # "pass" can never violate
+GATEABLE = (Outcome.SKIP, Outcome.NOT_JUDGED, Outcome.WARN, Outcome.FAIL, Outcome.ERROR)  # "pass" never violates
 DEFAULT_FAIL_ON = frozenset({Outcome.FAIL, Outcome.ERROR})
 _CHECK_ID = re.compile(r"^[A-Z]{2,}\d{3}$")
 
@@ -448,7 +448,7 @@ def _check_requirement(report: Report, req: Requirement) -> Violation | None:
         reason = f"{req.check} is not in the report, so `{rule}` cannot be checked"
         return None if req.missing == "ignore" else Violation(req.check, "require", reason)
     name = finding.name
-    if finding.outcome in (Outcome.SKIP, Outcome.ERROR):
+    if finding.outcome in (Outcome.SKIP, Outcome.NOT_JUDGED, Outcome.ERROR):
         reason = f"{req.check} did not run ({finding.outcome.value}: {finding.message}), so `{rule}` cannot be checked"
         return None if req.missing == "ignore" else Violation(req.check, "require", reason, finding.outcome, name)
     try:
@@ -473,7 +473,7 @@ def _check_required(report: Report, check_id: str, found: list[Violation]) -> Vi
     finding = report.finding(check_id)
     if finding is None:
         return Violation(check_id, "require_checks", f"{check_id} is required but is not in the report (deselected?)")
-    if finding.outcome == Outcome.SKIP or (
+    if finding.outcome in (Outcome.SKIP, Outcome.NOT_JUDGED) or (
         finding.outcome == Outcome.ERROR and not any(v.check_id == check_id and v.rule == "outcome" for v in found)
     ):
         return Violation(
@@ -507,11 +507,11 @@ def _where(violation: Violation) -> str:
 
 def render_gate_markdown(result: GateResult) -> str:
     """The gate's verdict as Markdown (for `$GITHUB_STEP_SUMMARY` or a PR comment)."""
-    from nndoctor.report.markdown import code, markdown_table
+    from nndoctor.report.markdown import code, escape, markdown_table
 
     mark = "✅" if result.passed else "❌"
     lines = [
-        f"## nndoctor {mark} {result.summary()}",
+        f"## nndoctor {mark} {escape(result.summary())}",
         "",
         f"report {code(_report_label(result))} · policy {code(_policy_label(result.policy))}",
     ]
@@ -525,7 +525,7 @@ def render_gate_markdown(result: GateResult) -> str:
         ]
         lines += ["", "**Allowed by exception**", "", *markdown_table(["check", "outcome", "reason"], rows, len(rows))]
     if result.notes:
-        lines += ["", "**Notes**", "", *(f"- {n}" for n in result.notes)]
+        lines += ["", "**Notes**", "", *(f"- {escape(n)}" for n in result.notes)]
     return "\n".join(lines) + "\n"
 
 
@@ -535,10 +535,12 @@ def render_gate_rich(result: GateResult) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from nndoctor.report.text import plain, visible
+
     parts: list[Any] = [
         Text.assemble(
             ("nndoctor gate", "nndoctor.header"),
-            f" · report {_report_label(result)} · policy {_policy_label(result.policy)}",
+            visible(f" · report {_report_label(result)} · policy {_policy_label(result.policy)}"),
         )
     ]
     if result.violations:
@@ -549,7 +551,9 @@ def render_gate_rich(result: GateResult) -> Any:
             table.add_column(column, overflow="fold")
         for v in result.violations:
             outcome = v.outcome.value if v.outcome else "-"
-            table.add_row(_where(v), Text(outcome, style=f"nndoctor.{outcome}" if v.outcome else ""), v.rule, v.reason)
+            table.add_row(
+                plain(_where(v)), plain(outcome, f"nndoctor.{outcome}" if v.outcome else ""), plain(v.rule), plain(v.reason)
+            )
         parts += [Text(), table]
     if result.exceptions:
         table = Table(
@@ -563,10 +567,12 @@ def render_gate_rich(result: GateResult) -> Any:
             table.add_column(column, overflow="fold")
         for e in result.exceptions:
             table.add_row(
-                _where(e.violation), e.violation.outcome.value if e.violation.outcome else "-", e.allowance.reason
+                plain(_where(e.violation)),
+                plain(e.violation.outcome.value if e.violation.outcome else "-"),
+                plain(e.allowance.reason),
             )
         parts += [Text(), table]
     for note in result.notes:
-        parts.append(Text(f"note: {note}", style="nndoctor.muted"))
-    parts += [Text(), Text(result.summary(), style="nndoctor.pass" if result.passed else "nndoctor.fail")]
+        parts.append(Text(visible(f"note: {note}"), style="nndoctor.muted"))
+    parts += [Text(), Text(visible(result.summary()), style="nndoctor.pass" if result.passed else "nndoctor.fail")]
     return Group(*parts)

@@ -54,16 +54,3 @@ def fan_in_out(module: nn.Module) -> tuple[int, int]:
     if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
         return weight.shape[0] * receptive, weight.shape[1] * receptive
     return weight.shape[1] * receptive, weight.shape[0] * receptive
-
-
-def activation_name(module: nn.Module) -> str:
-    return type(module).__name__.lower()
-
-
-def recommended_std(activation: str | None, fan_in: int, fan_out: int) -> tuple[float, str]:
-    """The init std the literature recommends before `activation` (KNOWLEDGE.md, init)."""
-    if activation in ("relu", "relu6", "leakyrelu", "prelu", "elu", "gelu", "silu", "mish"):
-        return (2.0 / fan_in) ** 0.5, "Kaiming (2/fan_in)"
-    if activation in ("tanh", "sigmoid", "hardtanh", "softsign"):
-        return (2.0 / (fan_in + fan_out)) ** 0.5, "Xavier (2/(fan_in+fan_out))"
-    return (1.0 / fan_in) ** 0.5, "LeCun (1/fan_in)"

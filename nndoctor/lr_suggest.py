@@ -27,67 +27,35 @@ import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from nndoctor.errors import UsageError
+from nndoctor.errors import SettingsError
+from nndoctor.settings import setting
 
 MIN_STEPS = 20  # fewer recorded points cannot separate a descent from noise
-SWEEP_DEFAULTS: dict[str, Any] = {
-    "start": 1e-7,
-    "end": 10.0,
-    "steps": 100,
-    "mode": "exp",
-    "accumulate": 1,
-    "loss": "train",
-    "val_every": 1,
-    "val_batches": 4,
-    "smooth": 0.9,
-    "diverge_factor": 4.0,
-    "check_every": None,  # None: 1 on the CPU, 8 on an accelerator
-    "seconds": None,  # wall-clock budget of the sweep (None: only --budget limits it)
-}
 
 
-def validate_sweep(settings: dict[str, Any]) -> None:
-    """Raise UsageError, with the fix, for range-test settings the sweep cannot run with."""
-    s = {**SWEEP_DEFAULTS, **settings}
-    unknown = set(settings) - set(SWEEP_DEFAULTS)
-    if unknown:
-        raise UsageError(f"Unknown range-test setting(s) {sorted(unknown)}; known: {sorted(SWEEP_DEFAULTS)}.")
-    try:
-        start, end, steps = float(s["start"]), float(s["end"]), int(s["steps"])
-        smooth, factor = float(s["smooth"]), float(s["diverge_factor"])
-        counts = [int(s["accumulate"]), int(s["val_every"]), int(s["val_batches"])]
-        check_every = None if s["check_every"] is None else int(s["check_every"])
-        seconds = None if s["seconds"] is None else float(s["seconds"])
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"A range-test setting is not a number: {exc}.") from exc
-    if not (math.isfinite(start) and start > 0):
-        raise UsageError(f"The range test's start lr must be a positive number; got {start:g}.")
-    if not (math.isfinite(end) and end > start):
-        raise UsageError(
-            f"The range test's end lr ({end:g}) must be above its start lr ({start:g}): the sweep raises the "
-            "learning rate from start to end (e.g. --start 1e-7 --end 10)."
-        )
-    if steps < MIN_STEPS:
-        raise UsageError(
-            f"The range test needs at least {MIN_STEPS} steps for its suggestion to tell a descent from noise; "
-            f"got {steps}. Use --steps {MIN_STEPS} or more (100 is the default)."
-        )
-    if s["mode"] not in ("exp", "linear"):
-        raise UsageError(f"The range test's mode must be exp or linear; got {s['mode']!r}.")
-    if s["loss"] not in ("train", "val"):
-        raise UsageError(f"The range test's loss must be train or val; got {s['loss']!r}.")
-    if min(counts) < 1 or (check_every is not None and check_every < 1):
-        raise UsageError("accumulate, val_every, val_batches and check_every must be at least 1.")
-    if seconds is not None and not seconds > 0:
-        raise UsageError(f"The range test's seconds budget must be positive; got {seconds:g}.")
-    if not 0.0 <= smooth < 1.0:
-        raise UsageError(f"smooth is the EMA factor of the loss, in [0, 1); got {smooth:g}.")
-    if not factor > 1.0:
-        raise UsageError(
-            f"diverge_factor must be above 1 (the sweep stops when the loss grows that many times); got {factor:g}."
-        )
+@dataclass(frozen=True)
+class LRRangeSettings:
+    """The range test's settings (profile `probes: lr_range:` or the `nndoctor lr-find` options)."""
+
+    start: float = setting(1e-7, above=0, help="smallest learning rate of the sweep")
+    end: float = setting(10.0, above=0, help="largest learning rate of the sweep")
+    steps: int = setting(100, minimum=MIN_STEPS, help="optimizer steps in the sweep")
+    mode: str = setting("exp", choices=("exp", "linear"), help="geometric (exp) or even (linear) lr steps")
+    accumulate: int = setting(1, minimum=1, help="batches of gradient accumulated per step")
+    loss: str = setting("train", choices=("train", "val"), help="record the training or the validation loss")
+    val_every: int = setting(1, minimum=1, help="with loss=val: evaluate every N steps")
+    val_batches: int = setting(4, minimum=1, help="with loss=val: batches per evaluation")
+    smooth: float = setting(0.9, minimum=0, maximum=0.999, help="EMA factor of the smoothed loss (0: none)")
+    diverge_factor: float = setting(4.0, above=1, help="stop when the smoothed loss exceeds this many times its best")
+    check_every: int | None = setting(None, minimum=1, help="steps per divergence test (null: 1 on CPU, 8 on GPU)")
+
+    def __post_init__(self) -> None:
+        if not self.end > self.start:
+            raise SettingsError(
+                f"The range test's end lr ({self.end:g}) must be above its start lr ({self.start:g}): the sweep "
+                "raises the learning rate from start to end (e.g. --start 1e-7 --end 10)."
+            )
 
 
 @dataclass(frozen=True)

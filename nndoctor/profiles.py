@@ -1,21 +1,25 @@
-"""Check profiles: which checks run, with which thresholds and experiment budgets.
+"""Check profiles: which checks run, with which thresholds and experiment settings.
 
 Shipped profiles are the YAML files in the top-level `checks/` folder, packaged inside the wheel
 as `nndoctor/_profiles`. A user profile is any YAML path and may `extends:` a shipped one (or
-another file). Unknown keys are errors that name the key and the file.
+another file). Every file is validated as it is read, against the declarations of the checks
+(thresholds) and probes (settings): an unknown key, a wrong type or an out-of-range value is a
+`SettingsError` naming the file, the key and what is allowed.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nndoctor.errors import UsageError
+from nndoctor.errors import SettingsError
+from nndoctor.settings import CORE_KEYS, CoreSettings, Declared, SettingInfo, convert, declared, split_codes
 from nndoctor.yaml_files import load_yaml
 
-PROFILE_KEYS = {"description", "extends", "select", "ignore", "thresholds", "settings", "probes"}
-SETTINGS_KEYS = {"max_batches", "budget_s", "precision", "seed", "device"}
+PROFILE_KEYS = ("description", "extends", "select", "ignore", "thresholds", "settings", "probes")
+THRESHOLD = Declared("threshold", (float,), None, SettingInfo())
 
 
 def profiles_dir() -> Path:
@@ -42,23 +46,81 @@ class Profile:
     source: str = ""
 
 
-def _read(path: Path) -> dict[str, Any]:
-    data = load_yaml(path, "profile", UsageError)
+def _unknown(key: str, known: list[str] | tuple[str, ...], where: str, what: str) -> SettingsError:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return SettingsError(f"{where} sets `{key}`, which is not {what}{hint}. Known keys: {', '.join(known) or 'none'}.")
+
+
+def _mapping(value: Any, where: str) -> dict[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where} must be a mapping, not {type(value).__name__}.")
+    return value
+
+
+def _read(path: Path, registry: Any) -> dict[str, Any]:
+    """One profile file, validated and with typed values."""
+    where = f"The profile {path}"
+    data = load_yaml(path, "profile", SettingsError)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"The profile {path} must be a YAML mapping (keys: {', '.join(sorted(PROFILE_KEYS))}).")
-    unknown = set(data) - PROFILE_KEYS
-    if unknown:
-        raise UsageError(
-            f"The profile {path} has unknown key(s) {', '.join(sorted(unknown))}; known keys: {', '.join(sorted(PROFILE_KEYS))}."
-        )
-    unknown = set(data.get("settings") or {}) - SETTINGS_KEYS
-    if unknown:
-        raise UsageError(
-            f"`settings` in the profile {path} has unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(SETTINGS_KEYS))}."
-        )
-    return data
+        raise SettingsError(f"{where} must be a YAML mapping (keys: {', '.join(PROFILE_KEYS)}).")
+    for key in data:
+        if key not in PROFILE_KEYS:
+            raise _unknown(str(key), PROFILE_KEYS, where, "a profile key")
+    out: dict[str, Any] = {}
+    for key in ("description", "extends"):
+        if key in data and data[key] is not None:
+            if not isinstance(data[key], str):
+                raise SettingsError(f"`{key}` in the profile {path} must be a string, not {data[key]!r}.")
+            out[key] = data[key]
+    for key in ("select", "ignore"):
+        if key in data:
+            codes = split_codes(data[key], f"`{key}` in the profile {path}")
+            registry.resolve(codes, f"`{key}` in the profile {path}")  # unknown codes are errors here
+            out[key] = list(codes)
+    settings = _mapping(data.get("settings"), f"`settings` in the profile {path}")
+    core = declared(CoreSettings)
+    out["settings"] = {}
+    for key, value in settings.items():
+        if key not in core:
+            raise _unknown(str(key), CORE_KEYS, f"`settings` in the profile {path}", "a run setting")
+        out["settings"][key] = convert(core[key], value, f"`settings.{key}` in the profile {path}")
+    out["thresholds"] = {}
+    for check_id, values in _mapping(data.get("thresholds"), f"`thresholds` in the profile {path}").items():
+        cid = str(check_id).upper()
+        spec = registry.checks.get(cid)
+        if spec is None:
+            raise _unknown(str(check_id), sorted(registry.checks), f"`thresholds` in the profile {path}", "a check id")
+        parsed = {}
+        for name, value in _mapping(values, f"`thresholds.{cid}` in the profile {path}").items():
+            if name not in spec.thresholds:
+                raise _unknown(
+                    str(name),
+                    list(spec.thresholds),
+                    f"`thresholds.{cid}` in the profile {path}",
+                    f"a threshold of {cid} (`nndoctor explain {cid}` lists them)",
+                )
+            parsed[name] = convert(THRESHOLD, value, f"`thresholds.{cid}.{name}` in the profile {path}")
+        out["thresholds"][cid] = parsed
+    out["probes"] = {}
+    takes = {name: spec.settings for name, spec in registry.probes.items() if spec.settings is not None}
+    for probe_name, values in _mapping(data.get("probes"), f"`probes` in the profile {path}").items():
+        if probe_name not in takes:
+            raise _unknown(str(probe_name), sorted(takes), f"`probes` in the profile {path}", "a probe with settings")
+        decls = declared(takes[probe_name])
+        parsed = {}
+        for key, value in _mapping(values, f"`probes.{probe_name}` in the profile {path}").items():
+            if key not in decls:
+                raise _unknown(
+                    str(key), list(decls), f"`probes.{probe_name}` in the profile {path}", f"a setting of {probe_name}"
+                )
+            parsed[key] = convert(decls[key], value, f"`probes.{probe_name}.{key}` in the profile {path}")
+        out["probes"][probe_name] = parsed
+    return out
 
 
 def _locate(spec: str, relative_to: Path | None = None) -> Path:
@@ -72,49 +134,33 @@ def _locate(spec: str, relative_to: Path | None = None) -> Path:
             return candidate
     if path.suffix in (".yaml", ".yml") and path.exists():
         return path
-    raise UsageError(
+    raise SettingsError(
         f"Unknown profile {spec!r}: not a shipped profile ({', '.join(shipped)}) nor an existing .yaml file."
     )
 
 
-def load_profile(spec: str, _chain: tuple[Path, ...] = ()) -> Profile:
+def load_profile(spec: str, registry: Any, _chain: tuple[Path, ...] = ()) -> Profile:
     """Load a shipped profile by name or a user profile by path, resolving `extends:`."""
     path = _locate(spec, _chain[-1].parent if _chain else None).resolve()
     if path in _chain:
-        raise UsageError(f"The profile {path} extends itself (cycle: {' -> '.join(str(p) for p in (*_chain, path))}).")
-    data = _read(path)
-    base = (
-        load_profile(str(data["extends"]), (*_chain, path)) if data.get("extends") else Profile(name="builtin-defaults")
-    )
+        raise SettingsError(
+            f"The profile {path} extends itself (cycle: {' -> '.join(str(p) for p in (*_chain, path))})."
+        )
+    data = _read(path, registry)
+    base = load_profile(data["extends"], registry, (*_chain, path)) if data.get("extends") else Profile("builtin")
     thresholds = {k: dict(v) for k, v in base.thresholds.items()}
-    for check_id, values in (data.get("thresholds") or {}).items():
-        if not isinstance(values, dict):
-            raise UsageError(f"`thresholds.{check_id}` in {path} must map threshold names to numbers.")
-        thresholds.setdefault(str(check_id).upper(), {}).update(values)
+    for check_id, values in data["thresholds"].items():
+        thresholds.setdefault(check_id, {}).update(values)
     probes = {k: dict(v) for k, v in base.probes.items()}
-    for probe_name, values in (data.get("probes") or {}).items():
-        probes.setdefault(probe_name, {}).update(values or {})
+    for probe_name, values in data["probes"].items():
+        probes.setdefault(probe_name, {}).update(values)
     return Profile(
         name=path.stem if path.parent == profiles_dir().resolve() else str(spec),
-        description=str(data.get("description", base.description)),
-        select=[str(s) for s in data.get("select", base.select)],
-        ignore=[str(s) for s in data.get("ignore", base.ignore)],
+        description=data.get("description", base.description),
+        select=data.get("select", base.select),
+        ignore=data.get("ignore", base.ignore),
         thresholds=thresholds,
-        settings={**base.settings, **(data.get("settings") or {})},
+        settings={**base.settings, **data["settings"]},
         probes=probes,
         source=str(path),
     )
-
-
-def validate_thresholds(profile: Profile, registry: Any) -> None:
-    """Threshold names must exist on the check they configure (typos are errors, not no-ops)."""
-    for check_id, values in profile.thresholds.items():
-        if check_id not in registry.checks:
-            raise UsageError(f"The profile {profile.source} sets thresholds for unknown check {check_id}.")
-        known = registry.checks[check_id].thresholds
-        unknown = set(values) - set(known)
-        if unknown:
-            raise UsageError(
-                f"The profile {profile.source} sets unknown threshold(s) {', '.join(sorted(unknown))} for {check_id}; "
-                f"known: {', '.join(sorted(known)) or 'none'}. Fix the name (`nndoctor explain {check_id}` lists them)."
-            )

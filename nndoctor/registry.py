@@ -1,182 +1,24 @@
-"""How checks and probes are declared and found.
+"""Discovery: the checks and probes a run can use, found through entry points and validated.
 
-A check is one decorated function; the decorator records its id, problem name, thresholds and
-cost, its parameters name the probes it needs, and its docstring carries the sections that
-`nndoctor explain`, the catalogue and the docs print. Built-in checks are found through the same
-`nndoctor.checks` entry-point group that plugins use.
+Built-in checks are found through the same `nndoctor.checks` entry-point group that plugins use.
+Two loads exist: the catalogue (`probes=False`: check declarations only, no torch, for `checks`
+and `explain`) and a run's (`probes=True`: the probe modules too, with `needs` validated against
+them). Duplicate check ids and duplicate probe names are errors that name both sources.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import MappingProxyType, ModuleType
+from types import ModuleType
 from typing import Any
 
+from nndoctor.check import CheckSpec
 from nndoctor.errors import UsageError
-from nndoctor.report.model import Outcome, Table
+from nndoctor.probe import ProbeSpec
 
 ENTRY_POINT_GROUP = "nndoctor.checks"
 BUILTIN_MODULE = "nndoctor.builtin"
-DOC_SECTIONS = ("What it checks", "Why it matters", "Evidence", "How to fix")
-COSTS = ("static", "forward", "backward", "train")  # cumulative cost tiers, cheapest first
-FAMILIES = {
-    "ND1": "data and setup",
-    "ND2": "initialization and forward pass",
-    "ND3": "gradients and updates",
-    "ND4": "training dynamics",
-}
-_ID_PATTERN = re.compile(r"^[A-Z]{2,}\d{3}$")
-_NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-@dataclass
-class Verdict:
-    """What a check function returns; the engine turns it into a `Finding`."""
-
-    outcome: Outcome
-    message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    tables: list[Table] = field(default_factory=list)
-    recommendation: str | None = None
-
-
-def passed(message: str, **evidence: Any) -> Verdict:
-    return Verdict(Outcome.PASS, message, evidence)
-
-
-def warned(message: str, recommendation: str | None = None, **evidence: Any) -> Verdict:
-    return Verdict(Outcome.WARN, message, evidence, recommendation=recommendation)
-
-
-def failed(message: str, recommendation: str | None = None, **evidence: Any) -> Verdict:
-    return Verdict(Outcome.FAIL, message, evidence, recommendation=recommendation)
-
-
-class Limits(Mapping[str, float]):
-    """A check's thresholds (defaults overridden by the profile), readable as attributes."""
-
-    def __init__(self, values: Mapping[str, float]) -> None:
-        self._values = dict(values)
-
-    def __getattr__(self, name: str) -> float:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, key: str) -> float:
-        return self._values[key]
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    id: str
-    name: str
-    title: str
-    cost: str
-    needs: tuple[str, ...]
-    thresholds: Mapping[str, float]
-    sections: Mapping[str, str]
-    func: Callable[..., Verdict]
-    source: str = "nndoctor"
-
-    @property
-    def family(self) -> str:
-        return FAMILIES.get(self.id[:3], "plugin")
-
-    @property
-    def fix(self) -> str:
-        return self.sections["How to fix"]
-
-    @property
-    def default_recommendation(self) -> str:
-        return self.fix.split("\n\n")[0].replace("\n", " ").strip()
-
-
-@dataclass(frozen=True)
-class ProbeSpec:
-    name: str
-    title: str
-    cost: str
-    func: Callable[..., Any]
-
-
-def parse_sections(doc: str | None, where: str) -> dict[str, str]:
-    """Split a check docstring into its titled sections ("What it checks:" ...)."""
-    text = inspect.cleandoc(doc or "")
-    sections: dict[str, str] = {}
-    current: str | None = None
-    lines: list[str] = []
-    for line in text.splitlines():
-        heading = line.rstrip(":").strip()
-        if line.endswith(":") and heading in DOC_SECTIONS:
-            if current is not None:
-                sections[current] = "\n".join(lines).strip()
-            current, lines = heading, []
-        elif current is not None:
-            lines.append(line)
-    if current is not None:
-        sections[current] = "\n".join(lines).strip()
-    missing = [s for s in DOC_SECTIONS if not sections.get(s)]
-    if missing:
-        raise TypeError(f"{where}: docstring lacks the section(s) {', '.join(missing)}")
-    return sections
-
-
-def check(
-    id: str,  # noqa: A002 - the natural name in a declaration
-    name: str,
-    title: str,
-    *,
-    cost: str,
-    thresholds: Mapping[str, float] | None = None,
-) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
-    """Declare a check: parameters of the function name the probes it needs (plus `limits`)."""
-    if not _ID_PATTERN.match(id):
-        raise TypeError(f"check id {id!r} must look like ND123")
-    if not _NAME_PATTERN.match(name):
-        raise TypeError(f"check name {name!r} must be kebab-case")
-    if cost not in COSTS:
-        raise TypeError(f"check {id}: cost must be one of {COSTS}")
-
-    def decorate(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
-        params = list(inspect.signature(func).parameters)
-        spec = CheckSpec(
-            id=id,
-            name=name,
-            title=title,
-            cost=cost,
-            needs=tuple(p for p in params if p != "limits"),
-            thresholds=MappingProxyType(dict(thresholds or {})),
-            sections=MappingProxyType(parse_sections(func.__doc__, f"check {id}")),
-            func=func,
-            source=func.__module__.split(".")[0],
-        )
-        func.__nndoctor_check__ = spec  # type: ignore[attr-defined]
-        return func
-
-    return decorate
-
-
-def probe(name: str, title: str, *, cost: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a probe: an experiment run at most once per run, `func(ctx)` -> result."""
-    if cost not in COSTS:
-        raise TypeError(f"probe {name}: cost must be one of {COSTS}")
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.__nndoctor_probe__ = ProbeSpec(name=name, title=title, cost=cost, func=func)  # type: ignore[attr-defined]
-        return func
-
-    return decorate
 
 
 @dataclass
@@ -184,19 +26,52 @@ class Registry:
     checks: dict[str, CheckSpec] = field(default_factory=dict)
     probes: dict[str, ProbeSpec] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)
+    with_probes: bool = True
 
     def add_module(self, module: ModuleType | Any, source: str) -> None:
         for obj in _walk(module):
             spec = getattr(obj, "__nndoctor_check__", None)
             if isinstance(spec, CheckSpec):
-                if spec.id in self.checks and self.checks[spec.id].func is not spec.func:
-                    raise UsageError(f"check id {spec.id} is defined twice ({source})")
+                known = self.checks.get(spec.id)
+                if known is not None and known.func is not spec.func:
+                    raise UsageError(
+                        f"Check id {spec.id} is defined twice: in {known.func.__module__} and in "
+                        f"{spec.func.__module__} ({source}). Check ids must be unique; rename one."
+                    )
                 self.checks[spec.id] = spec
             pspec = getattr(obj, "__nndoctor_probe__", None)
-            if isinstance(pspec, ProbeSpec):
+            if isinstance(pspec, ProbeSpec) and self.with_probes:
+                known_probe = self.probes.get(pspec.name)
+                if known_probe is not None and known_probe.func is not pspec.func:
+                    raise UsageError(
+                        f"Probe {pspec.name!r} is defined twice: in {known_probe.func.__module__} and in "
+                        f"{pspec.func.__module__} ({source}). Probe names must be unique; rename one."
+                    )
                 self.probes[pspec.name] = pspec
         if source not in self.plugins:
             self.plugins.append(source)
+
+    def validate_needs(self) -> None:
+        """Every check and probe asks only for probes that exist, without cycles."""
+        for spec in self.checks.values():
+            missing = [n for n in spec.needs if n not in self.probes]
+            if missing:
+                raise UsageError(
+                    f"Check {spec.id} ({spec.func.__module__}) needs the probe(s) {', '.join(missing)}, which no "
+                    f"loaded module defines. Known probes: {', '.join(sorted(self.probes))}."
+                )
+        for pspec in self.probes.values():
+            missing = [n for n in pspec.needs if n not in self.probes]
+            if missing:
+                raise UsageError(f"Probe {pspec.name} needs the unknown probe(s) {', '.join(missing)}.")
+        for name in self.probes:
+            self._no_cycle(name, ())
+
+    def _no_cycle(self, name: str, chain: tuple[str, ...]) -> None:
+        if name in chain:
+            raise UsageError(f"Probes need each other in a cycle: {' -> '.join((*chain, name))}.")
+        for need in self.probes[name].needs:
+            self._no_cycle(need, (*chain, name))
 
     def sorted_checks(self) -> list[CheckSpec]:
         return sorted(self.checks.values(), key=lambda s: s.id)
@@ -259,25 +134,33 @@ def _walk(obj: Any, seen: set[str] | None = None) -> Iterable[Any]:
         yield obj
 
 
-_CACHE: dict[bool, Registry] = {}
+_CACHE: dict[tuple[bool, bool], Registry] = {}
 
 
-def load_registry(plugins: bool = True) -> Registry:
-    """All checks and probes from the `nndoctor.checks` entry points (built-ins included).
+def load_registry(plugins: bool = True, probes: bool = True) -> Registry:
+    """All checks (and, with `probes`, probes) from the `nndoctor.checks` entry points.
 
     With `plugins=False` only nndoctor's own are loaded. When nndoctor runs from a source tree
     that was never installed (no entry-point metadata), the built-in modules are imported directly.
     """
-    if plugins in _CACHE:
-        return _CACHE[plugins]
+    key = (plugins, probes)
+    if key in _CACHE:
+        return _CACHE[key]
     from importlib import import_module
     from importlib.metadata import entry_points
 
-    registry = Registry()
+    from nndoctor import builtin
+
+    registry = Registry(with_probes=probes)
     found_builtin = False
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        is_builtin = ep.value.split(":")[0].split(".")[0] == "nndoctor"
-        if not plugins and not is_builtin:
+        is_builtin = ep.value.split(":")[0] == BUILTIN_MODULE
+        if is_builtin:
+            if not found_builtin:
+                registry.add_module(builtin.modules(probes=probes), "nndoctor")
+            found_builtin = True
+            continue
+        if not plugins:
             continue
         try:
             loaded = ep.load()
@@ -287,9 +170,11 @@ def load_registry(plugins: bool = True) -> Registry:
                 f"{type(exc).__name__}: {exc}. Fix or uninstall the plugin, or run with "
                 "--no-plugins."
             ) from exc
-        registry.add_module(loaded, "nndoctor" if is_builtin else ep.name)
-        found_builtin |= is_builtin
+        registry.add_module(loaded, ep.name)
     if not found_builtin:
-        registry.add_module(import_module(BUILTIN_MODULE), "nndoctor")
-    _CACHE[plugins] = registry
+        import_module(BUILTIN_MODULE)
+        registry.add_module(builtin.modules(probes=probes), "nndoctor")
+    if probes:
+        registry.validate_needs()
+    _CACHE[key] = registry
     return registry

@@ -327,7 +327,7 @@ def test_cuda_requested_but_absent(recipe: Path) -> None:
 
 
 def test_unknown_device(recipe: Path) -> None:
-    assert_usage_error(["check", recipe, "--device", "tpu", "--profile", "quick"], "--device 'tpu'", "cpu", "cuda:N")
+    assert_usage_error(["check", recipe, "--device", "tpu", "--profile", "quick"], "--device is 'tpu'", "cpu", "cuda:N")
 
 
 def test_two_targets_at_once(recipe: Path, tmp_path: Path) -> None:

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from nndoctor.api import RunOptions, run_target
+from helpers import load, run
+
 from nndoctor.catalogue import explain_text
-from nndoctor.registry import DOC_SECTIONS, load_registry
+from nndoctor.check import DOC_SECTIONS
+from nndoctor.registry import load_registry
 from nndoctor.report.model import Outcome
-from nndoctor.target import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTHY = sorted((ROOT / "sample_models" / "healthy").glob("*.py"))
@@ -31,7 +32,7 @@ SPECS = REGISTRY.sorted_checks()
 
 
 def _fires(path: Path) -> dict[str, str]:
-    target = load_recipe(str(path))  # importing the recipe registers its module
+    target = load(path)  # importing the recipe registers its module
     module = next(
         m
         for name, m in reversed(list(sys.modules.items()))
@@ -44,9 +45,9 @@ def _fires(path: Path) -> dict[str, str]:
 @functools.cache
 def run_sample(path: Path) -> tuple[dict, dict[str, str]]:
     """One default-profile run per sample, shared by every test below."""
-    target = load_recipe(str(path))
+    target = load(path, profile="default", seed=0)
     before = copy.deepcopy(target.model.state_dict())
-    report = run_target(target, RunOptions(profile="default", seed=0))
+    report = run(target, profile="default", seed=0)
     after = target.model.state_dict()
     untouched = before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     return {"report": report, "untouched": untouched}, _fires(path)

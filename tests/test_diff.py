@@ -104,7 +104,7 @@ def test_unreadable_reports_exit_2_naming_the_file(tmp_path: Path, ci_healthy: C
 
 
 def test_cli_defaults_are_the_compare_defaults() -> None:
-    import nndoctor.commands.ci as ci
+    import nndoctor.commands.diff as ci
     import nndoctor.diff
 
     assert (ci.DEFAULT_REL_TOL, ci.DEFAULT_ABS_TOL) == (nndoctor.diff.DEFAULT_REL_TOL, nndoctor.diff.DEFAULT_ABS_TOL)

@@ -10,13 +10,16 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from nndoctor.api import RunOptions, run_target
+from helpers import run
+
+from nndoctor.check import check, passed
 from nndoctor.errors import Skip, UsageError
+from nndoctor.probe import probe
 from nndoctor.probes.backward import weighted_depth
 from nndoctor.profiles import load_profile
-from nndoctor.registry import Registry, check, load_registry, passed, probe
+from nndoctor.registry import Registry, load_registry
 from nndoctor.report.model import Outcome
-from nndoctor.target import Target
+from nndoctor.targets import Target
 from nndoctor.tasks import identify_loss
 
 
@@ -71,7 +74,7 @@ def _plugin_module() -> types.ModuleType:
         How to fix:
         Nothing to fix: this exists for the engine's tests and is never shipped to users.
         """
-        return passed(f"probe ran {fake_count} time(s)", runs=fake_count)
+        return passed(f"probe ran {fake_count} time(s)", {"runs": fake_count})
 
     @check("XX902", "second-user", "uses the probe too", cost="static")
     def second_user(fake_count):
@@ -89,7 +92,7 @@ def _plugin_module() -> types.ModuleType:
         How to fix:
         Nothing to fix: this exists for the engine's tests and is never shipped to users.
         """
-        return passed(f"probe ran {fake_count} time(s)", runs=fake_count)
+        return passed(f"probe ran {fake_count} time(s)", {"runs": fake_count})
 
     @check("XX903", "always-crashes", "crashes", cost="static")
     def always_crashes(setup):
@@ -141,8 +144,8 @@ def test_plugin_checks_share_probes_and_errors_are_isolated(monkeypatch):
     base = load_registry()
     registry = Registry(checks=dict(base.checks), probes=dict(base.probes), plugins=list(base.plugins))
     registry.add_module(_plugin_module(), "fake-plugin")
-    monkeypatch.setattr(registry_module, "_CACHE", {True: registry, False: base})
-    report = run_target(small_target(), RunOptions(profile="quick", select=["XX9", "ND201"]))
+    monkeypatch.setattr(registry_module, "_CACHE", {(True, True): registry, (False, True): base})
+    report = run(small_target(), profile="quick", select=["XX9", "ND201"])
     outcomes = {f.check_id: f for f in report.findings}
     assert outcomes["XX901"].evidence["runs"] == 1
     assert outcomes["XX902"].evidence["runs"] == 1  # cached, not re-run
@@ -161,7 +164,7 @@ def test_a_failing_probe_becomes_an_error_for_its_checks_only():
         x, y = batch
         return model(x), y
 
-    report = run_target(small_target(forward_fn=exploding_forward), RunOptions(profile="quick"))
+    report = run(small_target(forward_fn=exploding_forward), profile="quick")
     by_id = {f.check_id: f for f in report.findings}
     assert by_id["ND106"].outcome == Outcome.ERROR and "eval path broken" in by_id["ND106"].message
     assert by_id["ND201"].outcome == Outcome.PASS
@@ -190,19 +193,20 @@ def test_depth_counts_weight_layers_on_paths_to_the_input():
 def test_profiles_extend_and_reject_unknown_keys(tmp_path):
     user = tmp_path / "mine.yaml"
     user.write_text("extends: quick\nthresholds:\n  ND201: {max_ratio: 2.0}\n")
-    profile = load_profile(str(user))
+    registry = load_registry()
+    profile = load_profile(str(user), registry)
     assert profile.select == ["ND1", "ND2", "ND3"]
     assert profile.thresholds["ND201"]["max_ratio"] == 2.0
     bad = tmp_path / "bad.yaml"
     bad.write_text("extends: quick\nselct: [ND1]\n")
     with pytest.raises(UsageError, match="selct"):
-        load_profile(str(bad))
+        load_profile(str(bad), registry)
     with pytest.raises(UsageError, match="Unknown profile"):
-        load_profile("nope")
+        load_profile("nope", registry)
 
 
 def test_profile_threshold_reaches_the_check(tmp_path):
     strict = tmp_path / "strict.yaml"
     strict.write_text("extends: quick\nthresholds:\n  ND201: {max_ratio: 0.5}\n")
-    report = run_target(small_target(), RunOptions(profile=str(strict), select=["ND201"]))
+    report = run(small_target(), profile=str(strict), select=["ND201"])
     assert report.findings[0].outcome == Outcome.WARN  # ln(2)-ish loss is above 0.5 x ln(2)

@@ -222,8 +222,8 @@ def test_gate_cli_shows_exceptions_and_notes(tmp_path: Path, ci_broken: CheckRun
         ("fail_on: [fail\n", "is not valid YAML"),
         ("- fail\n", "must be a YAML mapping"),
         ("fail_on: [fail]\nfial_on: [warn]\n", "unknown key 'fial_on'; known keys: description, extends"),
-        ("fail_on: [pass]\n", "contains 'pass'; outcomes are skip, warn, fail, error (pass can never violate)"),
-        ("fail_on: warning\n", "`fail_on` is 'warning'; use one of skip, warn, fail, error"),
+        ("fail_on: [pass]\n", "contains 'pass'; outcomes are skip, not_judged, warn, fail, error (pass can never violate)"),
+        ("fail_on: warning\n", "`fail_on` is 'warning'; use one of skip, not_judged, warn, fail, error"),
         ("checks: {ND2: {fail_on: []}}\n", "`checks.ND2` is 'ND2', not a check id such as ND201"),
         ("checks: {ND201: {fail_in: []}}\n", "`checks.ND201` unknown key 'fail_in'; known keys: fail_on"),
         ("require: [{check: ND201, evidence: ratio, maximum: 1}]\n", "`require[0]` unknown key 'maximum'"),
@@ -295,7 +295,7 @@ def test_report_missing_a_field_exits_2(report_copy: Path) -> None:
 
 def test_ci_commands_never_import_torch() -> None:
     code = (
-        "import nndoctor.commands.ci, nndoctor.gate, nndoctor.diff, nndoctor.report.io, "
+        "import nndoctor.commands.gate, nndoctor.commands.diff, nndoctor.gate, nndoctor.diff, nndoctor.report.io, "
         "nndoctor.report.markdown, nndoctor.report.junit; import sys; assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
@@ -371,6 +371,7 @@ def _ci_sandbox(tmp_path: Path, recipe: str, baseline: Path) -> tuple[Path, dict
 
 def test_docs_github_actions_job_runs_as_written(tmp_path: Path, ci_healthy: CheckRun) -> None:
     from nndoctor.profiles import load_profile
+    from nndoctor.registry import load_registry
 
     workflow = yaml.safe_load(_doc_blocks("yaml")[0])
     steps = workflow["jobs"]["nndoctor"]["steps"]
@@ -378,7 +379,7 @@ def test_docs_github_actions_job_runs_as_written(tmp_path: Path, ci_healthy: Che
     assert uses == ["actions/checkout", "actions/setup-python", "actions/upload-artifact"]
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["with"]["name"] == "nndoctor-report"
-    load_profile("ci")  # the profile the job names exists
+    load_profile("ci", load_registry())  # the profile the job names exists
 
     # a pull request whose recipe is unchanged from main: the job must stay green
     baseline = tmp_path / "main-nndoctor.json"  # what the job wrote on main: same recipe path

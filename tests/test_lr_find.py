@@ -17,8 +17,12 @@ from typer.testing import CliRunner
 import nndoctor
 from nndoctor import lr_suggest
 from nndoctor.cli import app
-from nndoctor.errors import UsageError
-from nndoctor.lr_suggest import MIN_STEPS, suggest, validate_sweep
+from helpers import load, run
+
+from nndoctor.errors import SettingsError
+from nndoctor.lr_suggest import MIN_STEPS, LRRangeSettings, suggest
+from nndoctor.settings import build_settings
+from nndoctor.targets import Target
 from nndoctor.report.model import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,17 +125,17 @@ def test_peer_rules_follow_their_definitions() -> None:
     ("settings", "needle"),
     [
         ({"start": 1e-2, "end": 1e-3}, "must be above its start"),
-        ({"steps": 5}, f"at least {MIN_STEPS} steps"),
-        ({"start": 0.0}, "positive"),
-        ({"mode": "cosine"}, "exp or linear"),
-        ({"smooth": 1.0}, "[0, 1)"),
-        ({"diverge_factor": 1.0}, "above 1"),
-        ({"unknown": 1}, "Unknown range-test setting"),
+        ({"steps": 5}, f"lr_range.steps is 5, but it must be an integer >= {MIN_STEPS}"),
+        ({"start": 0.0}, "lr_range.start is 0.0, but it must be a number > 0"),
+        ({"mode": "cosine"}, "one of exp, linear"),
+        ({"smooth": 1.0}, "lr_range.smooth is 1.0, but it must be a number >= 0 and <= 0.999"),
+        ({"diverge_factor": 1.0}, "a number > 1"),
+        ({"unknown": 1}, "lr_range.unknown is not a setting of the probe lr_range"),
     ],
 )
 def test_bad_sweep_settings_are_usage_errors(settings: dict[str, Any], needle: str) -> None:
-    with pytest.raises(UsageError, match=None) as info:
-        validate_sweep(settings)
+    with pytest.raises(SettingsError) as info:
+        build_settings(LRRangeSettings, settings, lambda key: f"lr_range.{key}", "the probe lr_range")
     assert needle in str(info.value)
 
 
@@ -199,10 +203,6 @@ def test_sweep_leaves_user_model_and_optimizer_bit_identical(tmp_path: Path, mon
 
 
 def test_sweep_keeps_param_group_ratios() -> None:
-    from nndoctor.context import Context, Settings
-    from nndoctor.engine import attach_probes
-    from nndoctor.registry import load_registry
-
     model = _bn_model()
     seen: list[list[float]] = []
 
@@ -215,36 +215,28 @@ def test_sweep_keeps_param_group_ratios() -> None:
         params = list(params)
         return Spy([{"params": params[:2], "lr": 0.1}, {"params": params[2:], "lr": 0.01}])
 
-    settings = Settings(device="cpu", probe={"lr_range": {"steps": 20, "start": 1e-4, "end": 1e-2}})
-    ctx = Context(
-        model=model,
-        train_data=_loader(),
-        val_data=None,
-        loss_fn=nn.CrossEntropyLoss(),
-        optimizer_factory=factory,
-        forward_fn=None,
-        hints={},
-        settings=settings,
+    target = Target(
+        name="ratios", model=model, train_data=_loader(), loss_fn=nn.CrossEntropyLoss(), optimizer_factory=factory
     )
-    attach_probes(ctx, load_registry(plugins=False))
-    result = ctx.probe("lr_range")
-    assert result.lrs[0] == pytest.approx(1e-4) and result.lrs[-1] == pytest.approx(1e-2)
-    assert len(seen) == 20 and all(b / a == pytest.approx(0.1) for a, b in seen)
-    assert seen[0][0] == pytest.approx(1e-4) and seen[-1][0] == pytest.approx(1e-2)
-    assert ctx.artifacts["lr_curve"][0].keys() == {"lr", "loss", "smoothed", "trend"}
+    report = run(
+        target, select=["ND403"], device="cpu", plugins=False, probes={"lr_range": {"steps": 20, "start": 1e-4, "end": 1e-2}}
+    )
+    curve = report.artifacts["lr_curve"]
+    assert curve[0]["lr"] == pytest.approx(1e-4) and curve[-1]["lr"] == pytest.approx(1e-2)
+    sweep = [lrs for lrs in seen if lrs[0] <= 1e-2 * 1.0001]  # the range test's steps (not the 1-step probe)
+    assert len(sweep) == 20 and all(b / a == pytest.approx(0.1) for a, b in sweep)
+    assert sweep[0][0] == pytest.approx(1e-4) and sweep[-1][0] == pytest.approx(1e-2)
+    assert curve[0].keys() == {"lr", "loss", "smoothed", "trend"}
 
 
 def test_val_mode_and_accumulation_record_what_they_say() -> None:
-    from nndoctor.api import RunOptions, run_target
-    from nndoctor.target import Target
-
     target = Target(name="tiny", model=_bn_model(), train_data=_loader(), val_data=_loader(64))
-    options = RunOptions(
+    report = run(
+        target,
         select=["ND403"],
         device="cpu",
-        extra_probe_settings={"lr_range": {"steps": 40, "loss": "val", "val_every": 4, "accumulate": 2}},
+        probes={"lr_range": {"steps": 40, "loss": "val", "val_every": 4, "accumulate": 2}},
     )
-    report = run_target(target, options)
     summary = report.artifacts["lr_range"]
     assert summary["loss_source"] == "val" and summary["accumulate"] == 2
     assert len(report.artifacts["lr_curve"]) <= 11  # steps 0, 4, ..., 36 and the last
@@ -252,9 +244,7 @@ def test_val_mode_and_accumulation_record_what_they_say() -> None:
 
 # -- ND403 ---------------------------------------------------------------------------------------
 def test_nd403_quiet_on_the_healthy_digits_mlp() -> None:
-    from nndoctor.target import load_recipe
-
-    target = load_recipe(str(DIGITS_MLP))
+    target = load(DIGITS_MLP)
     report = nndoctor.diagnose(
         target.model, target.train_data, target.val_data, target.loss_fn, target.optimizer_factory,
         select=["ND403"], device="cpu",
@@ -266,9 +256,7 @@ def test_nd403_quiet_on_the_healthy_digits_mlp() -> None:
 
 @pytest.mark.parametrize(("lr", "needle"), [(50.0, "diverges"), (1e-6, "below the suggested")])
 def test_nd403_warns_on_absurd_learning_rates(lr: float, needle: str) -> None:
-    from nndoctor.target import load_recipe
-
-    target = load_recipe(str(DIGITS_MLP))
+    target = load(DIGITS_MLP)
     report = nndoctor.diagnose(
         target.model, target.train_data, loss_fn=target.loss_fn,
         optimizer_fn=lambda params: torch.optim.SGD(params, lr=lr), select=["ND403"], device="cpu",
@@ -293,16 +281,12 @@ def test_nd403_skips_an_optimizer_without_lr() -> None:
     assert "no numeric `lr`" in finding.message
 
 
-def test_nd403_skips_when_the_time_budget_cuts_the_sweep() -> None:
-    from nndoctor.api import RunOptions, run_target
-    from nndoctor.target import Target
-
+def test_nd403_is_not_judged_when_the_safety_cap_cuts_the_sweep() -> None:
     target = Target(name="tiny", model=_bn_model(), train_data=_loader())
-    options = RunOptions(select=["ND403"], device="cpu", extra_probe_settings={"lr_range": {"seconds": 1e-9}})
-    report = run_target(target, options)
+    report = run(target, select=["ND403"], device="cpu", budget_s=1e-9)
     finding = report.finding("ND403")
-    assert report.artifacts["lr_range"]["stop_reason"] == "budget"
-    assert finding is not None and finding.outcome == Outcome.SKIP, finding.message
+    assert finding is not None and finding.outcome == Outcome.NOT_JUDGED, finding.message
+    assert "safety cap" in finding.message and "lr_range" not in report.artifacts
 
 
 class NoLrOptimizer(torch.optim.Optimizer):
@@ -358,7 +342,7 @@ def test_lr_find_json_format_and_linear_mode(tmp_path: Path) -> None:
     ("args", "needle"),
     [
         (("--start", "1e-2", "--end", "1e-4"), "must be above its start"),
-        (("--steps", "5"), f"at least {MIN_STEPS} steps"),
+        (("--steps", "5"), f"--steps is 5, but it must be an integer >= {MIN_STEPS}"),
         (("--val",), "no validation loader"),
     ],
 )
@@ -442,9 +426,7 @@ def test_text_plot_marks_suggestion_range_divergence_and_configured_lr() -> None
 def test_cuda_sweep_syncs_only_for_the_divergence_test() -> None:
     import warnings
 
-    from nndoctor.target import load_recipe
-
-    target = load_recipe(str(DIGITS_MLP))
+    target = load(DIGITS_MLP)
     torch.cuda.set_sync_debug_mode("warn")
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -485,15 +467,9 @@ def test_chunked_device_tracker_matches_the_per_step_one() -> None:
 
 
 def test_forced_chunked_sweep_on_cpu_stops_at_the_same_point() -> None:
-    from nndoctor.api import RunOptions, run_target
-    from nndoctor.target import load_recipe
-
-    target = load_recipe(str(DIGITS_MLP))
+    target = load(DIGITS_MLP)
     stops = []
     for check_every in (None, 8):
-        options = RunOptions(
-            select=["ND403"], device="cpu", extra_probe_settings={"lr_range": {"steps": 60, "check_every": check_every}}
-        )
-        report = run_target(target, options)
+        report = run(target, select=["ND403"], device="cpu", probes={"lr_range": {"steps": 60, "check_every": check_every}})
         stops.append((report.artifacts["lr_range"]["stop_reason"], len(report.artifacts["lr_curve"])))
     assert stops[0] == stops[1]

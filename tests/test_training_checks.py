@@ -16,16 +16,18 @@ import pytest
 import torch
 from torch import nn
 
-from nndoctor.api import RunOptions, diagnose, run_target
+from helpers import run
+
+from nndoctor.api import diagnose
+from nndoctor.batches import take_samples
+from nndoctor.check import Thresholds
 from nndoctor.checks.training import generalization_gap, loss_dynamics, overfit_small_batch
-from nndoctor.engine import Selection
 from nndoctor.errors import Skip
 from nndoctor.probes.data import DataStats
-from nndoctor.probes.training import EvalPoint, LayerTrack, OverfitRun, ShortRun, take_samples
+from nndoctor.probes.training import EvalPoint, LayerTrack, OverfitRun, ShortRun
 from nndoctor.registry import load_registry
 from nndoctor.report.model import Outcome
 from nndoctor.samples.datasets import digits_loaders
-from nndoctor.target import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING = ("ND401", "ND402", "ND404", "ND405")
@@ -54,7 +56,7 @@ def _one_thread():
 @functools.cache
 def sample_report(path: Path):
     """One run of the training checks on a sample (default profile budgets, CPU, seed 0)."""
-    return run_target(load_recipe(str(path)), RunOptions(profile="default", select=TRAINING, device="cpu", seed=0))
+    return run(path, profile="default", select=TRAINING, device="cpu", seed=0)
 
 
 def _fires(path: Path) -> dict[str, str]:
@@ -65,7 +67,7 @@ def _fires(path: Path) -> dict[str, str]:
 
 def _check(check_id: str, limits: dict | None = None):
     spec = REGISTRY.checks[check_id]
-    return spec, Selection(checks=[spec], thresholds={check_id: limits or {}}).limits_for(spec)
+    return spec, Thresholds({**spec.thresholds, **(limits or {})})
 
 
 # -- samples ---------------------------------------------------------------------------------
@@ -120,9 +122,8 @@ def _stable(report) -> list[tuple]:
 
 def test_same_seed_gives_the_same_results_on_cpu():
     path = str(ROOT / "sample_models" / "broken" / "overfitting_gap.py")
-    options = RunOptions(profile="default", select=TRAINING, device="cpu", seed=3)
-    first = run_target(load_recipe(path), options)
-    second = run_target(load_recipe(path), options)
+    first = run(path, profile="default", select=TRAINING, device="cpu", seed=3)
+    second = run(path, profile="default", select=TRAINING, device="cpu", seed=3)
     assert _stable(first) == _stable(second)
 
 
@@ -175,30 +176,34 @@ def test_user_model_optimizer_loader_and_rng_are_untouched():
 
 
 # -- budgets, interruption, missing validation data ------------------------------------------------
-def test_exhausted_overall_budget_skips_instead_of_crashing():
+def test_an_exhausted_safety_cap_makes_training_checks_not_judged():
     train, val = digits_loaders(batch_size=64, train_size=256)
     model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
     report = diagnose(model, train, val, select=TRAINING, device="cpu", budget_s=1e-9)
     outcomes = {f.check_id: f for f in report.findings}
-    assert all(f.outcome == Outcome.SKIP for f in outcomes.values()), [f.message for f in report.findings]
-    assert "budget" in outcomes["ND404"].message
+    for check_id in ("ND402", "ND404", "ND405"):
+        assert outcomes[check_id].outcome == Outcome.NOT_JUDGED, outcomes[check_id].message
+        assert "safety cap" in outcomes[check_id].message
+    assert report.counts["not_judged"] == 3
 
 
-def test_probe_time_budget_gives_a_partial_honest_result(tmp_path):
+def test_a_cut_experiment_is_never_judged_from_its_partial_result(tmp_path):
     profile = tmp_path / "tight.yaml"
-    profile.write_text(
-        "extends: default\nprobes:\n  short_run: {steps: 1000000, seconds: 0.5, check_every: 5}\n", encoding="utf-8"
-    )
-    path = str(ROOT / "sample_models" / "healthy" / "digits_mlp.py")
-    report = run_target(load_recipe(path), RunOptions(profile=str(profile), select=["ND404"], device="cpu"))
+    profile.write_text("extends: default\nprobes:\n  short_run: {steps: 1000000, check_every: 5}\n", encoding="utf-8")
+    path = ROOT / "sample_models" / "healthy" / "digits_mlp.py"
+    report = run(path, profile=str(profile), select=["ND404"], device="cpu", budget_s=0.5)
     finding = report.findings[0]
-    assert finding.outcome in (Outcome.PASS, Outcome.SKIP), finding.message
-    if finding.outcome == Outcome.PASS:
-        assert finding.evidence["stop_reason"] == "time"
-        assert 0 < finding.evidence["steps"] < 1_000_000
-        assert "stopped by the time budget" in finding.message
-    else:
-        assert "time budget" in finding.message
+    assert finding.outcome == Outcome.NOT_JUDGED, finding.message
+    assert "cut the short training run after" in finding.message and finding.evidence == {}
+
+
+def test_verdicts_do_not_depend_on_a_generous_safety_cap():
+    path = ROOT / "sample_models" / "healthy" / "digits_mlp.py"
+    plain = run(path, select=TRAINING, device="cpu")
+    capped = run(path, select=TRAINING, device="cpu", budget_s=3600)
+    assert [(f.check_id, f.outcome, f.message, f.evidence) for f in plain.findings] == [
+        (f.check_id, f.outcome, f.message, f.evidence) for f in capped.findings
+    ]
 
 
 def test_generalization_gap_skips_without_validation_data():
@@ -226,9 +231,9 @@ def test_ctrl_c_during_a_training_probe_keeps_what_finished():
     outcomes = {f.check_id: f for f in report.findings}
     assert report.interrupted
     assert outcomes["ND401"].outcome == Outcome.PASS
-    assert outcomes["ND402"].outcome == Outcome.SKIP and "interrupted while it ran" in outcomes["ND402"].message
-    assert outcomes["ND404"].message == "interrupted before it ran"
-    assert outcomes["ND405"].message == "interrupted before it ran"
+    assert outcomes["ND402"].outcome == Outcome.NOT_JUDGED and "interrupted" in outcomes["ND402"].message
+    assert outcomes["ND404"].outcome == Outcome.NOT_JUDGED and "before it ran" in outcomes["ND404"].message
+    assert outcomes["ND405"].message == outcomes["ND404"].message
     assert model[2].p == 0.1
 
 
@@ -426,9 +431,7 @@ def test_mixed_precision_runs_on_cpu(precision, tmp_path):
         "extends: default\nprobes:\n  short_run: {steps: 40}\n  overfit_tiny: {steps: 40}\n", encoding="utf-8"
     )
     path = str(ROOT / "sample_models" / "healthy" / "digits_mlp.py")
-    report = run_target(
-        load_recipe(path), RunOptions(profile=str(profile), select=TRAINING, device="cpu", precision=precision)
-    )
+    report = run(path, profile=str(profile), select=TRAINING, device="cpu", precision=precision)
     assert report.environment["precision"] == precision
     assert all(f.outcome != Outcome.ERROR for f in report.findings), [f.message for f in report.findings]
     assert report.finding("ND404").evidence["precision"] == precision
@@ -438,6 +441,6 @@ def test_mixed_precision_runs_on_cpu(precision, tmp_path):
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
 def test_training_checks_on_cuda(precision):
     path = str(ROOT / "sample_models" / "healthy" / "digits_mlp.py")
-    report = run_target(load_recipe(path), RunOptions(select=TRAINING, device="cuda", precision=precision))
+    report = run(path, select=TRAINING, device="cuda", precision=precision)
     assert report.environment["device"].startswith("cuda")
     assert all(f.outcome in (Outcome.PASS, Outcome.SKIP) for f in report.findings), [f.message for f in report.findings]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
-from nndoctor.errors import Skip
-from nndoctor.layers import BATCH_NORMS
-from nndoctor.probes.backward import BackwardStats
-from nndoctor.probes.data import DataStats
-from nndoctor.probes.forward import ForwardStats
-from nndoctor.probes.modes import ModeStats
-from nndoctor.probes.setup import Setup
-from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
+from nndoctor.check import Skip, Thresholds, Verdict, check, failed, passed, warned
+
+BATCH_NORM_KINDS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
+
+if TYPE_CHECKING:
+    from nndoctor.probes.backward import BackwardStats
+    from nndoctor.probes.data import DataStats
+    from nndoctor.probes.forward import ForwardStats
+    from nndoctor.probes.modes import ModeStats
+    from nndoctor.setup import Setup
 
 
 @check(
@@ -22,7 +25,7 @@ from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
     cost="static",
     thresholds={"max_rms": 5.0, "min_rms": 0.01, "max_scale_spread": 100.0},
 )
-def input_normalization(data_stats: DataStats, limits: Limits) -> Verdict:
+def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
     """Look at the per-feature statistics of the training inputs.
 
     What it checks:
@@ -63,17 +66,17 @@ def input_normalization(data_stats: DataStats, limits: Limits) -> Verdict:
         return warned(
             f"inputs are large: RMS {data_stats.input_rms:.3g} (features' means up to "
             f"{max(abs(m) for m in means):.3g}); expected about 1",
-            **evidence,
+            evidence,
         )
     if 0 < data_stats.input_rms < limits.min_rms:
-        return warned(f"inputs are tiny: RMS {data_stats.input_rms:.3g}; expected about 1", **evidence)
+        return warned(f"inputs are tiny: RMS {data_stats.input_rms:.3g}; expected about 1", evidence)
     if spread > limits.max_scale_spread:
         return warned(
             f"features are on very different scales: the widest has {spread:.0f}x the median "
             "feature's standard deviation",
-            **evidence,
+            evidence,
         )
-    return passed(f"inputs look normalized: RMS {data_stats.input_rms:.3g}, scale spread {spread:.1f}x", **evidence)
+    return passed(f"inputs look normalized: RMS {data_stats.input_rms:.3g}, scale spread {spread:.1f}x", evidence)
 
 
 @check(
@@ -83,7 +86,7 @@ def input_normalization(data_stats: DataStats, limits: Limits) -> Verdict:
     cost="static",
     thresholds={"max_class_imbalance": 20.0},
 )
-def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
+def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verdict:
     """Sanity of the data itself.
 
     What it checks:
@@ -119,14 +122,14 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
         return failed(
             f"the data holds non-finite values: {data_stats.input_nonfinite} in inputs, "
             f"{data_stats.target_nonfinite} in targets (over {data_stats.samples} samples)",
-            **evidence,
+            evidence,
         )
     if setup.blocked:
         return failed(
             setup.blocked,
-            "Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the final layer "
+            evidence,
+            fix="Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the final layer "
             "to the true number of classes.",
-            **evidence,
         )
     counts = data_stats.class_counts
     if task.kind == "classification" and counts and task.num_classes and not data_stats.target_float:
@@ -136,23 +139,23 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
             return failed(
                 f"class labels run from {low} to {high} but the output has {task.num_classes} "
                 f"classes (valid labels 0..{task.num_classes - 1})",
-                "Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the "
+                evidence,
+                fix="Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the "
                 "final layer to the true number of classes.",
-                **evidence,
             )
     if task.kind in ("binary", "multilabel") and (data_stats.target_min < 0 or data_stats.target_max > 1):
         return failed(
             f"binary targets must lie in [0, 1] but run from {data_stats.target_min:.3g} to "
             f"{data_stats.target_max:.3g}",
-            **evidence,
+            evidence,
         )
     if data_stats.target_var == 0:
         return warned(
             f"the targets are constant ({data_stats.target_min:.3g}) across "
             f"{data_stats.samples} sampled training examples: there is nothing to learn",
-            "Check that the target column/labels are the intended ones and that the loader "
+            evidence,
+            fix="Check that the target column/labels are the intended ones and that the loader "
             "shuffles (a sorted dataset can put one class first).",
-            **evidence,
         )
     if task.kind == "classification" and len(counts) > 1:
         ratio = max(counts.values()) / min(counts.values())
@@ -161,12 +164,9 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
             return warned(
                 f"classes are imbalanced: the most frequent label is {ratio:.0f}x as common as "
                 "the rarest in the sampled batches",
-                **evidence,
+                evidence,
             )
-    return passed(
-        f"{data_stats.samples} samples in {data_stats.batches} batches: finite, labels in range",
-        **evidence,
-    )
+    return passed(f"{data_stats.samples} samples in {data_stats.batches} batches: finite, labels in range", evidence)
 
 
 @check(
@@ -176,7 +176,7 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Limits) -> Verdict:
     cost="forward",
     thresholds={"probability_tolerance": 1e-3},
 )
-def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Limits) -> Verdict:
+def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """The classic loss/output pairing bugs.
 
     What it checks:
@@ -220,24 +220,23 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
         return failed(
             "the model outputs probabilities (non-negative rows summing to 1) but "
             "CrossEntropyLoss expects raw logits: softmax is applied twice",
-            "Remove the final Softmax from the model and pass logits to CrossEntropyLoss.",
-            row_sum_deviation=init_forward.output_row_sum_dev,
-            **evidence,
+            {"row_sum_deviation": init_forward.output_row_sum_dev, **evidence},
+            fix="Remove the final Softmax from the model and pass logits to CrossEntropyLoss.",
         )
     if loss == "nll" and init_forward.output_logsumexp_dev > 10 * tol:
         return failed(
             "NLLLoss expects log-probabilities but the outputs are not log-softmax normalized "
             f"(row log-sum-exp is up to {init_forward.output_logsumexp_dev:.3g} away from 0)",
-            "Apply log_softmax as the model's last step, or switch to CrossEntropyLoss on logits.",
-            **evidence,
+            evidence,
+            fix="Apply log_softmax as the model's last step, or switch to CrossEntropyLoss on logits.",
         )
     squashed = init_forward.squashed_after_last_layer
     if loss == "bce_with_logits" and non_negative and init_forward.output_max <= 1 and squashed:
         return failed(
             "the outputs are confined to [0, 1] (a sigmoid or similar at the end) but "
             "BCEWithLogitsLoss expects logits: the sigmoid is applied twice",
-            "Remove the final Sigmoid from the model; BCEWithLogitsLoss applies it, stably.",
-            **evidence,
+            evidence,
+            fix="Remove the final Sigmoid from the model; BCEWithLogitsLoss applies it, stably.",
         )
     elementwise = loss in ("mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits")
     if elementwise and task.output_shape != task.target_shape:
@@ -251,10 +250,9 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
             f"{setup.loss_name} compares output {list(task.output_shape)} with target "
             f"{list(task.target_shape)}"
             + (f": they broadcast to {broadcast}, so every output is compared with every target" if broadcast else ""),
-            "Make the shapes identical, e.g. `loss(output.squeeze(-1), target)` or "
+            {"broadcast_shape": broadcast, **evidence},
+            fix="Make the shapes identical, e.g. `loss(output.squeeze(-1), target)` or "
             "`loss(output, target.view_as(output))`.",
-            broadcast_shape=broadcast,
-            **evidence,
         )
     counts = data_stats.class_counts
     regression_loss = loss in ("mse", "l1", "smooth_l1", "huber")
@@ -267,12 +265,11 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
         return warned(
             f"{setup.loss_name} is trained on targets that look like class labels "
             f"({len(counts)} distinct integers 0..{len(counts) - 1})",
-            "For classes, use a C-wide output with CrossEntropyLoss; if the targets are a real "
+            {"distinct_targets": len(counts), **evidence},
+            fix="For classes, use a C-wide output with CrossEntropyLoss; if the targets are a real "
             "quantity, set NNDOCTOR = {'task': 'regression'} in the recipe to silence this.",
-            distinct_targets=len(counts),
-            **evidence,
         )
-    return passed(f"{setup.loss_name} fits the output {list(task.output_shape)} and the targets", **evidence)
+    return passed(f"{setup.loss_name} fits the output {list(task.output_shape)} and the targets", evidence)
 
 
 @check(
@@ -282,7 +279,7 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
     cost="backward",
     thresholds={"max_plain_depth": 20, "min_depth_saturating": 5},
 )
-def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats, limits: Limits) -> Verdict:
+def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Architecture patterns that make networks hard to train.
 
     What it checks:
@@ -331,22 +328,22 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
         return warned(
             f"{len(saturating)} hidden {'/'.join(kinds)} activation(s) in a network {depth} "
             "weighted layers deep: gradients shrink through each saturating layer",
-            "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers; keep sigmoid/tanh for "
+            evidence,
+            fix="Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers; keep sigmoid/tanh for "
             "outputs and gates, or put a normalization layer before each of them.",
-            **evidence,
         )
     if traced and depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
         return warned(
             f"a plain network {depth} weighted layers deep with no skip connections",
-            "Add residual connections (x + f(x)) every few layers, with normalization, or make the network shallower.",
-            **evidence,
+            evidence,
+            fix="Add residual connections (x + f(x)) every few layers, with normalization, or make the network shallower.",
         )
     return passed(
         f"depth {depth}"
         + (f" (shortest path {init_backward.depth_shortest})" if traced else "")
         + "; no risky pattern"
         + (f"; {len(notes)} note(s)" if notes else ""),
-        **evidence,
+        evidence,
     )
 
 
@@ -357,7 +354,9 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     cost="forward",
     thresholds={"min_batch": 16, "min_batch_spatial": 8},
 )
-def batchnorm_batch_size(init_forward: ForwardStats, setup: Setup, data_stats: DataStats, limits: Limits) -> Verdict:
+def batchnorm_batch_size(
+    init_forward: ForwardStats, setup: Setup, data_stats: DataStats, limits: Thresholds
+) -> Verdict:
     """Batch normalization with small training batches.
 
     What it checks:
@@ -379,7 +378,7 @@ def batchnorm_batch_size(init_forward: ForwardStats, setup: Setup, data_stats: D
     BatchNorm with GroupNorm or LayerNorm, which do not depend on the batch. Set drop_last=True
     on the training DataLoader when the dataset size leaves a final batch of one.
     """
-    norms = [s for s in init_forward.sites if s.kind in {cls.__name__ for cls in BATCH_NORMS}]
+    norms = [s for s in init_forward.sites if s.kind in BATCH_NORM_KINDS]
     if not norms:
         raise Skip("the model has no BatchNorm layers")
     batch = setup.batch_size or 0
@@ -391,23 +390,23 @@ def batchnorm_batch_size(init_forward: ForwardStats, setup: Setup, data_stats: D
         evidence["dataset_size"] = data_stats.dataset_size
         evidence["last_batch_size"] = last or data_stats.loader_batch_size
     if batch == 1:
-        return failed("training batches hold a single sample, so BatchNorm has no batch statistics", **evidence)
+        return failed("training batches hold a single sample, so BatchNorm has no batch statistics", evidence)
     if last == 1:
         return failed(
             f"the dataset has {data_stats.dataset_size} samples and batch size "
             f"{data_stats.loader_batch_size}: each epoch ends with a batch of one sample, which "
             "BatchNorm cannot normalize",
-            "Set drop_last=True on the training DataLoader (or change the batch size).",
-            **evidence,
+            evidence,
+            fix="Set drop_last=True on the training DataLoader (or change the batch size).",
         )
     floor = limits.min_batch_spatial if spatial else limits.min_batch
     if batch < floor:
         return warned(
             f"batch size {batch} is small for {len(norms)} BatchNorm layer(s) (below {floor:g}): "
             "batch statistics are noisy",
-            **evidence,
+            evidence,
         )
-    return passed(f"batch size {batch} for {len(norms)} BatchNorm layer(s)", **evidence)
+    return passed(f"batch size {batch} for {len(norms)} BatchNorm layer(s)", evidence)
 
 
 @check(
@@ -417,7 +416,7 @@ def batchnorm_batch_size(init_forward: ForwardStats, setup: Setup, data_stats: D
     cost="forward",
     thresholds={"eval_tolerance": 1e-5, "same_tolerance": 1e-7},
 )
-def train_eval_modes(train_eval: ModeStats, limits: Limits) -> Verdict:
+def train_eval_modes(train_eval: ModeStats, limits: Thresholds) -> Verdict:
     """Train and eval mode behave as expected.
 
     What it checks:
@@ -450,14 +449,14 @@ def train_eval_modes(train_eval: ModeStats, limits: Limits) -> Verdict:
             f"eval() outputs change between two passes on the same batch (by up to "
             f"{train_eval.eval_repeat_diff:.3g} of the output scale): something random is active "
             "in eval mode",
-            **evidence,
+            evidence,
         )
     if (train_eval.has_dropout or train_eval.has_batchnorm) and train_eval.train_eval_diff < limits.same_tolerance:
         return warned(
             "the model has dropout/BatchNorm layers but train() and eval() outputs are identical: "
             "those layers are not applied in forward()",
-            **evidence,
+            evidence,
         )
     if not (train_eval.has_dropout or train_eval.has_batchnorm):
-        return passed("no mode-dependent layers; eval() output is deterministic", **evidence)
-    return passed("eval() is deterministic and differs from train() as its layers imply", **evidence)
+        return passed("no mode-dependent layers; eval() output is deterministic", evidence)
+    return passed("eval() is deterministic and differs from train() as its layers imply", evidence)

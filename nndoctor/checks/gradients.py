@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import statistics
+from typing import TYPE_CHECKING
 
-from nndoctor.errors import Skip
-from nndoctor.probes.backward import BackwardStats
-from nndoctor.probes.modes import IndependenceStats
-from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
-from nndoctor.report.model import Table
+from nndoctor.check import Skip, Table, Thresholds, Verdict, check, failed, passed, warned
+
+if TYPE_CHECKING:
+    from nndoctor.probes.backward import BackwardStats
+    from nndoctor.probes.modes import IndependenceStats
 
 
 def _g(value: float) -> float | str:
@@ -23,7 +24,7 @@ def _g(value: float) -> float | str:
     cost="backward",
     thresholds={"min_ratio": 1e-3, "max_ratio": 1e3},
 )
-def gradient_flow(init_backward: BackwardStats, limits: Limits) -> Verdict:
+def gradient_flow(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Per-layer gradient magnitudes through depth.
 
     What it checks:
@@ -66,13 +67,13 @@ def gradient_flow(init_backward: BackwardStats, limits: Limits) -> Verdict:
     if ratio < limits.min_ratio:
         verdict = warned(
             f"vanishing gradients: {first.name} gets {ratio:.2g}x the gradient of {last.name} ({first.grad_rms:.3g} vs {last.grad_rms:.3g})",
-            **evidence,
+            evidence,
         )
     elif ratio > limits.max_ratio:
-        verdict = warned(f"exploding gradients: {first.name} gets {ratio:.3g}x the gradient of {last.name}", **evidence)
+        verdict = warned(f"exploding gradients: {first.name} gets {ratio:.3g}x the gradient of {last.name}", evidence)
     else:
         verdict = passed(
-            f"gradient RMS of {first.name} is {ratio:.2g}x that of {last.name} across {len(layers)} layers", **evidence
+            f"gradient RMS of {first.name} is {ratio:.2g}x that of {last.name} across {len(layers)} layers", evidence
         )
     verdict.tables.append(table)
     return verdict
@@ -122,30 +123,30 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
     if not trainable:
         return failed(
             "no parameter requires grad: nothing can be trained",
-            "Unfreeze the parameters to train (requires_grad=True).",
-            **evidence,
+            evidence,
+            fix="Unfreeze the parameters to train (requires_grad=True).",
         )
     if all(not p.has_grad or p.grad_norm == 0 for p in trainable):
         return failed(
             "no trainable parameter received a non-zero gradient: the loss does not depend on the weights",
-            "Look for .detach(), .item(), torch.no_grad() or a re-created tensor between the model output and the loss.",
-            **evidence,
+            evidence,
+            fix="Look for .detach(), .item(), torch.no_grad() or a re-created tensor between the model output and the loss.",
         )
     if missing:
         return failed(
             f"{len(missing)} trainable parameter(s) are not in the optimizer and will never change: {', '.join(missing[:4])}",
-            "Create the optimizer from model.parameters() after every layer has been added.",
-            **evidence,
+            evidence,
+            fix="Create the optimizer from model.parameters() after every layer has been added.",
         )
     if no_grad:
         return warned(
             f"{len(no_grad)} parameter(s) receive no gradient (unused in forward): {', '.join(no_grad[:4])}",
-            "Remove the unused layers, or call them in forward() if they were meant to be used.",
-            **evidence,
+            evidence,
+            fix="Remove the unused layers, or call them in forward() if they were meant to be used.",
         )
     note = f"; {len(frozen)} frozen" if frozen else ""
     return passed(
-        f"all {len(trainable)} trainable parameter tensors get gradients and are in the optimizer{note}", **evidence
+        f"all {len(trainable)} trainable parameter tensors get gradients and are in the optimizer{note}", evidence
     )
 
 
@@ -156,7 +157,7 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
     cost="backward",
     thresholds={"min_ratio": 1e-5, "max_ratio": 0.1},
 )
-def update_ratio(init_backward: BackwardStats, limits: Limits) -> Verdict:
+def update_ratio(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Size of one optimizer step relative to the weights.
 
     What it checks:
@@ -196,20 +197,20 @@ def update_ratio(init_backward: BackwardStats, limits: Limits) -> Verdict:
     if median > limits.max_ratio:
         verdict = warned(
             f"one {init_backward.optimizer}{lr} step changes the weights by {median:.2g} of their size (median over layers); healthy is about 1e-3",
-            f"Lower the learning rate about {median / 1e-3:.0f}x and confirm with `nndoctor lr-find`.",
-            **evidence,
+            evidence,
+            fix=f"Lower the learning rate about {median / 1e-3:.0f}x and confirm with `nndoctor lr-find`.",
         )
     elif median < limits.min_ratio:
         verdict = warned(
             f"one {init_backward.optimizer}{lr} step changes the weights by only {median:.2g} of their size; healthy is about 1e-3",
-            f"Raise the learning rate about {1e-3 / median:.0f}x and confirm with `nndoctor lr-find`."
+            evidence,
+            fix=f"Raise the learning rate about {1e-3 / median:.0f}x and confirm with `nndoctor lr-find`."
             if median > 0
             else None,
-            **evidence,
         )
     else:
         verdict = passed(
-            f"median update/weight ratio {median:.2g} after one {init_backward.optimizer}{lr} step", **evidence
+            f"median update/weight ratio {median:.2g} after one {init_backward.optimizer}{lr} step", evidence
         )
     verdict.tables.append(table)
     return verdict
@@ -222,7 +223,7 @@ def update_ratio(init_backward: BackwardStats, limits: Limits) -> Verdict:
     cost="backward",
     thresholds={"max_leak": 1e-6},
 )
-def batch_independence_check(batch_independence: IndependenceStats, limits: Limits) -> Verdict:
+def batch_independence_check(batch_independence: IndependenceStats, limits: Thresholds) -> Verdict:
     """Samples must not leak into each other inside a batch.
 
     What it checks:
@@ -252,9 +253,9 @@ def batch_independence_check(batch_independence: IndependenceStats, limits: Limi
     if batch_independence.leaking_samples and batch_independence.leak_share > limits.max_leak:
         return failed(
             f"the output of sample {batch_independence.probed_sample} depends on the inputs of {len(batch_independence.leaking_samples)} other sample(s) in the batch (gradient mass {batch_independence.leak_share:.3g}x its own)",
-            **evidence,
+            evidence,
         )
     return passed(
         f"sample {batch_independence.probed_sample}'s output depends only on its own input (batch of {batch_independence.batch_size})",
-        **evidence,
+        evidence,
     )

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from nndoctor.errors import Skip
-from nndoctor.layers import recommended_std
-from nndoctor.probes.backward import BackwardStats
-from nndoctor.probes.data import DataStats
-from nndoctor.probes.forward import ForwardStats, Site
-from nndoctor.probes.setup import Setup
-from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
-from nndoctor.report.model import Table
+from nndoctor.check import Skip, Table, Thresholds, Verdict, check, failed, passed, warned
+
+if TYPE_CHECKING:
+    from nndoctor.probes.backward import BackwardStats
+    from nndoctor.probes.data import DataStats
+    from nndoctor.probes.forward import ForwardStats, Site
+    from nndoctor.setup import Setup
+
+
+def recommended_std(activation: str | None, fan_in: int, fan_out: int) -> tuple[float, str]:
+    """The init std the literature recommends before `activation` (KNOWLEDGE.md, init)."""
+    if activation in ("relu", "relu6", "leakyrelu", "prelu", "elu", "gelu", "silu", "mish"):
+        return (2.0 / fan_in) ** 0.5, "Kaiming (2/fan_in)"
+    if activation in ("tanh", "sigmoid", "hardtanh", "softsign"):
+        return (2.0 / (fan_in + fan_out)) ** 0.5, "Xavier (2/(fan_in+fan_out))"
+    return (1.0 / fan_in) ** 0.5, "LeCun (1/fan_in)"
 
 
 def _fmt(value: float) -> float | str:
@@ -31,7 +40,7 @@ def _fmt(value: float) -> float | str:
     cost="forward",
     thresholds={"max_ratio": 1.5, "max_regression_ratio": 3.0},
 )
-def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Limits) -> Verdict:
+def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """The first sanity check of any training run.
 
     What it checks:
@@ -60,8 +69,8 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
     if not math.isfinite(loss):
         return failed(
             f"the initial loss is not finite ({init_forward.losses})",
-            "Find where NaN/Inf first appears (see ND204) and fix it before anything else.",
-            **evidence,
+            evidence,
+            fix="Find where NaN/Inf first appears (see ND204) and fix it before anything else.",
         )
     kind = task.loss_kind
     if kind in ("cross_entropy", "nll") and task.num_classes and task.num_classes > 1:
@@ -89,11 +98,10 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
                 "untrained output (near 0) pays for"
             )
         return warned(
-            f"initial loss {loss:.4g} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}",
-            **evidence,
+            f"initial loss {loss:.4g} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}", evidence
         )
     note = " (below chance: fine for pretrained weights, otherwise suspect label leakage)" if ratio < 0.5 else ""
-    return passed(f"initial loss {loss:.4g} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", **evidence)
+    return passed(f"initial loss {loss:.4g} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", evidence)
 
 
 def _next_activation(sites: list[Site], layer: Site) -> Site | None:
@@ -131,7 +139,7 @@ def _next_activation(sites: list[Site], layer: Site) -> Site | None:
     cost="backward",
     thresholds={"min_ratio": 0.2, "max_ratio": 3.0},
 )
-def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits: Limits) -> Verdict:
+def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Per-layer initialization scale and symmetry.
 
     What it checks:
@@ -204,18 +212,18 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
         verdict = failed(
             f"{len(symmetric)} layer(s) start symmetric ({', '.join(symmetric[:4])}): every unit has "
             "the same weights and gets the same gradient, so they can never differ",
-            **evidence,
+            evidence,
         )
     elif off_scale:
         worst = max(off_scale, key=lambda item: abs(math.log(item[1])) if item[1] > 0 else math.inf)
         verdict = warned(
             f"{len(off_scale)} layer(s) initialized off scale; worst {worst[0]} at {worst[1]:.2g}x the recommended std",
-            **evidence,
+            evidence,
         )
     else:
         verdict = passed(
             f"{len(rows)} weighted layer(s) initialized within {limits.min_ratio:g}-{limits.max_ratio:g}x of the recommended scale",
-            **evidence,
+            evidence,
         )
     verdict.tables.append(table)
     return verdict
@@ -228,7 +236,7 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     cost="forward",
     thresholds={"max_scale_change": 100.0, "max_saturated": 0.3, "max_dead": 0.5},
 )
-def forward_signal(init_forward: ForwardStats, limits: Limits) -> Verdict:
+def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     """How the signal travels forward through the untrained network.
 
     What it checks:
@@ -306,14 +314,14 @@ def forward_signal(init_forward: ForwardStats, limits: Limits) -> Verdict:
         worst = max(dead, key=lambda s: s.dead_inputs)
         problems.append(f"{worst.name} receives {worst.dead_inputs:.0%} dead units (zero for every sample)")
     if dead and max(s.dead_inputs for s in dead) >= 1.0:
-        verdict = failed("; ".join(problems) + ": no signal reaches the layers after it", **evidence)
+        verdict = failed("; ".join(problems) + ": no signal reaches the layers after it", evidence)
     elif problems:
-        verdict = warned("; ".join(problems), **evidence)
+        verdict = warned("; ".join(problems), evidence)
     else:
         verdict = passed(
             f"activation std changes {change:.2g}x through {len(hidden)} hidden layer(s) "
             f"(limit {limits.max_scale_change:g}x); no dead or saturated layers",
-            **evidence,
+            evidence,
         )
     verdict.tables.append(table)
     return verdict
@@ -346,8 +354,8 @@ def nonfinite_localization(init_forward: ForwardStats, init_backward: BackwardSt
     if data_stats.input_nonfinite:
         return failed(
             f"the input data already holds {data_stats.input_nonfinite} non-finite values (see ND102)",
-            "Clean or impute non-finite values in the inputs before training.",
-            **evidence,
+            evidence,
+            fix="Clean or impute non-finite values in the inputs before training.",
         )
     culprit = init_forward.first_nonfinite
     if culprit is None:
@@ -360,28 +368,26 @@ def nonfinite_localization(init_forward: ForwardStats, init_backward: BackwardSt
             return failed(
                 f"NaN/Inf first appears in code between {previous} and {after_functional.name} "
                 "(a functional operation in a forward() method, not a module)",
-                **evidence,
+                evidence,
             )
     else:
         evidence.update(module=culprit.name, kind=culprit.kind, nonfinite_values=culprit.nonfinite)
         return failed(
             f"NaN/Inf first appears in the output of {culprit.name} ({culprit.kind}): "
             f"{culprit.nonfinite} non-finite values from finite inputs",
-            **evidence,
+            evidence,
         )
     if init_forward.output_nonfinite or not all(math.isfinite(v) for v in init_forward.losses):
         return failed(
             f"the model output or the loss is non-finite (losses {init_forward.losses}) although every module output is finite: look at the loss and the code after the last module",
-            **evidence,
+            evidence,
         )
     if init_backward.grad_output_nonfinite:
         first = init_backward.grad_output_nonfinite[0]
         evidence.update(gradient_nonfinite_at=init_backward.grad_output_nonfinite[:10])
-        return failed(
-            f"the forward pass is finite but the gradient becomes NaN/Inf at the output of {first}", **evidence
-        )
+        return failed(f"the forward pass is finite but the gradient becomes NaN/Inf at the output of {first}", evidence)
     bad_params = [p.name for p in init_backward.params if p.grad_nonfinite]
     if bad_params:
         evidence.update(parameters=bad_params[:10])
-        return failed(f"{len(bad_params)} parameter gradient(s) are non-finite, first {bad_params[0]}", **evidence)
-    return passed(f"all {len(init_forward.sites)} module outputs, the loss and the gradients are finite", **evidence)
+        return failed(f"{len(bad_params)} parameter gradient(s) are non-finite, first {bad_params[0]}", evidence)
+    return passed(f"all {len(init_forward.sites)} module outputs, the loss and the gradients are finite", evidence)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from nndoctor.errors import Skip
-from nndoctor.probes.lr_range import LRRange
-from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
+from nndoctor.check import Skip, Thresholds, Verdict, check, failed, passed, warned
+
+if TYPE_CHECKING:
+    from nndoctor.probes.lr_range import LRRange
 
 
 def _fmt(lr: float | None) -> str:
@@ -20,7 +22,7 @@ def _fmt(lr: float | None) -> str:
     cost="train",
     thresholds={"too_low_factor": 100.0, "diverge_margin": 1.0},
 )
-def learning_rate_range(lr_range: LRRange, limits: Limits) -> Verdict:
+def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     """The user's learning rate against the loss-vs-lr curve of a range test.
 
     What it checks:
@@ -58,9 +60,8 @@ def learning_rate_range(lr_range: LRRange, limits: Limits) -> Verdict:
     if lr_range.status == "nonfinite_at_start":
         return failed(
             f"in the LR range test {lr_range.message}: the loss is not finite from the first step, even at the smallest learning rate, so no learning rate can train this setup",
-            "Find where the NaN/Inf comes from before tuning the learning rate: NaN inputs or targets (ND102) or a layer that produces it (ND204).",
-            configured_lr=lr_range.configured_lr,
-            **settings,
+            {"configured_lr": lr_range.configured_lr, **settings},
+            fix="Find where the NaN/Inf comes from before tuning the learning rate: NaN inputs or targets (ND102) or a layer that produces it (ND204).",
         )
     s = lr_range.suggestion
     if s is None:
@@ -93,8 +94,8 @@ def learning_rate_range(lr_range: LRRange, limits: Limits) -> Verdict:
         return warned(
             f"{config} is at or above where the loss diverges in the range test ({_fmt(s.divergence_lr)})"
             + (f"; suggested {s.lr:.2g}" if s.lr is not None else ""),
-            advice + " Confirm with `nndoctor lr-find`.",
-            **evidence,
+            evidence,
+            fix=advice + " Confirm with `nndoctor lr-find`.",
         )
     if s.lr is None:
         raise Skip(f"the range test gives no suggestion: {s.reason}{note}")
@@ -103,8 +104,8 @@ def learning_rate_range(lr_range: LRRange, limits: Limits) -> Verdict:
     if configured is not None and configured > 0 and configured * limits.too_low_factor < s.lr:
         return warned(
             f"{config} is {s.lr / configured:.0f}x below the suggested {s.lr:.2g} (range {s.low:.2g} to {s.high:.2g}): the loss will barely move",
-            f"Raise the learning rate to about {s.lr:.2g} and confirm with `nndoctor lr-find`.",
-            **evidence,
+            evidence,
+            fix=f"Raise the learning rate to about {s.lr:.2g} and confirm with `nndoctor lr-find`.",
         )
     where = ""
     if configured is not None and s.low is not None and s.high is not None:
@@ -118,4 +119,4 @@ def learning_rate_range(lr_range: LRRange, limits: Limits) -> Verdict:
     message = f"{config}{where}; range test suggests {s.lr:.2g} ({low_high}, loss diverges at {_fmt(s.divergence_lr)})"
     if configured is None or not math.isfinite(configured):
         message = f"range test suggests {s.lr:.2g} ({low_high})"
-    return passed(message + note, **evidence)
+    return passed(message + note, evidence)

@@ -6,12 +6,13 @@ import itertools
 import math
 import statistics
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from nndoctor.errors import Skip
-from nndoctor.probes.data import DataStats
-from nndoctor.probes.training import EvalPoint, OverfitRun, RegularizationStats, ShortRun
-from nndoctor.registry import Limits, Verdict, check, failed, passed, warned
-from nndoctor.report.model import Table
+from nndoctor.check import Skip, Table, Thresholds, Verdict, check, failed, passed, warned
+
+if TYPE_CHECKING:
+    from nndoctor.probes.data import DataStats
+    from nndoctor.probes.training import EvalPoint, OverfitRun, RegularizationStats, ShortRun
 
 
 def _g(value: float | None) -> float | str | None:
@@ -39,7 +40,7 @@ def _metric_text(metric: str | None, value: float | None) -> str:
     cost="forward",
     thresholds={"min_dropout_change": 1e-6, "max_penalty_share": 1.0},
 )
-def regularization_effect(regularization: RegularizationStats, limits: Limits) -> Verdict:
+def regularization_effect(regularization: RegularizationStats, limits: Thresholds) -> Verdict:
     """Regularization must show up in the loss: not absent, not overwhelming.
 
     What it checks:
@@ -101,9 +102,9 @@ def regularization_effect(regularization: RegularizationStats, limits: Limits) -
         verdict = warned(
             f"{len(dead)} of {len(r.dropout)} dropout module(s) change nothing when switched on ({names}): "
             "their output is not used, so the model trains without that regularization",
-            "Assign the dropout's result (`h = self.dropout(h)`) where the layer is meant to act, or delete "
+            evidence,
+            fix="Assign the dropout's result (`h = self.dropout(h)`) where the layer is meant to act, or delete "
             "the unused module.",
-            **evidence,
         )
     elif not r.penalty > 0:
         why = (
@@ -113,17 +114,17 @@ def regularization_effect(regularization: RegularizationStats, limits: Limits) -
         )
         verdict = warned(
             f"adding an L2 penalty (lambda {r.l2_lambda:g}) did not raise the loss ({r.data_loss:.4g}): {why}",
-            "Initialize the weights randomly, and compute the loss in float32 when regularization terms are "
+            evidence,
+            fix="Initialize the weights randomly, and compute the loss in float32 when regularization terms are "
             "added to it.",
-            **evidence,
         )
     elif r.l2_source == "optimizer weight_decay" and not r.decoupled and share > limits.max_penalty_share:
         verdict = warned(
             f"the weight-decay term (weight_decay {r.weight_decay:g}) adds {r.penalty:.3g} to a data loss of "
             f"{r.data_loss:.3g} at init ({share:.1f}x): regularization dominates and the model will underfit",
-            f"Lower weight_decay by about {math.ceil(share / 0.01):d}x (typical values are 1e-5 to 1e-3), "
+            evidence,
+            fix=f"Lower weight_decay by about {math.ceil(share / 0.01):d}x (typical values are 1e-5 to 1e-3), "
             "or use AdamW, whose decoupled decay does not compete with the data loss.",
-            **evidence,
         )
     else:
         parts = [
@@ -136,7 +137,7 @@ def regularization_effect(regularization: RegularizationStats, limits: Limits) -
             )
         else:
             parts.append("no dropout modules")
-        verdict = passed("; ".join(parts), **evidence)
+        verdict = passed("; ".join(parts), evidence)
     verdict.tables.extend(tables)
     return verdict
 
@@ -157,7 +158,7 @@ def regularization_effect(regularization: RegularizationStats, limits: Limits) -
         "max_target_rms": 10.0,
     },
 )
-def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits: Limits) -> Verdict:
+def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """A network that cannot memorize 20 samples will not learn the full data set.
 
     What it checks:
@@ -203,7 +204,6 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         "dropout_disabled": o.dropout_disabled,
         "optimizer": o.optimizer,
         "lr": o.lr,
-        "seconds": round(o.seconds, 3),
     }
     lr = f"{o.optimizer} lr {o.lr:g}" if o.lr is not None else o.optimizer
     if o.goal_step is not None:
@@ -211,28 +211,28 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
             f"reached {_metric_text(o.metric, o.best_metric)} {'accuracy ' if o.metric == 'accuracy' else ''}on "
             f"{o.samples} samples at step "
             f"{o.goal_step} (loss {o.initial_loss:.4g} -> {o.final_loss:.4g})",
-            **evidence,
+            evidence,
         )
     if not o.trainable:
         return failed(
             "the loss does not require grad, so no step can change it: the loss is detached from the model",
-            "Look for .detach(), .item(), torch.no_grad() or a re-created tensor between the model output and the "
+            evidence,
+            fix="Look for .detach(), .item(), torch.no_grad() or a re-created tensor between the model output and the "
             "loss.",
-            **evidence,
         )
     if o.stop_reason == "nonfinite" and not math.isfinite(o.initial_loss):
         return failed(
             f"the loss on the {o.samples} samples is NaN/Inf before any update: the data or the forward pass "
             "produce it, so nothing can be fitted",
-            "Find where the first NaN/Inf appears (ND204 names the module, ND102 checks the data) and fix that first.",
-            **evidence,
+            evidence,
+            fix="Find where the first NaN/Inf appears (ND204 names the module, ND102 checks the data) and fix that first.",
         )
     if o.stop_reason == "nonfinite":
         return failed(
             f"while overfitting {o.samples} samples the loss became NaN/Inf within {o.steps_run} steps ({lr})",
-            "Lower the learning rate (try 10x smaller, then `nndoctor lr-find`) and look for numerically unsafe "
+            evidence,
+            fix="Lower the learning rate (try 10x smaller, then `nndoctor lr-find`) and look for numerically unsafe "
             "ops (log/sqrt/division of values that can reach 0).",
-            **evidence,
         )
     ratio = o.final_loss / o.initial_loss if o.initial_loss and math.isfinite(o.final_loss) else math.nan
     best_ratio = o.best_loss / o.initial_loss if o.initial_loss and math.isfinite(o.best_loss) else math.nan
@@ -263,9 +263,9 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         return failed(
             f"cannot overfit {o.samples} samples: {progress}. The loss falls while the predictions do not match "
             "the labels: the loss is not measuring agreement with the targets",
-            "Check that the loss compares the output with the labels from the batch (not with the predictions or "
+            evidence,
+            fix="Check that the loss compares the output with the labels from the batch (not with the predictions or "
             "another tensor), and that inputs and labels stay aligned through the dataset and collate_fn.",
-            **evidence,
         )
     if o.stop_reason == "time":
         raise Skip(
@@ -275,7 +275,7 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     if o.metric is None:
         goal_met = math.isfinite(best_ratio) and best_ratio <= 0.05
         if goal_met:
-            return passed(f"the loss on {o.samples} samples fell to {_pct(best_ratio)} of its start", **evidence)
+            return passed(f"the loss on {o.samples} samples fell to {_pct(best_ratio)} of its start", evidence)
     best = o.best_metric if o.best_metric is not None else -math.inf
     near = limits.warn_accuracy if o.metric == "accuracy" else limits.warn_r2
     if (
@@ -287,14 +287,14 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         return passed(
             f"overfit {o.samples} samples: {progress}; with the loss near zero the remaining misses are a few "
             "hard cases, not a training problem",
-            **evidence,
+            evidence,
         )
     if o.metric is not None and best >= near:
         return warned(
             f"could not fully overfit {o.samples} samples: {progress} (goal {_metric_text(o.metric, o.goal)})",
-            "Train the tiny subset longer or with a larger learning rate; if it still stalls, look for duplicate "
+            evidence,
+            fix="Train the tiny subset longer or with a larger learning rate; if it still stalls, look for duplicate "
             "inputs with different labels.",
-            **evidence,
         )
     frozen = ""
     if o.frozen_params:
@@ -304,25 +304,24 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     if not math.isfinite(best_ratio) or best_ratio >= limits.stuck_loss_ratio:
         return failed(
             f"cannot overfit {o.samples} samples: {progress}. The loss barely moves{frozen}",
-            "Raise the learning rate by 10-100x (confirm with `nndoctor lr-find`), unfreeze the layers that should "
+            evidence,
+            fix="Raise the learning rate by 10-100x (confirm with `nndoctor lr-find`), unfreeze the layers that should "
             "train, and make sure the loss depends on the model's output.",
-            **evidence,
         )
     target_rms = math.sqrt(data_stats.target_mean_sq) if data_stats.target_float else 0.0
     if o.metric != "accuracy" and target_rms > limits.max_target_rms:
         return failed(
             f"cannot overfit {o.samples} samples: {progress}. The regression targets are large (RMS "
             f"{target_rms:.3g}), so an output that starts near 0 needs many steps just to reach their scale",
-            "Standardize the targets (subtract the mean, divide by the std, and invert it at prediction time), "
+            {"target_rms": target_rms, **evidence},
+            fix="Standardize the targets (subtract the mean, divide by the std, and invert it at prediction time), "
             "or initialize the output layer's bias to the target mean.",
-            target_rms=target_rms,
-            **evidence,
         )
     return failed(
         f"cannot overfit {o.samples} samples: {progress}. The loss stalls part-way{frozen}",
-        "Give the model more capacity (width/depth, a nonlinearity between linear layers), standardize the "
+        evidence,
+        fix="Give the model more capacity (width/depth, a nonlinearity between linear layers), standardize the "
         "inputs, tune the learning rate, and check that the labels are consistent with the inputs.",
-        **evidence,
     )
 
 
@@ -408,7 +407,7 @@ def _median_update(run: ShortRun) -> float | None:
     cost="train",
     thresholds={"min_drop": 0.05, "max_rise": 1.5, "max_wiggle": 0.15, "max_give_back": 0.25},
 )
-def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
+def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     """The shape of the loss curve over a short run with your optimizer.
 
     What it checks:
@@ -457,7 +456,6 @@ def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
         "windowed_curve": [_g(m) for m, _ in windows(run.losses)],
         "first_nonfinite_step": run.first_nonfinite,
         "median_update_ratio": _g(median_update),
-        "seconds": round(run.seconds, 3),
     }
     table = _layer_table(run)
     partial = f" (stopped by the time budget after {run.steps_run} of {run.steps_planned} steps)"
@@ -469,8 +467,8 @@ def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
         verdict = failed(
             "the loss is NaN/Inf from the very first step, before any update: the data or the forward pass "
             "produce it, not the learning rate",
-            "Find where the first NaN/Inf appears (ND204 names the module, ND102 checks the data) and fix that first.",
-            **evidence,
+            evidence,
+            fix="Find where the first NaN/Inf appears (ND204 names the module, ND102 checks the data) and fix that first.",
         )
     elif run.first_nonfinite is not None or not math.isfinite(shape["end_loss"]):
         step = run.first_nonfinite
@@ -479,24 +477,24 @@ def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
         verdict = failed(
             f"the loss became NaN/Inf at step {step} of the short run ({lr}); it peaked at {peak:.4g} "
             f"from {shape['start_loss']:.4g} before that",
-            "Lower the learning rate by 10x or more (`nndoctor lr-find` measures a safe range), add gradient "
+            evidence,
+            fix="Lower the learning rate by 10x or more (`nndoctor lr-find` measures a safe range), add gradient "
             "clipping, and look for log/sqrt/division of values that can reach zero.",
-            **evidence,
         )
     elif run.stop_reason == "diverged" or shape["rise"] >= limits.max_rise:
         finite = [v for v in run.losses if math.isfinite(v)]
         verdict = failed(
             f"the loss diverges: {shape['start_loss']:.4g} at the start, {shape['end_loss']:.4g} after "
             f"{run.steps_run} steps (per-step peak {max(finite):.4g}; {lr})",
-            "Lower the learning rate by 10x or more and confirm with `nndoctor lr-find`; clip gradients if single "
+            evidence,
+            fix="Lower the learning rate by 10x or more and confirm with `nndoctor lr-find`; clip gradients if single "
             "batches cause the spikes.",
-            **evidence,
         )
     elif not run.trainable:
         verdict = failed(
             "the loss does not require grad, so the optimizer cannot change it: the curve is flat by construction",
-            "Look for .detach(), .item() or torch.no_grad() between the model output and the loss.",
-            **evidence,
+            evidence,
+            fix="Look for .detach(), .item() or torch.no_grad() between the model output and the loss.",
         )
     elif shape["drop"] < limits.min_drop:
         last_grads = [layer.grad_norms[-1] for layer in run.layers if layer.grad_norms]
@@ -522,8 +520,8 @@ def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
         verdict = warned(
             f"the loss is flat: {shape['start_loss']:.4g} -> {shape['end_loss']:.4g} ({_pct(shape['drop'])} lower) "
             f"over {run.steps_run} steps ({lr}); {cause}{partial}",
-            advice,
-            **evidence,
+            evidence,
+            fix=advice,
         )
     elif shape["give_back"] >= limits.max_give_back or (
         math.isfinite(shape["wiggle"]) and shape["wiggle"] >= limits.max_wiggle
@@ -538,14 +536,14 @@ def loss_dynamics(short_run: ShortRun, limits: Limits) -> Verdict:
         verdict = warned(
             f"the loss oscillates: from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} over {run.steps_run} "
             f"steps ({lr}), but {' and '.join(signs)}{partial}",
-            "Lower the learning rate 3-10x (or use a larger batch) and confirm with `nndoctor lr-find`.",
-            **evidence,
+            evidence,
+            fix="Lower the learning rate 3-10x (or use a larger batch) and confirm with `nndoctor lr-find`.",
         )
     else:
         verdict = passed(
             f"decreasing: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
             f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}){partial}",
-            **evidence,
+            evidence,
         )
     verdict.tables.append(table)
     return verdict
@@ -594,7 +592,7 @@ def _eval_table(evals: Sequence[EvalPoint], metric: str | None) -> Table:
         "plateau_progress": 0.05,
     },
 )
-def generalization_gap(short_run: ShortRun, limits: Limits) -> Verdict:
+def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
     """Overfitting and underfitting, read from the same short run.
 
     What it checks:
@@ -685,9 +683,9 @@ def generalization_gap(short_run: ShortRun, limits: Limits) -> Verdict:
         growing = " and growing" if val_rise > 0.05 else ""
         verdict = warned(
             f"overfitting{growing}: {overfit_why}",
-            "Add regularization (weight decay, dropout, data augmentation), get more training data, or use a "
+            evidence,
+            fix="Add regularization (weight decay, dropout, data augmentation), get more training data, or use a "
             "smaller model and stop earlier.",
-            **evidence,
         )
     else:
         floor = limits.min_train_skill if metric == "accuracy" else limits.min_train_r2
@@ -697,26 +695,25 @@ def generalization_gap(short_run: ShortRun, limits: Limits) -> Verdict:
             verdict = warned(
                 f"underfitting: training {train_txt} and validation {val_txt}{chance} after {run.steps_run} steps, "
                 f"and the loss has leveled off (only {_pct(late)} of its fall came in the last fifth of the run)",
-                "Use a bigger model (wider or deeper, with nonlinearities), lower the regularization, train longer "
+                evidence,
+                fix="Use a bigger model (wider or deeper, with nonlinearities), lower the regularization, train longer "
                 "and re-tune the learning rate.",
-                **evidence,
             )
         elif poor:
             verdict = passed(
                 f"training {train_txt}, validation {val_txt}: both still low but the loss is still falling "
                 f"({_pct(late)} of its fall came in the last fifth of the run); a longer run will tell",
-                **evidence,
+                evidence,
             )
         elif metric is None:
             verdict = passed(
                 f"training loss {last.train_loss:.4g}, validation loss {last.val_loss:.4g}; the validation loss "
                 "is not rising",
-                **evidence,
+                evidence,
             )
         else:
             verdict = passed(
-                f"training {train_txt} vs validation {val_txt} after {run.steps_run} steps (gap {gap:.2f})",
-                **evidence,
+                f"training {train_txt} vs validation {val_txt} after {run.steps_run} steps (gap {gap:.2f})", evidence
             )
     verdict.tables.append(table)
     return verdict

@@ -14,9 +14,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.context import Context, first_tensor, watch_input
+from nndoctor.batches import first_tensor
+from nndoctor.context import Context
 from nndoctor.layers import fan_in_out, is_weighted, module_names
-from nndoctor.registry import probe
+from nndoctor.probe import probe
+from nndoctor.probes._inputs import watch_input
+from nndoctor.probes.loop import step_optimizer
 
 # autograd nodes of ops that multiply by a weight (the layers counted when measuring depth)
 _WEIGHTED_NODES = ("Addmm", "Mm", "Bmm", "Convolution", "Linear", "Matmul", "Baddbmm")
@@ -103,20 +106,38 @@ def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
     return longest[root], shortest[root]  # type: ignore[return-value]
 
 
+def diff_norm(a: torch.Tensor, b: torch.Tensor, chunk: int = 1 << 20) -> torch.Tensor:
+    """||a - b|| in float32, in chunks, so no full-size temporary is made for a big tensor."""
+    flat_a, flat_b = a.detach().reshape(-1), b.detach().reshape(-1)
+    if flat_a.numel() <= chunk:
+        return torch.linalg.vector_norm((flat_a - flat_b).float())
+    parts = [
+        torch.linalg.vector_norm((flat_a[i : i + chunk] - flat_b[i : i + chunk]).float())
+        for i in range(0, flat_a.numel(), chunk)
+    ]
+    return torch.linalg.vector_norm(torch.stack(parts))
+
+
+def _rows_identical(t: torch.Tensor, tolerance: float) -> torch.Tensor:
+    """All rows (output units) equal: max over columns of (row max - row min), no full temporary."""
+    t2 = t.detach().reshape(t.shape[0], -1)
+    spread = (t2.amax(dim=0) - t2.amin(dim=0)).abs().max()
+    return spread <= tolerance * (t2.abs().max() + 1e-12)
+
+
 @probe("init_backward", "one backward pass and one optimizer step at init", cost="backward")
-def init_backward(ctx: Context) -> BackwardStats:
-    # init_forward resets the shared working model, so it must run before this probe's backward
-    order = _execution_order(ctx, ctx.model)
-    model = ctx.fresh_model()
+def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     batch = ctx.train_batches()[0]
     names = module_names(model)
     bad_grad_modules: list[torch.Tensor] = []
     bad_grad_names: list[str] = []
+    order: dict[str, int] = {}
 
-    def watch_grad(module: nn.Module, _inputs: Any, output: Any) -> None:
+    def watch(module: nn.Module, _inputs: Any, output: Any) -> None:
+        name = names.get(module, type(module).__name__)
+        order.setdefault(name, len(order))
         out = first_tensor(output)
-        if out is not None and out.requires_grad:
-            name = names.get(module, type(module).__name__)
+        if out is not None and out.requires_grad and next(module.children(), None) is None:
 
             def on_grad(grad: torch.Tensor) -> None:
                 bad_grad_names.append(name)
@@ -124,7 +145,7 @@ def init_backward(ctx: Context) -> BackwardStats:
 
             out.register_hook(on_grad)
 
-    handles = [m.register_forward_hook(watch_grad) for m in model.modules() if next(m.children(), None) is None]
+    handles = [m.register_forward_hook(watch) for m in model.modules()]
     try:
         with watch_input(model, requires_grad=True) as captured:  # lets the graph be traced to the input
             output, target = ctx.forward(model, batch)
@@ -139,20 +160,34 @@ def init_backward(ctx: Context) -> BackwardStats:
     named = list(model.named_parameters())
     optimizer = ctx.make_optimizer(model)
     in_optimizer = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    before = [p.detach().clone() for _, p in named]
-    before_by_id = {id(p): old for (_, p), old in zip(named, before, strict=True)}
-    optimizer.step()
+    # the weights before the step are the initial state itself: no copy of the weights is made
+    before = {id(p): ctx.initial_state[name] for name, p in named}
+    symmetric_rows = {}
+    for m in model.modules():  # judged before the step moves the weights
+        if is_weighted(m) and m.weight.shape[0] > 1:
+            same_w = _rows_identical(before[id(m.weight)], 1e-7)
+            same_g = _rows_identical(m.weight.grad, 1e-6) if m.weight.grad is not None else same_w.new_ones(())
+            symmetric_rows[m] = (same_w & same_g).float()
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        again = ctx.loss(*ctx.forward(model, batch))
+        again.backward()
+        return again
+
+    step_optimizer(optimizer, closure)
     zero = torch.zeros((), device=ctx.device)
     owner = {id(p): names[m] for m in model.modules() for p in m.parameters(recurse=False)}
     rows: list[torch.Tensor] = []
-    for (_, p), old in zip(named, before, strict=True):
+    for _, p in named:  # [grad norm, weight norm, update norm, non-finite grads]: one pass each
         g = p.grad
+        old = before[id(p)]
         rows.append(
             torch.stack(
                 [
-                    g.detach().float().norm() if g is not None else zero,
-                    old.float().norm(),
-                    (p.detach() - old).float().norm(),
+                    torch.linalg.vector_norm(g.detach().float()) if g is not None else zero,
+                    torch.linalg.vector_norm(old.float()),
+                    diff_norm(p, old),
                     (~torch.isfinite(g)).sum().float() if g is not None else zero,
                 ]
             )
@@ -160,14 +195,14 @@ def init_backward(ctx: Context) -> BackwardStats:
     layer_modules = [
         m for m in model.modules() if is_weighted(m) or (matrix_params(m) and not isinstance(m, nn.Embedding))
     ]
-    layer_rows = [_layer_row(m, before_by_id, zero) for m in layer_modules]
     flags = torch.cat(bad_grad_modules).float() if bad_grad_modules else zero.reshape(0)
-    # the probe's one host transfer: every per-parameter and per-layer statistic at once
+    symmetric = [symmetric_rows.get(m, zero) for m in layer_modules]
+    # the probe's one host transfer: every per-parameter statistic at once
     host = (
         torch.cat(
             [
                 torch.stack(rows).reshape(-1) if rows else zero.reshape(0),
-                torch.stack(layer_rows).reshape(-1) if layer_rows else zero.reshape(0),
+                torch.stack(symmetric) if symmetric else zero.reshape(0),
                 flags,
                 loss.detach().float().reshape(1),
             ]
@@ -175,10 +210,10 @@ def init_backward(ctx: Context) -> BackwardStats:
         .cpu()
         .tolist()
     )
-    host_params = [host[i * 4 : i * 4 + 4] for i in range(len(rows))]
+    by_param = {id(p): host[i * 4 : i * 4 + 4] for i, (_, p) in enumerate(named)}
     offset = len(rows) * 4
-    host_layers = [host[offset + i * 4 : offset + i * 4 + 4] for i in range(len(layer_rows))]
-    host_flags = host[offset + len(layer_rows) * 4 : -1]
+    host_symmetric = host[offset : offset + len(symmetric)]
+    host_flags = host[offset + len(symmetric) : -1]
     params = [
         ParamStats(
             name=name,
@@ -187,26 +222,30 @@ def init_backward(ctx: Context) -> BackwardStats:
             requires_grad=p.requires_grad,
             in_optimizer=id(p) in in_optimizer,
             has_grad=p.grad is not None,
-            grad_norm=vals[0],
-            weight_norm=vals[1],
-            update_norm=vals[2],
-            grad_nonfinite=int(vals[3]),
+            grad_norm=by_param[id(p)][0],
+            weight_norm=by_param[id(p)][1],
+            update_norm=by_param[id(p)][2],
+            grad_nonfinite=int(by_param[id(p)][3]),
         )
-        for (name, p), vals in zip(named, host_params, strict=True)
+        for name, p in named
     ]
     layers = []
-    for m, vals in zip(layer_modules, host_layers, strict=True):
+    for m, sym in zip(layer_modules, host_symmetric, strict=True):
         dense = is_weighted(m)
         tracked = [m.weight] if dense else matrix_params(m)
         fan_in, fan_out = fan_in_out(m) if dense else (0, 0)
+        count = sum(p.numel() for p in tracked)
+        grad_sq = sum(by_param[id(p)][0] ** 2 for p in tracked)
+        weight_sq = sum(by_param[id(p)][1] ** 2 for p in tracked)
+        update_sq = sum(by_param[id(p)][2] ** 2 for p in tracked)
         layers.append(
             LayerGrad(
                 name=names[m],
                 kind=type(m).__name__,
-                grad_rms=vals[0] if any(p.grad is not None for p in tracked) else math.nan,
-                weight_rms=vals[1],
-                update_ratio=vals[2],
-                symmetric=bool(vals[3]),
+                grad_rms=math.sqrt(grad_sq / count) if any(p.grad is not None for p in tracked) else math.nan,
+                weight_rms=math.sqrt(weight_sq / count),
+                update_ratio=math.sqrt(update_sq) / (math.sqrt(weight_sq) + 1e-30),
+                symmetric=bool(sym),
                 rows=int(tracked[0].shape[0]),
                 in_optimizer=all(id(p) in in_optimizer for p in tracked),
                 dense=dense,
@@ -216,7 +255,7 @@ def init_backward(ctx: Context) -> BackwardStats:
         )
     layers.sort(key=lambda layer: order.get(layer.name, len(order)))
     lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
-    result = BackwardStats(
+    return BackwardStats(
         loss=host[-1],
         params=params,
         layers=layers,
@@ -226,47 +265,8 @@ def init_backward(ctx: Context) -> BackwardStats:
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         grad_output_nonfinite=[n for n, bad in zip(bad_grad_names, host_flags, strict=True) if bad],
     )
-    model.zero_grad(set_to_none=True)
-    return result
 
 
 def matrix_params(module: nn.Module) -> list[nn.Parameter]:
     """A module's own weight matrices (LSTM, attention projections...): what gradient flow tracks."""
     return [p for p in module.parameters(recurse=False) if p.dim() >= 2]
-
-
-def _layer_row(module: nn.Module, before: dict[int, torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
-    """[grad RMS, weight RMS, |update|/|weight|, symmetric] for one layer, on the device."""
-    tracked = [module.weight] if is_weighted(module) else matrix_params(module)
-    olds = [before[id(p)].float() for p in tracked]
-    grads = [p.grad.float() for p in tracked if p.grad is not None]
-    count = sum(p.numel() for p in tracked)
-    grad_rms = torch.sqrt(sum(g.pow(2).sum() for g in grads) / count) if grads else zero
-    weight_sq = sum(w.pow(2).sum() for w in olds)
-    update_sq = sum((p.detach().float() - w).pow(2).sum() for p, w in zip(tracked, olds, strict=True))
-    symmetric = zero
-    if is_weighted(module) and olds[0].shape[0] > 1:
-        w2 = olds[0].reshape(olds[0].shape[0], -1)
-        same_w = (w2 - w2[0:1]).abs().max() <= 1e-7 * (w2.abs().max() + 1e-12)
-        grad = module.weight.grad
-        if grad is not None:
-            g2 = grad.reshape(grad.shape[0], -1).float()
-            same_g = (g2 - g2[0:1]).abs().max() <= 1e-6 * (g2.abs().max() + 1e-12)
-        else:
-            same_g = torch.ones((), dtype=torch.bool, device=zero.device)
-        symmetric = (same_w & same_g).float()
-    return torch.stack(
-        [grad_rms, torch.sqrt(weight_sq / count), torch.sqrt(update_sq) / (torch.sqrt(weight_sq) + 1e-30), symmetric]
-    )
-
-
-def _execution_order(ctx: Context, model: nn.Module) -> dict[str, int]:
-    """Weighted layers in forward order, taken from the init_forward probe."""
-    try:
-        sites = ctx.probe("init_forward").sites
-    except Exception:  # noqa: BLE001 - fall back to definition order
-        return {}
-    order: dict[str, int] = {}
-    for site in sites:
-        order.setdefault(site.name, len(order))
-    return order

@@ -1,14 +1,28 @@
-"""Statistics of the inputs and targets over the device-resident training batches."""
+"""Statistics of the inputs and targets over the device-resident training batches.
+
+Accumulated batch by batch on the device (per-feature sums and sums of squares in float64), with
+no concatenation of the held batches and no full-size temporaries in the common, all-finite case;
+one host transfer at the end.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
+from torch import nn
 
-from nndoctor.context import Context, first_tensor, watch_input
-from nndoctor.registry import probe
+from nndoctor.batches import first_tensor
+from nndoctor.context import Context
+from nndoctor.probe import probe
+from nndoctor.probes._inputs import watch_input
+from nndoctor.settings import setting
+
+
+@dataclass(frozen=True)
+class DataStatsSettings:
+    forward_batches: int = setting(8, minimum=1, help="batches run through a custom forward to see the model's inputs")
 
 
 @dataclass
@@ -30,81 +44,137 @@ class DataStats:
     target_mean_sq: float = 0.0
     target_integer_valued: bool = False
     class_counts: dict[int, int] = field(default_factory=dict)  # integer-valued targets only
+    label_runs: list[int] = field(default_factory=list)  # distinct labels per batch, in loader order
     last_batch_size: int | None = None
     dataset_size: int | None = None
     loader_batch_size: int | None = None
     drop_last: bool | None = None
+    sampler: str | None = None
 
 
-def _inputs_and_targets(ctx: Context, batches: list[Any]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """The model's inputs and the targets: read off (x, y) batches, or, when the recipe has its
-    own forward, captured from the model call itself (a few batches: it costs forward passes)."""
-    xs: list[torch.Tensor] = []
-    ys: list[torch.Tensor] = []
-    if ctx.user_forward is None and all(isinstance(b, (list, tuple)) and len(b) == 2 for b in batches):
+def _pairs(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(model input, target) per batch: read off (x, y) batches, or, when the recipe has its own
+    forward, captured from the model call itself (a few batches: it costs forward passes)."""
+    batches = ctx.train_batches()
+    if not ctx.user_forward and all(isinstance(b, (list, tuple)) and len(b) == 2 for b in batches):
         for inputs, targets in batches:
             x, y = first_tensor(inputs), first_tensor(targets)
             if x is not None and y is not None:
-                xs.append(x)
-                ys.append(y)
-        return xs, ys
-    model = ctx.fresh_model()
+                yield x, y
+        return
     with torch.no_grad():
-        for batch in batches[: int(ctx.settings.probe_setting("data_stats", "forward_batches", 8))]:
+        for batch in batches[: settings.forward_batches]:
             with watch_input(model) as captured:
                 _, target = ctx.forward(model, batch)
             y = first_tensor(target)
             if captured.tensor is not None and y is not None:
-                xs.append(captured.tensor)
-                ys.append(y)
-    return xs, ys
+                yield captured.tensor, y
 
 
-@probe("data_stats", "input and target statistics", cost="static")
-def data_stats(ctx: Context) -> DataStats:
-    batches = ctx.train_batches()
-    x_list, y_list = _inputs_and_targets(ctx, batches)
-    x = torch.cat([t.reshape(t.shape[0], -1) if t.dim() <= 2 else t for t in x_list]) if x_list else None
-    y = torch.cat([t.reshape(t.shape[0], -1) for t in y_list]) if y_list else None
-    scalars: dict[str, torch.Tensor] = {}
+class _InputSums:
+    """Per-feature (dim 1) count, sum and sum of squares, and the non-finite count, in float64.
+
+    Sums are taken over the raw values (no masked copy of the batch); only when the data holds
+    NaN/Inf, which `nonfinite` reveals at the end, is a masked second pass needed.
+    """
+
+    def __init__(self, masked: bool = False) -> None:
+        self.masked = masked
+        self.total: torch.Tensor | None = None  # [3, features]: count, sum, sum of squares
+        self.nonfinite: torch.Tensor | None = None
+
+    def add(self, x: torch.Tensor) -> None:
+        xf = x if x.dim() >= 2 else x.reshape(-1, 1)
+        dims = [d for d in range(xf.dim()) if d != 1]
+        per_feature = xf.numel() // max(xf.shape[1], 1)
+        finite = torch.isfinite(xf)
+        bad = (~finite).sum().double()
+        if self.masked:
+            xf = torch.where(finite, xf, torch.zeros((), dtype=xf.dtype, device=xf.device))
+        s = xf.sum(dim=dims, dtype=torch.float64)
+        sq = torch.linalg.vector_norm(xf, dim=dims, dtype=torch.float64).pow(2)
+        row = torch.stack([torch.full_like(s, float(per_feature)), s, sq])
+        self.total = row if self.total is None else self.total + row
+        self.nonfinite = bad if self.nonfinite is None else self.nonfinite + bad
+
+    def scalars(self) -> dict[str, torch.Tensor]:
+        if self.total is None or self.nonfinite is None:
+            return {}
+        n, s, sq = self.total
+        mean = s / n
+        return {
+            "input_nonfinite": self.nonfinite,
+            "feature_mean": mean,
+            "feature_std": ((sq / n - mean.pow(2)).clamp_min(0) * n / (n - 1).clamp_min(1)).sqrt(),
+            "input_rms": (sq.sum() / n.sum()).sqrt(),
+        }
+
+
+@probe("data_stats", "input and target statistics", cost="static", settings=DataStatsSettings)
+def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> DataStats:
+    inputs = _InputSums()
+    targets: list[torch.Tensor] = []
+    runs: list[torch.Tensor] = []
+    first_shape: tuple[int, ...] = ()
+    input_float = False
+    last_batch: int | None = None
+    count = 0
+    samples = 0
+    for x, y in _pairs(ctx, model, settings):
+        if count == 0:
+            first_shape, input_float = tuple(x.shape[1:]), x.is_floating_point()
+        count += 1
+        samples += int(x.shape[0]) if x.dim() else 1
+        last_batch = int(x.shape[0]) if x.dim() else None
+        if x.is_floating_point():
+            inputs.add(x.detach())
+        flat = y.detach().reshape(y.shape[0], -1) if y.dim() else y.detach().reshape(1, 1)
+        targets.append(flat)
+        if not flat.is_floating_point() and flat.shape[1] == 1:
+            runs.append(torch.unique(flat).numel() * torch.ones((), device=flat.device))
     stats = DataStats(
-        batches=len(x_list),
-        samples=int(x.shape[0]) if x is not None else 0,
-        input_float=bool(x is not None and x.is_floating_point()),
-        input_shape=tuple(x_list[0].shape[1:]) if x_list else (),
+        batches=count,
+        samples=samples,
+        input_float=input_float,
+        input_shape=first_shape,
         input_nonfinite=0,
         target_nonfinite=0,
-        last_batch_size=int(x_list[-1].shape[0]) if x_list else None,
+        last_batch_size=last_batch,
+        dataset_size=ctx.data.dataset_size,
+        loader_batch_size=ctx.data.loader_batch_size,
+        drop_last=ctx.data.drop_last,
+        sampler=ctx.data.sampler,
     )
-    if x is not None and x.is_floating_point():
-        xf = x.float()
-        scalars["input_nonfinite"] = (~torch.isfinite(xf)).sum()
-        finite = torch.where(torch.isfinite(xf), xf, torch.zeros_like(xf))
-        # per channel for images [N, C, ...], per feature for tables [N, F]
-        per_feature = finite.transpose(0, 1).reshape(finite.shape[1], -1)
-        scalars["feature_mean"] = per_feature.mean(dim=1)
-        scalars["feature_std"] = (
-            per_feature.std(dim=1) if per_feature.shape[1] > 1 else per_feature.new_zeros(per_feature.shape[0])
-        )
-        scalars["input_rms"] = finite.pow(2).mean().sqrt()
-    if y is not None:
+    scalars = inputs.scalars()
+    if targets:
+        widths = {t.shape[1] for t in targets}
+        y = torch.cat(targets) if len(widths) == 1 else torch.cat([t.reshape(-1, 1) for t in targets])
         stats.target_float = y.is_floating_point()
         yf = y.double()
-        scalars["target_nonfinite"] = (~torch.isfinite(yf)).sum()
-        finite_y = yf[torch.isfinite(yf)]
+        finite_mask = torch.isfinite(yf)
+        scalars["target_nonfinite"] = (~finite_mask).sum()
+        finite_y = yf[finite_mask]
         if finite_y.numel():
             scalars["target_min"] = finite_y.min()
             scalars["target_max"] = finite_y.max()
             scalars["target_mean"] = finite_y.mean()
             scalars["target_var"] = finite_y.var(unbiased=False)
             scalars["target_mean_sq"] = finite_y.pow(2).mean()
-        integer_valued = not y.is_floating_point() or bool((finite_y == finite_y.round()).all())
-        stats.target_integer_valued = integer_valued and finite_y.numel() > 0
-        if stats.target_integer_valued:
-            values, counts = torch.unique(finite_y.flatten(), return_counts=True)
-            scalars["class_values"] = values
-            scalars["class_counts"] = counts
-    host = to_host(scalars)  # the probe's single host sync
+            integer_valued = not y.is_floating_point() or bool((finite_y == finite_y.round()).all())
+            stats.target_integer_valued = integer_valued
+            if integer_valued:
+                values, counts = torch.unique(finite_y.flatten(), return_counts=True)
+                scalars["class_values"] = values
+                scalars["class_counts"] = counts
+    if runs:
+        scalars["label_runs"] = torch.stack(runs)
+    host = to_host(scalars)  # the probe's single host transfer
+    if host.get("input_nonfinite") is not None and int(host["input_nonfinite"]):
+        masked = _InputSums(masked=True)  # NaN/Inf in the inputs: describe the finite values
+        for x, _ in _pairs(ctx, model, settings):
+            if x.is_floating_point():
+                masked.add(x.detach())
+        host.update(to_host({k: v for k, v in masked.scalars().items() if k != "input_nonfinite"}))
     for key in ("input_nonfinite", "target_nonfinite"):
         if key in host:
             setattr(stats, key, int(host[key]))
@@ -118,12 +188,8 @@ def data_stats(ctx: Context) -> DataStats:
         stats.class_counts = {
             int(v): int(c) for v, c in zip(host["class_values"].tolist(), host["class_counts"].tolist(), strict=True)
         }
-    loader = ctx.train_data
-    dataset = getattr(loader, "dataset", None)
-    if dataset is not None and hasattr(dataset, "__len__"):
-        stats.dataset_size = len(dataset)
-        stats.loader_batch_size = getattr(loader, "batch_size", None)
-        stats.drop_last = getattr(loader, "drop_last", None)
+    if "label_runs" in host:
+        stats.label_runs = [int(v) for v in host["label_runs"].tolist()]
     return stats
 
 

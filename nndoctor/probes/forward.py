@@ -15,11 +15,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.context import Context, first_tensor
+from nndoctor.batches import first_tensor
+from nndoctor.context import Context
 from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, module_names
-from nndoctor.registry import probe
+from nndoctor.probe import probe
+from nndoctor.settings import setting
 
 _STATS = ("mean", "std", "zero", "saturated", "nonfinite", "input_nonfinite", "dead_inputs")
+
+
+@dataclass(frozen=True)
+class InitForwardSettings:
+    batches: int = setting(4, minimum=1, help="training batches run through the hooked model")
 
 
 @dataclass
@@ -177,10 +184,9 @@ class _Recorder:
         return host[: extra.numel()] if extra is not None else []
 
 
-@probe("init_forward", "forward pass at init with activation hooks", cost="forward")
-def init_forward(ctx: Context) -> ForwardStats:
-    batches = ctx.train_batches()[: int(ctx.settings.probe_setting("init_forward", "batches", 4))]
-    model = ctx.fresh_model()
+@probe("init_forward", "forward pass at init with activation hooks", cost="forward", settings=InitForwardSettings)
+def init_forward(ctx: Context, model: nn.Module, settings: InitForwardSettings) -> ForwardStats:
+    batches = ctx.train_batches()[: settings.batches]
     recorder = _Recorder(model)
     losses: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
@@ -202,7 +208,6 @@ def init_forward(ctx: Context) -> ForwardStats:
     loss_values = host[: len(losses)]
     out_summary = _summary_fields(host[len(losses) :] if summary is not None else None)
     first_bad = next((s for s in sites if s.nonfinite and not s.input_nonfinite), None)
-    model.zero_grad(set_to_none=True)
     return ForwardStats(sites=sites, batches=len(batches), losses=loss_values, first_nonfinite=first_bad, **out_summary)
 
 

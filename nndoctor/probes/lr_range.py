@@ -11,9 +11,8 @@ chunk, so a CUDA sweep never waits for the GPU after a step (at most check_every
 the divergence point and are dropped). On the CPU a read costs nothing, so every loss is read and
 tested as it comes, which is cheaper than small tensor ops.
 
-Settings (profile `probes: lr_range:` or `nndoctor lr-find` options): start, end, steps, mode
-(exp|linear), accumulate, loss (train|val), val_every, val_batches, smooth, diverge_factor,
-check_every, seconds. The suggestion itself is `nndoctor.lr_suggest.suggest` on the raw curve.
+Settings: `nndoctor.lr_suggest.LRRangeSettings` (profile `probes: lr_range:` or the `nndoctor
+lr-find` options). The suggestion itself is `nndoctor.lr_suggest.suggest` on the raw curve.
 """
 
 from __future__ import annotations
@@ -27,8 +26,12 @@ import torch
 
 from nndoctor.context import Context
 from nndoctor.errors import UsageError
-from nndoctor.lr_suggest import SWEEP_DEFAULTS, Suggestion, loss_trend, peer_suggestions, suggest, validate_sweep
-from nndoctor.registry import probe
+from nndoctor.lr_suggest import LRRangeSettings, Suggestion, loss_trend, peer_suggestions, suggest
+from nndoctor.probe import probe
+from nndoctor.probes.loop import step_optimizer
+from nndoctor.probes.training import check_cap
+from nndoctor.settings import settings_dict
+from nndoctor.setup import Setup
 
 
 @dataclass
@@ -81,8 +84,11 @@ class LRRange:
             "loss_source": self.loss_source,
             "accumulate": self.accumulate,
             "stop_reason": self.stop_reason,
-            "seconds": round(self.seconds, 4),
         }
+
+    def artifacts(self) -> dict[str, Any]:
+        """What the report's artifacts carry: the curve and its reading."""
+        return {"lr_curve": self.curve(), "lr_range": self.summary()}
 
 
 def lr_schedule(start: float, end: float, steps: int, mode: str) -> list[float]:
@@ -93,20 +99,6 @@ def lr_schedule(start: float, end: float, steps: int, mode: str) -> list[float]:
         ratio = math.log(end / start)
         return [start * math.exp(ratio * i / (steps - 1)) for i in range(steps)]
     return [start + (end - start) * i / (steps - 1) for i in range(steps)]
-
-
-def read_settings(ctx: Context) -> dict[str, Any]:
-    """This probe's settings (defaults overridden by the profile or the command), validated."""
-    given = dict(ctx.settings.probe.get("lr_range", {}))
-    validate_sweep(given)
-    s = {**SWEEP_DEFAULTS, **given}
-    for key in ("start", "end", "smooth", "diverge_factor"):
-        s[key] = float(s[key])
-    for key in ("steps", "accumulate", "val_every", "val_batches"):
-        s[key] = int(s[key])
-    s["check_every"] = None if s["check_every"] is None else int(s["check_every"])
-    s["seconds"] = None if s["seconds"] is None else float(s["seconds"])
-    return s
 
 
 def _group_lr(group: dict[str, Any]) -> float | None:
@@ -222,12 +214,10 @@ def _val_loss(ctx: Context, model: torch.nn.Module, batches: list[Any]) -> torch
     return total / len(batches)
 
 
-@probe("lr_range", "learning-rate range test", cost="train")
-def lr_range(ctx: Context) -> LRRange:
-    s = read_settings(ctx)
-    ctx.probe("setup")  # makes sure the loss function is known
+@probe("lr_range", "learning-rate range test", cost="train", settings=LRRangeSettings)
+def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, setup: Setup) -> LRRange:
+    s = settings_dict(settings)
     started = time.perf_counter()
-    model = ctx.fresh_model()
     optimizer = ctx.make_optimizer(model)
     groups = optimizer.param_groups
     base = [_group_lr(g) for g in groups]
@@ -259,7 +249,6 @@ def lr_range(ctx: Context) -> LRRange:
             message=f"the optimizer {name} has no numeric `lr` in its param groups, so there is no learning rate to sweep",
             **common,
         )
-        ctx.artifacts["lr_range"] = result.summary()
         return result
     configured = float(base[0])  # type: ignore[arg-type]
     # every group keeps its ratio to the first one; with a first lr of 0 there is no ratio to keep
@@ -286,9 +275,8 @@ def lr_range(ctx: Context) -> LRRange:
         else None
     )
     stop_reason, diverged_at, steps_done = "completed", None, 0
-    deadline = started + s["seconds"] if s["seconds"] is not None else None
     micro = 0
-    with ctx.progress_task("LR range test", s["steps"]) as advance:
+    with ctx.progress.task("LR range test", s["steps"]) as advance:
         for step, lr in enumerate(schedule):
             _set_lr(groups, ratios, lr)
             optimizer.zero_grad(set_to_none=True)
@@ -306,7 +294,7 @@ def lr_range(ctx: Context) -> LRRange:
                 scaler.step(optimizer)
                 scaler.update()
             else:
-                optimizer.step()
+                step_optimizer(optimizer, _closure(ctx, model, optimizer, batch))
             steps_done = step + 1
             if step in slot:
                 k = slot[step]
@@ -323,19 +311,15 @@ def lr_range(ctx: Context) -> LRRange:
                         advance(1)
                         break
             advance(1)
-            left = ctx.time_left()
-            if (left is not None and left <= 0) or (deadline is not None and time.perf_counter() > deadline):
-                stop_reason = "budget"
-                break
+            check_cap(ctx, "the LR range test", steps_done, s["steps"])
     finished = sum(1 for r in recorded if r < steps_done)
-    if diverged_at is None and tracker.done < finished:  # a budget stop can leave points unscanned
+    if diverged_at is None and tracker.done < finished:  # the last chunk may not have been scanned
         diverged_at = tracker.scan(finished)
         stop_reason = "diverged" if diverged_at is not None else stop_reason
     # keep the first diverged point: it marks where the loss blew up
     kept = diverged_at + 1 if diverged_at is not None else finished
     losses, smoothed = tracker.curves(kept)
     lrs = [schedule[recorded[k]] for k in range(kept)]
-    ctx.fresh_model()  # leave the working copy as the next probe expects it
     nonfinite_at_start = bool(losses) and not math.isfinite(losses[0])
     per_step = 1.0 / s["val_every"] if val_batches is not None else 1.0
     suggestion = (
@@ -363,6 +347,16 @@ def lr_range(ctx: Context) -> LRRange:
         ),
         **common,
     )
-    ctx.artifacts["lr_curve"] = result.curve()
-    ctx.artifacts["lr_range"] = result.summary()
     return result
+
+
+def _closure(ctx: Context, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any) -> Any:
+    """The loss re-evaluation LBFGS-like optimizers call inside `step`."""
+
+    def run() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = ctx.loss(*ctx.forward(model, batch))
+        loss.backward()
+        return loss
+
+    return run

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
-from nndoctor.context import Context, first_tensor, watch_input
+from nndoctor.batches import first_tensor
+from nndoctor.context import Context
 from nndoctor.errors import Skip
 from nndoctor.layers import BATCH_NORMS, DROPOUTS
-from nndoctor.registry import probe
+from nndoctor.probe import probe
+from nndoctor.probes._inputs import watch_input
 
 
 @dataclass
@@ -22,8 +25,7 @@ class ModeStats:
 
 
 @probe("train_eval", "outputs in train and eval mode", cost="forward")
-def train_eval(ctx: Context) -> ModeStats:
-    model = ctx.fresh_model()
+def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
     batch = ctx.train_batches()[0]
     with torch.no_grad():
         model.eval()
@@ -37,7 +39,6 @@ def train_eval(ctx: Context) -> ModeStats:
     scale = first.abs().mean().clamp_min(1e-12)
     host = torch.stack([(first - second).abs().max() / scale, (trained - first).abs().max() / scale, scale]).cpu()
     modules = list(model.modules())
-    ctx.fresh_model()  # train mode updated batch-norm running statistics; put them back
     return ModeStats(
         has_dropout=any(isinstance(m, DROPOUTS) and m.p > 0 for m in modules),
         has_batchnorm=any(isinstance(m, BATCH_NORMS) for m in modules),
@@ -56,8 +57,7 @@ class IndependenceStats:
 
 
 @probe("batch_independence", "gradient of one sample's output w.r.t. other samples", cost="backward")
-def batch_independence(ctx: Context) -> IndependenceStats:
-    model = ctx.fresh_model()
+def batch_independence(ctx: Context, model: nn.Module) -> IndependenceStats:
     model.eval()  # batch norm in train mode mixes samples by design
     batch = ctx.train_batches()[0]
     with watch_input(model, requires_grad=True) as captured:

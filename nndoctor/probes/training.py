@@ -1,13 +1,14 @@
 """The training experiments: a short run with the user's optimizer, the tiny-subset overfit, and
 the regularization sanity test.
 
-Each probe starts from the saved initial state (`ctx.fresh_model()`), trains a private copy and
-leaves the working copy as it found it. Statistics stay on the device: per-step losses go into a
-preallocated tensor, per-layer gradient norms and update ratios are stacked every few steps, and
-the host reads them once at the end. The only mid-run reads are a small slice of the loss curve
-every `check_every` steps, which is what it takes to stop early on NaN, divergence or a reached
-goal. Step and wall-clock budgets (per probe, and the run's overall `--budget`) end a run early
-with partial results that say why they stopped.
+Each is an experiment (`ctx.experiment()`): it starts from the saved initial state and the engine
+resets the private model afterwards. Runs are bounded by steps, so their results do not depend on
+how fast or busy the machine is; the run's wall-clock safety cap (`budget_s`), when set and hit,
+discards the experiment (`NotJudged`) rather than judging a partial one. Statistics stay on the
+device: per-step losses go into a preallocated tensor, per-layer gradient norms and update ratios
+are stacked every few steps, and the host reads them once at the end. The only mid-run reads are a
+small slice of the loss curve every `check_every` steps, which is what it takes to stop early on
+NaN, divergence or a reached goal.
 """
 
 from __future__ import annotations
@@ -15,249 +16,46 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import nn
 
-from nndoctor.context import Batch, Context, batch_size_of, first_tensor, map_tensors
-from nndoctor.errors import Skip
-from nndoctor.layers import DROPOUTS, is_weighted, module_names
-from nndoctor.registry import probe
+from nndoctor.batches import first_tensor, sample_count, take_samples
+from nndoctor.context import Context
+from nndoctor.errors import NotJudged
+from nndoctor.layers import DROPOUTS, module_names
+from nndoctor.probe import probe
+from nndoctor.probes.loop import (
+    MetricAccumulator,
+    Stepper,
+    evaluate,
+    fetch,
+    majority_share,
+    metric_name,
+    uniform_guess_loss,
+    weighted_layers,
+)
+from nndoctor.settings import setting
+from nndoctor.setup import Setup
 from nndoctor.tasks import TaskInfo
+
+TRACKED_ELEMENTS = 4096  # per layer: update ratios are measured on a fixed random subset of weights
+
+
+def check_cap(ctx: Context, what: str, done: int, planned: int) -> None:
+    """Stop an experiment the wall-clock safety cap has cut; its partial result is not judged."""
+    left = ctx.time_left()
+    if left is not None and left <= 0 and done < planned:
+        raise NotJudged(
+            f"the wall-clock safety cap (budget_s {ctx.settings.budget_s:g}s) cut {what} after {done} of "
+            f"{planned} steps; raise it (--budget) or use a profile with fewer steps"
+        )
+
 
 # optimizers whose `weight_decay` shrinks the weights directly instead of adding an L2 term to the loss
 _DECOUPLED = ("AdamW",)
-
-
-# -- shared helpers ------------------------------------------------------------------------
-def _deadline(ctx: Context, probe_name: str, default_seconds: float) -> float:
-    """When this probe must stop: its own wall-clock budget, capped by what is left of --budget."""
-    seconds = float(ctx.settings.probe_setting(probe_name, "seconds", default_seconds))
-    left = ctx.time_left()
-    if left is not None:
-        if left <= 0:
-            raise Skip("the overall time budget (--budget) was used up before this experiment started")
-        seconds = min(seconds, left)
-    return time.perf_counter() + seconds
-
-
-def metric_name(task: TaskInfo) -> str | None:
-    """Accuracy for classification-like tasks, R^2 for regression, nothing otherwise."""
-    if task.kind in ("classification", "binary", "multilabel"):
-        return "accuracy"
-    if task.kind == "regression":
-        return "r2"
-    return None
-
-
-class MetricAccumulator:
-    """Accumulates a task metric over batches as device tensors (no host reads).
-
-    Accuracy: argmax against integer labels (or against the argmax of soft labels); binary and
-    multilabel: the logit's sign (the probability's side of 0.5 for a BCELoss on probabilities).
-    R^2: 1 - SSE/SST per output column, averaged over columns.
-    """
-
-    def __init__(self, task: TaskInfo, device: torch.device) -> None:
-        self.name = metric_name(task)
-        self.kind = task.kind
-        self.threshold = 0.5 if task.loss_kind == "bce" else 0.0
-        self.device = device
-        self.usable = self.name is not None
-        self.parts: list[torch.Tensor] = []
-
-    def _pair(self, output: Any, target: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
-        out = first_tensor(output)
-        if out is None or not isinstance(target, torch.Tensor) or out.dim() == 0 or target.dim() == 0:
-            return None
-        return out.detach(), target.detach()
-
-    def batch_stats(self, output: Any, target: Any) -> torch.Tensor | None:
-        """A small device tensor of sufficient statistics for one batch, or None if not measurable."""
-        if not self.usable:
-            return None
-        pair = self._pair(output, target)
-        if pair is None:
-            self.usable = False
-            return None
-        out, tgt = pair
-        n = out.shape[0]
-        if self.kind == "classification":
-            if out.dim() < 2:
-                self.usable = False
-                return None
-            pred = out.argmax(dim=1)
-            labels = tgt.argmax(dim=1) if tgt.is_floating_point() and tgt.dim() == out.dim() else tgt
-            if labels.shape != pred.shape:
-                self.usable = False
-                return None
-            counted = (labels >= 0).float()  # negative labels are ignore_index (padding), not classes
-            correct = (pred == labels).float() * counted
-            return torch.stack([correct.sum(), counted.sum()])
-        if self.kind in ("binary", "multilabel"):
-            if out.numel() != tgt.numel():
-                self.usable = False
-                return None
-            pred = out.reshape(-1).float() > self.threshold
-            correct = (pred == (tgt.reshape(-1).float() > 0.5)).float()
-            return torch.stack([correct.sum(), correct.new_tensor(float(correct.numel()))])
-        # regression: per-column SSE, sum, sum of squares, count
-        if out.numel() != tgt.numel() or not tgt.is_floating_point():
-            self.usable = False
-            return None
-        o = out.reshape(n, -1).float()
-        t = tgt.reshape(n, -1).float()
-        return torch.cat(
-            [(o - t).pow(2).sum(dim=0), t.sum(dim=0), t.pow(2).sum(dim=0), t.new_full((t.shape[1],), float(n))]
-        )
-
-    def add(self, output: Any, target: Any) -> None:
-        stats = self.batch_stats(output, target)
-        if stats is not None:
-            self.parts.append(stats)
-
-    def value(self, stats: torch.Tensor | None = None) -> torch.Tensor:
-        """The metric as a 0-d device tensor (NaN when it cannot be measured)."""
-        if stats is None:
-            if not self.usable or not self.parts:
-                return torch.full((), math.nan, device=self.device)
-            stats = torch.stack(self.parts).sum(dim=0)
-        if self.name == "accuracy":
-            return stats[0] / stats[1].clamp_min(1)
-        k = stats.numel() // 4
-        sse, s, sq, n = stats[:k], stats[k : 2 * k], stats[2 * k : 3 * k], stats[3 * k :]
-        sst = sq - s.pow(2) / n.clamp_min(1)
-        return (1 - sse / sst.clamp_min(1e-12)).mean()
-
-
-def majority_share(task: TaskInfo, batches: Sequence[Batch]) -> torch.Tensor | None:
-    """Share of the most common class among the targets (the accuracy of always guessing it), on the device."""
-    if task.kind not in ("classification", "binary", "multilabel"):
-        return None
-    targets = [
-        b[1].detach().reshape(b[1].shape[0], -1)
-        for b in batches
-        if isinstance(b, (list, tuple)) and len(b) == 2 and isinstance(b[1], torch.Tensor) and b[1].dim()
-    ]
-    if not targets:
-        return None
-    y = torch.cat(targets)
-    if task.kind != "classification":
-        pos = (y.float() > 0.5).float().mean()
-        return torch.maximum(pos, 1 - pos)
-    if y.is_floating_point() and y.shape[1] > 1:
-        y = y.argmax(dim=1)
-    y = y.reshape(-1).long()
-    valid = (y >= 0).float()  # negative labels are ignore_index (padding)
-    size = int(task.num_classes) if task.num_classes else None
-    if size is None:
-        counts = torch.bincount(y.clamp_min(0), weights=valid)  # sized from the data
-    else:  # known size: no device-to-host read to find the largest label
-        counts = torch.zeros(size, device=y.device).index_add_(0, y.clamp(0, size - 1), valid)
-    return counts.max() / counts.sum().clamp_min(1)
-
-
-def fetch(parts: Sequence[torch.Tensor | None]) -> list[list[float]]:
-    """Bring several device tensors to the host in one transfer; each comes back as a flat list."""
-    present = [p.detach().float().reshape(-1) for p in parts if p is not None]
-    flat = torch.cat(present).cpu().tolist() if present else []
-    out: list[list[float]] = []
-    cursor = 0
-    for p in parts:
-        n = 0 if p is None else p.numel()
-        out.append(flat[cursor : cursor + n])
-        cursor += n
-    return out
-
-
-def _uniform_guess_loss(task: TaskInfo) -> float | None:
-    if task.kind == "classification" and task.num_classes and task.num_classes > 1:
-        return math.log(task.num_classes)
-    if task.kind in ("binary", "multilabel"):
-        return math.log(2)
-    return None
-
-
-def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module, nn.Parameter]]:
-    names = module_names(model)
-    found = [
-        (names[m], m, m.weight) for m in model.modules() if is_weighted(m) and getattr(m.weight, "requires_grad", False)
-    ]
-    if found:
-        return found
-    return [
-        (name, model, p) for name, p in model.named_parameters() if p.requires_grad and p.dim() > 1
-    ]  # exotic models: every matrix-shaped parameter
-
-
-class _Stepper:
-    """One optimizer step under the requested precision, with GradScaler for fp16."""
-
-    def __init__(self, ctx: Context, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        self.ctx = ctx
-        self.model = model
-        self.optimizer = optimizer
-        self.scaler = (
-            torch.amp.GradScaler(ctx.device.type) if ctx.settings.precision == "fp16" else None  # type: ignore[attr-defined]
-        )
-        self.trainable = True
-
-    def forward(self, batch: Batch) -> tuple[Any, Any, torch.Tensor]:
-        with self.ctx.autocast():
-            output, target = self.ctx.forward(self.model, batch)
-            loss = self.ctx.loss(output, target)
-        return output, target, loss
-
-    def backward(self, loss: torch.Tensor) -> bool:
-        """Backward pass; False when the loss is not connected to anything trainable."""
-        self.optimizer.zero_grad(set_to_none=True)
-        if not loss.requires_grad:
-            self.trainable = False
-            return False
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-        else:
-            loss.backward()
-        return True
-
-    def unscale(self) -> None:
-        if self.scaler is not None:
-            self.scaler.unscale_(self.optimizer)
-
-    def step(self) -> None:
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-
-
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    was = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was)
-
-
-def evaluate(ctx: Context, model: nn.Module, batches: Sequence[Batch], task: TaskInfo) -> torch.Tensor:
-    """Mean loss and metric over `batches` in eval mode, as a device tensor [loss, metric]."""
-    metric = MetricAccumulator(task, ctx.device)
-    total = torch.zeros((), device=ctx.device)
-    count = 0
-    with torch.no_grad(), _eval_mode(model), ctx.autocast():
-        for batch in batches:
-            output, target = ctx.forward(model, batch)
-            n = batch_size_of(batch) or 1
-            total = total + ctx.loss(output, target).detach().float() * n
-            count += n
-            metric.add(output, target)
-    return torch.stack([total / max(count, 1), metric.value().float()])
 
 
 # -- short run -----------------------------------------------------------------------------
@@ -284,7 +82,7 @@ class EvalPoint:
 class ShortRun:
     steps_planned: int
     steps_run: int
-    stop_reason: str  # completed | nonfinite | diverged | time
+    stop_reason: str  # completed | nonfinite | diverged
     losses: list[float]  # training loss of every step, as the optimizer saw it (train mode)
     evals: list[EvalPoint]  # eval-mode loss/metric on fixed train and val batches along the run
     metric: str | None  # accuracy | r2 | None
@@ -310,32 +108,33 @@ def _plan_points(steps: int, count: int) -> list[int]:
     return sorted({round(i * steps / (count - 1)) for i in range(count)})
 
 
-@probe("short_run", "a short training run with the user's optimizer", cost="train")
-def short_run(ctx: Context) -> ShortRun:
-    setup = ctx.probe("setup")
-    task: TaskInfo = setup.task
-    steps = int(ctx.settings.probe_setting("short_run", "steps", 200))
-    check_every = max(1, int(ctx.settings.probe_setting("short_run", "check_every", 25)))
-    track_points = int(ctx.settings.probe_setting("short_run", "track_points", 10))
-    eval_points = int(ctx.settings.probe_setting("short_run", "eval_points", 3))
-    eval_batches = int(ctx.settings.probe_setting("short_run", "eval_batches", 5))
-    diverge_factor = float(ctx.settings.probe_setting("short_run", "diverge_factor", 100.0))
-    deadline = _deadline(ctx, "short_run", 30.0)
-    if steps < 2:
-        raise Skip("probes.short_run.steps is below 2; nothing to learn from")
+@dataclass(frozen=True)
+class ShortRunSettings:
+    steps: int = setting(200, minimum=2, help="optimizer steps with the user's optimizer")
+    check_every: int = setting(25, minimum=1, help="steps between the reads that stop on NaN or divergence")
+    track_points: int = setting(10, minimum=1, help="steps at which per-layer gradients and updates are tracked")
+    eval_points: int = setting(3, minimum=2, help="evaluations of train and validation loss along the run")
+    eval_batches: int = setting(5, minimum=1, help="batches each evaluation averages over")
+    diverge_factor: float = setting(100.0, above=1, help="stop when the loss exceeds this many times its start")
 
+
+@probe("short_run", "a short training run with the user's optimizer", cost="train", settings=ShortRunSettings)
+def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup: Setup) -> ShortRun:
+    task: TaskInfo = setup.task
+    steps, check_every, diverge_factor = settings.steps, settings.check_every, settings.diverge_factor
     started = time.perf_counter()
-    model = ctx.fresh_model()
     optimizer = ctx.make_optimizer(model)
-    stepper = _Stepper(ctx, model, optimizer)
-    train_eval = ctx.train_batches()[:eval_batches]
+    stepper = Stepper(ctx, model, optimizer)
+    train_eval = ctx.train_batches()[: settings.eval_batches]
     val = ctx.val_batches()
-    val_eval = val[:eval_batches] if val else None
-    layers = _weighted_layers(model)
-    track_every = max(1, steps // max(1, track_points))
-    evals_at = set(_plan_points(steps, eval_points))
+    val_eval = val[: settings.eval_batches] if val else None
+    layers = weighted_layers(model)
+    samples = _tracked_subsets(layers, ctx.device)
+    track_every = max(1, steps // settings.track_points)
+    evals_at = set(_plan_points(steps, settings.eval_points))
 
     losses = torch.full((steps,), math.nan, device=ctx.device)
+    zero = torch.zeros((), device=ctx.device)
     eval_rows: list[tuple[int, torch.Tensor]] = []
     track_rows: list[torch.Tensor] = []
     tracked_steps: list[int] = []
@@ -350,20 +149,32 @@ def short_run(ctx: Context) -> ShortRun:
         eval_rows.append((step, row))
 
     record_eval(0)
-    with ctx.progress_task("short training run", steps) as advance:
+    with ctx.progress.task("short training run", steps) as advance:
         for step, batch in enumerate(ctx.iterate_train(steps)):
             _output, _target, loss = stepper.forward(batch)
             losses[step] = loss.detach().float()
             if stepper.backward(loss):
                 if step % track_every == 0:
                     stepper.unscale()
-                    grads = [p.grad for _, _, p in layers]
-                    before = [p.detach().clone() for _, _, p in layers]
-                    stepper.step()
-                    track_rows.append(_track_row(layers, grads, before))
+                    grad_norms = (
+                        torch.stack(
+                            [
+                                torch.linalg.vector_norm(p.grad.detach().float()) if p.grad is not None else zero
+                                for _, _, p in layers
+                            ]
+                        )
+                        if layers
+                        else None
+                    )
+                    before = [
+                        p.detach().reshape(-1)[idx].clone() for (_, _, p), idx in zip(layers, samples, strict=True)
+                    ]
+                    stepper.step(stepper.closure(batch))
+                    if grad_norms is not None:
+                        track_rows.append(torch.stack([grad_norms, _update_ratios(layers, samples, before)]))
                     tracked_steps.append(step)
                 else:
-                    stepper.step()
+                    stepper.step(stepper.closure(batch))
             steps_run = step + 1
             advance()
             if steps_run in evals_at and steps_run < steps:
@@ -380,9 +191,7 @@ def short_run(ctx: Context) -> ShortRun:
                 ):
                     stop_reason = "diverged"
                     break
-            if time.perf_counter() > deadline and steps_run < steps:
-                stop_reason = "time"
-                break
+                check_cap(ctx, "the short training run", steps_run, steps)
     if not eval_rows or eval_rows[-1][0] != steps_run:
         record_eval(steps_run)
 
@@ -437,25 +246,32 @@ def short_run(ctx: Context) -> ShortRun:
         has_val=val_eval is not None,
         task=task.kind,
     )
-    ctx.fresh_model()
     return result
 
 
-def _track_row(
-    layers: list[tuple[str, nn.Module, nn.Parameter]],
-    grads: list[torch.Tensor | None],
-    before: list[torch.Tensor],
+def _tracked_subsets(layers: list[tuple[str, nn.Module, nn.Parameter]], device: torch.device) -> list[torch.Tensor]:
+    """A fixed random subset of each layer's weights (all of a small layer's): the update ratio
+    |dW| / |W| measured on it estimates the layer's without copying the whole weight each step."""
+    generator = torch.Generator().manual_seed(0)
+    subsets = []
+    for _, _, p in layers:
+        n = p.numel()
+        idx = torch.arange(n) if n <= TRACKED_ELEMENTS else torch.randperm(n, generator=generator)[:TRACKED_ELEMENTS]
+        subsets.append(idx.to(device))
+    return subsets
+
+
+def _update_ratios(
+    layers: list[tuple[str, nn.Module, nn.Parameter]], subsets: list[torch.Tensor], before: list[torch.Tensor]
 ) -> torch.Tensor:
-    """[2, layers]: gradient norm and |update| / |weight| for each tracked layer, on the device."""
-    zero = before[0].new_zeros((), dtype=torch.float32) if before else torch.zeros(())
-    grad_norms = torch.stack([g.detach().float().norm() if g is not None else zero for g in grads])
-    ratios = torch.stack(
+    """|update| / |weight| per tracked layer, on its subset of weights, on the device."""
+    return torch.stack(
         [
-            (p.detach().float() - b.float()).norm() / b.float().norm().clamp_min(1e-30)
-            for (_, _, p), b in zip(layers, before, strict=True)
+            torch.linalg.vector_norm((p.detach().reshape(-1)[idx] - b).float())
+            / torch.linalg.vector_norm(b.float()).clamp_min(1e-30)
+            for (_, _, p), idx, b in zip(layers, subsets, before, strict=True)
         ]
     )
-    return torch.stack([grad_norms, ratios])
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -468,7 +284,7 @@ class OverfitRun:
     samples: int
     steps_planned: int
     steps_run: int
-    stop_reason: str  # goal | completed | nonfinite | time
+    stop_reason: str  # goal | completed | nonfinite | not_trainable
     metric: str | None
     goal: float | None  # the metric value that counts as "overfit"
     goal_step: int | None  # first checked step at which the goal was met
@@ -492,49 +308,6 @@ class OverfitRun:
     seconds: float
 
 
-def take_samples(batches: Sequence[Batch], n: int) -> Batch:
-    """The first `n` samples of the training data as one batch (tensors sliced along dim 0)."""
-    chosen: list[Batch] = []
-    have = 0
-    for batch in batches:
-        size = batch_size_of(batch)
-        target = batch[1] if isinstance(batch, (list, tuple)) and len(batch) == 2 else None
-        if size is None or (isinstance(target, torch.Tensor) and target.dim() and target.shape[0] != size):
-            return batches[0]  # no clear sample dimension (e.g. sequence-first inputs): one whole batch
-        chosen.append(_slice(batch, size, min(size, n - have)))
-        have += min(size, n - have)
-        if have >= n:
-            break
-    if len(chosen) == 1:
-        return chosen[0]
-    return _concat(chosen)
-
-
-def _sample_count(batch: Batch) -> int:
-    """Samples in a batch: the targets' length for (inputs, targets) pairs, else the first tensor's."""
-    if isinstance(batch, (list, tuple)) and len(batch) == 2 and isinstance(batch[1], torch.Tensor) and batch[1].dim():
-        return int(batch[1].shape[0])
-    return batch_size_of(batch) or 0
-
-
-def _slice(obj: Any, size: int, k: int) -> Any:
-    """The first `k` samples of every batch-sized tensor in a batch."""
-    return map_tensors(obj, lambda t: t[:k] if t.dim() > 0 and t.shape[0] == size else t)
-
-
-def _concat(parts: list[Any]) -> Any:
-    first = parts[0]
-    if isinstance(first, torch.Tensor):
-        return torch.cat(parts) if first.dim() > 0 else first
-    if isinstance(first, dict):
-        return {key: _concat([p[key] for p in parts]) for key in first}
-    if isinstance(first, tuple) and hasattr(first, "_fields"):
-        return type(first)(*(_concat(list(vals)) for vals in zip(*parts, strict=True)))
-    if isinstance(first, (list, tuple)):
-        return type(first)(_concat(list(vals)) for vals in zip(*parts, strict=True))
-    return first
-
-
 @contextlib.contextmanager
 def regularization_off(model: nn.Module, optimizer: torch.optim.Optimizer) -> Iterator[tuple[list[float], int]]:
     """Dropout modules to p=0 and weight decay to 0 for the duration; both are put back after."""
@@ -555,25 +328,26 @@ def regularization_off(model: nn.Module, optimizer: torch.optim.Optimizer) -> It
             m.p = p
 
 
-@probe("overfit_tiny", "overfit a tiny subset without regularization", cost="train")
-def overfit_tiny(ctx: Context) -> OverfitRun:
-    setup = ctx.probe("setup")
-    task: TaskInfo = setup.task
-    n = int(ctx.settings.probe_setting("overfit_tiny", "samples", 20))
-    steps = int(ctx.settings.probe_setting("overfit_tiny", "steps", 300))
-    check_every = max(1, int(ctx.settings.probe_setting("overfit_tiny", "check_every", 10)))
-    goal_accuracy = float(ctx.settings.probe_setting("overfit_tiny", "goal_accuracy", 1.0))
-    goal_r2 = float(ctx.settings.probe_setting("overfit_tiny", "goal_r2", 0.95))
-    deadline = _deadline(ctx, "overfit_tiny", 30.0)
+@dataclass(frozen=True)
+class OverfitSettings:
+    samples: int = setting(20, minimum=1, help="training samples in the tiny subset")
+    steps: int = setting(300, minimum=1, help="step budget to memorize it")
+    check_every: int = setting(10, minimum=1, help="steps between reads of the loss and metric")
+    goal_accuracy: float = setting(1.0, above=0, maximum=1, help="accuracy that counts as memorized")
+    goal_r2: float = setting(0.95, above=0, maximum=1, help="R^2 that counts as memorized (regression)")
 
+
+@probe("overfit_tiny", "overfit a tiny subset without regularization", cost="train", settings=OverfitSettings)
+def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setup: Setup) -> OverfitRun:
+    task: TaskInfo = setup.task
+    steps, check_every = settings.steps, settings.check_every
     started = time.perf_counter()
-    batch = take_samples(ctx.train_batches(), n)
-    samples = _sample_count(batch)
-    model = ctx.fresh_model()
+    batch = take_samples(ctx.train_batches(), settings.samples)
+    samples = sample_count(batch)
     optimizer = ctx.make_optimizer(model)
-    stepper = _Stepper(ctx, model, optimizer)
+    stepper = Stepper(ctx, model, optimizer)
     name = metric_name(task)
-    goal = goal_accuracy if name == "accuracy" else goal_r2 if name == "r2" else None
+    goal = settings.goal_accuracy if name == "accuracy" else settings.goal_r2 if name == "r2" else None
     metric = MetricAccumulator(task, ctx.device)
     frozen = [pname for pname, p in model.named_parameters() if not p.requires_grad]
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -587,7 +361,7 @@ def overfit_tiny(ctx: Context) -> OverfitRun:
     goal_step: int | None = None
     with (
         regularization_off(model, optimizer) as (decays, dropouts),
-        ctx.progress_task("overfit a tiny subset", steps) as advance,
+        ctx.progress.task("overfit a tiny subset", steps) as advance,
     ):
         for step in range(steps):
             output, target, loss = stepper.forward(batch)
@@ -601,7 +375,7 @@ def overfit_tiny(ctx: Context) -> OverfitRun:
                 )
             trained = stepper.backward(loss)
             if trained:
-                stepper.step()
+                stepper.step(stepper.closure(batch))
             steps_run = step + 1
             advance()
             if is_check:
@@ -615,9 +389,7 @@ def overfit_tiny(ctx: Context) -> OverfitRun:
                 if not trained:
                     stop_reason = "not_trainable"
                     break
-            if time.perf_counter() > deadline and steps_run < steps:
-                stop_reason = "time"
-                break
+                check_cap(ctx, "the tiny-subset overfit", steps_run, steps)
     chance = majority_share(task, [batch])
     curve, metrics, chance_host = fetch(
         [losses[:steps_run], torch.stack(checked_metrics) if checked_metrics else None, chance]
@@ -646,13 +418,12 @@ def overfit_tiny(ctx: Context) -> OverfitRun:
         frozen_params=frozen,
         not_in_optimizer=orphans,
         chance=chance_host[0] if chance_host else None,
-        chance_loss=_uniform_guess_loss(task),
+        chance_loss=uniform_guess_loss(task),
         trainable=stepper.trainable,
         optimizer=type(optimizer).__name__,
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         seconds=time.perf_counter() - started,
     )
-    ctx.fresh_model()
     return result
 
 
@@ -683,13 +454,21 @@ class RegularizationStats:
         return self.penalized_loss - self.data_loss
 
 
-@probe("regularization", "loss with an L2 penalty and with dropout on vs off", cost="forward")
-def regularization(ctx: Context) -> RegularizationStats:
-    count = int(ctx.settings.probe_setting("regularization", "batches", 8))
-    reference = float(ctx.settings.probe_setting("regularization", "l2_lambda", 1e-4))
-    deadline = _deadline(ctx, "regularization", 30.0)
-    batches = ctx.train_batches()[: max(1, count)]
-    model = ctx.fresh_model()
+@dataclass(frozen=True)
+class RegularizationSettings:
+    batches: int = setting(8, minimum=1, help="training batches the losses are averaged over")
+    l2_lambda: float = setting(1e-4, above=0, help="coefficient of the reference L2 penalty")
+
+
+@probe(
+    "regularization",
+    "loss with an L2 penalty and with dropout on vs off",
+    cost="forward",
+    settings=RegularizationSettings,
+)
+def regularization(ctx: Context, model: nn.Module, settings: RegularizationSettings) -> RegularizationStats:
+    reference = settings.l2_lambda
+    batches = ctx.train_batches()[: settings.batches]
     optimizer = ctx.make_optimizer(model)
     names = module_names(model)
     dropouts = [(names[m], m) for m in model.modules() if isinstance(m, DROPOUTS) and m.p > 0]
@@ -728,9 +507,7 @@ def regularization(ctx: Context) -> RegularizationStats:
     changes: list[torch.Tensor] = []
     try:
         with torch.no_grad(), ctx.autocast():
-            for index, batch in enumerate(batches):
-                if index and time.perf_counter() > deadline:
-                    break  # fewer batches, still a valid comparison on the same ones
+            for batch in batches:
                 set_dropout(False)
                 output, target = ctx.forward(model, batch)
                 loss = ctx.loss(output, target).detach()
@@ -765,7 +542,6 @@ def regularization(ctx: Context) -> RegularizationStats:
         DropoutEffect(name=name, kind=type(m).__name__, p=float(m.p), output_change=host[len(values) + i])
         for i, (name, m) in enumerate(dropouts[: len(changes)])
     ]
-    ctx.fresh_model()
     return RegularizationStats(
         batches=len(data_losses),
         data_loss=host[0],

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nndoctor.report.model import Report
+
+if TYPE_CHECKING:
+    from nndoctor.report.formats import RenderOptions
 
 
 def render_json(report: Report) -> str:
@@ -14,3 +18,7 @@ def render_json(report: Report) -> str:
 
 def write_json(report: Report, path: Path) -> None:
     path.write_text(render_json(report), encoding="utf-8")
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return render_json(report)

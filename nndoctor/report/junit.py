@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nndoctor.registry import FAMILIES
-from nndoctor.report.model import Finding, Outcome, Report
+from nndoctor.report.model import FAMILIES, Finding, Outcome, Report
+
+if TYPE_CHECKING:
+    from nndoctor.report.formats import RenderOptions
 
 # characters XML 1.0 cannot carry at all (control characters other than tab/newline/CR)
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -49,8 +51,9 @@ def _testcase(finding: Finding, fail_on: str) -> ET.Element:
     elif finding.outcome == Outcome.ERROR:
         element = ET.SubElement(case, "error", message=_text(finding.message), type="error")
         element.text = _text(body)
-    elif finding.outcome == Outcome.SKIP:
-        ET.SubElement(case, "skipped", message=_text(finding.message))
+    elif finding.outcome in (Outcome.SKIP, Outcome.NOT_JUDGED):
+        prefix = "not judged: " if finding.outcome == Outcome.NOT_JUDGED else ""
+        ET.SubElement(case, "skipped", message=_text(prefix + finding.message))
     evidence: dict[str, Any] = {"message": finding.message, "evidence": finding.evidence}
     if finding.tables:
         evidence["tables"] = [t.to_dict() for t in finding.tables]
@@ -72,7 +75,7 @@ def render_junit(report: Report, fail_on: str = "fail") -> str:
         "tests": str(len(cases)),
         "failures": str(failures),
         "errors": str(counts["error"]),
-        "skipped": str(counts["skip"]),
+        "skipped": str(counts["skip"] + counts["not_judged"]),
         "time": _seconds(seconds),
     }
     suites = ET.Element("testsuites", name="nndoctor", **stats)
@@ -94,3 +97,7 @@ def render_junit(report: Report, fail_on: str = "fail") -> str:
     suite.extend(cases)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return render_junit(report, fail_on=options.fail_on)

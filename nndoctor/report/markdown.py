@@ -8,9 +8,13 @@ back from JSON renders byte for byte the same as the run that wrote it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nndoctor.report.model import Finding, Outcome, Report, Table
+from nndoctor.report.text import visible
+
+if TYPE_CHECKING:
+    from nndoctor.report.formats import RenderOptions
 
 MAX_TABLE_ROWS = 25  # per evidence table; the JSON report has them all
 MAX_VALUE_CHARS = 120  # one evidence value (lists, dicts) in a cell
@@ -18,6 +22,7 @@ MAX_VALUE_CHARS = 120  # one evidence value (lists, dicts) in a cell
 MARK = {
     Outcome.PASS: "✅ pass",
     Outcome.SKIP: "➖ skip",
+    Outcome.NOT_JUDGED: "⏸️ not judged",
     Outcome.WARN: "⚠️ warn",
     Outcome.FAIL: "❌ fail",
     Outcome.ERROR: "💥 error",
@@ -26,16 +31,17 @@ _SUMMARY_WORDS = (
     (Outcome.FAIL, "failed"),
     (Outcome.ERROR, "errors"),
     (Outcome.WARN, "warnings"),
+    (Outcome.NOT_JUDGED, "not judged"),
     (Outcome.PASS, "passed"),
     (Outcome.SKIP, "skipped"),
 )
-DETAILED = (Outcome.WARN, Outcome.FAIL, Outcome.ERROR)
+DETAILED = (Outcome.NOT_JUDGED, Outcome.WARN, Outcome.FAIL, Outcome.ERROR)
 
 
 def escape(text: str) -> str:
     """Make text safe inside a table cell: `|` would split the cell, a newline would end the row."""
     return (
-        str(text)
+        visible(text)
         .replace("\\", "\\\\")
         .replace("|", "\\|")
         .replace("<", "&lt;")
@@ -46,7 +52,7 @@ def escape(text: str) -> str:
 
 def code(text: str) -> str:
     """An inline code span that survives backticks in the text."""
-    text = str(text).replace("\n", " ")
+    text = visible(text).replace("\n", " ")
     fence = "`"
     while fence in text:
         fence += "`"
@@ -165,3 +171,7 @@ def render_markdown(report: Report) -> str:
         if finding.outcome in DETAILED:
             lines += _details(finding)
     return "\n".join(lines) + "\n"
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return render_markdown(report)

@@ -14,12 +14,22 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
+# check families by id prefix: the catalogue's grouping and JUnit's test classes
+FAMILIES = {
+    "ND1": "data and setup",
+    "ND2": "initialization and forward pass",
+    "ND3": "gradients and updates",
+    "ND4": "training dynamics",
+    "ND5": "the real training loop",
+}
+
 
 class Outcome(str, enum.Enum):
     """What a check concluded; ordered by how bad it is (see `severity`)."""
 
     PASS = "pass"  # nothing to act on
     SKIP = "skip"  # not applicable, or something it needs is missing
+    NOT_JUDGED = "not_judged"  # the wall-clock safety cap (or Ctrl-C) cut the experiment it needs
     WARN = "warn"  # training will likely be slow or poor
     FAIL = "fail"  # training will not work as configured
     ERROR = "error"  # the check itself could not run
@@ -29,7 +39,14 @@ class Outcome(str, enum.Enum):
         return _SEVERITY[self]
 
 
-_SEVERITY = {Outcome.PASS: 0, Outcome.SKIP: 1, Outcome.WARN: 2, Outcome.FAIL: 3, Outcome.ERROR: 4}
+_SEVERITY = {
+    Outcome.PASS: 0,
+    Outcome.SKIP: 1,
+    Outcome.NOT_JUDGED: 2,
+    Outcome.WARN: 3,
+    Outcome.FAIL: 4,
+    Outcome.ERROR: 5,
+}
 
 
 @dataclass
@@ -103,11 +120,14 @@ class Report:
     profile: str = "default"
     environment: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # what the run applied (RunSettings.to_dict)
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)
     interrupted: bool = False
     schema_version: int = SCHEMA_VERSION
+    # tracebacks of experiments and checks that errored, for --debug; never serialized
+    tracebacks: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -137,6 +157,7 @@ class Report:
             "interrupted": self.interrupted,
             "environment": self.environment,
             "model": self.model,
+            "settings": self.settings,
             "plugins": list(self.plugins),
             "summary": {"counts": self.counts, "worst": self.worst.value},
             "findings": [f.to_dict() for f in self.findings],
@@ -155,6 +176,7 @@ class Report:
             interrupted=bool(data.get("interrupted", False)),
             environment=data.get("environment", {}),
             model=data.get("model", {}),
+            settings=data.get("settings", {}),
             plugins=list(data.get("plugins", [])),
             findings=[Finding.from_dict(f) for f in data["findings"]],
             artifacts=data.get("artifacts", {}),
@@ -174,9 +196,15 @@ def to_strict_json_value(value: Any) -> Any:
         return [to_strict_json_value(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogate(value) else value
+    if value is None or isinstance(value, (bool, int)):
         return value
     # numpy scalars and other number-likes
     if hasattr(value, "item"):
         return to_strict_json_value(value.item())
     return str(value)
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)

@@ -6,7 +6,7 @@ user theme or NO_COLOR changes the look without touching this code.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.panel import Panel
@@ -15,6 +15,10 @@ from rich.text import Text
 from rich.theme import Theme
 
 from nndoctor.report.model import Finding, Outcome, Report, Table
+from nndoctor.report.text import visible
+
+if TYPE_CHECKING:
+    from nndoctor.report.formats import RenderOptions
 
 THEME = Theme(
     {
@@ -23,6 +27,7 @@ THEME = Theme(
         "nndoctor.fail": "bold red",
         "nndoctor.error": "bold magenta",
         "nndoctor.skip": "dim",
+        "nndoctor.not_judged": "bold yellow",
         "nndoctor.header": "bold",
         "nndoctor.muted": "dim",
         "nndoctor.fix": "cyan",
@@ -34,6 +39,7 @@ _LABEL = {
     Outcome.WARN: "WARN",
     Outcome.FAIL: "FAIL",
     Outcome.SKIP: "skip",
+    Outcome.NOT_JUDGED: "NOT JUDGED",
     Outcome.ERROR: "ERROR",
 }
 
@@ -42,28 +48,47 @@ def make_console(**kwargs: Any) -> Console:
     return Console(theme=THEME, **kwargs)
 
 
+def render(report: Report, options: RenderOptions) -> str:
+    """The terminal report as text (ANSI colours with `options.color`)."""
+    import io
+
+    buffer = io.StringIO()
+    console = make_console(
+        file=buffer,
+        width=options.width or 100,
+        force_terminal=options.color,
+        color_system="standard" if options.color else None,
+        no_color=not options.color,
+        legacy_windows=False,
+    )
+    console.print(ReportView(report, details=options.details))
+    return buffer.getvalue()
+
+
 def _style(outcome: Outcome) -> str:
     return f"nndoctor.{outcome.value}"
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
     if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+        return Text(f"{value:.4g}")
+    return Text(visible(value))
 
 
 def evidence_table(table: Table, max_rows: int = 40) -> RichTable:
     view = RichTable(
-        title=table.title, title_justify="left", show_edge=False, pad_edge=False, header_style="nndoctor.header"
+        title=Text(visible(table.title)),
+        title_justify="left", show_edge=False, pad_edge=False, header_style="nndoctor.header"
     )
     for column in table.columns:
-        view.add_column(column, overflow="fold")
+        view.add_column(Text(visible(column)), overflow="fold")
     rows = table.rows if len(table.rows) <= max_rows else table.rows[: max_rows - 1]
     for row in rows:
         view.add_row(*(_cell(v) for v in row))
     if len(table.rows) > max_rows:
         view.add_row(
-            f"... {len(table.rows) - len(rows)} more rows (see the JSON report)", *[""] * (len(table.columns) - 1)
+            Text(f"... {len(table.rows) - len(rows)} more rows (see the JSON report)"),
+            *[Text("")] * (len(table.columns) - 1),
         )
     return view
 
@@ -76,6 +101,7 @@ def footer(report: Report) -> Text:
         (Outcome.FAIL, "failed"),
         (Outcome.ERROR, "error"),
         (Outcome.WARN, "warning"),
+        (Outcome.NOT_JUDGED, "not judged"),
         (Outcome.PASS, "passed"),
         (Outcome.SKIP, "skipped"),
     ):
@@ -108,10 +134,12 @@ class ReportView:
         model = self.report.model
         text = Text()
         text.append(f"nndoctor {self.report.nndoctor_version}", style="nndoctor.header")
-        text.append(f" · target {self.report.target} · profile {self.report.profile}\n")
+        text.append(visible(f" · target {self.report.target} · profile {self.report.profile}") + "\n")
         text.append(
-            f"torch {env.get('torch', '?')} · device {env.get('device', '?')} ({env.get('device_name', '')}) · "
-            f"dtype {env.get('dtype', '?')} · precision {env.get('precision', '?')} · seed {env.get('seed', '?')}",
+            visible(
+                f"torch {env.get('torch', '?')} · device {env.get('device', '?')} ({env.get('device_name', '')}) · "
+                f"dtype {env.get('dtype', '?')} · precision {env.get('precision', '?')} · seed {env.get('seed', '?')}"
+            ),
             style="nndoctor.muted",
         )
         if model:
@@ -124,7 +152,10 @@ class ReportView:
                 else ""
             )
             text.append(
-                f"\nmodel {model.get('class')} · {model.get('params', 0):,} params ({model.get('trainable', 0):,} trainable) · {model.get('layers', 0)} layers{task_text}",
+                visible(
+                    f"\nmodel {model.get('class')} · {model.get('params', 0):,} params "
+                    f"({model.get('trainable', 0):,} trainable) · {model.get('layers', 0)} layers{task_text}"
+                ),
                 style="nndoctor.muted",
             )
         return text
@@ -137,22 +168,22 @@ class ReportView:
         table.add_column("finding", overflow="fold")
         for finding in self.report.findings:
             table.add_row(
-                finding.check_id,
+                Text(visible(finding.check_id)),
                 Text(_LABEL[finding.outcome], style=_style(finding.outcome)),
-                finding.name,
-                finding.message,
+                Text(visible(finding.name)),
+                Text(visible(finding.message)),
             )
         return table
 
     def panel(self, finding: Finding) -> Panel:
-        parts: list[Any] = [Text(finding.message)]
+        parts: list[Any] = [Text(visible(finding.message))]
         if finding.recommendation:
-            parts.append(Text.assemble(("how to fix: ", "nndoctor.fix"), finding.recommendation))
+            parts.append(Text.assemble(("how to fix: ", "nndoctor.fix"), visible(finding.recommendation)))
         for table in finding.tables:
             parts.append(evidence_table(table))
-        parts.append(Text(f"docs: {finding.docs}", style="nndoctor.muted"))
+        parts.append(Text(visible(f"docs: {finding.docs}"), style="nndoctor.muted"))
         title = Text.assemble(
-            (f" {_LABEL[finding.outcome]} ", _style(finding.outcome)), f"{finding.check_id} {finding.name} "
+            (f" {_LABEL[finding.outcome]} ", _style(finding.outcome)), visible(f"{finding.check_id} {finding.name} ")
         )
         return Panel(Group(*parts), title=title, title_align="left", border_style=_style(finding.outcome))
 
@@ -162,7 +193,7 @@ class ReportView:
         yield self.results()
         if self.details:
             for finding in self.report.findings:
-                if finding.outcome in (Outcome.WARN, Outcome.FAIL, Outcome.ERROR):
+                if finding.outcome in (Outcome.NOT_JUDGED, Outcome.WARN, Outcome.FAIL, Outcome.ERROR):
                     yield Text()
                     yield self.panel(finding)
         yield Text()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nndoctor.errors import TargetError
-from nndoctor.target import Target
+from nndoctor.targets.model import Target
 
 MAX_CLASSES = 50
 
@@ -26,8 +26,16 @@ def load_table(
         raise TargetError(f"--data {path} needs --target COLUMN naming the column to predict.")
     if not path.exists():
         raise TargetError(f"The data file {path} does not exist.")
+    if path.is_dir():
+        raise TargetError(f"--data {path} is a directory; pass a CSV or Parquet file.")
+    parquet = path.suffix in (".parquet", ".pq")
+    if parquet and not _parquet_engine():
+        raise TargetError(
+            f"--data {path} is a Parquet file, and reading Parquet needs pyarrow, which is not installed. "
+            "Install the extra: pip install 'nndoctor[parquet]' (or pip install pyarrow), or pass a CSV file."
+        )
     try:
-        frame = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+        frame = pd.read_parquet(path) if parquet else pd.read_csv(path)
     except Exception as exc:
         raise TargetError(
             f"pandas could not read {path}: {type(exc).__name__}: {exc}. CSV and Parquet are supported."
@@ -68,9 +76,9 @@ def load_table(
         TensorDataset(x[train_idx], y[train_idx]), batch_size=batch_size, shuffle=True, generator=generator
     )
     val = DataLoader(TensorDataset(x[val_idx], y[val_idx]), batch_size=batch_size)
-    from nndoctor.target import seed_builders
+    from nndoctor.rng import seed_everything
 
-    seed_builders(seed)
+    seed_everything(seed)
     width = 64
     model = nn.Sequential(
         nn.Linear(x.shape[1], width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, outputs)
@@ -83,3 +91,9 @@ def load_table(
         loss_fn=loss,
         hints=hints,
     )
+
+
+def _parquet_engine() -> bool:
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) is not None for name in ("pyarrow", "fastparquet"))

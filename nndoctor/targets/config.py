@@ -18,17 +18,38 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from nndoctor.errors import TargetError
-from nndoctor.target import Target, _call, _import_file, seed_builders, split_data
+from nndoctor.errors import TargetError, UserCodeExit
+from nndoctor.settings import Layer, normalize_layer
+from nndoctor.targets.model import Target, validate_hints
+from nndoctor.targets.recipe import definition_site, import_file, split_data
+from nndoctor.targets.sandbox import call_user, exit_message
 from nndoctor.yaml_files import load_yaml
 
-TOP_KEYS = {"model", "data", "loss", "optimizer", "forward", "hints", "check"}
+TOP_KEYS = ("model", "data", "loss", "optimizer", "forward", "hints", "check")
 REF_KEYS = {"factory", "kwargs"}
-CHECK_KEYS = {"profile", "select", "ignore", "seed", "device", "precision", "budget"}
 
 
-def read_yaml(path: Path, what: str) -> Any:
-    return load_yaml(path, what, TargetError, "Check the path passed to --config.")
+def read_config(path: Path) -> dict[str, Any]:
+    """The config file, checked for its shape (nothing is imported or built yet)."""
+    data = load_yaml(path, "config", TargetError, "Check the path passed to --config.")
+    if not isinstance(data, dict):
+        raise TargetError(f"The config {path} must be a YAML mapping with at least `model` and `data`.")
+    unknown = [k for k in data if k not in TOP_KEYS]
+    if unknown:
+        raise TargetError(
+            f"The config {path} has unknown key(s) {sorted(map(str, unknown))}; remove or rename them (known keys: "
+            f"{', '.join(TOP_KEYS)})."
+        )
+    for required in ("model", "data"):
+        if required not in data:
+            raise TargetError(f"The config {path} has no `{required}` entry.")
+    return data
+
+
+def config_layer(path: Path, data: dict[str, Any]) -> Layer:
+    """The config's `check:` block as a level of the settings precedence."""
+    where = f"`check:` in the config {path}"
+    return Layer("config", where, normalize_layer(data.get("check") or {}, where))
 
 
 def resolve_reference(ref: str, base: Path, key: str) -> Any:
@@ -40,10 +61,12 @@ def resolve_reference(ref: str, base: Path, key: str) -> Any:
         )
     if module_part.endswith(".py"):
         path = Path(module_part)
-        module = _import_file(path if path.is_absolute() else base / path)
+        module = import_file(path if path.is_absolute() else base / path)
     else:
         try:
             module = importlib.import_module(module_part)
+        except SystemExit as exc:
+            raise UserCodeExit(exit_message(exc, f"importing {module_part} for `{key}`", str(base))) from None
         except Exception as exc:
             raise TargetError(
                 f"`{key}: {ref}` in the config: importing {module_part} failed: {type(exc).__name__}: {exc}."
@@ -76,45 +99,35 @@ def _factory(entry: Any, key: str, base: Path) -> tuple[Any, dict[str, Any]]:
     raise TargetError(f"`{key}` in the config must be a 'module:attr' string or a mapping with factory/kwargs.")
 
 
-def load_config(path: Path, seed: int = 0) -> Target:
-    data = read_yaml(path, "config")
-    if not isinstance(data, dict):
-        raise TargetError(f"The config {path} must be a YAML mapping with at least `model` and `data`.")
-    unknown = set(data) - TOP_KEYS
-    if unknown:
-        raise TargetError(
-            f"The config {path} has unknown key(s) {sorted(unknown)}; remove or rename them (known keys: "
-            f"{', '.join(sorted(TOP_KEYS))})."
-        )
-    for required in ("model", "data"):
-        if required not in data:
-            raise TargetError(f"The config {path} has no `{required}` entry.")
+def load_config(path: Path, data: dict[str, Any], seed: int = 0) -> Target:
+    """Build the target a config describes (after `read_config`); builders run seeded."""
+    from nndoctor.rng import seed_everything
+
     base = path.resolve().parent
     where = str(path)
-    seed_builders(seed)
+    hints = validate_hints(data.get("hints"), f"`hints` of {path}")
+    seed_everything(seed)
     model_factory, model_kwargs = _factory(data["model"], "model", base)
-    model = _call(model_factory, "the model factory", where, **model_kwargs)
+    model = call_user(model_factory, "the model factory", where, **model_kwargs)
     data_factory, data_kwargs = _factory(data["data"], "data", base)
-    train, val = split_data(_call(data_factory, "the data factory", where, **data_kwargs), where, "the data factory")
+    train, val = split_data(
+        call_user(data_factory, "the data factory", where, **data_kwargs), where, "the data factory"
+    )
     loss_fn = None
     if data.get("loss") is not None:
         loss_factory, loss_kwargs = _factory(data["loss"], "loss", base)
-        loss_fn = _call(loss_factory, "the loss factory", where, **loss_kwargs)
+        loss_fn = call_user(loss_factory, "the loss factory", where, **loss_kwargs)
     optimizer_factory = None
     if data.get("optimizer") is not None:
         opt_cls, opt_kwargs = _factory(data["optimizer"], "optimizer", base)
 
         def optimizer_factory(params: Any) -> Any:
-            return _call(opt_cls, "the optimizer factory", where, params, **opt_kwargs)
+            return call_user(opt_cls, "the optimizer factory", where, params, **opt_kwargs)
 
     forward = resolve_reference(str(data["forward"]), base, "forward") if data.get("forward") else None
-    hints = data.get("hints") or {}
-    check = data.get("check") or {}
-    if not isinstance(hints, dict) or not isinstance(check, dict):
-        raise TargetError(f"`hints` and `check` in {path} must be mappings.")
-    unknown_check = set(check) - CHECK_KEYS
-    if unknown_check:
-        raise TargetError(f"`check` in {path} has unknown key(s) {sorted(unknown_check)}; known: {sorted(CHECK_KEYS)}.")
+    locations = {"config": f"{path}:1"}
+    if (site := definition_site(model_factory)) is not None:
+        locations["build_model"] = site
     return Target(
         name=str(path),
         model=model,
@@ -123,6 +136,6 @@ def load_config(path: Path, seed: int = 0) -> Target:
         loss_fn=loss_fn,
         optimizer_factory=optimizer_factory,
         forward_fn=forward,
-        hints=dict(hints),
-        check_settings=dict(check),
+        hints=hints,
+        locations=locations,
     )

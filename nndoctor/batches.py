@@ -1,0 +1,113 @@
+"""Walking the structure of a batch: nested tuples, lists, dicts and namedtuples of tensors.
+
+Batches come in whatever shape the user's loader produces; these helpers move them, describe
+them for error messages, slice samples out of them and find the tensors inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+Batch = Any
+
+
+def map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
+    """Apply `fn` to every tensor inside nested tuples/lists/dicts/namedtuples, in order."""
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, dict):
+        return {k: map_tensors(v, fn) for k, v in obj.items()}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
+        return type(obj)(*(map_tensors(v, fn) for v in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(map_tensors(v, fn) for v in obj)
+    return obj
+
+
+def move_to(obj: Any, device: torch.device) -> Any:
+    """Move tensors inside nested tuples/lists/dicts to `device`."""
+    return map_tensors(obj, lambda t: t.to(device, non_blocking=True))
+
+
+def describe_shapes(obj: Any) -> str:
+    """A short description of what is inside a batch, for error messages."""
+    if isinstance(obj, torch.Tensor):
+        return f"Tensor{list(obj.shape)} {str(obj.dtype).replace('torch.', '')}"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {describe_shapes(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, (list, tuple)):
+        inner = ", ".join(describe_shapes(v) for v in obj)
+        return f"({inner})" if isinstance(obj, tuple) else f"[{inner}]"
+    return type(obj).__name__
+
+
+def first_tensor(obj: Any) -> torch.Tensor | None:
+    """The first tensor found in a nested structure (model inputs are often tuples or dicts)."""
+    if isinstance(obj, torch.Tensor):
+        return obj
+    values = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else []
+    for value in values:
+        found = first_tensor(value)
+        if found is not None:
+            return found
+    return None
+
+
+def batch_size_of(batch: Batch) -> int | None:
+    tensor = first_tensor(batch[0] if isinstance(batch, (list, tuple)) and batch else batch)
+    return int(tensor.shape[0]) if tensor is not None and tensor.dim() > 0 else None
+
+
+def pair_target(batch: Batch) -> torch.Tensor | None:
+    """The targets of an (inputs, targets) batch, when the batch is such a pair."""
+    if isinstance(batch, (list, tuple)) and len(batch) == 2 and isinstance(batch[1], torch.Tensor):
+        return batch[1]
+    return None
+
+
+def sample_count(batch: Batch) -> int:
+    """Samples in a batch: the targets' length for (inputs, targets) pairs, else the first tensor's."""
+    target = pair_target(batch)
+    if target is not None and target.dim():
+        return int(target.shape[0])
+    return batch_size_of(batch) or 0
+
+
+def slice_samples(obj: Any, size: int, k: int) -> Any:
+    """The first `k` samples of every batch-sized tensor in a batch."""
+    return map_tensors(obj, lambda t: t[:k] if t.dim() > 0 and t.shape[0] == size else t)
+
+
+def concat(parts: list[Any]) -> Any:
+    """Join batches of the same structure along the sample dimension."""
+    first = parts[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(parts) if first.dim() > 0 else first
+    if isinstance(first, dict):
+        return {key: concat([p[key] for p in parts]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(concat(list(vals)) for vals in zip(*parts, strict=True)))
+    if isinstance(first, (list, tuple)):
+        return type(first)(concat(list(vals)) for vals in zip(*parts, strict=True))
+    return first
+
+
+def take_samples(batches: Sequence[Batch], n: int) -> Batch:
+    """The first `n` samples of the training data as one batch (tensors sliced along dim 0)."""
+    chosen: list[Batch] = []
+    have = 0
+    for batch in batches:
+        size = batch_size_of(batch)
+        target = pair_target(batch)
+        if size is None or (target is not None and target.dim() and target.shape[0] != size):
+            return batches[0]  # no clear sample dimension (e.g. sequence-first inputs): one whole batch
+        chosen.append(slice_samples(batch, size, min(size, n - have)))
+        have += min(size, n - have)
+        if have >= n:
+            break
+    if len(chosen) == 1:
+        return chosen[0]
+    return concat(chosen)

@@ -1,0 +1,218 @@
+"""The authoring API for checks: verdicts, the `@check` declaration and typed thresholds.
+
+A check is one decorated function. The decorator records its id, problem name, one-line title,
+cost tier, thresholds and the findings it explains; the function's parameters name the probes it
+needs (plus `limits` for its thresholds); its docstring carries the sections that `nndoctor
+explain`, the catalogue and the docs print. Declarations are validated when the module is
+imported, so a malformed check never reaches a run.
+
+Check modules import no torch at module level: the catalogue (`nndoctor checks`, `explain`) reads
+these declarations without loading the probes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from nndoctor.errors import Skip
+from nndoctor.report.model import FAMILIES, Outcome, Table
+
+__all__ = [
+    "COSTS",
+    "DOC_SECTIONS",
+    "CheckSpec",
+    "Skip",
+    "Table",
+    "Thresholds",
+    "Verdict",
+    "check",
+    "failed",
+    "passed",
+    "warned",
+]
+
+DOC_SECTIONS = ("What it checks", "Why it matters", "Evidence", "How to fix")
+COSTS = ("static", "forward", "backward", "train")  # cumulative cost tiers, cheapest first
+ID_PATTERN = re.compile(r"^[A-Z]{2,}\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass
+class Verdict:
+    """What a check function returns; the engine turns it into a `Finding`."""
+
+    outcome: Outcome
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+    recommendation: str | None = None
+
+
+def _verdict(
+    outcome: Outcome,
+    message: str,
+    evidence: Mapping[str, Any] | None,
+    fix: str | None,
+    tables: Sequence[Table],
+) -> Verdict:
+    if evidence is not None and not isinstance(evidence, Mapping):
+        raise TypeError(f"evidence must be a mapping, not {type(evidence).__name__}")
+    return Verdict(outcome, message, dict(evidence or {}), list(tables), fix)
+
+
+def passed(message: str, evidence: Mapping[str, Any] | None = None, *, tables: Sequence[Table] = ()) -> Verdict:
+    return _verdict(Outcome.PASS, message, evidence, None, tables)
+
+
+def warned(
+    message: str,
+    evidence: Mapping[str, Any] | None = None,
+    *,
+    fix: str | None = None,
+    tables: Sequence[Table] = (),
+) -> Verdict:
+    """Training will likely be slow or poor; `fix` overrides the check's default recommendation."""
+    return _verdict(Outcome.WARN, message, evidence, fix, tables)
+
+
+def failed(
+    message: str,
+    evidence: Mapping[str, Any] | None = None,
+    *,
+    fix: str | None = None,
+    tables: Sequence[Table] = (),
+) -> Verdict:
+    """Training will not work as configured."""
+    return _verdict(Outcome.FAIL, message, evidence, fix, tables)
+
+
+class Thresholds(Mapping[str, float]):
+    """A check's thresholds (declared defaults overridden by the profile), readable as attributes."""
+
+    def __init__(self, values: Mapping[str, float]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> float:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> float:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    name: str
+    title: str
+    cost: str
+    needs: tuple[str, ...]
+    thresholds: Mapping[str, float]
+    sections: Mapping[str, str]
+    func: Callable[..., Verdict]
+    explains: tuple[str, ...] = ()  # check ids whose non-pass findings this one's can cause
+    source: str = "nndoctor"
+
+    @property
+    def family(self) -> str:
+        return FAMILIES.get(self.id[:3], "plugin")
+
+    @property
+    def fix(self) -> str:
+        return self.sections["How to fix"]
+
+    @property
+    def default_recommendation(self) -> str:
+        return self.fix.split("\n\n")[0].replace("\n", " ").strip()
+
+    @property
+    def wants_limits(self) -> bool:
+        return "limits" in inspect.signature(self.func).parameters
+
+
+def parse_sections(doc: str | None, where: str) -> dict[str, str]:
+    """Split a check docstring into its titled sections ("What it checks:" ...)."""
+    text = inspect.cleandoc(doc or "")
+    sections: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for line in text.splitlines():
+        heading = line.rstrip(":").strip()
+        if line.endswith(":") and heading in DOC_SECTIONS:
+            if current is not None:
+                sections[current] = "\n".join(lines).strip()
+            current, lines = heading, []
+        elif current is not None:
+            lines.append(line)
+    if current is not None:
+        sections[current] = "\n".join(lines).strip()
+    missing = [s for s in DOC_SECTIONS if not sections.get(s)]
+    if missing:
+        raise TypeError(f"{where}: docstring lacks the section(s) {', '.join(missing)}")
+    return sections
+
+
+def _validated_thresholds(check_id: str, thresholds: Mapping[str, float] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in (thresholds or {}).items():
+        if not NAME_PATTERN.match(key.replace("_", "-")):
+            raise TypeError(f"check {check_id}: threshold name {key!r} must be snake_case")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError(f"check {check_id}: threshold {key} must be a finite number, not {value!r}")
+        out[key] = float(value)
+    return out
+
+
+def check(
+    id: str,  # noqa: A002 - the natural name in a declaration
+    name: str,
+    title: str,
+    *,
+    cost: str,
+    thresholds: Mapping[str, float] | None = None,
+    explains: Sequence[str] = (),
+) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
+    """Declare a check: parameters of the function name the probes it needs (plus `limits`)."""
+    if not ID_PATTERN.match(id):
+        raise TypeError(f"check id {id!r} must look like ND123")
+    if not NAME_PATTERN.match(name):
+        raise TypeError(f"check name {name!r} must be kebab-case")
+    if cost not in COSTS:
+        raise TypeError(f"check {id}: cost must be one of {COSTS}")
+    for other in explains:
+        if not ID_PATTERN.match(other) or other == id:
+            raise TypeError(f"check {id}: explains={other!r} must name another check id")
+    values = _validated_thresholds(id, thresholds)
+
+    def decorate(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        params = list(inspect.signature(func).parameters)
+        spec = CheckSpec(
+            id=id,
+            name=name,
+            title=title,
+            cost=cost,
+            needs=tuple(p for p in params if p != "limits"),
+            thresholds=MappingProxyType(values),
+            sections=MappingProxyType(parse_sections(func.__doc__, f"check {id}")),
+            func=func,
+            explains=tuple(explains),
+            source=func.__module__.split(".")[0],
+        )
+        func.__nndoctor_check__ = spec  # type: ignore[attr-defined]
+        return func
+
+    return decorate

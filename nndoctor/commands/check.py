@@ -1,0 +1,173 @@
+"""`nndoctor check`: run a check profile on a target and print the report."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import sys
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from nndoctor.commands.common import (
+    OUTPUT_PANEL,
+    RUN_PANEL,
+    SELECTION_PANEL,
+    ConfigOpt,
+    DataOpt,
+    DebugOpt,
+    DeviceOpt,
+    LabelOpt,
+    PrecisionOpt,
+    ProfileOpt,
+    RichProgress,
+    SeedOpt,
+    TargetArg,
+    emit,
+    print_tracebacks,
+    render_options,
+    report_exit_code,
+    run_sandboxed,
+    settings_request,
+    split_codes,
+    target_spec,
+    user_errors,
+)
+from nndoctor.report.formats import FORMATS
+
+OutputFormat = enum.Enum(  # type: ignore[misc]
+    "OutputFormat", {name: name for name, f in FORMATS.items() if f.stdout}, type=str
+)
+
+
+class FailOn(str, enum.Enum):
+    fail = "fail"
+    warn = "warn"
+
+
+def with_report_files(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command one `--NAME FILE` option per file format in the format table; the command
+    receives them as `files={name: path}`."""
+    hints = typing.get_type_hints(func, include_extras=True)  # resolved here: typer sees objects, not strings
+    signature = inspect.signature(func)
+    names = [name for name, f in FORMATS.items() if f.file]
+    extra = [
+        inspect.Parameter(
+            f"{name}_file",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                Path | None,
+                typer.Option(f"--{name}", help=f"Also write {FORMATS[name].help} to FILE.", rich_help_panel=OUTPUT_PANEL),
+            ],
+        )
+        for name in names
+    ]
+    kept = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name])
+        for p in signature.parameters.values()
+        if p.name != "files"
+    ]
+
+    def command(**kwargs: Any) -> Any:
+        files = {name: kwargs.pop(f"{name}_file") for name in names if kwargs.get(f"{name}_file") is not None}
+        for name in names:
+            kwargs.pop(f"{name}_file", None)
+        return func(files=files, **kwargs)
+
+    command.__signature__ = signature.replace(parameters=[*kept, *extra], return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in (*kept, *extra)}
+    command.__name__ = func.__name__
+    command.__doc__ = func.__doc__
+    command.__module__ = func.__module__
+    return command
+
+
+@with_report_files
+def check(
+    target: TargetArg = None,
+    config: ConfigOpt = None,
+    data: DataOpt = None,
+    label: LabelOpt = None,
+    profile: ProfileOpt = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            help="Check ids or prefixes to run, comma-separated (e.g. ND2,ND401).",
+            rich_help_panel=SELECTION_PANEL,
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Check ids or prefixes to leave out.", rich_help_panel=SELECTION_PANEL),
+    ] = None,
+    device: DeviceOpt = None,
+    seed: SeedOpt = None,
+    precision: PrecisionOpt = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget",
+            help="Wall-clock safety cap in seconds for the training experiments; an experiment it cuts is "
+            "'not judged'. Default: none (experiments are bounded by steps).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="What to print on stdout.", rich_help_panel=OUTPUT_PANEL)
+    ] = OutputFormat.rich,  # type: ignore[attr-defined]
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Lowest outcome that makes the exit code 1.", rich_help_panel=OUTPUT_PANEL),
+    ] = FailOn.fail,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 when the run completes.", rich_help_panel=OUTPUT_PANEL)
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Only the results table and footer; no progress.", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = False,
+    no_plugins: Annotated[
+        bool,
+        typer.Option("--no-plugins", help="Load only nndoctor's built-in checks.", rich_help_panel=SELECTION_PANEL),
+    ] = False,
+    debug: DebugOpt = False,
+    files: dict[str, Path] | None = None,
+) -> None:
+    """Run a check profile on a target and print the report.
+
+    Exit codes: 0 nothing gated; 1 a gated finding (fail or error; --fail-on warn adds warn); 2 bad input (an
+    option, a target or a file that cannot be used); 3 a bug in nndoctor; 130 interrupted (the partial
+    report is written first).
+    """
+    with user_errors(debug):
+        from nndoctor.api import run_spec
+
+        request = settings_request(
+            profile=profile,
+            select=split_codes(select),
+            ignore=split_codes(ignore),
+            device=device,
+            seed=seed,
+            precision=precision,
+            budget_s=budget,
+            plugins=False if no_plugins else None,
+        )
+        spec = target_spec(target, config, data, label)
+        show_progress = not quiet and sys.stderr.isatty() and output_format.value == "rich"
+        progress = RichProgress(show_progress)
+        report = run_sandboxed(lambda: run_spec(spec, request, progress=progress), progress)
+        emit(report, output_format.value, files or {}, render_options(fail_on.value, details=not quiet))
+        if debug:
+            print_tracebacks(report)
+    raise typer.Exit(report_exit_code(report, fail_on.value, exit_zero))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(no_args_is_help=False)(check)

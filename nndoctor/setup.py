@@ -1,0 +1,140 @@
+"""What one batch reveals about the target before any experiment: the loss and the task.
+
+`resolve_setup` runs the first training batch through the model and the loss. The loss the recipe
+gave (or the one inferred for it), the task, and whether the labels even fit the output are part
+of its result, which the context carries; nothing is patched later. Its errors are usage errors
+(exit 2) with a message that names the recipe function involved: a target that cannot run one
+batch has no findings, only a problem to fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from nndoctor.batches import Batch, batch_size_of, describe_shapes
+from nndoctor.errors import NndoctorError, TargetError, UserCodeExit
+from nndoctor.tasks import TaskInfo, default_loss_for, identify_loss, infer_task
+
+
+@dataclass(frozen=True)
+class Setup:
+    task: TaskInfo
+    batch_size: int | None
+    train_batches: int
+    val_batches: int | None
+    first_loss: float
+    loss_name: str
+    loss_fn: Callable[..., Any]
+    blocked: str | None = None  # why the loss cannot be computed at all (a data bug ND102 reports)
+
+
+def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
+    try:
+        return func()
+    except NndoctorError:
+        raise
+    except SystemExit as exc:
+        raise UserCodeExit(f"{label} called sys.exit({exc.code!r}) on the first training batch.") from None
+    except Exception as exc:
+        raise TargetError(
+            f"Running {label} on the first training batch raised {type(exc).__name__}: {exc}. "
+            f"The batch holds {describe_shapes(batch)}. Check the model's expected input shape "
+            "and dtype against the data, or define `forward(model, batch)` in the recipe."
+        ) from exc
+
+
+def resolve_setup(
+    model: nn.Module,
+    batches: Sequence[Batch],
+    forward: Callable[[nn.Module, Batch], tuple[Any, Any]],
+    loss_fn: Callable[..., Any] | None,
+    hints: Mapping[str, Any],
+    user_forward: bool,
+    val_batches: int | None = None,
+) -> Setup:
+    batch = batches[0]
+    where = "your `forward(model, batch)`" if user_forward else "the model's forward"
+    with torch.no_grad():
+        output, target = _user_step(where, batch, lambda: forward(model, batch))
+    loss_inferred = loss_fn is None
+    loss = loss_fn if loss_fn is not None else default_loss_for(target, output, hints)
+    label = loss_label(loss)
+    blocked = labels_out_of_range(output, target, loss)
+    common = {"batch_size": batch_size_of(batch), "train_batches": len(batches), "val_batches": val_batches}
+    if blocked is not None:
+        # Never call the loss on these labels: on CUDA it is a device-side assert that kills the
+        # process. Probes that need the loss skip, and ND102 reports the cause.
+        task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
+        return Setup(task=task, first_loss=math.nan, loss_name=label, loss_fn=loss, blocked=blocked, **common)
+    try:
+        with torch.no_grad():
+            value_tensor = loss(output, target)
+    except NndoctorError:
+        raise
+    except SystemExit as exc:
+        raise UserCodeExit(f"The loss ({label}) called sys.exit({exc.code!r}) on the first training batch.") from None
+    except Exception as exc:
+        raise TargetError(
+            f"The loss ({label}) raised {type(exc).__name__}: {exc}. It got "
+            f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "
+            "`build_loss()` match the model's output and the targets (or define `forward`)."
+        ) from exc
+    if not isinstance(value_tensor, torch.Tensor):
+        kind = type(value_tensor).__name__
+        raise TargetError(
+            f"The loss ({label}) returned {'an' if kind[:1] in 'aeiouAEIOU' else 'a'} {kind}, not a torch.Tensor; "
+            "nndoctor needs a scalar tensor it can call backward() on. Make `build_loss()` (or diagnose's loss_fn) "
+            "return a loss computed with torch ops, e.g. nn.CrossEntropyLoss(), without .item() or float()."
+        )
+    if value_tensor.numel() != 1:
+        raise TargetError(
+            f"The loss ({label}) returned a tensor of shape {list(value_tensor.shape)}, not a scalar. Reduce it in "
+            "`build_loss()` (or diagnose's loss_fn), e.g. reduction='mean' or .mean(), so that backward() has a "
+            "single value to differentiate."
+        )
+    value = float(value_tensor)
+    task = infer_task(identify_loss(loss, output, target, value), output, target, hints, loss_inferred)
+    return Setup(
+        task=task,
+        first_loss=value if math.isfinite(value) else math.nan,
+        loss_name=label,
+        loss_fn=loss,
+        **common,
+    )
+
+
+def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
+    """Class indices outside [0, C) for a class-index loss (ignore_index excepted), or None."""
+    index_losses = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
+    if not (isinstance(loss_fn, index_losses) or not isinstance(loss_fn, torch.nn.Module)):
+        return None
+    if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
+        return None
+    if target.is_floating_point() or output.dim() < 2 or target.dim() != output.dim() - 1:
+        return None
+    ignore = getattr(loss_fn, "ignore_index", -100)
+    labels = target[target != ignore]
+    if labels.numel() == 0:
+        return None
+    low, high = (int(v) for v in torch.stack([labels.min(), labels.max()]).cpu())
+    classes = int(output.shape[1])
+    if low >= 0 and high < classes:
+        return None
+    return (
+        f"class labels run from {low} to {high} but the output has {classes} classes (valid labels "
+        f"0..{classes - 1}), so the loss cannot be computed"
+    )
+
+
+def loss_label(loss_fn: Any) -> str:
+    if loss_fn is None:
+        return "none"
+    if isinstance(loss_fn, torch.nn.Module):
+        return type(loss_fn).__name__
+    return getattr(loss_fn, "__qualname__", type(loss_fn).__name__)

@@ -1,0 +1,76 @@
+"""What nndoctor needs from the user, already built, and how the user named it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nndoctor.errors import TargetError
+
+TASKS = ("classification", "binary", "multilabel", "regression")
+HINT_KEYS = ("task", "num_classes")
+
+
+@dataclass
+class Target:
+    """Everything nndoctor needs from the user, already built."""
+
+    name: str
+    model: Any
+    train_data: Iterable[Any]
+    val_data: Iterable[Any] | None = None
+    loss_fn: Callable[..., Any] | None = None
+    optimizer_factory: Callable[..., Any] | None = None
+    forward_fn: Callable[..., Any] | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+    # where each piece was defined ("build_model" -> "recipe.py:12"), for messages and annotations
+    locations: dict[str, str] = field(default_factory=dict)
+    # the user's own model state is the initial state (True), or it must be snapshotted (False:
+    # e.g. a captured script goes on training the model after nndoctor looked)
+    model_is_frozen_snapshot: bool = True
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """How the user pointed at the target: exactly one of recipe, config, data file (or none)."""
+
+    recipe: str | None = None
+    config: Path | None = None
+    data: Path | None = None
+    label: str | None = None
+
+    @property
+    def given(self) -> list[str]:
+        return [n for n, v in (("TARGET", self.recipe), ("--config", self.config), ("--data", self.data)) if v]
+
+
+def validate_hints(hints: Any, where: str) -> dict[str, Any]:
+    """The recipe's NNDOCTOR hints, checked: a typo or a wrong type is a clear error, not a crash."""
+    if hints is None:
+        return {}
+    if not isinstance(hints, Mapping):
+        raise TargetError(
+            f"NNDOCTOR in {where} must be a dict of hints, e.g. {{'task': 'classification', 'num_classes': 10}}, "
+            f"not {type(hints).__name__}."
+        )
+    for key in hints:
+        if key not in HINT_KEYS:
+            close = difflib.get_close_matches(str(key), HINT_KEYS, n=1)
+            raise TargetError(
+                f"NNDOCTOR in {where} has the unknown hint {key!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; known hints: {', '.join(HINT_KEYS)}."
+            )
+    task = hints.get("task")
+    if task is not None and task not in TASKS:
+        raise TargetError(f"NNDOCTOR['task'] in {where} is {task!r}; use one of {', '.join(TASKS)}.")
+    classes = hints.get("num_classes")
+    if classes is not None and (isinstance(classes, bool) or not isinstance(classes, int) or classes < 1):
+        raise TargetError(
+            f"NNDOCTOR['num_classes'] in {where} is {classes!r}; it must be a positive integer (the number of "
+            "classes the model predicts), e.g. 10."
+        )
+    return dict(hints)
