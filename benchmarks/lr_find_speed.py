@@ -34,10 +34,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nndoctor.target import _import_file  # noqa: E402
+
 from nndoctor.context import Context, Settings  # noqa: E402
 from nndoctor.engine import attach_probes  # noqa: E402
 from nndoctor.registry import load_registry  # noqa: E402
-from nndoctor.target import _import_file  # noqa: E402
 
 RECIPES = {
     "digits-mlp": "sample_models/healthy/digits_mlp.py",
@@ -78,8 +79,9 @@ def time_nndoctor(recipe: Any, device: torch.device, steps: int) -> float:
 
 def time_nndoctor_command_path(recipe: Any, device: torch.device, steps: int) -> float:
     """What `nndoctor lr-find` runs, minus printing: profile, registry, context, setup, sweep, ND403."""
-    from nndoctor.api import RunOptions, run_target
     from nndoctor.target import Target
+
+    from nndoctor.api import RunOptions, run_target
 
     model, (train, _) = recipe.build_model(), recipe.build_data()
     _sync(device)

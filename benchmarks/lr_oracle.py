@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lr_tasks import Task, all_tasks
+from nndoctor.target import _import_file
 
 from nndoctor.context import Context, Settings
 from nndoctor.engine import attach_probes
 from nndoctor.lr_suggest import suggest
 from nndoctor.registry import load_registry
-from nndoctor.target import _import_file
 
 GRID = [10 ** (k / 3) for k in range(-15, 2)]  # 1e-5 .. 2.15 in 1/3-decade steps
 TOL = 0.05

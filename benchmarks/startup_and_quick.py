@@ -175,9 +175,10 @@ class SyncCounter:
 
 
 def quick_run_in_process(profile: str, device: str) -> tuple[Any, SyncCounter, float]:
+    from nndoctor.target import load_recipe
+
     from nndoctor.api import RunOptions, run_target
     from nndoctor.registry import load_registry
-    from nndoctor.target import load_recipe
 
     registry = load_registry()
     counter = SyncCounter()

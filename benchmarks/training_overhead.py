@@ -36,11 +36,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nndoctor.target import load_recipe  # noqa: E402
+
 from nndoctor.context import Context, Settings  # noqa: E402
 from nndoctor.engine import attach_probes  # noqa: E402
 from nndoctor.probes.training import take_samples  # noqa: E402
 from nndoctor.profiles import load_profile  # noqa: E402
-from nndoctor.target import load_recipe  # noqa: E402
 
 DEFAULT_RECIPES = ("sample_models/healthy/digits_mlp.py", "sample_models/healthy/digits_cnn.py")
 

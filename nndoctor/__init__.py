@@ -7,6 +7,6 @@ from __future__ import annotations
 
 __version__ = "0.2.0"
 
-from nndoctor.api import diagnose  # noqa: E402 - after __version__, which the engine reads
+from nndoctor.api import diagnose
 
 __all__ = ["__version__", "diagnose"]

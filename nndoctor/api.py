@@ -17,8 +17,8 @@ from nndoctor.settings import Layer, RunSettings, SettingsRequest, resolve_setti
 from nndoctor.targets import ReadTarget, Target, TargetSpec, build_target, read_target
 
 if TYPE_CHECKING:
-    from nndoctor.context import ProgressSink
     from nndoctor.engine import ProgressCallback
+    from nndoctor.progress import ProgressSink
     from nndoctor.report.model import Report
 
 

@@ -8,6 +8,7 @@ start fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Annotated
@@ -59,8 +60,6 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing to add
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing more to say
-            pass
     os._exit(code)

@@ -23,6 +23,7 @@ from torch import nn
 
 from nndoctor.batches import Batch, describe_shapes, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
+from nndoctor.progress import ProgressSink
 from nndoctor.rng import GeneratorStates, RngState, loader_generators, seed_everything
 from nndoctor.settings import RunSettings
 from nndoctor.setup import Setup, resolve_setup
@@ -125,8 +126,16 @@ def working_copy(model: Any, device: torch.device) -> tuple[nn.Module, int]:
             "nothing can run. Build the model on a real device, or load its weights "
             "(`model.to_empty(device='cpu')` then `load_state_dict`) before handing it to nndoctor."
         )
+    # tensors computed from parameters and cached as plain attributes (the old weight_norm,
+    # spectral_norm and pruning APIs) cannot be deep-copied; their hooks recompute them on every
+    # forward, so the copy starts from a detached clone of each
+    memo: dict[int, Any] = {}
+    for module in model.modules():
+        for value in vars(module).values():
+            if isinstance(value, torch.Tensor) and not value.is_leaf:
+                memo[id(value)] = value.detach().clone()
     try:
-        working = copy.deepcopy(model)
+        working = copy.deepcopy(model, memo)
     except Exception as exc:
         raise TargetError(
             f"nndoctor works on a private copy of the model so your object is never changed, "
@@ -164,15 +173,15 @@ class Data:
 
 def _materialize(loader: Iterable[Batch], which: str, device: torch.device, limit: int, name: str) -> list[Batch]:
     shuffling = GeneratorStates(loader_generators(loader))
-    try:
-        iterator = iter(loader)
-    except TypeError as exc:
-        raise TargetError(
-            f"The {which} data is a {type(loader).__name__}, which is not iterable. "
-            "`build_data()` must return a DataLoader or any iterable of batches."
-        ) from exc
     batches: list[Batch] = []
     try:
+        try:
+            iterator = iter(loader)
+        except TypeError as exc:
+            raise TargetError(
+                f"The {which} data is a {type(loader).__name__}, which is not iterable. "
+                "`build_data()` must return a DataLoader or any iterable of batches."
+            ) from exc
         for batch in iterator:
             batches.append(move_to(batch, device))
             if len(batches) >= limit:
@@ -220,14 +229,6 @@ def reset_model(model: nn.Module, state: Mapping[str, torch.Tensor], seed: int) 
     model.zero_grad(set_to_none=True)
     seed_everything(seed)
     return model
-
-
-class ProgressSink:
-    """Where long probes report progress; the default shows nothing."""
-
-    @contextlib.contextmanager
-    def task(self, description: str, total: int) -> Iterator[Callable[..., None]]:
-        yield lambda n=1: None
 
 
 @dataclass

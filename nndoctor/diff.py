@@ -205,7 +205,7 @@ def evidence_moves(base: Finding, head: Finding, rel_tol: float, abs_tol: float)
 def _setup_notes(base: Report, head: Report) -> list[str]:
     """Differences in what was run and where, which explain (or invalidate) a comparison."""
     notes = []
-    pairs = [
+    pairs: list[tuple[str, Any, Any]] = [
         ("target", base.target, head.target),
         ("profile", base.profile, head.profile),
         ("nndoctor", base.nndoctor_version, head.nndoctor_version),
@@ -310,7 +310,9 @@ def render_diff_rich(result: DiffResult) -> Any:
     parts: list[Any] = [
         Text.assemble(
             ("nndoctor diff", "nndoctor.header"),
-            visible(f" · base {_side(result.base_source, result.base)} → head {_side(result.head_source, result.head)}"),
+            visible(
+                f" · base {_side(result.base_source, result.base)} → head {_side(result.head_source, result.head)}"
+            ),
         )
     ]
 

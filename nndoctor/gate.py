@@ -393,15 +393,15 @@ def evaluate(report: Report, policy: Policy | None = None, today: datetime.date 
                 f"(reason was: {allowance.reason})"
             )
         elif id(allowance) not in used:
-            finding = report.finding(allowance.check)
+            found_finding = report.finding(allowance.check)
             if any(v.check_id == allowance.check for v in violations):
                 covered = ", ".join(o.value for o in GATEABLE if o in (allowance.outcomes or ()))
                 notes.append(
                     f"the exception for {allowance.check} does not cover its outcome "
-                    f"{finding.outcome.value if finding else 'absent'} (it covers {covered})"
+                    f"{found_finding.outcome.value if found_finding else 'absent'} (it covers {covered})"
                 )
             else:
-                state = finding.outcome.value if finding else "not in the report"
+                state = found_finding.outcome.value if found_finding else "not in the report"
                 notes.append(
                     f"the exception for {allowance.check} was not needed ({allowance.check}: {state}); remove it?"
                 )
@@ -552,7 +552,10 @@ def render_gate_rich(result: GateResult) -> Any:
         for v in result.violations:
             outcome = v.outcome.value if v.outcome else "-"
             table.add_row(
-                plain(_where(v)), plain(outcome, f"nndoctor.{outcome}" if v.outcome else ""), plain(v.rule), plain(v.reason)
+                plain(_where(v)),
+                plain(outcome, f"nndoctor.{outcome}" if v.outcome else ""),
+                plain(v.rule),
+                plain(v.reason),
             )
         parts += [Text(), table]
     if result.exceptions:

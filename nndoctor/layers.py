@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 RELU_LIKE = (nn.ReLU, nn.ReLU6)
@@ -50,6 +51,7 @@ def is_weighted(module: nn.Module) -> bool:
 
 def fan_in_out(module: nn.Module) -> tuple[int, int]:
     weight = module.weight
+    assert isinstance(weight, torch.Tensor)
     receptive = weight[0][0].numel() if weight.dim() > 2 else 1
     if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
         return weight.shape[0] * receptive, weight.shape[1] * receptive

@@ -370,19 +370,12 @@ def resolve_settings(
     for name, spec in registry.probes.items():
         if spec.settings is None:
             continue
-        from_profile = {k: v for k, v in profile.probes.get(name, {}).items()}
+        from_profile = dict(profile.probes.get(name, {}))
         given = dict(request.probes.get(name, {}))
-        build_settings(  # explicit values are named as the user gave them
-            spec.settings,
-            given,
-            lambda key, name=name: request.labels.get(f"{name}.{key}", f"the {word} {name}.{key}"),
-            f"the probe {name}",
-        )
+        # explicit values are checked first, so a message names them as the user gave them
+        build_settings(spec.settings, given, _explicit_label(request, name, word), f"the probe {name}")
         probes[name] = build_settings(
-            spec.settings,
-            {**from_profile, **given},
-            lambda key, name=name: f"`probes.{name}.{key}`",
-            f"the probe {name}",
+            spec.settings, {**from_profile, **given}, _profile_label(name), f"the probe {name}"
         )
     unknown = set(request.probes) - set(probes)
     if unknown:
@@ -422,6 +415,14 @@ def normalize_layer(values: Mapping[str, Any], where: str, extra: Sequence[str] 
             )
         out[LAYER_ALIASES.get(key, key)] = value
     return out
+
+
+def _explicit_label(request: SettingsRequest, probe: str, word: str) -> Callable[[str], str]:
+    return lambda key: request.labels.get(f"{probe}.{key}", f"the {word} {probe}.{key}")
+
+
+def _profile_label(probe: str) -> Callable[[str], str]:
+    return lambda key: f"`probes.{probe}.{key}`"
 
 
 def _check_layer_keys(layer: Layer) -> None:

@@ -66,12 +66,12 @@ def resolve_setup(
     loss = loss_fn if loss_fn is not None else default_loss_for(target, output, hints)
     label = loss_label(loss)
     blocked = labels_out_of_range(output, target, loss)
-    common = {"batch_size": batch_size_of(batch), "train_batches": len(batches), "val_batches": val_batches}
+    size = batch_size_of(batch)
     if blocked is not None:
         # Never call the loss on these labels: on CUDA it is a device-side assert that kills the
         # process. Probes that need the loss skip, and ND102 reports the cause.
         task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
-        return Setup(task=task, first_loss=math.nan, loss_name=label, loss_fn=loss, blocked=blocked, **common)
+        return Setup(task, size, len(batches), val_batches, math.nan, label, loss, blocked)
     try:
         with torch.no_grad():
             value_tensor = loss(output, target)
@@ -100,13 +100,7 @@ def resolve_setup(
         )
     value = float(value_tensor)
     task = infer_task(identify_loss(loss, output, target, value), output, target, hints, loss_inferred)
-    return Setup(
-        task=task,
-        first_loss=value if math.isfinite(value) else math.nan,
-        loss_name=label,
-        loss_fn=loss,
-        **common,
-    )
+    return Setup(task, size, len(batches), val_batches, value if math.isfinite(value) else math.nan, label, loss)
 
 
 def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:

@@ -9,6 +9,7 @@ losses on the same batch, the one that matches is the one it is.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,7 @@ def identify_loss(loss_fn: Any, output: torch.Tensor, target: Any, value: float)
     return None
 
 
-def default_loss_for(target: Any, output: Any, hints: dict[str, Any]) -> nn.Module:
+def default_loss_for(target: Any, output: Any, hints: Mapping[str, Any]) -> nn.Module:
     """The loss nndoctor uses when the recipe defines none."""
     task = hints.get("task")
     if task == "classification":
@@ -116,7 +117,7 @@ def infer_task(
     loss_kind: str | None,
     output: Any,
     target: Any,
-    hints: dict[str, Any],
+    hints: Mapping[str, Any],
     loss_inferred: bool,
 ) -> TaskInfo:
     out_shape = tuple(output.shape) if isinstance(output, torch.Tensor) else ()

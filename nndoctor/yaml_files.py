@@ -24,6 +24,8 @@ def load_yaml(path: Path, what: str, error: type[NndoctorError], missing_hint: s
         raise error(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from None
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise error(f"The {what} {path} is nested too deeply to be read.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

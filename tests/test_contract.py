@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from helpers import load, run
 
 from nndoctor.catalogue import explain_text

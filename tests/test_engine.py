@@ -7,10 +7,9 @@ import types
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
+from helpers import run
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-
-from helpers import run
 
 from nndoctor.check import check, passed
 from nndoctor.errors import Skip, UsageError

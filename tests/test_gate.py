@@ -222,7 +222,10 @@ def test_gate_cli_shows_exceptions_and_notes(tmp_path: Path, ci_broken: CheckRun
         ("fail_on: [fail\n", "is not valid YAML"),
         ("- fail\n", "must be a YAML mapping"),
         ("fail_on: [fail]\nfial_on: [warn]\n", "unknown key 'fial_on'; known keys: description, extends"),
-        ("fail_on: [pass]\n", "contains 'pass'; outcomes are skip, not_judged, warn, fail, error (pass can never violate)"),
+        (
+            "fail_on: [pass]\n",
+            "contains 'pass'; outcomes are skip, not_judged, warn, fail, error (pass can never violate)",
+        ),
         ("fail_on: warning\n", "`fail_on` is 'warning'; use one of skip, not_judged, warn, fail, error"),
         ("checks: {ND2: {fail_on: []}}\n", "`checks.ND2` is 'ND2', not a check id such as ND201"),
         ("checks: {ND201: {fail_in: []}}\n", "`checks.ND201` unknown key 'fail_in'; known keys: fail_on"),

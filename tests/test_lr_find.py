@@ -11,19 +11,18 @@ from typing import Any
 
 import pytest
 import torch
+from helpers import load, run
 from torch import nn
 from typer.testing import CliRunner
 
 import nndoctor
 from nndoctor import lr_suggest
 from nndoctor.cli import app
-from helpers import load, run
-
 from nndoctor.errors import SettingsError
 from nndoctor.lr_suggest import MIN_STEPS, LRRangeSettings, suggest
+from nndoctor.report.model import Outcome
 from nndoctor.settings import build_settings
 from nndoctor.targets import Target
-from nndoctor.report.model import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS_MLP = ROOT / "sample_models" / "healthy" / "digits_mlp.py"
@@ -219,7 +218,11 @@ def test_sweep_keeps_param_group_ratios() -> None:
         name="ratios", model=model, train_data=_loader(), loss_fn=nn.CrossEntropyLoss(), optimizer_factory=factory
     )
     report = run(
-        target, select=["ND403"], device="cpu", plugins=False, probes={"lr_range": {"steps": 20, "start": 1e-4, "end": 1e-2}}
+        target,
+        select=["ND403"],
+        device="cpu",
+        plugins=False,
+        probes={"lr_range": {"steps": 20, "start": 1e-4, "end": 1e-2}},
     )
     curve = report.artifacts["lr_curve"]
     assert curve[0]["lr"] == pytest.approx(1e-4) and curve[-1]["lr"] == pytest.approx(1e-2)
@@ -470,6 +473,8 @@ def test_forced_chunked_sweep_on_cpu_stops_at_the_same_point() -> None:
     target = load(DIGITS_MLP)
     stops = []
     for check_every in (None, 8):
-        report = run(target, select=["ND403"], device="cpu", probes={"lr_range": {"steps": 60, "check_every": check_every}})
+        report = run(
+            target, select=["ND403"], device="cpu", probes={"lr_range": {"steps": 60, "check_every": check_every}}
+        )
         stops.append((report.artifacts["lr_range"]["stop_reason"], len(report.artifacts["lr_curve"])))
     assert stops[0] == stops[1]

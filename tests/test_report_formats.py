@@ -219,7 +219,9 @@ def test_malformed_reports_name_the_field(report_copy: Path) -> None:
 
     data["findings"][3]["outcome"] = "meh"
     report_copy.write_text(json.dumps(data), encoding="utf-8")
-    assert "`findings[3] (ND104).outcome` must be one of pass, skip, not_judged, warn, fail, error" in _load_error(report_copy)
+    assert "`findings[3] (ND104).outcome` must be one of pass, skip, not_judged, warn, fail, error" in _load_error(
+        report_copy
+    )
 
     data["findings"][3]["outcome"] = "pass"
     data["findings"].append(copy.deepcopy(data["findings"][3]))

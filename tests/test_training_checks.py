@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch import nn
-
 from helpers import run
+from torch import nn
 
 from nndoctor.api import diagnose
 from nndoctor.batches import take_samples

@@ -322,7 +322,9 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
         "notes": notes,
     }
     traced = init_backward.depth_longest is not None
-    depth = init_backward.depth_longest if traced else sum(1 for s in sites if s.weighted)
+    depth = (
+        init_backward.depth_longest if init_backward.depth_longest is not None else sum(1 for s in sites if s.weighted)
+    )
     if saturating and depth >= limits.min_depth_saturating:
         kinds = sorted({s.kind for s in saturating})
         return warned(

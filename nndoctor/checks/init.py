@@ -181,17 +181,17 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
         ratio = layer.weight_rms / expected if expected else math.nan
         if layer.symmetric and layer.rows > 1:
             symmetric.append(layer.name)
-            verdict = "symmetric"
+            label = "symmetric"
         elif normalized:
-            verdict = "normalized next"
+            label = "normalized next"
         elif ratio > limits.max_ratio:
             off_scale.append((layer.name, ratio, "large"))
-            verdict = "too large"
+            label = "too large"
         elif ratio < limits.min_ratio and layer.name != last:
             off_scale.append((layer.name, ratio, "small"))
-            verdict = "too small"
+            label = "too small"
         else:
-            verdict = "ok"
+            label = "ok"
         rows.append(
             [
                 layer.name,
@@ -201,7 +201,7 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
                 _fmt(expected),
                 rule.split()[0],
                 _fmt(ratio),
-                verdict,
+                label,
             ]
         )
     table = Table(

@@ -639,7 +639,11 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
         )
     first, last = run.evals[0], run.evals[-1]
     metric = run.metric if last.train_metric is not None and last.val_metric is not None else None
-    gap = (last.train_metric - last.val_metric) if metric else None
+    gap = (
+        last.train_metric - last.val_metric
+        if metric and last.train_metric is not None and last.val_metric is not None
+        else None
+    )
     val_losses = [(e.step, e.val_loss) for e in run.evals if e.val_loss is not None and math.isfinite(e.val_loss)]
     best_step, best_val = min(val_losses, key=lambda sv: sv[1]) if val_losses else (0, math.nan)
     start_val = first.val_loss if first.val_loss is not None else math.nan

@@ -61,7 +61,9 @@ def with_report_files(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             annotation=Annotated[
                 Path | None,
-                typer.Option(f"--{name}", help=f"Also write {FORMATS[name].help} to FILE.", rich_help_panel=OUTPUT_PANEL),
+                typer.Option(
+                    f"--{name}", help=f"Also write {FORMATS[name].help} to FILE.", rich_help_panel=OUTPUT_PANEL
+                ),
             ],
         )
         for name in names

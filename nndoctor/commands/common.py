@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from nndoctor.errors import ExitCode, NndoctorError
+from nndoctor.progress import ProgressSink
 
 if TYPE_CHECKING:
     from nndoctor.report.formats import RenderOptions
@@ -124,7 +125,7 @@ def user_errors(debug: bool = False) -> Iterator[None]:
     except KeyboardInterrupt:
         print_error("Interrupted (Ctrl-C) before a report could be made.", "Interrupted", "yellow")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug gets exit 3, not a traceback
         if debug:
             traceback.print_exception(exc, file=sys.stderr)
         print_error(
@@ -146,7 +147,7 @@ def target_spec(target: str | None, config: Path | None, data: Path | None, labe
     return TargetSpec(recipe=target, config=config, data=data, label=label)
 
 
-class RichProgress:
+class RichProgress(ProgressSink):
     """Progress bars on stderr for the long experiments; silent when stderr is not a terminal."""
 
     def __init__(self, enabled: bool) -> None:
@@ -174,7 +175,7 @@ class RichProgress:
         self.progress.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
 

@@ -20,8 +20,6 @@ DEFAULT_REL_TOL = 0.25
 DEFAULT_ABS_TOL = 1e-6
 
 
-
-
 def diff(
     base_file: Annotated[Path, typer.Argument(metavar="BASE.json", help="The baseline report (e.g. from main).")],
     head_file: Annotated[Path, typer.Argument(metavar="HEAD.json", help="The report of the change.")],

@@ -12,10 +12,6 @@ from typing import Annotated
 import typer
 
 from nndoctor.commands.common import DebugOpt, SummaryFormat, SummaryFormatOpt, user_errors
-from nndoctor.errors import ExitCode
-
-
-
 
 
 def gate(

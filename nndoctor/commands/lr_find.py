@@ -109,9 +109,7 @@ def summary_table(summary: dict[str, Any], finding: Any) -> Any:
         rows.append(("other rules", ", ".join(f"{name} {_fmt(lr)}" for name, lr in peers.items())))
     if finding is not None:
         style = f"nndoctor.{finding.outcome.value}"
-        rows.append(
-            ("ND403", Text.assemble((finding.outcome.value.upper(), style), " ", visible(finding.message)))
-        )
+        rows.append(("ND403", Text.assemble((finding.outcome.value.upper(), style), " ", visible(finding.message))))
         if finding.recommendation and finding.outcome.value in ("warn", "fail"):
             rows.append(("how to fix", Text(visible(finding.recommendation), style="nndoctor.fix")))
     for name, value in rows:
@@ -135,11 +133,19 @@ def lr_find(
     label: LabelOpt = None,
     start: Annotated[
         float | None,
-        typer.Option("--start", help=f"Smallest learning rate of the sweep (default: {DEFAULTS.start:g}).", rich_help_panel=SWEEP_PANEL),
+        typer.Option(
+            "--start",
+            help=f"Smallest learning rate of the sweep (default: {DEFAULTS.start:g}).",
+            rich_help_panel=SWEEP_PANEL,
+        ),
     ] = None,
     end: Annotated[
         float | None,
-        typer.Option("--end", help=f"Largest learning rate of the sweep (default: {DEFAULTS.end:g}).", rich_help_panel=SWEEP_PANEL),
+        typer.Option(
+            "--end",
+            help=f"Largest learning rate of the sweep (default: {DEFAULTS.end:g}).",
+            rich_help_panel=SWEEP_PANEL,
+        ),
     ] = None,
     steps: Annotated[
         int | None,
@@ -151,11 +157,15 @@ def lr_find(
     ] = None,
     mode: Annotated[
         SweepMode | None,
-        typer.Option("--mode", help="exp: geometric lr steps; linear: even steps (default: exp).", rich_help_panel=SWEEP_PANEL),
+        typer.Option(
+            "--mode", help="exp: geometric lr steps; linear: even steps (default: exp).", rich_help_panel=SWEEP_PANEL
+        ),
     ] = None,
     accumulate: Annotated[
         int | None,
-        typer.Option("--accumulate", help="Batches of gradient accumulated per step (default: 1).", rich_help_panel=SWEEP_PANEL),
+        typer.Option(
+            "--accumulate", help="Batches of gradient accumulated per step (default: 1).", rich_help_panel=SWEEP_PANEL
+        ),
     ] = None,
     val: Annotated[
         bool | None,
@@ -168,7 +178,9 @@ def lr_find(
     ] = None,
     val_every: Annotated[
         int | None,
-        typer.Option("--val-every", help="With --val: evaluate every N steps (default: 1).", rich_help_panel=SWEEP_PANEL),
+        typer.Option(
+            "--val-every", help="With --val: evaluate every N steps (default: 1).", rich_help_panel=SWEEP_PANEL
+        ),
     ] = None,
     smooth: Annotated[
         float | None,

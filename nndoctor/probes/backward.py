@@ -99,8 +99,8 @@ def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
             longest[node] = shortest[node] = None
             continue
         own = 1 if type(node).__name__.rstrip("0123456789").removesuffix("Backward") in _WEIGHTED_NODES else 0
-        longest[node] = own + max(longest[c] for c in reaching)  # type: ignore[type-var]
-        shortest[node] = own + min(shortest[c] for c in reaching)  # type: ignore[type-var]
+        longest[node] = own + max(longest[c] or 0 for c in reaching)
+        shortest[node] = own + min(shortest[c] or 0 for c in reaching)
     if longest.get(root) is None:
         return None
     return longest[root], shortest[root]  # type: ignore[return-value]
@@ -164,9 +164,10 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     before = {id(p): ctx.initial_state[name] for name, p in named}
     symmetric_rows = {}
     for m in model.modules():  # judged before the step moves the weights
-        if is_weighted(m) and m.weight.shape[0] > 1:
-            same_w = _rows_identical(before[id(m.weight)], 1e-7)
-            same_g = _rows_identical(m.weight.grad, 1e-6) if m.weight.grad is not None else same_w.new_ones(())
+        weight = m.weight if is_weighted(m) else None
+        if isinstance(weight, nn.Parameter) and id(weight) in before and weight.shape[0] > 1:
+            same_w = _rows_identical(before[id(weight)], 1e-7)
+            same_g = _rows_identical(weight.grad, 1e-6) if weight.grad is not None else same_w.new_ones(())
             symmetric_rows[m] = (same_w & same_g).float()
 
     def closure() -> torch.Tensor:
@@ -232,7 +233,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     layers = []
     for m, sym in zip(layer_modules, host_symmetric, strict=True):
         dense = is_weighted(m)
-        tracked = [m.weight] if dense else matrix_params(m)
+        tracked = layer_weights(m)
         fan_in, fan_out = fan_in_out(m) if dense else (0, 0)
         count = sum(p.numel() for p in tracked)
         grad_sq = sum(by_param[id(p)][0] ** 2 for p in tracked)
@@ -270,3 +271,12 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
 def matrix_params(module: nn.Module) -> list[nn.Parameter]:
     """A module's own weight matrices (LSTM, attention projections...): what gradient flow tracks."""
     return [p for p in module.parameters(recurse=False) if p.dim() >= 2]
+
+
+def layer_weights(module: nn.Module) -> list[nn.Parameter]:
+    """The parameters a layer's statistics are taken over: its `weight`, or, when that is computed
+    from other parameters (weight norm, pruning), those parameters."""
+    weight = getattr(module, "weight", None)
+    if is_weighted(module) and isinstance(weight, nn.Parameter):
+        return [weight]
+    return matrix_params(module) or [p for p in module.parameters(recurse=False)]

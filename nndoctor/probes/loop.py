@@ -157,10 +157,19 @@ def uniform_guess_loss(task: TaskInfo) -> float | None:
 
 
 def weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module, nn.Parameter]]:
+    """(name, layer, the parameter tracked for it) per trainable Linear/Conv layer; a `weight`
+    computed from other parameters (weight norm, pruning) is tracked through its largest one."""
     names = module_names(model)
-    found = [
-        (names[m], m, m.weight) for m in model.modules() if is_weighted(m) and getattr(m.weight, "requires_grad", False)
-    ]
+    found = []
+    for m in model.modules():
+        if not is_weighted(m):
+            continue
+        weight = m.weight if isinstance(m.weight, nn.Parameter) else None
+        if weight is None:
+            own = sorted(m.parameters(recurse=False), key=lambda p: p.numel(), reverse=True)
+            weight = own[0] if own else None
+        if weight is not None and weight.requires_grad:
+            found.append((names[m], m, weight))
     if found:
         return found
     return [
@@ -175,9 +184,7 @@ class Stepper:
         self.ctx = ctx
         self.model = model
         self.optimizer = optimizer
-        self.scaler = (
-            torch.amp.GradScaler(ctx.device.type) if ctx.settings.precision == "fp16" else None  # type: ignore[attr-defined]
-        )
+        self.scaler = torch.amp.GradScaler(ctx.device.type) if ctx.settings.precision == "fp16" else None
         self.trainable = True
 
     def forward(self, batch: Batch) -> tuple[Any, Any, torch.Tensor]:
@@ -231,7 +238,7 @@ def needs_closure(optimizer: torch.optim.Optimizer) -> bool:
     return isinstance(optimizer, torch.optim.LBFGS)
 
 
-def step_optimizer(optimizer: torch.optim.Optimizer, closure: Callable[[], torch.Tensor] | None) -> None:
+def step_optimizer(optimizer: torch.optim.Optimizer, closure: Callable[[], Any] | None) -> None:
     if needs_closure(optimizer):
         if closure is None:
             raise RuntimeError(f"{type(optimizer).__name__} needs a closure to step")

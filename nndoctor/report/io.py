@@ -83,7 +83,15 @@ def load_report(path: str | Path) -> Report:
         ) from None
     except ValueError as exc:  # a bare NaN/Infinity, refused by _reject_constant
         raise ReportFileError(f"The report {path} is not strict JSON: {exc}.") from None
-    return report_from_data(data, str(path))
+    except RecursionError:
+        raise ReportFileError(
+            f"The report {path} is nested too deeply to be an nndoctor report (lists or objects inside each other "
+            "thousands of levels deep)."
+        ) from None
+    try:
+        return report_from_data(data, str(path))
+    except RecursionError:
+        raise ReportFileError(f"The report {path} is nested too deeply to be an nndoctor report.") from None
 
 
 def report_from_data(data: Any, source: str = "<report>") -> Report:

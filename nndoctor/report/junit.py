@@ -78,8 +78,8 @@ def render_junit(report: Report, fail_on: str = "fail") -> str:
         "skipped": str(counts["skip"] + counts["not_judged"]),
         "time": _seconds(seconds),
     }
-    suites = ET.Element("testsuites", name="nndoctor", **stats)
-    suite = ET.SubElement(suites, "testsuite", name="nndoctor", **stats)
+    suites = ET.Element("testsuites", {"name": "nndoctor", **stats})
+    suite = ET.SubElement(suites, "testsuite", {"name": "nndoctor", **stats})
     properties = ET.SubElement(suite, "properties")
     env = report.environment
     for name, value in (

@@ -78,7 +78,10 @@ def _cell(value: Any) -> Text:
 def evidence_table(table: Table, max_rows: int = 40) -> RichTable:
     view = RichTable(
         title=Text(visible(table.title)),
-        title_justify="left", show_edge=False, pad_edge=False, header_style="nndoctor.header"
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        header_style="nndoctor.header",
     )
     for column in table.columns:
         view.add_column(Text(visible(column)), overflow="fold")

@@ -8,6 +8,10 @@ shown as typed, an ESC byte cannot drive the terminal, and no writer crashes on 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 controls except tab and newline, DEL, C1 controls, and lone surrogates
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -27,7 +31,7 @@ def has_unsafe(text: str) -> bool:
     return _UNSAFE.search(text) is not None
 
 
-def plain(value: object, style: str = "") -> object:
+def plain(value: object, style: str = "") -> Text:
     """A Rich `Text` showing `value` literally (imported lazily: rich is only for the terminal)."""
     from rich.text import Text
 

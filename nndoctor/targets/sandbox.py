@@ -26,10 +26,12 @@ T = TypeVar("T")
 
 def user_frame(exc: BaseException, path: str | None) -> str:
     """' (at file:line)' of the deepest traceback frame inside the user's file, when there is one."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = list(traceback.extract_tb(exc.__traceback__))
     inside = [f for f in frames if path and _same_file(f.filename, path)]
-    frame = (inside or frames or [None])[-1]
-    return f" (at {frame.filename}:{frame.lineno})" if frame else ""
+    chosen = inside or frames
+    if not chosen:
+        return ""
+    return f" (at {chosen[-1].filename}:{chosen[-1].lineno})"
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -48,7 +48,8 @@ def load_table(
     if len(frame) < 4:
         raise TargetError(f"{path} has {len(frame)} rows; nndoctor needs at least a few to split train/val.")
     y_raw = frame[target_column]
-    features = pd.get_dummies(frame.drop(columns=[target_column]), dtype=float)
+    rest = frame.drop(columns=[target_column])
+    features = pd.get_dummies(rest, dtype=float) if rest.shape[1] else rest
     if features.shape[1] == 0:
         raise TargetError(f"{path} has no feature columns besides {target_column!r}.")
     x = torch.tensor(features.to_numpy(dtype="float32"))
