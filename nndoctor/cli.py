@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from nndoctor import __version__
 from nndoctor.commands import catalogue, check, diff, gate, init, lr_find
+from nndoctor.version import __version__
 
 app = typer.Typer(
     name="nndoctor",

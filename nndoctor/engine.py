@@ -15,13 +15,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nndoctor import __version__
 from nndoctor.check import CheckSpec, Thresholds, Verdict
 from nndoctor.context import Context
 from nndoctor.errors import NndoctorError, NotJudged, Skip, UserCodeExit
 from nndoctor.probe import ProbeSpec
 from nndoctor.registry import Registry
 from nndoctor.report.model import Finding, Outcome, Report
+from nndoctor.version import __version__
 
 
 class ProbeFailed(Exception):

@@ -28,8 +28,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from nndoctor.declare import setting
 from nndoctor.errors import SettingsError
-from nndoctor.settings import setting
 
 MIN_STEPS = 20  # fewer recorded points cannot separate a descent from noise
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nndoctor.declare import CORE_KEYS, CoreSettings, Declared, SettingInfo, convert, declared, split_codes
 from nndoctor.errors import SettingsError
-from nndoctor.settings import CORE_KEYS, CoreSettings, Declared, SettingInfo, convert, declared, split_codes
 from nndoctor.yaml_files import load_yaml
 
 PROFILE_KEYS = ("description", "extends", "select", "ignore", "thresholds", "settings", "probes")

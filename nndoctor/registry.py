@@ -146,10 +146,9 @@ def load_registry(plugins: bool = True, probes: bool = True) -> Registry:
     key = (plugins, probes)
     if key in _CACHE:
         return _CACHE[key]
-    from importlib import import_module
     from importlib.metadata import entry_points
 
-    from nndoctor import builtin
+    from nndoctor.builtin import modules as builtin_modules
 
     registry = Registry(with_probes=probes)
     found_builtin = False
@@ -157,7 +156,7 @@ def load_registry(plugins: bool = True, probes: bool = True) -> Registry:
         is_builtin = ep.value.split(":")[0] == BUILTIN_MODULE
         if is_builtin:
             if not found_builtin:
-                registry.add_module(builtin.modules(probes=probes), "nndoctor")
+                registry.add_module(builtin_modules(probes=probes), "nndoctor")
             found_builtin = True
             continue
         if not plugins:
@@ -172,8 +171,7 @@ def load_registry(plugins: bool = True, probes: bool = True) -> Registry:
             ) from exc
         registry.add_module(loaded, ep.name)
     if not found_builtin:
-        import_module(BUILTIN_MODULE)
-        registry.add_module(builtin.modules(probes=probes), "nndoctor")
+        registry.add_module(builtin_modules(probes=probes), "nndoctor")
     if probes:
         registry.validate_needs()
     _CACHE[key] = registry

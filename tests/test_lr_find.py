@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 import nndoctor
 from nndoctor import lr_suggest
 from nndoctor.cli import app
+from nndoctor.declare import build_settings
 from nndoctor.errors import SettingsError
 from nndoctor.lr_suggest import MIN_STEPS, LRRangeSettings, suggest
 from nndoctor.report.model import Outcome
-from nndoctor.settings import build_settings
 from nndoctor.targets import Target
 
 ROOT = Path(__file__).resolve().parent.parent

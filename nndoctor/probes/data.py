@@ -15,9 +15,9 @@ from torch import nn
 
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
+from nndoctor.declare import setting
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import watch_input
-from nndoctor.settings import setting
 
 
 @dataclass(frozen=True)

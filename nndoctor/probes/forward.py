@@ -17,9 +17,9 @@ from torch import nn
 
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
+from nndoctor.declare import setting
 from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, module_names
 from nndoctor.probe import probe
-from nndoctor.settings import setting
 
 _STATS = ("mean", "std", "zero", "saturated", "nonfinite", "input_nonfinite", "dead_inputs")
 

@@ -25,12 +25,12 @@ from typing import Any
 import torch
 
 from nndoctor.context import Context
+from nndoctor.declare import settings_dict
 from nndoctor.errors import UsageError
 from nndoctor.lr_suggest import LRRangeSettings, Suggestion, loss_trend, peer_suggestions, suggest
 from nndoctor.probe import probe
 from nndoctor.probes.loop import step_optimizer
 from nndoctor.probes.training import check_cap
-from nndoctor.settings import settings_dict
 from nndoctor.setup import Setup
 
 

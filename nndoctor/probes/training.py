@@ -24,6 +24,7 @@ from torch import nn
 
 from nndoctor.batches import first_tensor, sample_count, take_samples
 from nndoctor.context import Context
+from nndoctor.declare import setting
 from nndoctor.errors import NotJudged
 from nndoctor.layers import DROPOUTS, module_names
 from nndoctor.probe import probe
@@ -37,7 +38,6 @@ from nndoctor.probes.loop import (
     uniform_guess_loss,
     weighted_layers,
 )
-from nndoctor.settings import setting
 from nndoctor.setup import Setup
 from nndoctor.tasks import TaskInfo
 
