@@ -1,8 +1,9 @@
-"""The output formats, in one table with one signature.
+"""The output formats, found in the renderer modules, with one signature.
 
-Each format is a module with `render(report, options) -> str`; this table names it, says whether
-it can go to stdout (`--format NAME`) and to a file (`--NAME FILE`), and the CLI builds its
-options from the table. A new format is one module and one entry here.
+Each format is a module of `nndoctor.report` that declares `FORMAT = Format(...)` (its name,
+whether it can go to stdout with `--format NAME` and to a file with `--NAME FILE`) and defines
+`render(report, options) -> str`. The CLI builds its options from this table, so a new format is
+one module.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import pkgutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,43 +19,57 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nndoctor.errors import UsageError
+from nndoctor.report.format import Format, RenderOptions
+
+__all__ = ["FORMATS", "Format", "RenderOptions", "write_atomic", "write_reports"]
 
 if TYPE_CHECKING:
     from nndoctor.report.model import Report
 
 
 @dataclass(frozen=True)
-class RenderOptions:
-    fail_on: str = "fail"  # the lowest outcome that gates (JUnit failures, the exit code)
-    verbose: bool = False  # show passing findings in full
-    details: bool = True  # panels with evidence for the findings that need action
-    width: int | None = None  # terminal columns (rich); None: 100
-    color: bool = False  # ANSI colours (rich)
+class RegisteredFormat:
+    """A format found in a renderer module."""
 
-
-@dataclass(frozen=True)
-class Format:
-    name: str
+    declared: Format
     module: str
-    help: str
-    stdout: bool = True  # selectable with --format
-    file: bool = True  # writable with --NAME FILE
+
+    @property
+    def name(self) -> str:
+        return self.declared.name
+
+    @property
+    def help(self) -> str:
+        return self.declared.help
+
+    @property
+    def stdout(self) -> bool:
+        return self.declared.stdout
+
+    @property
+    def file(self) -> bool:
+        return self.declared.file
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        render = importlib.import_module(self.module).render
-        text: str = render(report, options)
+        text: str = importlib.import_module(self.module).render(report, options)
         return text
 
 
-FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format("rich", "nndoctor.report.rich_render", "the terminal report", file=False),
-        Format("json", "nndoctor.report.json_render", "the JSON report (schema: nndoctor/report/schema.json)"),
-        Format("markdown", "nndoctor.report.markdown", "a Markdown report (e.g. $GITHUB_STEP_SUMMARY)"),
-        Format("junit", "nndoctor.report.junit", "JUnit XML, one test case per check"),
-    )
-}
+def discover() -> dict[str, RegisteredFormat]:
+    """Every module of `nndoctor.report` that declares a `FORMAT`, in declared order."""
+    import nndoctor.report as package
+
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        declared = getattr(module, "FORMAT", None)
+        if isinstance(declared, Format):
+            found.append(RegisteredFormat(declared, module.__name__))
+    found.sort(key=lambda f: (f.declared.order, f.name))
+    return {f.name: f for f in found}
+
+
+FORMATS: dict[str, RegisteredFormat] = discover()
 
 
 def write_atomic(path: Path, text: str) -> None:

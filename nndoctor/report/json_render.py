@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nndoctor.report.format import Format
 from nndoctor.report.model import Report
 
 if TYPE_CHECKING:
-    from nndoctor.report.formats import RenderOptions
+    from nndoctor.report.format import RenderOptions
+
+FORMAT = Format("json", "the JSON report (schema: nndoctor/report/schema.json)", order=1)
 
 
 def render_json(report: Report) -> str:

@@ -12,10 +12,13 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
+from nndoctor.report.format import Format
 from nndoctor.report.model import FAMILIES, Finding, Outcome, Report
 
 if TYPE_CHECKING:
-    from nndoctor.report.formats import RenderOptions
+    from nndoctor.report.format import RenderOptions
+
+FORMAT = Format("junit", "JUnit XML, one test case per check", order=3)
 
 # characters XML 1.0 cannot carry at all (control characters other than tab/newline/CR)
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

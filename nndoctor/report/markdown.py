@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from nndoctor.report.format import Format
 from nndoctor.report.model import Finding, Outcome, Report, Table
 from nndoctor.report.text import visible
 
 if TYPE_CHECKING:
-    from nndoctor.report.formats import RenderOptions
+    from nndoctor.report.format import RenderOptions
+
+FORMAT = Format("markdown", "a Markdown report (e.g. $GITHUB_STEP_SUMMARY)", order=2)
 
 MAX_TABLE_ROWS = 25  # per evidence table; the JSON report has them all
 MAX_VALUE_CHARS = 120  # one evidence value (lists, dicts) in a cell

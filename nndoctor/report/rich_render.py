@@ -14,11 +14,14 @@ from rich.table import Table as RichTable
 from rich.text import Text
 from rich.theme import Theme
 
+from nndoctor.report.format import Format
 from nndoctor.report.model import Finding, Outcome, Report, Table
 from nndoctor.report.text import visible
 
 if TYPE_CHECKING:
-    from nndoctor.report.formats import RenderOptions
+    from nndoctor.report.format import RenderOptions
+
+FORMAT = Format("rich", "the terminal report", file=False, order=0)
 
 THEME = Theme(
     {
