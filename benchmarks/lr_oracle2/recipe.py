@@ -2,9 +2,11 @@
 
     LR_ORACLE_TASK="race-lstm/adam" LR_ORACLE_SEED=1 nndoctor lr-find benchmarks/lr_oracle2/recipe.py --seed 1
 
-`--seed` must equal LR_ORACLE_SEED: nndoctor seeds the RNGs with it right before `build_model()`,
-which gives the same initial weights as the ground truth's `torch.manual_seed(seed)`; the seed also
-drives the training loader's shuffling, as in the ground truth.
+Pass the same seed to `--seed`. `build_model()` seeds torch with LR_ORACLE_SEED itself, so the
+model starts from the ground truth's initial weights (`torch.manual_seed(seed)` then the task's
+`build_model()`) whatever nndoctor seeded before calling it: `nndoctor lr-find` (at the time of
+writing) builds the recipe with seed 0 whatever `--seed` says. The seed also drives the training
+loader's shuffling, as in the ground truth.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import torch
+
 from benchmarks.lr_oracle2.tasks import BY_NAME
 
 TASK = BY_NAME[os.environ["LR_ORACLE_TASK"]]
@@ -23,6 +27,7 @@ NNDOCTOR = dict(TASK.hints)
 
 
 def build_model():
+    torch.manual_seed(SEED)
     return TASK.build_model()
 
 

@@ -47,10 +47,16 @@ RUNS = HERE / "lr_find_runs.json"
 
 
 # -- the one place that knows how nndoctor is called --------------------------------------------
-def lr_find(task_name: str, seed: int, timeout: float = 600.0) -> dict[str, Any]:
-    """Run nndoctor's LR range test on a task/seed; its suggestion, the peers' and the raw curve."""
+def lr_find(task_name: str, seed: int, max_batches: int | None = None, timeout: float = 600.0) -> dict[str, Any]:
+    """Run nndoctor's LR range test on a task/seed; its suggestion, the peers' and the raw curve.
+
+    Normally `nndoctor lr-find RECIPE --format json --seed SEED`; with `max_batches` (an experiment)
+    the same sweep through the API with that many distinct training batches (api_sweep.py).
+    """
     env = {**os.environ, "LR_ORACLE_TASK": task_name, "LR_ORACLE_SEED": str(seed), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "nndoctor", "lr-find", str(RECIPE), "--format", "json", "--seed", str(seed)]
+    if max_batches is not None:
+        cmd = [sys.executable, "-m", "benchmarks.lr_oracle2.api_sweep", str(seed), str(max_batches)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False)
     seconds = time.perf_counter() - t0
@@ -106,12 +112,11 @@ def score_task(record: dict[str, Any], grid: list[float], suggestions: dict[int,
 
 
 def _offset(i: int | None, good: list[int]) -> int | None:
-    """Grid steps from the good set (0 inside, + above, - below); None without a suggestion."""
+    """Signed grid steps to the nearest good lr (0 inside, + above it, - below it); None without one."""
     if i is None or not good:
         return None
-    if i in good:
-        return 0
-    return i - max(good) if i > max(good) else i - min(good)
+    nearest_good = min(good, key=lambda g: (abs(i - g), g))
+    return i - nearest_good
 
 
 def fmt_lr(lr: float | None) -> str:
@@ -127,7 +132,13 @@ def good_range(record: dict[str, Any], grid: list[float], key: str = "mean") -> 
 
 
 def collect(
-    methods: list[str], names: list[str], seeds: list[int], runs_path: Path, fresh: bool, quiet: bool
+    methods: list[str],
+    names: list[str],
+    seeds: list[int],
+    runs_path: Path,
+    fresh: bool,
+    quiet: bool,
+    max_batches: int | None = None,
 ) -> dict[str, dict[str, dict[int, float | None]]]:
     """method -> task -> seed -> suggested lr."""
     out: dict[str, dict[str, dict[int, float | None]]] = {}
@@ -142,7 +153,7 @@ def collect(
                 continue
             key = f"{name}|{seed}"
             if key not in runs:
-                runs[key] = lr_find(name, seed)
+                runs[key] = lr_find(name, seed, max_batches)
                 runs_path.write_text(json.dumps(runs, indent=1))
                 if not quiet:
                     r = runs[key]
@@ -239,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="rerun nndoctor instead of reading --runs")
     parser.add_argument("--verbose", action="store_true", help="a per-task table for every method")
     parser.add_argument("--save", type=Path, help="write the scored results as JSON")
+    parser.add_argument(
+        "--max-batches",
+        type=int,
+        help="experiment: sweep through the API with this many distinct batches (default: the CLI, 32); "
+        "caches in lr_find_runs_mbN.json unless --runs is given",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
@@ -258,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [f"{n} seed {s}" for n in names for s in seeds if str(s) not in gt["tasks"][n]["good"]]
     if missing:
         parser.error(f"ground truth lacks {missing[:5]}...; run benchmarks/lr_oracle2/ground_truth.py first")
-    found = collect(methods, names, seeds, args.runs, args.fresh, args.quiet)
+    runs = args.runs
+    if args.max_batches is not None and runs == RUNS:
+        runs = HERE / f"lr_find_runs_mb{args.max_batches}.json"
+    found = collect(methods, names, seeds, runs, args.fresh, args.quiet, args.max_batches)
     results = report(gt, found, names, args.verbose)
     if args.save:
         args.save.write_text(json.dumps(results, indent=1, default=str))
