@@ -27,6 +27,8 @@ import argparse
 import json
 import math
 import os
+import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -47,16 +49,20 @@ RUNS = HERE / "lr_find_runs.json"
 
 
 # -- the one place that knows how nndoctor is called --------------------------------------------
-def lr_find(task_name: str, seed: int, max_batches: int | None = None, timeout: float = 600.0) -> dict[str, Any]:
+def lr_find(
+    task_name: str, seed: int, max_batches: int | None = None, extra: list[str] | None = None, timeout: float = 600.0
+) -> dict[str, Any]:
     """Run nndoctor's LR range test on a task/seed; its suggestion, the peers' and the raw curve.
 
     Normally `nndoctor lr-find RECIPE --format json --seed SEED`; with `max_batches` (an experiment)
-    the same sweep through the API with that many distinct training batches (api_sweep.py).
+    the same sweep through the API with that many distinct training batches (api_sweep.py). `extra`
+    are more `lr-find` options (e.g. ["--val"]).
     """
     env = {**os.environ, "LR_ORACLE_TASK": task_name, "LR_ORACLE_SEED": str(seed), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "nndoctor", "lr-find", str(RECIPE), "--format", "json", "--seed", str(seed)]
     if max_batches is not None:
         cmd = [sys.executable, "-m", "benchmarks.lr_oracle2.api_sweep", str(seed), str(max_batches)]
+    cmd += extra or []
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False)
     seconds = time.perf_counter() - t0
@@ -139,6 +145,7 @@ def collect(
     fresh: bool,
     quiet: bool,
     max_batches: int | None = None,
+    extra: list[str] | None = None,
 ) -> dict[str, dict[str, dict[int, float | None]]]:
     """method -> task -> seed -> suggested lr."""
     out: dict[str, dict[str, dict[int, float | None]]] = {}
@@ -153,7 +160,7 @@ def collect(
                 continue
             key = f"{name}|{seed}"
             if key not in runs:
-                runs[key] = lr_find(name, seed, max_batches)
+                runs[key] = lr_find(name, seed, max_batches, extra)
                 runs_path.write_text(json.dumps(runs, indent=1))
                 if not quiet:
                     r = runs[key]
@@ -251,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="a per-task table for every method")
     parser.add_argument("--save", type=Path, help="write the scored results as JSON")
     parser.add_argument(
+        "--cli-args", default="", help="more lr-find options, e.g. '--val' (cached in lr_find_runs_<args>.json)"
+    )
+    parser.add_argument(
         "--max-batches",
         type=int,
         help="experiment: sweep through the API with this many distinct batches (default: the CLI, 32); "
@@ -275,10 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     missing = [f"{n} seed {s}" for n in names for s in seeds if str(s) not in gt["tasks"][n]["good"]]
     if missing:
         parser.error(f"ground truth lacks {missing[:5]}...; run benchmarks/lr_oracle2/ground_truth.py first")
+    extra = shlex.split(args.cli_args)
+    if extra and args.max_batches is not None:
+        parser.error("--cli-args applies to the CLI; --max-batches runs the API")
     runs = args.runs
-    if args.max_batches is not None and runs == RUNS:
-        runs = HERE / f"lr_find_runs_mb{args.max_batches}.json"
-    found = collect(methods, names, seeds, runs, args.fresh, args.quiet, args.max_batches)
+    if runs == RUNS and (args.max_batches is not None or extra):
+        tag = f"mb{args.max_batches}" if args.max_batches is not None else re.sub(r"[^A-Za-z0-9]+", "_", args.cli_args)
+        runs = HERE / f"lr_find_runs_{tag.strip('_')}.json"
+    found = collect(methods, names, seeds, runs, args.fresh, args.quiet, args.max_batches, extra)
     results = report(gt, found, names, args.verbose)
     if args.save:
         args.save.write_text(json.dumps(results, indent=1, default=str))
