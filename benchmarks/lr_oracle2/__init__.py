@@ -1,0 +1,1 @@
+"""The second LR oracle: tasks, ground truth and the scorer (see tasks.py)."""
