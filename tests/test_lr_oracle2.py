@@ -51,7 +51,7 @@ def test_loaders_are_real_and_seeded(name):
 
 
 def test_recipe_starts_from_the_ground_truth_weights(monkeypatch):
-    from nndoctor.target import load_recipe
+    from nndoctor.targets.recipe import load_recipe
 
     monkeypatch.setenv("LR_ORACLE_TASK", "bars-cnn-bn/sgdm")
     monkeypatch.setenv("LR_ORACLE_SEED", "2")

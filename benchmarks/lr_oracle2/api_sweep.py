@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nndoctor.api import RunOptions, run_target
-from nndoctor.lr_suggest import SWEEP_DEFAULTS
+from nndoctor.api import run_spec
 from nndoctor.report.json_render import render_json
-from nndoctor.target import load_recipe
+from nndoctor.settings import SettingsRequest
+from nndoctor.targets import TargetSpec
 
 RECIPE = Path(__file__).resolve().parent / "recipe.py"
 
@@ -27,13 +27,8 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "oracle.yaml"
         profile.write_text(f"extends: default\nsettings:\n  max_batches: {max_batches}\n")
-        sweep = {k: SWEEP_DEFAULTS[k] for k in ("start", "end", "steps", "mode", "accumulate", "smooth")}
-        sweep["diverge_factor"] = SWEEP_DEFAULTS["diverge_factor"]
-        sweep["seconds"] = None
-        options = RunOptions(
-            profile=str(profile), select=["ND403"], seed=seed, extra_probe_settings={"lr_range": sweep}
-        )
-        report = run_target(load_recipe(str(RECIPE), seed=seed), options)
+        request = SettingsRequest(profile=str(profile), select=["ND403"], seed=seed)
+        report = run_spec(TargetSpec(recipe=str(RECIPE)), request)
     sys.stdout.write(render_json(report))
     return 0
 
