@@ -52,6 +52,8 @@ class Verdict:
     evidence: dict[str, Any] = field(default_factory=dict)
     tables: list[Table] = field(default_factory=list)
     recommendation: str | None = None
+    explains: tuple[str, ...] | None = None  # this run's links (None: the check's declared `explains`)
+    extreme: bool = False  # a heuristic's deviation so large that it stands without confirmation
 
 
 def _verdict(
@@ -60,10 +62,13 @@ def _verdict(
     evidence: Mapping[str, Any] | None,
     fix: str | None,
     tables: Sequence[Table],
+    explains: Sequence[str] | None = None,
+    extreme: bool = False,
 ) -> Verdict:
     if evidence is not None and not isinstance(evidence, Mapping):
         raise TypeError(f"evidence must be a mapping, not {type(evidence).__name__}")
-    return Verdict(outcome, message, dict(evidence or {}), list(tables), fix)
+    links = tuple(explains) if explains is not None else None
+    return Verdict(outcome, message, dict(evidence or {}), list(tables), fix, links, extreme)
 
 
 def passed(message: str, evidence: Mapping[str, Any] | None = None, *, tables: Sequence[Table] = ()) -> Verdict:
@@ -76,9 +81,14 @@ def warned(
     *,
     fix: str | None = None,
     tables: Sequence[Table] = (),
+    explains: Sequence[str] | None = None,
+    extreme: bool = False,
 ) -> Verdict:
-    """Training will likely be slow or poor; `fix` overrides the check's default recommendation."""
-    return _verdict(Outcome.WARN, message, evidence, fix, tables)
+    """Training will likely be slow or poor; `fix` overrides the check's default recommendation,
+    `explains` the findings it declares it explains (for this run). A heuristic check (one that
+    declares `confirmed_by`) warns only when a confirming experiment shows the consequence, unless
+    `extreme` says the deviation stands on its own."""
+    return _verdict(Outcome.WARN, message, evidence, fix, tables, explains, extreme)
 
 
 def failed(
@@ -87,9 +97,10 @@ def failed(
     *,
     fix: str | None = None,
     tables: Sequence[Table] = (),
+    explains: Sequence[str] | None = None,
 ) -> Verdict:
     """Training will not work as configured."""
-    return _verdict(Outcome.FAIL, message, evidence, fix, tables)
+    return _verdict(Outcome.FAIL, message, evidence, fix, tables, explains)
 
 
 class Thresholds(Mapping[str, float]):
@@ -125,6 +136,7 @@ class CheckSpec:
     sections: Mapping[str, str]
     func: Callable[..., Verdict]
     explains: tuple[str, ...] = ()  # check ids whose non-pass findings this one's can cause
+    confirmed_by: tuple[str, ...] = ()  # a heuristic: its warning needs one of these to warn/fail too
     source: str = "nndoctor"
 
     @property
@@ -185,17 +197,24 @@ def check(
     cost: str,
     thresholds: Mapping[str, float] | None = None,
     explains: Sequence[str] = (),
+    confirmed_by: Sequence[str] = (),
 ) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
-    """Declare a check: parameters of the function name the probes it needs (plus `limits`)."""
+    """Declare a check: parameters of the function name the probes it needs (plus `limits`).
+
+    `explains`: the checks whose warn/fail findings this check's warn/fail finding can cause (the
+    diagnosis shows those as its consequences). `confirmed_by`: makes the check a heuristic, a rule
+    of thumb whose warning stands only when one of these checks also warns or fails in the same
+    run (or the verdict is `extreme`); otherwise it is shown as a note on a pass.
+    """
     if not ID_PATTERN.match(id):
         raise TypeError(f"check id {id!r} must look like ND123")
     if not NAME_PATTERN.match(name):
         raise TypeError(f"check name {name!r} must be kebab-case")
     if cost not in COSTS:
         raise TypeError(f"check {id}: cost must be one of {COSTS}")
-    for other in explains:
+    for other in (*explains, *confirmed_by):
         if not ID_PATTERN.match(other) or other == id:
-            raise TypeError(f"check {id}: explains={other!r} must name another check id")
+            raise TypeError(f"check {id}: explains/confirmed_by {other!r} must name another check id")
     values = _validated_thresholds(id, thresholds)
 
     def decorate(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
@@ -210,6 +229,7 @@ def check(
             sections=MappingProxyType(parse_sections(func.__doc__, f"check {id}")),
             func=func,
             explains=tuple(explains),
+            confirmed_by=tuple(confirmed_by),
             source=func.__module__.split(".")[0],
         )
         func.__nndoctor_check__ = spec  # type: ignore[attr-defined]

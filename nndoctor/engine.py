@@ -17,6 +17,7 @@ from typing import Any
 
 from nndoctor.check import CheckSpec, Thresholds, Verdict
 from nndoctor.context import Context
+from nndoctor.diagnosis import confirm, link
 from nndoctor.errors import NndoctorError, NotJudged, Skip, UserCodeExit
 from nndoctor.probe import ProbeSpec
 from nndoctor.registry import Registry
@@ -108,6 +109,8 @@ def run_checks(
     specs = sorted(checks, key=lambda s: s.id)
     applied: dict[str, dict[str, float]] = {}
     tracebacks: dict[str, str] = {}
+    links: dict[str, tuple[str, ...]] = {}
+    extreme: dict[str, bool] = {}
     for index, spec in enumerate(specs):
         limits = Thresholds({**spec.thresholds, **ctx.settings.thresholds.get(spec.id, {})})
         if limits:
@@ -124,6 +127,12 @@ def run_checks(
             interrupted = True
             verdict = Verdict(Outcome.NOT_JUDGED, "interrupted (Ctrl-C) while it ran")
         findings.append(_finding(spec, verdict, time.perf_counter() - check_started))
+        links[spec.id] = verdict.explains if verdict.explains is not None else spec.explains
+        extreme[spec.id] = verdict.extreme
+    confirmed = confirm(findings, {s.id: s.confirmed_by for s in specs}, extreme)
+    for check_id, consequences in confirmed.items():  # a confirmed heuristic explains what confirmed it
+        links[check_id] = tuple(dict.fromkeys((*links.get(check_id, ()), *consequences)))
+    link(findings, links)
     timings = {"total": time.perf_counter() - started}
     timings.update({f"probe.{name}": t for name, t in runner.timings.items()})
     artifacts: dict[str, Any] = {}

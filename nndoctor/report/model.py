@@ -79,6 +79,7 @@ class Finding:
     recommendation: str | None = None
     docs: str = ""
     duration_s: float = 0.0
+    explained_by: list[str] = field(default_factory=list)  # the findings this one is a consequence of
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class Finding:
             "recommendation": self.recommendation,
             "docs": self.docs,
             "duration_s": round(self.duration_s, 4),
+            "explained_by": list(self.explained_by),
         }
 
     @classmethod
@@ -107,6 +109,7 @@ class Finding:
             recommendation=data.get("recommendation"),
             docs=data.get("docs", ""),
             duration_s=float(data.get("duration_s", 0.0)),
+            explained_by=[str(x) for x in data.get("explained_by", [])],
         )
 
 
@@ -148,6 +151,24 @@ class Report:
     def finding(self, check_id: str) -> Finding | None:
         return next((f for f in self.findings if f.check_id == check_id), None)
 
+    @property
+    def root_causes(self) -> list[Finding]:
+        """The warn/fail findings nothing else explains, worst first (the diagnosis)."""
+        actionable = (Outcome.WARN, Outcome.FAIL)
+        roots = [f for f in self.findings if f.outcome in actionable and not f.explained_by]
+        return sorted(roots, key=lambda f: (-f.outcome.severity, f.check_id))
+
+    def consequences_of(self, check_id: str) -> list[Finding]:
+        return [f for f in self.findings if check_id in f.explained_by]
+
+    def diagnosis(self) -> dict[str, Any]:
+        return {
+            "root_causes": [
+                {"id": f.check_id, "explains": [c.check_id for c in self.consequences_of(f.check_id)]}
+                for f in self.root_causes
+            ]
+        }
+
     def to_dict(self) -> dict[str, Any]:
         data = {
             "schema_version": self.schema_version,
@@ -160,6 +181,7 @@ class Report:
             "settings": self.settings,
             "plugins": list(self.plugins),
             "summary": {"counts": self.counts, "worst": self.worst.value},
+            "diagnosis": self.diagnosis(),
             "findings": [f.to_dict() for f in self.findings],
             "artifacts": self.artifacts,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

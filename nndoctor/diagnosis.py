@@ -1,0 +1,85 @@
+"""From a list of findings to a diagnosis: root causes first, their consequences marked as such.
+
+Checks declare which other findings theirs can explain (`@check(..., explains=[...])`), and a
+verdict may narrow or extend that for one run (`Verdict.explains`). After every check ran, a
+non-passing finding explains each non-passing finding it names; a finding nothing explains is a
+root cause. The advice of a consequence is withheld (kept in its evidence as `withheld_advice`)
+and replaced by a pointer to its cause, because advice written for the symptom is often wrong for
+the cause: "raise the learning rate" for a network whose gradients vanish.
+
+Links between two findings that explain each other are broken in favour of the earlier family
+(data before init before gradients before dynamics), which is where fixes start.
+
+Heuristic checks (`confirmed_by`) are confirmed first: a rule of thumb (an update ratio, an init
+scale, an architecture pattern) warns only when one of its confirming checks also warns or fails
+in the same run, or when the check marked the deviation as extreme. Otherwise the warning becomes
+a note on a pass: its message is kept, and the evidence says it was not confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from nndoctor.report.model import Finding, Outcome
+
+ACTIONABLE = (Outcome.WARN, Outcome.FAIL)
+
+
+def confirm(
+    findings: Sequence[Finding],
+    confirmers: Mapping[str, Sequence[str]],
+    extreme: Mapping[str, bool],
+) -> dict[str, tuple[str, ...]]:
+    """Demote unconfirmed heuristic warnings to notes on a pass (in place).
+
+    Returns, for each confirmed heuristic, the confirming findings: they are its consequences.
+    """
+    by_id = {f.check_id: f for f in findings}
+    confirmed: dict[str, tuple[str, ...]] = {}
+    for finding in findings:
+        needed = tuple(confirmers.get(finding.check_id, ()))
+        if not needed or finding.outcome != Outcome.WARN:
+            continue
+        shown = tuple(c for c in needed if c in by_id and by_id[c].outcome in ACTIONABLE)
+        if shown:
+            confirmed[finding.check_id] = shown
+            continue
+        if extreme.get(finding.check_id):
+            continue
+        ran = [c for c in needed if c in by_id and by_id[c].outcome == Outcome.PASS]
+        why = (
+            f"{', '.join(ran)} found no consequence of it"
+            if ran
+            else "no training experiment ran to confirm it (the default profile runs them)"
+        )
+        finding.evidence = {**finding.evidence, "unconfirmed": True, "confirmed_by": list(needed)}
+        finding.message = f"note, not a warning: {finding.message}; {why}"
+        finding.outcome = Outcome.PASS
+        finding.recommendation = None
+    return confirmed
+
+
+def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]]) -> None:
+    """Fill `explained_by` on every finding (in place) and rewrite the consequences' advice."""
+    by_id = {f.check_id: f for f in findings}
+    loud = {f.check_id for f in findings if f.outcome in ACTIONABLE}
+    edges = {
+        (cause, effect)
+        for cause in loud
+        for effect in explains.get(cause, ())
+        if effect in loud and effect != cause
+    }
+    # mutual explanations: keep the direction from the earlier check id (earlier family)
+    edges = {(c, e) for c, e in edges if (e, c) not in edges or c < e}
+    for finding in findings:
+        finding.explained_by = sorted(c for c, e in edges if e == finding.check_id)
+    for finding in findings:
+        if not finding.explained_by:
+            continue
+        causes = ", ".join(f"{c} ({by_id[c].name})" for c in finding.explained_by)
+        if finding.recommendation and "withheld_advice" not in finding.evidence:
+            finding.evidence = {**finding.evidence, "withheld_advice": finding.recommendation}
+        finding.recommendation = (
+            f"This is likely a consequence of {causes}: fix that first, then re-run nndoctor; the advice for this "
+            "finding alone (kept in its evidence) may not apply."
+        )
