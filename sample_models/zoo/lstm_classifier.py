@@ -4,8 +4,8 @@ nn.Embedding(32, 32) -> a single-layer nn.LSTM (hidden 64, batch_first) -> the f
 -> nn.Linear(64, 3). PyTorch's default initialization throughout (LSTM weights uniform in
 +-1/sqrt(hidden), embedding N(0, 1)). The task needs memory over the whole sequence: in 24 tokens
 of noise, three signal tokens occur a few times each and the label is the one that occurs most
-often (see `_synthetic.majority_sequences`). Adam lr 3e-3, gradient norms are small enough that
-no clipping is needed, batch 64, cross-entropy. A stock recurrent classifier trained sensibly:
+often (see `_synthetic.majority_sequences`). Adam lr 3e-3, no gradient clipping, batch 64,
+cross-entropy. A stock recurrent classifier trained sensibly:
 nndoctor must stay quiet.
 """
 
