@@ -187,6 +187,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("prefixes", nargs="*", help="run only variants whose name starts with one of these")
     parser.add_argument("--learn", type=int, default=0, metavar="STEPS", help="also train each variant this long")
+    parser.add_argument("--curve", action="store_true", help="with --learn: print the mean loss of every 20 steps")
     args = parser.parse_args()
     torch.set_num_threads(1)
     sys.path.insert(0, str(ZOO))
@@ -207,11 +208,14 @@ def main() -> None:
                 f"validation {r['metric']} {r['val_before']:.3f} -> {r['val_after']:.3f} (chance {r['chance']:.3f})",
                 flush=True,
             )
+            if args.curve:
+                print("        loss per 20 steps:", " ".join(f"{v:.3f}" for v in r["curve"]), flush=True)
     command = [
         "python",
         "benchmarks/zoo_variants.py",
         *args.prefixes,
         *(["--learn", str(args.learn)] if args.learn else []),
+        *(["--curve"] if args.curve else []),
     ]
     print("command: OMP_NUM_THREADS=1", shlex.join(command))
 
