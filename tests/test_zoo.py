@@ -1,0 +1,61 @@
+"""Stock architectures trained sensibly must get a clean bill of health.
+
+Each recipe in sample_models/zoo/ is a standard model (ResNet-18, MobileNetV2, ViT, BERT, GPT-2
+from Hugging Face transformers; an LSTM and a U-Net in plain PyTorch) with its usual optimizer and
+a small learnable synthetic task (benchmarks/zoo_learns.py shows each one learns). nndoctor's
+default profile must raise no warn, fail or error on any of them: a finding there is a false
+alarm. Recipes that import transformers are skipped when it is not installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ZOO = sorted(p for p in (ROOT / "sample_models" / "zoo").glob("*.py") if not p.name.startswith("_"))
+LOUD = ("warn", "fail", "error")
+
+# False alarms measured on this zoo and analysed in sample_models/zoo/README.md, waiting for a fix in
+# the checks. A recipe listed here xfails only while exactly these checks are loud; any other loud
+# check fails the test, and so does a listed check that has gone quiet (then delete its entry).
+# With the dict empty the test is the plain "no warn/fail/error" assertion.
+KNOWN_FALSE_ALARMS: dict[str, set[str]] = {
+    "bert_classifier": {"ND104", "ND301"},  # the pooler's single Tanh; query-projection gradient at init
+}
+
+
+def run_default_profile(path: Path):
+    """The one place this file calls nndoctor: load the recipe, run the default profile, return the report."""
+    from nndoctor.api import RunOptions, run_target
+    from nndoctor.target import load_recipe
+
+    return run_target(load_recipe(str(path)), RunOptions(profile="default", seed=0))
+
+
+def _needs_transformers(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return "from transformers import" in text or "import transformers" in text
+
+
+def test_the_zoo_is_complete():
+    names = {p.stem for p in ZOO}
+    expected = {"resnet18", "mobilenet_v2", "vit_tiny", "bert_classifier", "gpt2_lm", "lstm_classifier", "unet"}
+    assert expected <= names, f"missing zoo recipes: {sorted(expected - names)}"
+
+
+@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.stem)
+def test_stock_architecture_raises_no_alarm(path: Path):
+    if _needs_transformers(path):
+        pytest.importorskip("transformers")
+    report = run_default_profile(path)
+    loud = {
+        f.check_id: f"{f.check_id} {f.outcome.value}: {f.message}" for f in report.findings if f.outcome.value in LOUD
+    }
+    known = KNOWN_FALSE_ALARMS.get(path.stem, set())
+    if known and set(loud) == known:
+        pytest.xfail(f"{path.stem}: known false alarm(s)\n" + "\n".join(loud.values()))
+    quiet = sorted(known - set(loud))
+    assert not quiet, f"{path.stem}: {', '.join(quiet)} no longer fire(s); remove them from KNOWN_FALSE_ALARMS"
+    assert not loud, f"{path.stem}: {len(loud)} false alarm(s)\n" + "\n".join(loud.values())
