@@ -35,28 +35,45 @@ def confirm(
     Returns, for each confirmed heuristic, the confirming findings: they are its consequences.
     """
     by_id = {f.check_id: f for f in findings}
+    heuristic = {f.check_id for f in findings if confirmers.get(f.check_id) and f.outcome == Outcome.WARN}
+    # what stands: every warn/fail that is not an unconfirmed heuristic, grown from the facts (and
+    # extreme heuristics) outwards, so heuristics that only "confirm" each other do not stand
+    standing = {
+        f.check_id
+        for f in findings
+        if f.outcome in ACTIONABLE and (f.check_id not in heuristic or extreme.get(f.check_id))
+    }
+    changed = True
+    while changed:
+        changed = False
+        for check_id in sorted(heuristic - standing):
+            if any(c in standing for c in confirmers[check_id]):
+                standing.add(check_id)
+                changed = True
     confirmed: dict[str, tuple[str, ...]] = {}
-    for finding in findings:
-        needed = tuple(confirmers.get(finding.check_id, ()))
-        if not needed or finding.outcome != Outcome.WARN:
-            continue
-        shown = tuple(c for c in needed if c in by_id and by_id[c].outcome in ACTIONABLE)
-        if shown:
-            confirmed[finding.check_id] = shown
-            continue
-        if extreme.get(finding.check_id):
-            continue
-        ran = [c for c in needed if c in by_id and by_id[c].outcome == Outcome.PASS]
-        why = (
-            f"{', '.join(ran)} found no consequence of it"
-            if ran
-            else "no training experiment ran to confirm it (the default profile runs them)"
-        )
-        finding.evidence = {**finding.evidence, "unconfirmed": True, "confirmed_by": list(needed)}
-        finding.message = f"note, not a warning: {finding.message}; {why}"
-        finding.outcome = Outcome.PASS
-        finding.recommendation = None
+    for check_id in sorted(heuristic):
+        needed = tuple(confirmers[check_id])
+        if check_id in standing:
+            shown = tuple(c for c in needed if c in standing)
+            if shown:
+                confirmed[check_id] = shown
+        else:
+            _demote(by_id[check_id], needed, by_id)
     return confirmed
+
+
+def _demote(finding: Finding, needed: Sequence[str], by_id: Mapping[str, Finding]) -> None:
+    """A heuristic warning nothing confirmed: a note on a pass, with the reason."""
+    ran = [c for c in needed if c in by_id and by_id[c].outcome == Outcome.PASS]
+    why = (
+        f"{', '.join(ran)} found no consequence of it"
+        if ran
+        else "no training experiment ran to confirm it (the default profile runs them)"
+    )
+    finding.evidence = {**finding.evidence, "unconfirmed": True, "confirmed_by": list(needed)}
+    finding.message = f"note, not a warning: {finding.message}; {why}"
+    finding.outcome = Outcome.PASS
+    finding.recommendation = None
 
 
 def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]]) -> None:
@@ -64,10 +81,7 @@ def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]]) -> 
     by_id = {f.check_id: f for f in findings}
     loud = {f.check_id for f in findings if f.outcome in ACTIONABLE}
     edges = {
-        (cause, effect)
-        for cause in loud
-        for effect in explains.get(cause, ())
-        if effect in loud and effect != cause
+        (cause, effect) for cause in loud for effect in explains.get(cause, ()) if effect in loud and effect != cause
     }
     # mutual explanations: keep the direction from the earlier check id (earlier family)
     edges = {(c, e) for c, e in edges if (e, c) not in edges or c < e}

@@ -44,14 +44,24 @@ def is_leaf(module: nn.Module) -> bool:
     return next(module.children(), None) is None
 
 
+def is_transposed_linear(module: nn.Module) -> bool:
+    """Hugging Face's `Conv1D` (GPT-2's projections): a Linear whose weight is stored [in, out]."""
+    weight = getattr(module, "weight", None)
+    return type(module).__name__ == "Conv1D" and hasattr(module, "nf") and isinstance(weight, torch.Tensor)
+
+
 def is_weighted(module: nn.Module) -> bool:
     """A layer that multiplies its input by a weight matrix or kernel (Linear, Conv)."""
+    if is_transposed_linear(module):
+        return True
     return isinstance(module, DENSE) and getattr(module, "weight", None) is not None
 
 
 def fan_in_out(module: nn.Module) -> tuple[int, int]:
     weight = module.weight
     assert isinstance(weight, torch.Tensor)
+    if is_transposed_linear(module):
+        return int(weight.shape[0]), int(weight.shape[1])
     receptive = weight[0][0].numel() if weight.dim() > 2 else 1
     if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
         return weight.shape[0] * receptive, weight.shape[1] * receptive

@@ -364,17 +364,17 @@ def test_nd402_branches():
         _overfit(final_loss=2.29, best_loss=2.29, frozen_params=["0.weight"]), UNIT_DATA, limits
     )
     assert "barely moves" in frozen.message and "frozen" in frozen.message
-    with pytest.raises(Skip, match="time budget"):
-        overfit_small_batch(_overfit(stop_reason="time", steps_run=12), UNIT_DATA, limits)
-    # a loss far below a uniform guess with accuracy at chance is conclusive even when cut short
-    ignored = _overfit(stop_reason="time", steps_run=40, final_loss=0.5, best_loss=0.5, best_metric=0.2)
+    # a loss far below a uniform guess with accuracy at chance: the loss ignores the labels
+    ignored = _overfit(final_loss=0.5, best_loss=0.5, best_metric=0.2)
     assert "not measuring agreement" in overfit_small_batch(ignored, UNIT_DATA, limits).message
-    # an overconfident start falling to the uniform-guess loss is not that: not judged when cut short
-    overconfident = _overfit(
-        stop_reason="time", steps_run=20, initial_loss=7.6, final_loss=2.3, best_loss=2.3, best_metric=0.15
-    )
-    with pytest.raises(Skip):
-        overfit_small_batch(overconfident, UNIT_DATA, limits)
+    # a model with fewer parameters than target values is not expected to memorize: its best fit passes
+    small = overfit_small_batch(_overfit(trainable_params=33, outputs_per_sample=10), UNIT_DATA, limits)
+    assert small.outcome == Outcome.PASS and "cannot be expected to memorize" in small.message
+    # close to the goal and still improving when the budget ended: a note, not a warning
+    improving = _overfit(best_metric=0.95, losses=[2.3, 1.9, 1.6, 1.4, 1.2, 1.0, 0.8, 0.6])
+    assert overfit_small_batch(improving, UNIT_DATA, limits).outcome == Outcome.PASS
+    leveled = _overfit(best_metric=0.95, losses=[2.3, 1.0, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6])
+    assert overfit_small_batch(leveled, UNIT_DATA, limits).outcome == Outcome.WARN
 
 
 def test_nd402_names_unscaled_regression_targets():

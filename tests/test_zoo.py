@@ -17,21 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ZOO = sorted(p for p in (ROOT / "sample_models" / "zoo").glob("*.py") if not p.name.startswith("_"))
 LOUD = ("warn", "fail", "error")
 
-# False alarms measured on this zoo and analysed in sample_models/zoo/README.md, waiting for a fix in
-# the checks. A recipe listed here xfails only while exactly these checks are loud; any other loud
-# check fails the test, and so does a listed check that has gone quiet (then delete its entry).
-# With the dict empty the test is the plain "no warn/fail/error" assertion.
-KNOWN_FALSE_ALARMS: dict[str, set[str]] = {
-    "bert_classifier": {"ND104", "ND301"},  # the pooler's single Tanh; query-projection gradient at init
-}
-
 
 def run_default_profile(path: Path):
     """The one place this file calls nndoctor: load the recipe, run the default profile, return the report."""
-    from nndoctor.api import RunOptions, run_target
-    from nndoctor.target import load_recipe
+    from helpers import run
 
-    return run_target(load_recipe(str(path)), RunOptions(profile="default", seed=0))
+    return run(path, profile="default", seed=0)
 
 
 def _needs_transformers(path: Path) -> bool:
@@ -53,9 +44,4 @@ def test_stock_architecture_raises_no_alarm(path: Path):
     loud = {
         f.check_id: f"{f.check_id} {f.outcome.value}: {f.message}" for f in report.findings if f.outcome.value in LOUD
     }
-    known = KNOWN_FALSE_ALARMS.get(path.stem, set())
-    if known and set(loud) == known:
-        pytest.xfail(f"{path.stem}: known false alarm(s)\n" + "\n".join(loud.values()))
-    quiet = sorted(known - set(loud))
-    assert not quiet, f"{path.stem}: {', '.join(quiet)} no longer fire(s); remove them from KNOWN_FALSE_ALARMS"
     assert not loud, f"{path.stem}: {len(loud)} false alarm(s)\n" + "\n".join(loud.values())

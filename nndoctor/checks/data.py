@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     "unnormalized-inputs",
     "Inputs are zero-centred and unit-scaled",
     cost="static",
-    thresholds={"max_rms": 5.0, "min_rms": 0.01, "max_scale_spread": 100.0},
+    thresholds={
+        "max_rms": 5.0,
+        "min_rms": 0.01,
+        "max_scale_spread": 100.0,
+        "extreme_rms": 20.0,
+        "extreme_scale_spread": 1000.0,
+    },
+    explains=("ND201", "ND203", "ND301", "ND303", "ND402", "ND403", "ND404", "ND405"),
+    confirmed_by=("ND201", "ND203", "ND402", "ND404", "ND405"),
 )
 def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
     """Look at the per-feature statistics of the training inputs.
@@ -45,6 +53,11 @@ def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
     How to fix:
     Standardize each input feature with the training set's mean and standard deviation (for
     images, per channel), and apply the same transform to validation and test data.
+
+    Inputs somewhat off the unit scale often train fine, so a mild deviation is reported as a
+    warning only when a training experiment shows a consequence (initial loss, activations, the
+    tiny-subset fit, the short run); a deviation beyond `extreme_rms` or `extreme_scale_spread`
+    (raw 0..255 pixels, prices in dollars next to ratios) is reported on its own.
     """
     if data_stats.samples == 0:
         raise Skip("no input and target tensors could be found in the batches")
@@ -62,19 +75,21 @@ def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
         "constant_features": sum(1 for s in data_stats.feature_std if s == 0),
         "features": len(data_stats.feature_std),
     }
-    if data_stats.input_rms > limits.max_rms:
+    rms = data_stats.input_rms
+    if rms > limits.max_rms:
         return warned(
-            f"inputs are large: RMS {data_stats.input_rms:.3g} (features' means up to "
-            f"{max(abs(m) for m in means):.3g}); expected about 1",
+            f"inputs are large: RMS {rms:.3g} (features' means up to {max(abs(m) for m in means):.3g}); expected about 1",
             evidence,
+            extreme=rms > limits.extreme_rms,
         )
-    if 0 < data_stats.input_rms < limits.min_rms:
-        return warned(f"inputs are tiny: RMS {data_stats.input_rms:.3g}; expected about 1", evidence)
+    if 0 < rms < limits.min_rms:
+        return warned(f"inputs are tiny: RMS {rms:.3g}; expected about 1", evidence, extreme=rms < limits.min_rms / 10)
     if spread > limits.max_scale_spread:
         return warned(
             f"features are on very different scales: the widest has {spread:.0f}x the median "
             "feature's standard deviation",
             evidence,
+            extreme=spread > limits.extreme_scale_spread,
         )
     return passed(f"inputs look normalized: RMS {data_stats.input_rms:.3g}, scale spread {spread:.1f}x", evidence)
 
@@ -85,6 +100,7 @@ def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
     "Inputs and targets are finite and labels fit the output",
     cost="static",
     thresholds={"max_class_imbalance": 20.0},
+    explains=("ND101", "ND201", "ND204", "ND401", "ND402", "ND403", "ND404", "ND405"),
 )
 def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verdict:
     """Sanity of the data itself.
@@ -175,6 +191,7 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     "The loss fits what the model outputs and the targets",
     cost="forward",
     thresholds={"probability_tolerance": 1e-3},
+    explains=("ND201", "ND301", "ND402", "ND403", "ND404", "ND405"),
 )
 def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """The classic loss/output pairing bugs.
@@ -277,7 +294,15 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
     "risky-architecture",
     "No architecture choices known to make training hard",
     cost="backward",
-    thresholds={"max_plain_depth": 20, "min_depth_saturating": 5},
+    thresholds={
+        "max_plain_depth": 20,
+        "min_depth_saturating": 5,
+        "min_saturating_layers": 4,
+        "extreme_saturating_layers": 8,
+        "extreme_plain_depth": 50,
+    },
+    explains=("ND203", "ND301", "ND402", "ND403", "ND404", "ND405"),
+    confirmed_by=("ND203", "ND301", "ND402", "ND404"),
 )
 def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Architecture patterns that make networks hard to train.
@@ -303,6 +328,12 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     Use ReLU-family activations (ReLU, LeakyReLU, GELU) in hidden layers, keeping sigmoid only
     for a final probability; add residual (skip) connections and normalization to very deep
     networks; set bias=False on layers followed by BatchNorm.
+
+    This is architecture advice, a rule of thumb: it warns only when the experiments show the
+    consequence (unstable activations, vanishing gradients, a tiny subset that cannot be fitted,
+    a flat loss), or when the pattern is extreme (`extreme_saturating_layers` saturating layers in
+    a row, a plain net deeper than `extreme_plain_depth`); otherwise it is a note on a pass. A
+    single tanh or sigmoid (a pooler, a gate) is not counted as a risk.
     """
     sites = init_forward.sites
     last_weighted = max((s.order for s in sites if s.weighted), default=-1)
@@ -325,7 +356,8 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     depth = (
         init_backward.depth_longest if init_backward.depth_longest is not None else sum(1 for s in sites if s.weighted)
     )
-    if saturating and depth >= limits.min_depth_saturating:
+    # one tanh (a pooler, a gate) costs little; the harm compounds over several in a row
+    if len(saturating) >= limits.min_saturating_layers and depth >= limits.min_depth_saturating:
         kinds = sorted({s.kind for s in saturating})
         return warned(
             f"{len(saturating)} hidden {'/'.join(kinds)} activation(s) in a network {depth} "
@@ -333,12 +365,14 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
             evidence,
             fix="Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers; keep sigmoid/tanh for "
             "outputs and gates, or put a normalization layer before each of them.",
+            extreme=len(saturating) >= limits.extreme_saturating_layers,
         )
     if traced and depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
         return warned(
             f"a plain network {depth} weighted layers deep with no skip connections",
             evidence,
             fix="Add residual connections (x + f(x)) every few layers, with normalization, or make the network shallower.",
+            extreme=depth > limits.extreme_plain_depth,
         )
     return passed(
         f"depth {depth}"
@@ -355,6 +389,8 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     "Batch norm gets batches large enough for stable statistics",
     cost="forward",
     thresholds={"min_batch": 16, "min_batch_spatial": 8},
+    explains=("ND404", "ND405"),
+    confirmed_by=("ND402", "ND404", "ND405"),
 )
 def batchnorm_batch_size(
     init_forward: ForwardStats, setup: Setup, data_stats: DataStats, limits: Thresholds
@@ -379,6 +415,10 @@ def batchnorm_batch_size(
     Use batches of at least 16 (8 for images with many spatial positions), or replace
     BatchNorm with GroupNorm or LayerNorm, which do not depend on the batch. Set drop_last=True
     on the training DataLoader when the dataset size leaves a final batch of one.
+
+    A batch of one is a failure; a small batch (below the floor) warns only when training shows
+    the noise (a tiny subset that cannot be fitted, an unsteady loss, a train/val gap) or when the
+    batch is tiny (a quarter of the floor or less); otherwise it is a note on a pass.
     """
     norms = [s for s in init_forward.sites if s.kind in BATCH_NORM_KINDS]
     if not norms:
@@ -407,6 +447,7 @@ def batchnorm_batch_size(
             f"batch size {batch} is small for {len(norms)} BatchNorm layer(s) (below {floor:g}): "
             "batch statistics are noisy",
             evidence,
+            extreme=batch <= floor / 4,
         )
     return passed(f"batch size {batch} for {len(norms)} BatchNorm layer(s)", evidence)
 
@@ -417,6 +458,7 @@ def batchnorm_batch_size(
     "train() and eval() behave as the layers promise",
     cost="forward",
     thresholds={"eval_tolerance": 1e-5, "same_tolerance": 1e-7},
+    explains=("ND401", "ND405"),
 )
 def train_eval_modes(train_eval: ModeStats, limits: Thresholds) -> Verdict:
     """Train and eval mode behave as expected.

@@ -22,7 +22,9 @@ def _g(value: float) -> float | str:
     "vanishing-or-exploding-gradients",
     "Gradients reach the first layers with a usable magnitude",
     cost="backward",
-    thresholds={"min_ratio": 1e-3, "max_ratio": 1e3},
+    thresholds={"min_ratio": 1e-3, "max_ratio": 1e3, "extreme_min_ratio": 1e-6, "extreme_max_ratio": 1e6},
+    explains=("ND402", "ND403", "ND404", "ND405"),
+    confirmed_by=("ND402", "ND404", "ND405"),
 )
 def gradient_flow(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Per-layer gradient magnitudes through depth.
@@ -44,6 +46,11 @@ def gradient_flow(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     Prefer ReLU-family activations, initialize for the activation (Kaiming/Xavier), add
     normalization layers and residual connections in deep nets; for exploding gradients also
     clip the gradient norm (`torch.nn.utils.clip_grad_norm_`) and lower the learning rate.
+
+    Gradients that differ by a few orders of magnitude between layers are common in healthy
+    networks (adaptive optimizers rescale them), so a ratio beyond `min_ratio`/`max_ratio` warns
+    only when training shows the consequence (the tiny subset is not fitted, the loss is flat, the
+    model underfits); beyond `extreme_min_ratio`/`extreme_max_ratio` it warns on its own.
     """
     # embeddings are lookup tables whose gradient lands only on the rows a batch uses: left out
     layers = [layer for layer in init_backward.layers if math.isfinite(layer.grad_rms)]
@@ -68,9 +75,14 @@ def gradient_flow(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
         verdict = warned(
             f"vanishing gradients: {first.name} gets {ratio:.2g}x the gradient of {last.name} ({first.grad_rms:.3g} vs {last.grad_rms:.3g})",
             evidence,
+            extreme=ratio < limits.extreme_min_ratio,
         )
     elif ratio > limits.max_ratio:
-        verdict = warned(f"exploding gradients: {first.name} gets {ratio:.3g}x the gradient of {last.name}", evidence)
+        verdict = warned(
+            f"exploding gradients: {first.name} gets {ratio:.3g}x the gradient of {last.name}",
+            evidence,
+            extreme=ratio > limits.extreme_max_ratio,
+        )
     else:
         verdict = passed(
             f"gradient RMS of {first.name} is {ratio:.2g}x that of {last.name} across {len(layers)} layers", evidence
@@ -84,6 +96,7 @@ def gradient_flow(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     "untrained-parameters",
     "Every trainable parameter gets a gradient and is in the optimizer",
     cost="backward",
+    explains=("ND301", "ND303", "ND402", "ND403", "ND404", "ND405"),
 )
 def unused_parameters(init_backward: BackwardStats) -> Verdict:
     """Parameters that will never be trained.
@@ -155,7 +168,9 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
     "bad-update-ratio",
     "One optimizer step changes weights by about 1e-3 of their size",
     cost="backward",
-    thresholds={"min_ratio": 1e-5, "max_ratio": 0.1},
+    thresholds={"min_ratio": 1e-5, "max_ratio": 0.1, "extreme_min_ratio": 1e-8, "extreme_max_ratio": 1.0},
+    explains=("ND402", "ND404", "ND405"),
+    confirmed_by=("ND402", "ND403", "ND404"),
 )
 def update_ratio(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Size of one optimizer step relative to the weights.
@@ -177,6 +192,12 @@ def update_ratio(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     How to fix:
     Scale the learning rate by the factor that brings the median ratio near 1e-3 and confirm
     with `nndoctor lr-find`.
+
+    The 1e-3 scale is a rule of thumb: healthy setups train at ratios from about 1e-4 to 1e-1
+    (adaptive optimizers' first steps, small layers, high learning rates that still converge), so
+    this warns only when an experiment shows the consequence (the LR range test, the tiny-subset fit
+    or the short run), or when the ratio is extreme (a step that rewrites the weights, or one that
+    does not move them at all).
     """
     # layers that cannot move for other reasons (no gradient: ND302/ND203; not in the optimizer:
     # ND302) would drag the median to zero and suggest the wrong fix
@@ -199,6 +220,7 @@ def update_ratio(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
             f"one {init_backward.optimizer}{lr} step changes the weights by {median:.2g} of their size (median over layers); healthy is about 1e-3",
             evidence,
             fix=f"Lower the learning rate about {median / 1e-3:.0f}x and confirm with `nndoctor lr-find`.",
+            extreme=median > limits.extreme_max_ratio,
         )
     elif median < limits.min_ratio:
         verdict = warned(
@@ -207,6 +229,7 @@ def update_ratio(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
             fix=f"Raise the learning rate about {1e-3 / median:.0f}x and confirm with `nndoctor lr-find`."
             if median > 0
             else None,
+            extreme=median < limits.extreme_min_ratio,
         )
     else:
         verdict = passed(
@@ -222,6 +245,7 @@ def update_ratio(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     "A sample's output depends only on its own input",
     cost="backward",
     thresholds={"max_leak": 1e-6},
+    explains=("ND402", "ND405"),
 )
 def batch_independence_check(batch_independence: IndependenceStats, limits: Thresholds) -> Verdict:
     """Samples must not leak into each other inside a batch.

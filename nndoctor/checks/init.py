@@ -104,6 +104,33 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
     return passed(f"initial loss {loss:.4g} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", evidence)
 
 
+ACTIVATION_KINDS = (
+    "relu",
+    "relu6",
+    "leakyrelu",
+    "prelu",
+    "elu",
+    "gelu",
+    "silu",
+    "mish",
+    "tanh",
+    "sigmoid",
+    "hardtanh",
+    "softsign",
+    "selu",
+    "celu",
+    "softplus",
+)
+
+
+def activation_kind(kind: str) -> str:
+    """`GELUActivation`, `NewGELUActivation`, `QuickGELUActivation` (Hugging Face) read as `gelu`."""
+    plain = kind.lower().removesuffix("activation")
+    if plain in ACTIVATION_KINDS:
+        return plain
+    return "gelu" if plain.endswith("gelu") else plain
+
+
 def _next_activation(sites: list[Site], layer: Site) -> Site | None:
     """The activation that consumes a weighted layer's output (before the next weighted layer)."""
     for site in sites[layer.order + 1 :]:
@@ -111,23 +138,7 @@ def _next_activation(sites: list[Site], layer: Site) -> Site | None:
             return None
         if site.kind.startswith(("BatchNorm", "LayerNorm", "GroupNorm")):
             return site
-        if site.kind in (
-            "ReLU",
-            "ReLU6",
-            "LeakyReLU",
-            "PReLU",
-            "ELU",
-            "GELU",
-            "SiLU",
-            "Mish",
-            "Tanh",
-            "Sigmoid",
-            "Hardtanh",
-            "Softsign",
-            "SELU",
-            "CELU",
-            "Softplus",
-        ):
+        if activation_kind(site.kind) in ACTIVATION_KINDS:
             return site
     return None
 
@@ -137,7 +148,9 @@ def _next_activation(sites: list[Site], layer: Site) -> Site | None:
     "bad-weight-init",
     "Weights start with a scale that fits their activation, and not symmetric",
     cost="backward",
-    thresholds={"min_ratio": 0.2, "max_ratio": 3.0},
+    thresholds={"min_ratio": 0.2, "max_ratio": 3.0, "extreme_ratio": 30.0},
+    explains=("ND201", "ND203", "ND301", "ND303", "ND402", "ND403", "ND404", "ND405"),
+    confirmed_by=("ND201", "ND203", "ND301", "ND402", "ND404"),
 )
 def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits: Thresholds) -> Verdict:
     """Per-layer initialization scale and symmetry.
@@ -164,6 +177,11 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     `nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")` or
     `nn.init.xavier_uniform_(layer.weight)` for tanh; never with a constant. Zero-initializing
     only the final layer or biases is fine.
+
+    Symmetric layers always fail. An off-scale init is a rule of thumb (transformers' 0.02 normal
+    init, for instance, sits well below Kaiming and trains well with LayerNorm and Adam), so it
+    warns only when the forward signal, the gradients, the initial loss or training show the
+    consequence, or when the scale is off by more than `extreme_ratio` either way.
     """
     sites = init_forward.sites
     by_name = {s.name: s for s in sites if s.weighted}
@@ -175,7 +193,7 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     for layer in dense:
         site = by_name.get(layer.name)
         follower = _next_activation(sites, site) if site else None
-        act = follower.kind.lower() if follower else None
+        act = activation_kind(follower.kind) if follower else None
         normalized = bool(act and act.startswith(("batchnorm", "layernorm", "groupnorm")))
         expected, rule = recommended_std(act, layer.fan_in, layer.fan_out)
         ratio = layer.weight_rms / expected if expected else math.nan
@@ -219,6 +237,7 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
         verdict = warned(
             f"{len(off_scale)} layer(s) initialized off scale; worst {worst[0]} at {worst[1]:.2g}x the recommended std",
             evidence,
+            extreme=worst[1] > limits.extreme_ratio or worst[1] < 1 / limits.extreme_ratio,
         )
     else:
         verdict = passed(
@@ -234,7 +253,16 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     "unstable-activations",
     "Activations keep their scale through depth; few dead or saturated units",
     cost="forward",
-    thresholds={"max_scale_change": 100.0, "max_saturated": 0.3, "max_dead": 0.5},
+    thresholds={
+        "max_scale_change": 100.0,
+        "max_saturated": 0.3,
+        "max_dead": 0.5,
+        "extreme_scale_change": 1e4,
+        "extreme_saturated": 0.6,
+        "extreme_dead": 0.9,
+    },
+    explains=("ND301", "ND402", "ND403", "ND404", "ND405"),
+    confirmed_by=("ND301", "ND402", "ND404", "ND405"),
 )
 def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     """How the signal travels forward through the untrained network.
@@ -259,6 +287,12 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     normalization layers (BatchNorm/LayerNorm), and keep inputs normalized. For dead ReLUs lower
     the learning rate, avoid large negative biases, or use LeakyReLU/GELU; for saturation,
     reduce the weight scale or switch to ReLU-family activations.
+
+    Networks whose activations drift by a couple of orders of magnitude at init still train when
+    normalization or an adaptive optimizer compensates, so a moderate drift, saturation or dead
+    share warns only when the gradients or training show the consequence; an extreme one (beyond
+    the `extreme_*` thresholds, or a constant output) warns on its own, and a layer that receives
+    no signal at all fails.
     """
     sites = init_forward.sites
     weighted = [s for s in sites if s.weighted]
@@ -316,7 +350,13 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     if dead and max(s.dead_inputs for s in dead) >= 1.0:
         verdict = failed("; ".join(problems) + ": no signal reaches the layers after it", evidence)
     elif problems:
-        verdict = warned("; ".join(problems), evidence)
+        extreme = (
+            bool(constant)
+            or (math.isfinite(change) and max(change, 1 / change) > limits.extreme_scale_change)
+            or any(s.saturated > limits.extreme_saturated for s in saturated)
+            or any(s.dead_inputs > limits.extreme_dead for s in dead)
+        )
+        verdict = warned("; ".join(problems), evidence, extreme=extreme)
     else:
         verdict = passed(
             f"activation std changes {change:.2g}x through {len(hidden)} hidden layer(s) "
@@ -327,7 +367,13 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     return verdict
 
 
-@check("ND204", "non-finite-values", "No NaN/Inf in outputs, loss or gradients", cost="backward")
+@check(
+    "ND204",
+    "non-finite-values",
+    "No NaN/Inf in outputs, loss or gradients",
+    cost="backward",
+    explains=("ND201", "ND203", "ND301", "ND401", "ND402", "ND403", "ND404", "ND405"),
+)
 def nonfinite_localization(init_forward: ForwardStats, init_backward: BackwardStats, data_stats: DataStats) -> Verdict:
     """Find the first place a NaN or Inf appears, forward and backward.
 

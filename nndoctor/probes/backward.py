@@ -16,7 +16,7 @@ from torch import nn
 
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
-from nndoctor.layers import fan_in_out, is_weighted, module_names
+from nndoctor.layers import fan_in_out, is_leaf, is_transposed_linear, is_weighted, module_names
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import watch_input
 from nndoctor.probes.loop import step_optimizer
@@ -165,10 +165,13 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     symmetric_rows = {}
     for m in model.modules():  # judged before the step moves the weights
         weight = m.weight if is_weighted(m) else None
-        if isinstance(weight, nn.Parameter) and id(weight) in before and weight.shape[0] > 1:
-            same_w = _rows_identical(before[id(weight)], 1e-7)
-            same_g = _rows_identical(weight.grad, 1e-6) if weight.grad is not None else same_w.new_ones(())
-            symmetric_rows[m] = (same_w & same_g).float()
+        if isinstance(weight, nn.Parameter) and id(weight) in before:
+            units = (lambda t: t.t()) if is_transposed_linear(m) else (lambda t: t)  # output units as rows
+            if units(weight).shape[0] > 1:
+                same_w = _rows_identical(units(before[id(weight)]), 1e-7)
+                grad = weight.grad
+                same_g = _rows_identical(units(grad), 1e-6) if grad is not None else same_w.new_ones(())
+                symmetric_rows[m] = (same_w & same_g).float()
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
@@ -193,8 +196,12 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
                 ]
             )
         )
+    # weighted layers, and leaf modules with weight matrices (LSTM, attention); a container's own
+    # tensors (position embeddings, class tokens) are looked up or added, not multiplied: left out
     layer_modules = [
-        m for m in model.modules() if is_weighted(m) or (matrix_params(m) and not isinstance(m, nn.Embedding))
+        m
+        for m in model.modules()
+        if is_weighted(m) or (matrix_params(m) and is_leaf(m) and not isinstance(m, nn.Embedding))
     ]
     flags = torch.cat(bad_grad_modules).float() if bad_grad_modules else zero.reshape(0)
     symmetric = [symmetric_rows.get(m, zero) for m in layer_modules]
@@ -247,7 +254,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
                 weight_rms=math.sqrt(weight_sq / count),
                 update_ratio=math.sqrt(update_sq) / (math.sqrt(weight_sq) + 1e-30),
                 symmetric=bool(sym),
-                rows=int(tracked[0].shape[0]),
+                rows=int(tracked[0].shape[1] if is_transposed_linear(m) else tracked[0].shape[0]),
                 in_optimizer=all(id(p) in in_optimizer for p in tracked),
                 dense=dense,
                 fan_in=fan_in,

@@ -26,7 +26,7 @@ from nndoctor.batches import first_tensor, sample_count, take_samples
 from nndoctor.context import Context
 from nndoctor.declare import setting
 from nndoctor.errors import NotJudged
-from nndoctor.layers import DROPOUTS, module_names
+from nndoctor.layers import DROPOUTS, NORMS, module_names
 from nndoctor.probe import probe
 from nndoctor.probes.loop import (
     MetricAccumulator,
@@ -306,6 +306,13 @@ class OverfitRun:
     optimizer: str
     lr: float | None
     seconds: float
+    trainable_params: int = 0
+    outputs_per_sample: int = 1  # output values per sample: what memorizing one sample means
+
+    @property
+    def capacity_limited(self) -> bool:
+        """Fewer trainable parameters than target values to fit: memorizing is not expected."""
+        return 0 < self.trainable_params < self.samples * self.outputs_per_sample
 
 
 @contextlib.contextmanager
@@ -350,6 +357,8 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
     goal = settings.goal_accuracy if name == "accuracy" else settings.goal_r2 if name == "r2" else None
     metric = MetricAccumulator(task, ctx.device)
     frozen = [pname for pname, p in model.named_parameters() if not p.requires_grad]
+    trainable_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    outputs_per_sample = 1
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
     orphans = [pname for pname, p in model.named_parameters() if p.requires_grad and id(p) not in owned]
 
@@ -366,6 +375,10 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
         for step in range(steps):
             output, target, loss = stepper.forward(batch)
             losses[step] = loss.detach().float()
+            if step == 0:
+                out = first_tensor(output)
+                if out is not None and out.dim() > 0 and out.shape[0]:
+                    outputs_per_sample = max(1, out.numel() // out.shape[0])
             is_check = step % check_every == 0 or step == steps - 1
             if is_check:
                 stats = metric.batch_stats(output, target)
@@ -423,6 +436,8 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
         optimizer=type(optimizer).__name__,
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         seconds=time.perf_counter() - started,
+        trainable_params=trainable_params,
+        outputs_per_sample=outputs_per_sample,
     )
     return result
 
@@ -448,6 +463,9 @@ class RegularizationStats:
     decoupled: bool  # AdamW-style decay: acts on the weights, not through the loss
     dropout: list[DropoutEffect] = field(default_factory=list)
     dropout_loss: float | None = None  # dropout active, same batches and weights
+    # the weight-decay term over the weight matrices and kernels outside normalization layers: the
+    # part that pulls against the data (norm scales and biases are decayed too, but cheaply)
+    matrix_penalty: float = 0.0
 
     @property
     def penalty(self) -> float:
@@ -482,6 +500,16 @@ def regularization(ctx: Context, model: nn.Module, settings: RegularizationSetti
         g.get("decoupled_weight_decay") for g in optimizer.param_groups
     )
     zero = torch.zeros((), device=ctx.device)
+    in_norms = {id(p) for m in model.modules() if isinstance(m, NORMS) for p in m.parameters(recurse=False)}
+    matrix_penalty = sum(
+        (
+            0.5
+            * wd
+            * sum((p.detach().float().pow(2).sum() for p in ps if p.dim() >= 2 and id(p) not in in_norms), zero)
+            for wd, ps in decay_groups
+        ),
+        zero,
+    )
     if max_wd > 0 and not decoupled:
         penalty = sum(
             (0.5 * wd * sum((p.detach().float().pow(2).sum() for p in params), zero) for wd, params in decay_groups),
@@ -534,7 +562,7 @@ def regularization(ctx: Context, model: nn.Module, settings: RegularizationSetti
     finally:
         set_dropout(True)
     data_loss = torch.stack(data_losses).mean()
-    values = [data_loss, torch.stack(penalized).mean(), norm_sq]
+    values = [data_loss, torch.stack(penalized).mean(), norm_sq, matrix_penalty]
     if drop_losses:
         values.append(torch.stack(drop_losses).mean())
     host = torch.stack([v.float() for v in values] + [c.float() for c in changes]).cpu().tolist()  # one read
@@ -552,5 +580,6 @@ def regularization(ctx: Context, model: nn.Module, settings: RegularizationSetti
         weight_decay=max_wd,
         decoupled=bool(decoupled),
         dropout=effects,
-        dropout_loss=host[3] if drop_losses else None,
+        dropout_loss=host[4] if drop_losses else None,
+        matrix_penalty=host[3] if max_wd > 0 and not decoupled else 0.0,
     )

@@ -2,13 +2,14 @@
 
 The model is a single `nn.Linear(2, 3)`: logistic regression. The spirals' classes wind around
 each other, so any linear boundary gets about half the points right (chance is one third), on
-training and validation data alike, and training longer does not help. It cannot even memorize
-20 training points. A small MLP (2 -> 100 -> 100 -> 3 with ReLU) reaches over 98% on the same data
-with the same optimizer. Fix: give the model capacity and a nonlinearity.
+training and validation data alike, and training longer does not help. A small MLP (2 -> 100 ->
+100 -> 3 with ReLU) reaches over 98% on the same data with the same optimizer. Fix: give the model
+capacity and a nonlinearity.
 
 Must fire:
-- ND402 (overfit a tiny subset) fail: accuracy on 20 samples stalls far below 100%.
 - ND405 (train/val gap) warn: both training and validation accuracy poor, no gap (underfitting).
+ND402 stays quiet on purpose: with 9 parameters for 60 target values the model cannot be expected
+to memorize 20 samples, so "cannot overfit" would blame the wrong thing.
 """
 
 import torch
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader
 from nndoctor.samples.datasets import spirals_loaders
 
 NNDOCTOR = {"task": "classification", "num_classes": 3}
-FIRES = {"ND402": "fail", "ND405": "warn"}
+FIRES = {"ND405": "warn"}
 
 
 def build_model() -> nn.Module:
