@@ -134,10 +134,12 @@ def short(value: Any) -> Any:
 
 
 def run(variant: Variant) -> list[str]:
-    from nndoctor.api import RunOptions, run_target
-    from nndoctor.target import load_recipe
+    from nndoctor.api import run_target
+    from nndoctor.settings import SettingsRequest, resolve_settings
+    from nndoctor.targets import TargetSpec, load_target
 
-    target = load_recipe(str(ZOO / f"{variant.recipe}.py"))
+    settings = resolve_settings(SettingsRequest(profile="default", seed=0, select=list(variant.checks)))
+    target = load_target(TargetSpec(recipe=str(ZOO / f"{variant.recipe}.py")), settings)
     if variant.model is not None:
         torch.manual_seed(0)
         target.model = variant.model()
@@ -145,7 +147,7 @@ def run(variant: Variant) -> list[str]:
         target.optimizer_factory = variant.optimizer
     params = sum(p.numel() for p in target.model.parameters())
     started = time.perf_counter()
-    report = run_target(target, RunOptions(profile="default", seed=0, select=list(variant.checks)))
+    report = run_target(target, settings)
     lines = [f"{variant.name}  ({params / 1e6:.2f}M parameters, {time.perf_counter() - started:.1f} s)"]
     for f in sorted(report.findings, key=lambda f: f.check_id):
         evidence = {k: short(f.evidence.get(k)) for k in KEYS.get(f.check_id, ()) if k in f.evidence}
