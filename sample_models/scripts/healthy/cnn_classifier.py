@@ -25,7 +25,7 @@ NUM_CLASSES = len(CLASSES)
 class StrokeImages(Dataset):
     """Noisy 16x16 images with one stroke each; generated once from a seed."""
 
-    def __init__(self, n, size=16, length=7, noise=1.0, seed=0):
+    def __init__(self, n, size=16, length=7, noise=0.7, seed=0):
         g = torch.Generator().manual_seed(seed)
         self.images = noise * torch.randn(n, 1, size, size, generator=g)
         self.labels = torch.randint(0, len(CLASSES), (n,), generator=g)
