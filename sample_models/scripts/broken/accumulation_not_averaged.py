@@ -6,9 +6,7 @@ The healthy twin is healthy/grad_accumulation.py; this copy calls `loss.backward
 (With Adam the same bug is nearly invisible, since Adam divides by the gradient's running RMS.)
 
 How it shows: the training loss jumps up after a promising first epoch (epoch 3 is worse than epoch
-1), then stalls around 0.7 with validation accuracy ~0.64 where the twin reaches 1.00. The gradient
-norm at each optimizer.step() is about 8x the norm of a single micro-batch's gradient; in the twin
-the two are about equal.
+1), then stalls around 0.7 with validation accuracy ~0.64 where the twin reaches 1.00.
 
 Public reports: karpathy/nanoGPT#206 ("performs loss.backward() without first normalizing the loss
 value to account for number of gradient accumulation steps", a duplicate of #168),

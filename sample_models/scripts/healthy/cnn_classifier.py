@@ -5,7 +5,7 @@ at a random position, with random brightness, on Gaussian noise; the class is th
 Two conv blocks with BatchNorm and max-pooling, dropout before the linear head, SGD with Nesterov
 momentum and weight decay, CosineAnnealingLR over the epochs (stepped once per epoch). Validation
 runs under model.eval() (BatchNorm uses its running statistics, dropout is off) and torch.no_grad(),
-in one batch of all 1000 validation images.
+in one batch of all 3000 validation images.
 """
 
 import argparse
@@ -99,7 +99,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--val-batch-size", type=int, default=1000)
+    parser.add_argument("--val-batch-size", type=int, default=3000)
     parser.add_argument("--lr", type=float, default=0.02)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--weight-decay", type=float, default=5e-4)
@@ -109,7 +109,7 @@ def main():
 
     torch.manual_seed(args.seed)
     train_loader = DataLoader(StrokeImages(2000, seed=args.seed), batch_size=args.batch_size, shuffle=True)
-    val_loader = DataLoader(StrokeImages(1000, seed=args.seed + 1000), batch_size=args.val_batch_size)
+    val_loader = DataLoader(StrokeImages(3000, seed=args.seed + 1000), batch_size=args.val_batch_size)
 
     model = StrokeCNN()
     criterion = nn.CrossEntropyLoss()

@@ -1,7 +1,7 @@
 """Recipe for healthy/cnn_classifier.py: StrokeCNN on noisy stroke images, SGD with Nesterov momentum.
 
 Imports StrokeCNN and the StrokeImages data set from the script and repeats its defaults: training
-batch 32 shuffled (2000 images, seed 1), one validation batch of 1000 images (seed 1001),
+batch 32 shuffled (2000 images, seed 1), one validation batch of 3000 images (seed 1001),
 CrossEntropyLoss, SGD lr 0.02, momentum 0.9, Nesterov, weight decay 5e-4. The script's
 CosineAnnealingLR is not part of a recipe.
 """
@@ -34,7 +34,7 @@ def build_model() -> nn.Module:
 
 def build_data() -> tuple[DataLoader, DataLoader]:
     train = DataLoader(train_script.StrokeImages(2000, seed=1), batch_size=32, shuffle=True)
-    val = DataLoader(train_script.StrokeImages(1000, seed=1001), batch_size=1000)
+    val = DataLoader(train_script.StrokeImages(3000, seed=1001), batch_size=3000)
     return train, val
 
 
