@@ -19,8 +19,22 @@ def pre(optimizer, args, kwargs):
     )
 
 
+snapshot = {}
+
+
 def post(optimizer, args, kwargs):
     events.append(("post", type(optimizer).__name__))
+
+
+def weights_pre(optimizer, args, kwargs):
+    snapshot["w"] = [p.detach().clone() for g in optimizer.param_groups for p in g["params"]]
+
+
+def weights_post(optimizer, args, kwargs):
+    now = [p.detach() for g in optimizer.param_groups for p in g["params"]]
+    snapshot["changed_between_pre_and_post"] = any(
+        not torch.equal(a, b) for a, b in zip(snapshot["w"], now, strict=True)
+    )
 
 
 model = nn.Linear(4, 1)
@@ -31,11 +45,19 @@ h_pre = register_optimizer_step_pre_hook(pre)
 h_post = register_optimizer_step_post_hook(post)
 print("handles:", type(h_pre).__name__, h_pre.id, h_post.id)
 
-# 1. an optimizer created before the hook, and a weight read around the step
+# 1. an optimizer created before the hook; the weights as the pre-hook and the post-hook see them
+h_wpre = register_optimizer_step_pre_hook(weights_pre)
+h_wpost = register_optimizer_step_post_hook(weights_post)
 nn.functional.mse_loss(model(x), y).backward()
-w_before = model.weight.detach().clone()
 early.step()
-print("1. SGD created before the hooks:", events, "| weight changed:", not torch.equal(w_before, model.weight))
+h_wpre.remove()
+h_wpost.remove()
+print(
+    "1. SGD created before the hooks:",
+    events,
+    "| weights changed between pre- and post-hook:",
+    snapshot["changed_between_pre_and_post"],
+)
 events.clear()
 
 # 2. Adam created after, step called with no grads at all (grad None): the hook still fires

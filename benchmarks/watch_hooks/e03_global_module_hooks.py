@@ -129,11 +129,16 @@ for name in configs:
 # 3. a global full backward hook and an in-place ReLU right after a hooked module
 cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(inplace=True))
 hb = module_hooks.register_module_full_backward_hook(noop_backward)
+phase = "forward"
 try:
-    cnn(torch.randn(2, 1, 6, 6)).sum().backward()
+    out = cnn(torch.randn(2, 1, 6, 6))
+    phase = "backward"
+    out.sum().backward()
     print("3. full backward hook + ReLU(inplace=True): ok")
 except RuntimeError as exc:
-    print("3. full backward hook + ReLU(inplace=True):", type(exc).__name__, str(exc).split(".")[0][:140])
+    print(
+        f"3. full backward hook + ReLU(inplace=True), in the {phase}:", type(exc).__name__, str(exc).split(".")[0][:140]
+    )
 hb.remove()
 cnn(torch.randn(2, 1, 6, 6)).sum().backward()
 print("   same model without the global backward hook: ok")

@@ -126,3 +126,29 @@ nn.CrossEntropyLoss()(model(x), y)
 bound_early(model(x), y)
 print(f"4. attribute patch saw {len(patched_calls)} of 3 calls (F.cross_entropy, CrossEntropyLoss, early-bound name)")
 F.cross_entropy = original
+
+
+# 5. activations applied as functions (torch.relu in forward) are torch functions too
+class FunctionalReLU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(20, 16), nn.Linear(16, 10)
+
+    def forward(self, inp):
+        return self.fc2(torch.relu(self.fc1(inp)))
+
+
+class NameSpy(TorchFunctionMode):
+    def __init__(self):
+        super().__init__()
+        self.names = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.names.append(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))
+
+
+functional_relu = FunctionalReLU()
+with NameSpy() as names:
+    functional_relu(x)
+print("5. torch functions seen in a forward with torch.relu:", names.names)

@@ -55,33 +55,35 @@ for obs in observers.values():  # take their captures outside the timed blocks
     step()
     obs.uninstall()
 
-# CPU time of this thread (time.thread_time) is the main measure: other jobs on a shared machine
-# inflate wall time by 2-5x at random; wall-clock medians are printed next to it
-cpu = {"bare": [], "bare (again)": [], **{name: [] for name in observers}}
-wall = {name: [] for name in cpu}
-for _round in range(80):
-    for name in cpu:
+# CPU time of this thread (time.thread_time): other jobs on a shared machine inflate wall time by
+# 2-5x at random. Each round runs a block of 20 steps per configuration, back to back; the overhead
+# of a configuration is the median over rounds of (its block median - the bare block median of the
+# same round), so a slow phase of the machine hits both sides of each difference.
+names = ["bare", "bare (again)", *observers]
+blocks = {name: [] for name in names}
+for _round in range(100):
+    for name in names:
         obs = observers.get(name)
         if obs is not None:
             obs.install()
+        times = []
         for _ in range(20):
-            c0, t0 = time.thread_time(), time.perf_counter()
+            c0 = time.thread_time()
             step()
-            cpu[name].append(time.thread_time() - c0)
-            wall[name].append(time.perf_counter() - t0)
+            times.append(time.thread_time() - c0)
         if obs is not None:
             obs.uninstall()
-bare, bare_wall = statistics.median(cpu["bare"]), statistics.median(wall["bare"])
+        blocks[name].append(statistics.median(times))
+bare = statistics.median(blocks["bare"])
 print(
     f"first observed step (capture): {first_step_ms:.2f} ms wall; captured model={capture['model']} loss={capture['loss']}"
 )
-print(f"{len(cpu['bare'])} steps per configuration, blocks of 20 interleaved, median per step:")
-for name in cpu:
-    c, w = statistics.median(cpu[name]), statistics.median(wall[name])
-    print(
-        f"   {name:22s} CPU {c * 1e6:7.1f} us ({c / bare:.3f}x, {(c - bare) * 1e6:+6.1f} us) | "
-        f"wall {w * 1e6:7.1f} us ({w / bare_wall:.3f}x)"
-    )
+print(f"100 rounds x 20 steps per configuration; bare step {bare * 1e6:.0f} us CPU (median of block medians)")
+print("   configuration            overhead per step: median of paired differences [25th, 75th percentile]")
+for name in names[1:]:
+    diffs = sorted((a - b) * 1e6 for a, b in zip(blocks[name], blocks["bare"], strict=True))
+    q1, med, q3 = diffs[len(diffs) // 4], statistics.median(diffs), diffs[3 * len(diffs) // 4]
+    print(f"   {name:24s} {med:+7.1f} us ({med / (bare * 1e6) * 100:+5.1f}%)  [{q1:+7.1f}, {q3:+7.1f}]")
 obs = observers["stats every 10 steps"]
 print(
     f"   samples taken: every-10 observer {len(obs.samples)}, every-step observer {len(observers['stats every step'].samples)}"

@@ -82,6 +82,8 @@ class Observer:
         self.lrs: list[float] = []
         self.zero_grad_calls_per_step: list[int] = []
         self.scheduler_steps_per_step: list[int] = []
+        self.batches_per_step: list[int] = []  # DataLoader batches fetched since the previous step
+        self._batches = 0
         self.first_epoch_labels: list[int] = []  # the training loader's, in the order its batches came
         self._labels: dict[int, list[int]] = {}  # loader id -> labels of its first pass
         self._passes: dict[int, int] = {}  # loader id -> times iterated
@@ -197,6 +199,7 @@ class Observer:
             batch = iter_next(self_)
             ref = getattr(self_, "_observer_loader", None)
             obs._batch_loader = ref
+            obs._batches += 1
             key = id(ref()) if ref is not None else None
             if key is not None and obs._passes.get(key) == 1:  # first pass only: labels as a Python list
                 labels = batch[1] if isinstance(batch, (list, tuple)) and len(batch) > 1 else None
@@ -272,7 +275,8 @@ class Observer:
         self.lrs.append(optimizer.param_groups[0]["lr"])
         self.zero_grad_calls_per_step.append(self._zero_grads)
         self.scheduler_steps_per_step.append(self._sched_steps)
-        self._zero_grads = self._sched_steps = 0
+        self.batches_per_step.append(self._batches)
+        self._zero_grads = self._sched_steps = self._batches = 0
         if self.step == 1:
             self._train_loader = self._batch_loader
             self.capture = self._snapshot(optimizer)
