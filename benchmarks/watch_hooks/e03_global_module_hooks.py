@@ -101,29 +101,41 @@ register = {
 forward_times = {name: [] for name in configs}
 step_times = {name: [] for name in configs}
 warnings.filterwarnings("ignore", message="Full backward hook is firing")
-# round-robin, one measurement per configuration per round, so slow phases of a shared machine hit all
+# each round: 3 forward and 3 forward+backward passes per configuration, back to back; the cost of a
+# configuration is the median over rounds of (its round median - the no-hooks round median)
 for _round in range(60):
     for name, hooks in configs.items():
         handles = [register[kind](fn) for kind, fn in hooks]
         depth[0] = 0
-        t0 = time.thread_time()
-        deep(inp)
-        t1 = time.thread_time()
-        deep(inp).sum().backward()
-        t2 = time.thread_time()
-        forward_times[name].append(t1 - t0)
-        step_times[name].append(t2 - t1)
+        fwd, both = [], []
+        for _ in range(3):
+            t0 = time.thread_time()
+            deep(inp)
+            t1 = time.thread_time()
+            deep(inp).sum().backward()
+            t2 = time.thread_time()
+            fwd.append(t1 - t0)
+            both.append(t2 - t1)
+        forward_times[name].append(statistics.median(fwd))
+        step_times[name].append(statistics.median(both))
         for h in handles:
             h.remove()
+
+
+def paired(times, name):
+    return statistics.median(a - b for a, b in zip(times[name], times["no hooks"], strict=True))
+
+
 base_f = statistics.median(forward_times["no hooks"])
 base_t = statistics.median(step_times["no hooks"])
 calls = n_modules  # every module's forward runs once per model call
-print(f"2. {n_modules} modules, batch 32, 1 thread, median of 60 interleaved rounds:")
-for name in configs:
-    f, t = statistics.median(forward_times[name]), statistics.median(step_times[name])
+print(f"2. {n_modules} modules, batch 32, 1 thread, 60 rounds, cost = median of paired differences:")
+print(f"   no hooks: forward {base_f * 1e3:.2f} ms, forward+backward {base_t * 1e3:.2f} ms")
+for name in list(configs)[1:]:
+    f, t = paired(forward_times, name), paired(step_times, name)
     print(
-        f"   {name:33s} forward {f * 1e3:6.2f} ms ({(f - base_f) / calls * 1e6:+6.2f} us/module call) | "
-        f"forward+backward {t * 1e3:6.2f} ms ({(t - base_t) / calls * 1e6:+6.2f} us/module)"
+        f"   {name:33s} forward {f * 1e3:+6.2f} ms ({f / calls * 1e6:+6.2f} us/module call, {f / base_f:+.0%}) | "
+        f"forward+backward {t * 1e3:+6.2f} ms ({t / calls * 1e6:+6.2f} us/module, {t / base_t:+.0%})"
     )
 
 # 3. a global full backward hook and an in-place ReLU right after a hooked module
