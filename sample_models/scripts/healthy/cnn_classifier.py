@@ -1,0 +1,139 @@
+"""Healthy: a small CNN (Conv-BN-ReLU blocks, dropout) classifying line orientations in noisy images.
+
+Each 1x16x16 image holds one short bright stroke (horizontal, vertical, diagonal or anti-diagonal)
+at a random position, with random brightness, on Gaussian noise; the class is the orientation.
+Two conv blocks with BatchNorm and max-pooling, dropout before the linear head, SGD with Nesterov
+momentum and weight decay, CosineAnnealingLR over the epochs (stepped once per epoch). Validation
+runs under model.eval() (BatchNorm uses its running statistics, dropout is off) and torch.no_grad(),
+in one batch of all 3000 validation images.
+"""
+
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, Dataset
+
+FIRES: dict[str, str] = {}
+EXPECT_CAPTURE = {"model": "StrokeCNN", "optimizer": "SGD", "loss": "CrossEntropyLoss", "val_loader": True}
+
+CLASSES = ("horizontal", "vertical", "diagonal", "anti-diagonal")
+NUM_CLASSES = len(CLASSES)
+
+
+class StrokeImages(Dataset):
+    """Noisy 16x16 images with one stroke each; generated once from a seed."""
+
+    def __init__(self, n, size=16, length=7, noise=0.7, seed=0):
+        g = torch.Generator().manual_seed(seed)
+        self.images = noise * torch.randn(n, 1, size, size, generator=g)
+        self.labels = torch.randint(0, len(CLASSES), (n,), generator=g)
+        steps = torch.arange(length)
+        for i in range(n):
+            r, c = torch.randint(length, size - length, (2,), generator=g).tolist()
+            brightness = 1.0 + torch.rand(1, generator=g).item()
+            label = self.labels[i].item()
+            if label == 0:
+                rows, cols = torch.full_like(steps, r), c + steps - length // 2
+            elif label == 1:
+                rows, cols = r + steps - length // 2, torch.full_like(steps, c)
+            elif label == 2:
+                rows, cols = r + steps - length // 2, c + steps - length // 2
+            else:
+                rows, cols = r + steps - length // 2, c - steps + length // 2
+            self.images[i, 0, rows, cols] += brightness
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        return self.images[index], self.labels[index]
+
+
+def conv_block(c_in, c_out):
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+class StrokeCNN(nn.Module):
+    def __init__(self, num_classes=NUM_CLASSES):
+        super().__init__()
+        self.features = nn.Sequential(conv_block(1, 16), conv_block(16, 32))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(32 * 4 * 4, num_classes))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def evaluate(model, loader, criterion):
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            logits = model(images)
+            total_loss += criterion(logits, labels).item() * len(labels)
+            correct += (logits.argmax(1) == labels).sum().item()
+            count += len(labels)
+    return total_loss / count, correct / count
+
+
+def train_one_epoch(model, loader, criterion, optimizer):
+    model.train()
+    total_loss, count = 0.0, 0
+    for images, labels in loader:
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(labels)
+        count += len(labels)
+    return total_loss / count
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--val-batch-size", type=int, default=3000)
+    parser.add_argument("--lr", type=float, default=0.02)
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--save", default="")
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    train_loader = DataLoader(StrokeImages(2000, seed=args.seed), batch_size=args.batch_size, shuffle=True)
+    val_loader = DataLoader(StrokeImages(3000, seed=args.seed + 1000), batch_size=args.val_batch_size)
+
+    model = StrokeCNN()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True, weight_decay=args.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+
+    for epoch in range(args.epochs):
+        t0 = time.perf_counter()
+        train_loss = train_one_epoch(model, train_loader, criterion, optimizer)
+        val_loss, val_acc = evaluate(model, val_loader, criterion)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        print(
+            f"epoch {epoch + 1}/{args.epochs} train_loss={train_loss:.4f} val_loss={val_loss:.4f} "
+            f"val_acc={val_acc:.4f} lr={lr:.4f} time={time.perf_counter() - t0:.1f}s"
+        )
+
+    val_loss, val_acc = evaluate(model, val_loader, criterion)
+    print(f"final train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_acc={val_acc:.4f}")
+    if args.save:
+        torch.save(model.state_dict(), args.save)
+
+
+if __name__ == "__main__":
+    main()
