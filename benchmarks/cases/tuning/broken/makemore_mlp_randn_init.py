@@ -50,7 +50,7 @@ class CharMLP(nn.Module):
 
 
 def _names(n_chars: int, seed: int):
-    table = torch.rand(VOCAB, VOCAB, VOCAB, generator=torch.Generator().manual_seed(11)) ** 4
+    table = torch.rand(VOCAB, VOCAB, VOCAB, generator=torch.Generator().manual_seed(11)) ** 12
     g = torch.Generator().manual_seed(seed)
     seq = [0, 0]
     for _ in range(n_chars):
