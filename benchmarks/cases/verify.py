@@ -61,7 +61,7 @@ def discover(split: str = "all", only: str | None = None) -> list[Path]:
             paths.extend(sorted((HERE / s / kind).glob("*.py")))
     if only:
         pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-        paths = [p for p in paths if fnmatch.fnmatch(str(p.relative_to(HERE)), pattern)]
+        paths = [p for p in paths if any(fnmatch.fnmatch(str(p.relative_to(HERE)), pat) for pat in (pattern, f"*/{pattern}"))]
     return paths
 
 
