@@ -8,8 +8,8 @@ parameters require grad), and optimize only `model_conv.fc.parameters()` with SG
 momentum 0.9.
 
 Setup: a backbone "pretrained" in build_model on a related 12-class task (40 Adam steps on
-synthetic textures, a stand-in for ImageNet weights, no download), then frozen; a new
-Linear(64, 5) head for a 5-class target task; CrossEntropyLoss; SGD lr 0.001 momentum 0.9 over
+synthetic 3x16x16 textures, a stand-in for ImageNet weights, no download), then frozen; a new
+Linear(32, 5) head for a 5-class target task; CrossEntropyLoss; SGD lr 0.001 momentum 0.9 over
 the head's parameters only (as in the tutorial); batch 32. The backbone has no BatchNorm, so its
 frozen state is the same in train and eval mode.
 
@@ -35,11 +35,11 @@ CASE = {
 
 def _textures(n: int, classes: int, seed: int, proto_seed: int):
     protos = nn.functional.interpolate(
-        torch.rand(classes, 3, 4, 4, generator=torch.Generator().manual_seed(proto_seed)), size=32, mode="bilinear"
+        torch.rand(classes, 3, 4, 4, generator=torch.Generator().manual_seed(proto_seed)), size=16, mode="bilinear"
     )
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(0, classes, (n,), generator=g)
-    x = protos[y] + 0.4 * torch.randn(n, 3, 32, 32, generator=g)
+    x = protos[y] + 0.4 * torch.randn(n, 3, 16, 16, generator=g)
     return (x - 0.5) / 0.45, y
 
 
@@ -47,10 +47,10 @@ class TransferNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         )
-        self.fc = nn.Linear(64, 12)
+        self.fc = nn.Linear(32, 12)
 
     def forward(self, x):
         return self.fc(self.features(x))
@@ -67,7 +67,7 @@ def build_model() -> nn.Module:
         opt.step()
     for param in model.parameters():
         param.requires_grad = False
-    model.fc = nn.Linear(64, 5)  # new head: requires_grad=True by default
+    model.fc = nn.Linear(32, 5)  # new head: requires_grad=True by default
     return model
 
 

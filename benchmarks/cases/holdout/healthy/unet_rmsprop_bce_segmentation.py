@@ -6,7 +6,7 @@ momentum=0.9)`, `nn.BCEWithLogitsLoss()` for n_classes == 1, the network returni
 `torch.sigmoid(masks_pred) > 0.5` only for display.
 
 Setup: a two-level U-Net (DoubleConv with BatchNorm, MaxPool down, ConvTranspose up, skip
-concatenation, 1x1 conv to one logit map) on synthetic 1x32x32 images with bright ellipses;
+concatenation, 1x1 conv to one logit map) on synthetic 1x24x24 images with bright ellipses;
 RMSprop lr 1e-3 (the repository's default has changed between versions; 1e-3 suits this small
 net) weight_decay 1e-8 momentum 0.9; batch 16.
 
@@ -32,12 +32,12 @@ CASE = {
 
 def _ellipses(n: int, seed: int):
     g = torch.Generator().manual_seed(seed)
-    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
-    cy, cx = (torch.rand(n, 2, generator=g) * 16 + 8).unbind(1)
-    ry, rx = (torch.rand(n, 2, generator=g) * 5 + 3).unbind(1)
+    yy, xx = torch.meshgrid(torch.arange(24.0), torch.arange(24.0), indexing="ij")
+    cy, cx = (torch.rand(n, 2, generator=g) * 12 + 6).unbind(1)
+    ry, rx = (torch.rand(n, 2, generator=g) * 4 + 2.5).unbind(1)
     inside = ((yy - cy[:, None, None]) / ry[:, None, None]) ** 2 + ((xx - cx[:, None, None]) / rx[:, None, None]) ** 2 <= 1
     mask = inside.float()[:, None]
-    img = 0.3 + 0.4 * mask + 0.2 * torch.randn(n, 1, 32, 32, generator=g)
+    img = 0.3 + 0.4 * mask + 0.2 * torch.randn(n, 1, 24, 24, generator=g)
     return (img - 0.35) / 0.25, mask
 
 
