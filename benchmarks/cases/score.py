@@ -46,7 +46,9 @@ def discover(split: str, only: str | None) -> list[Path]:
     paths = [p for s in splits for k in KINDS for p in sorted((HERE / s / k).glob("*.py"))]
     if only:
         pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-        paths = [p for p in paths if any(fnmatch.fnmatch(str(p.relative_to(HERE)), pat) for pat in (pattern, f"*/{pattern}"))]
+        paths = [
+            p for p in paths if any(fnmatch.fnmatch(str(p.relative_to(HERE)), pat) for pat in (pattern, f"*/{pattern}"))
+        ]
     return paths
 
 
@@ -95,7 +97,9 @@ def run_case(path: Path, command: list[str], timeout: float, profile: str) -> di
             try:
                 report = json.loads(proc.stdout)
             except json.JSONDecodeError:
-                result["error"] = f"exit {proc.returncode}, no JSON report: {_last_line(proc.stderr) or proc.stdout[:200]}"
+                result["error"] = (
+                    f"exit {proc.returncode}, no JSON report: {_last_line(proc.stderr) or proc.stdout[:200]}"
+                )
             else:
                 result["findings"] = [
                     {k: f.get(k) for k in ("id", "name", "outcome", "message")} for f in report.get("findings", [])
@@ -113,7 +117,9 @@ def run_case(path: Path, command: list[str], timeout: float, profile: str) -> di
         result["ok"] = False
     elif case["kind"] == "broken":
         expect = result["expect"]
-        result["ok"] = any(LEVEL.get(result["fired"].get(cid, "pass"), 0) >= LEVEL[level] for cid, level in expect.items())
+        result["ok"] = any(
+            LEVEL.get(result["fired"].get(cid, "pass"), 0) >= LEVEL[level] for cid, level in expect.items()
+        )
     else:
         result["ok"] = not result["fired"]
     return result
@@ -144,7 +150,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
         verdict = ("named" if r["ok"] else "MISSED") if r["kind"] == "broken" else ("quiet" if r["ok"] else "ALARM")
         if r["error"]:
             verdict = "ERROR"
-        print(f"{r['case']:{width}}  {r['kind']:7}  {fmt_ids(r['expect']):22}  {fmt_ids(r['fired']):42}  {verdict:9}  {r['seconds']:5.1f}s")
+        print(
+            f"{r['case']:{width}}  {r['kind']:7}  {fmt_ids(r['expect']):22}  {fmt_ids(r['fired']):42}  {verdict:9}  {r['seconds']:5.1f}s"
+        )
         if r["error"]:
             print(f"{'':{width}}    error: {r['error']}")
 
@@ -187,14 +195,20 @@ def main(argv: list[str] | None = None) -> int:
         print("no cases matched", file=sys.stderr)
         return 2
     command = nndoctor_command(args.nndoctor)
-    print(f"scoring {len(paths)} cases with `{' '.join(command)} check CASE --profile {args.profile} --format json --exit-zero`"
-          f" ({args.jobs} job{'s' if args.jobs != 1 else ''})", flush=True)
+    print(
+        f"scoring {len(paths)} cases with `{' '.join(command)} check CASE --profile {args.profile} --format json --exit-zero`"
+        f" ({args.jobs} job{'s' if args.jobs != 1 else ''})",
+        flush=True,
+    )
 
     def one(p: Path) -> dict[str, Any]:
         r = run_case(p, command, args.timeout, args.profile)
         tag = "ok " if r["ok"] else "BAD"
-        print(f"  {tag} {r['case']}  fired: {fmt_ids(r['fired'])}  ({r['seconds']}s){'  error: ' + r['error'] if r['error'] else ''}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {tag} {r['case']}  fired: {fmt_ids(r['fired'])}  ({r['seconds']}s){'  error: ' + r['error'] if r['error'] else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
         return r
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

@@ -109,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     n_hold = sum(v == "holdout" for v in assignment.values())
     print(f"\ntotal: {len(assignment)} cases, {n_hold} in holdout ({100 * n_hold / len(assignment):.0f}%)")
 
-    moves = [(files[k], HERE / split / k.split("/")[0] / files[k].name) for k, split in sorted(assignment.items())
-             if files[k].parent.parent.name != split]
+    moves = [
+        (files[k], HERE / split / k.split("/")[0] / files[k].name)
+        for k, split in sorted(assignment.items())
+        if files[k].parent.parent.name != split
+    ]
     for src, dst in moves:
         print(f"{'move' if args.apply else 'would move'} {src.relative_to(HERE)} -> {dst.relative_to(HERE)}")
     if args.apply:
@@ -118,9 +121,18 @@ def main(argv: list[str] | None = None) -> int:
             dst.parent.mkdir(parents=True, exist_ok=True)
             if subprocess.run(["git", "mv", str(src), str(dst)], cwd=HERE, capture_output=True).returncode != 0:
                 src.rename(dst)  # untracked file
-        MANIFEST.write_text(json.dumps({"seed": SEED, "rule": "stratified by (kind, first expected check id); "
-                                        "round(n/3) of each stratum held out", "assignment": assignment},
-                                       indent=1, sort_keys=True) + "\n")
+        MANIFEST.write_text(
+            json.dumps(
+                {
+                    "seed": SEED,
+                    "rule": "stratified by (kind, first expected check id); round(n/3) of each stratum held out",
+                    "assignment": assignment,
+                },
+                indent=1,
+                sort_keys=True,
+            )
+            + "\n"
+        )
         print(f"wrote {MANIFEST.relative_to(HERE)}")
     return 0
 

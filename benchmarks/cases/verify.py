@@ -38,8 +38,9 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -61,7 +62,9 @@ def discover(split: str = "all", only: str | None = None) -> list[Path]:
             paths.extend(sorted((HERE / s / kind).glob("*.py")))
     if only:
         pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-        paths = [p for p in paths if any(fnmatch.fnmatch(str(p.relative_to(HERE)), pat) for pat in (pattern, f"*/{pattern}"))]
+        paths = [
+            p for p in paths if any(fnmatch.fnmatch(str(p.relative_to(HERE)), pat) for pat in (pattern, f"*/{pattern}"))
+        ]
     return paths
 
 
@@ -119,7 +122,7 @@ def auc(out: torch.Tensor, y: torch.Tensor) -> float:
     n_pos, n_neg = int(t.sum()), int((~t).sum())
     if n_pos == 0 or n_neg == 0:
         return 0.5
-    return ((ranks[t].sum().item() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return (ranks[t].sum().item() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 METRICS: dict[str, Callable[[torch.Tensor, torch.Tensor], float]] = {
@@ -237,7 +240,7 @@ def run(setup: Setup, cfg: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         res["val_loss_start"], res["metric_start"] = evaluate(model, val, forward, loss_fn, metric)
-    except Exception as exc:  # a crash at the first forward counts too
+    except Exception as exc:  # noqa: BLE001 (a recipe may raise anything; a crash at the first forward counts too)
         res["crash"] = f"{type(exc).__name__}: {exc}"
         res["val_loss_start"] = res["metric_start"] = math.nan
     if res["crash"] is None:
@@ -259,13 +262,13 @@ def run(setup: Setup, cfg: dict[str, Any]) -> dict[str, Any]:
                         break
                 if res["nonfinite_step"] is not None or (cfg.get("max_steps") and res["steps"] >= cfg["max_steps"]):
                     break
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (a crash during training is a result: the `crash` claim)
             res["crash"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
     res["train_seconds"] = time.perf_counter() - t0
     try:
         res["val_loss_end"], res["metric_end"] = evaluate(model, val, forward, loss_fn, metric)
         res["train_loss_end"], res["train_metric_end"] = evaluate(model, train, forward, loss_fn, metric)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (the broken model may not even evaluate)
         res["val_loss_end"] = res["metric_end"] = res["train_metric_end"] = math.nan
         res["crash"] = res["crash"] or f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
     res["changed"] = {n: not torch.equal(before[n], p.detach()) for n, p in model.named_parameters()}
@@ -391,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tuning", "holdout", "all"), default="all")
     parser.add_argument("--only", help="substring or glob on the case path (e.g. 'holdout/broken/*')")
-    parser.add_argument("--out", default=str(HERE / "VERIFIED.md"), help="markdown table (written for --split all without --only)")
+    parser.add_argument(
+        "--out", default=str(HERE / "VERIFIED.md"), help="markdown table (written for --split all without --only)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")  # the broken cases trigger PyTorch's own warnings by design
@@ -400,13 +405,27 @@ def main(argv: list[str] | None = None) -> int:
     for path in discover(args.split, args.only):
         try:
             row = verify_case(path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (one faulty case file must not stop the table)
             traceback.print_exc()
-            row = {"case": str(path.relative_to(HERE))[:-3], "kind": "?", "metric": "?", "start": None, "end": None,
-                   "fixed": None, "loss_start": None, "loss_end": None, "verdict": "ERROR", "note": repr(exc)[:200], "seconds": 0.0}
+            row = {
+                "case": str(path.relative_to(HERE))[:-3],
+                "kind": "?",
+                "metric": "?",
+                "start": None,
+                "end": None,
+                "fixed": None,
+                "loss_start": None,
+                "loss_end": None,
+                "verdict": "ERROR",
+                "note": repr(exc)[:200],
+                "seconds": 0.0,
+            }
         rows.append(row)
-        print(f"{row['verdict']:13} {row['case']:58} {row['metric']:15} {fmt(row['start']):>7} -> {fmt(row['end']):>7} "
-              f"fixed {fmt(row['fixed']):>7}  {row['seconds']:5.1f}s  {row['note']}", flush=True)
+        print(
+            f"{row['verdict']:13} {row['case']:58} {row['metric']:15} {fmt(row['start']):>7} -> {fmt(row['end']):>7} "
+            f"fixed {fmt(row['fixed']):>7}  {row['seconds']:5.1f}s  {row['note']}",
+            flush=True,
+        )
     seconds = time.perf_counter() - t0
     ok = sum(r["verdict"] == "confirmed" for r in rows)
     print(f"\n{ok}/{len(rows)} confirmed in {seconds:.0f}s")

@@ -39,12 +39,16 @@ def _patients():
 
 
 def build_model() -> nn.Module:
-    return nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    return nn.Sequential(
+        nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)
+    )
 
 
 def build_data():
     x, y = _patients()
-    train = DataLoader(TensorDataset(x[:820], y[:820]), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x[:820], y[:820]), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     return train, DataLoader(TensorDataset(x[820:], y[820:]), batch_size=205)
 
 
@@ -60,4 +64,10 @@ def fixed_optimizer(params):
     return torch.optim.Adam(params, lr=1e-3)
 
 
-VERIFY = {"metric": "binary_accuracy", "epochs": 10, "fix": {"build_optimizer": fixed_optimizer}, "claims": ["worse_than_fix"], "margin": 0.1}
+VERIFY = {
+    "metric": "binary_accuracy",
+    "epochs": 10,
+    "fix": {"build_optimizer": fixed_optimizer},
+    "claims": ["worse_than_fix"],
+    "margin": 0.1,
+}

@@ -39,16 +39,26 @@ def _table(n: int, seed: int):
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Linear(20, 64), nn.BatchNorm1d(64), nn.ReLU(),
-        nn.Linear(64, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 4),
+        nn.Linear(20, 64),
+        nn.BatchNorm1d(64),
+        nn.ReLU(),
+        nn.Linear(64, 64),
+        nn.BatchNorm1d(64),
+        nn.ReLU(),
+        nn.Linear(64, 4),
     )
 
 
 def _loaders(drop_last: bool):
     x, y = _table(2017, 1)
     xv, yv = _table(400, 2)
-    train = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, drop_last=drop_last,
-                       generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x, y),
+        batch_size=32,
+        shuffle=True,
+        drop_last=drop_last,
+        generator=torch.Generator().manual_seed(0),
+    )
     return train, DataLoader(TensorDataset(xv, yv), batch_size=400)
 
 

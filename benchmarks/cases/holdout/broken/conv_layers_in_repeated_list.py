@@ -83,4 +83,10 @@ def fixed_model() -> nn.Module:
     return NameCNN(fixed=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 5, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

@@ -75,4 +75,10 @@ def fixed_model() -> nn.Module:
     return _mlp(std=None)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.3,
+}

@@ -32,7 +32,12 @@ CASE = {
 class DeepNet(nn.Module):
     def __init__(self, init_scale: float | None) -> None:
         super().__init__()
-        self.fc1, self.fc2, self.fc3, self.fc4 = nn.Linear(1, 128), nn.Linear(128, 128), nn.Linear(128, 128), nn.Linear(128, 1)
+        self.fc1, self.fc2, self.fc3, self.fc4 = (
+            nn.Linear(1, 128),
+            nn.Linear(128, 128),
+            nn.Linear(128, 128),
+            nn.Linear(128, 1),
+        )
         if init_scale is not None:
             for m in self.modules():
                 if isinstance(m, nn.Linear):
@@ -75,4 +80,10 @@ def fixed_model() -> nn.Module:
     return DeepNet(init_scale=None)
 
 
-VERIFY = {"metric": "r2", "epochs": 10, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.5}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 10,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.5,
+}

@@ -82,5 +82,10 @@ def fixed_loss():
     return nn.CrossEntropyLoss()
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_loss": fixed_loss},
-          "claims": ["frozen:", "worse_than_fix"], "margin": 0.4}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_loss": fixed_loss},
+    "claims": ["frozen:", "worse_than_fix"],
+    "margin": 0.4,
+}

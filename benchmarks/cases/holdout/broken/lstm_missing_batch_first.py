@@ -75,5 +75,10 @@ def fixed_model() -> nn.Module:
     return RowLSTM(batch_first=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_model": fixed_model},
-          "claims": ["batch_dependent", "worse_than_fix"], "margin": 0.15}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_model": fixed_model},
+    "claims": ["batch_dependent", "worse_than_fix"],
+    "margin": 0.15,
+}

@@ -79,6 +79,10 @@ def digit_accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
     return (pred == y.reshape(-1).long()).float().mean().item()
 
 
-VERIFY = {"metric": digit_accuracy, "epochs": 5,
-          "fix": {"build_model": fixed_model, "build_data": fixed_data, "build_loss": fixed_loss},
-          "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": digit_accuracy,
+    "epochs": 5,
+    "fix": {"build_model": fixed_model, "build_data": fixed_data, "build_loss": fixed_loss},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

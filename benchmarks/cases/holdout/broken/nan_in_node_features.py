@@ -41,7 +41,9 @@ def _nodes(fix: bool):
 
 def _loaders(fix: bool):
     x, y = _nodes(fix)
-    train = DataLoader(TensorDataset(x[:2400], y[:2400]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x[:2400], y[:2400]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     xv, yv = x[2400:], y[2400:]
     keep = ~xv.isnan().any(1)
     return train, DataLoader(TensorDataset(xv[keep], yv[keep]), batch_size=600)
@@ -67,4 +69,10 @@ def fixed_data():
     return _loaders(fix=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_data": fixed_data}, "claims": ["nonfinite", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_data": fixed_data},
+    "claims": ["nonfinite", "worse_than_fix"],
+    "margin": 0.3,
+}

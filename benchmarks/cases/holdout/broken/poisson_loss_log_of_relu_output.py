@@ -73,5 +73,10 @@ def fixed_loss():
     return PoissonLoss(eps=1e-8)
 
 
-VERIFY = {"metric": "r2", "epochs": 5, "fix": {"build_model": fixed_model, "build_loss": fixed_loss},
-          "claims": ["nonfinite", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model, "build_loss": fixed_loss},
+    "claims": ["nonfinite", "worse_than_fix"],
+    "margin": 0.3,
+}

@@ -48,7 +48,9 @@ def _houses(standardize_y: bool):
 
 def _loaders(standardize_y: bool):
     x, y = _houses(standardize_y)
-    train = DataLoader(TensorDataset(x[:1160], y[:1160]), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x[:1160], y[:1160]), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     return train, DataLoader(TensorDataset(x[1160:], y[1160:]), batch_size=300)
 
 
@@ -78,4 +80,10 @@ def price_r2(out: torch.Tensor, y: torch.Tensor) -> float:
     return 1 - ((out - y) ** 2).sum().item() / ((y - y.mean()) ** 2).sum().item()
 
 
-VERIFY = {"metric": price_r2, "epochs": 10, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 0.5}
+VERIFY = {
+    "metric": price_r2,
+    "epochs": 10,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 0.5,
+}

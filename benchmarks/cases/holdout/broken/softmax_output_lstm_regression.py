@@ -58,7 +58,9 @@ def build_model() -> nn.Module:
 
 def build_data():
     x, y = _saw()
-    train = DataLoader(TensorDataset(x[:2400], y[:2400]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x[:2400], y[:2400]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     return train, DataLoader(TensorDataset(x[2400:], y[2400:]), batch_size=590)
 
 

@@ -75,4 +75,10 @@ def fixed_data():
     return _loaders(standardize=True)
 
 
-VERIFY = {"metric": "binary_accuracy", "epochs": 10, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 0.15}
+VERIFY = {
+    "metric": "binary_accuracy",
+    "epochs": 10,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 0.15,
+}

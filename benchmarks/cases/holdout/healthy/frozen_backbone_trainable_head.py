@@ -47,8 +47,13 @@ class TransferNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Conv2d(3, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
         self.fc = nn.Linear(32, 12)
 
@@ -61,7 +66,7 @@ def build_model() -> nn.Module:
     x, y = _textures(640, 12, seed=100, proto_seed=500)  # "pretraining" on a related task
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     for i in range(40):
-        xb, yb = x[i % 20 * 32:(i % 20 + 1) * 32], y[i % 20 * 32:(i % 20 + 1) * 32]
+        xb, yb = x[i % 20 * 32 : (i % 20 + 1) * 32], y[i % 20 * 32 : (i % 20 + 1) * 32]
         opt.zero_grad()
         nn.functional.cross_entropy(model(xb), yb).backward()
         opt.step()

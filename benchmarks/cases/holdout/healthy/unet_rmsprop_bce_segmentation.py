@@ -35,7 +35,9 @@ def _ellipses(n: int, seed: int):
     yy, xx = torch.meshgrid(torch.arange(24.0), torch.arange(24.0), indexing="ij")
     cy, cx = (torch.rand(n, 2, generator=g) * 12 + 6).unbind(1)
     ry, rx = (torch.rand(n, 2, generator=g) * 4 + 2.5).unbind(1)
-    inside = ((yy - cy[:, None, None]) / ry[:, None, None]) ** 2 + ((xx - cx[:, None, None]) / rx[:, None, None]) ** 2 <= 1
+    inside = ((yy - cy[:, None, None]) / ry[:, None, None]) ** 2 + (
+        (xx - cx[:, None, None]) / rx[:, None, None]
+    ) ** 2 <= 1
     mask = inside.float()[:, None]
     img = 0.3 + 0.4 * mask + 0.2 * torch.randn(n, 1, 24, 24, generator=g)
     return (img - 0.35) / 0.25, mask
@@ -43,8 +45,12 @@ def _ellipses(n: int, seed: int):
 
 def double_conv(cin: int, cout: int) -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
     )
 
 

@@ -41,16 +41,26 @@ def _instances(n: int, seed: int):
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Linear(32, 64), nn.BatchNorm1d(64), nn.ReLU(),
-        nn.Linear(64, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 6),
+        nn.Linear(32, 64),
+        nn.BatchNorm1d(64),
+        nn.ReLU(),
+        nn.Linear(64, 64),
+        nn.BatchNorm1d(64),
+        nn.ReLU(),
+        nn.Linear(64, 6),
     )
 
 
 def _loaders(batch_size: int):
     x, y = _instances(1000, 1)
     xv, yv = _instances(400, 2)
-    train = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True, drop_last=True,
-                       generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x, y),
+        batch_size=batch_size,
+        shuffle=True,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     return train, DataLoader(TensorDataset(xv, yv), batch_size=400)
 
 
@@ -70,4 +80,10 @@ def fixed_data():
     return _loaders(batch_size=32)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 0.1}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 0.1,
+}

@@ -71,4 +71,10 @@ def fixed_model() -> nn.Module:
     return _mlp()
 
 
-VERIFY = {"metric": "accuracy", "epochs": 5, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

@@ -75,4 +75,10 @@ def fixed_model() -> nn.Module:
     return _mlp(dead=False)
 
 
-VERIFY = {"metric": "auc", "epochs": 3, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.15}
+VERIFY = {
+    "metric": "auc",
+    "epochs": 3,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.15,
+}

@@ -52,16 +52,25 @@ def _loaders(together: bool):
         rng.shuffle(x)  # BUG: two independent permutations
         rng.shuffle(y)
     xv, yv = _signs(400, 2)
-    train = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=64, shuffle=True,
-                       generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+        batch_size=64,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     return train, DataLoader(TensorDataset(torch.from_numpy(xv), torch.from_numpy(yv)), batch_size=400)
 
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 4 * 4, 8),
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 4 * 4, 8),
     )
 
 
@@ -81,4 +90,10 @@ def fixed_data():
     return _loaders(together=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 4, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 0.5}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 4,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 0.5,
+}

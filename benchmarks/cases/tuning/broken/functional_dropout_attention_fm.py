@@ -46,7 +46,7 @@ class AFM(nn.Module):
         self.attention = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
         self.projection = nn.Linear(8, 1)
         self.register_buffer("offsets", torch.arange(FIELDS) * VOCAB)
-        self.rows, self.cols = zip(*PAIRS)
+        self.rows, self.cols = zip(*PAIRS, strict=True)
 
     def forward(self, fields):
         idx = fields + self.offsets

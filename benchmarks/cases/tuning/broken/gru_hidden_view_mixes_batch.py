@@ -80,5 +80,10 @@ def fixed_model() -> nn.Module:
     return Encoder(fixed=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 4, "fix": {"build_model": fixed_model},
-          "claims": ["batch_dependent", "worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 4,
+    "fix": {"build_model": fixed_model},
+    "claims": ["batch_dependent", "worse_than_fix"],
+    "margin": 0.2,
+}

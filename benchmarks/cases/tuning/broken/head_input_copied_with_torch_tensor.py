@@ -35,8 +35,13 @@ class KeypointNet(nn.Module):
         super().__init__()
         self.cut = cut
         self.backbone = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
         )
         self.head = nn.Linear(16 * 6 * 6, 2)
 
@@ -79,5 +84,10 @@ def fixed_model() -> nn.Module:
     return KeypointNet(cut=False)
 
 
-VERIFY = {"metric": "r2", "epochs": 5, "fix": {"build_model": fixed_model},
-          "claims": ["frozen:backbone.", "worse_than_fix"], "margin": 0.15}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model},
+    "claims": ["frozen:backbone.", "worse_than_fix"],
+    "margin": 0.15,
+}

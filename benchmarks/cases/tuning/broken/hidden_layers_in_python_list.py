@@ -77,4 +77,10 @@ def fixed_model() -> nn.Module:
     return PairClassifier(register=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 8, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.1}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 8,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.1,
+}

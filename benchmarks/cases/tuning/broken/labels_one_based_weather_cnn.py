@@ -52,9 +52,14 @@ def _loaders(one_based: bool):
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 8 * 8, 4),
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 8 * 8, 4),
     )
 
 
@@ -74,4 +79,10 @@ def fixed_data():
     return _loaders(one_based=False)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_data": fixed_data}, "claims": ["crash", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_data": fixed_data},
+    "claims": ["crash", "worse_than_fix"],
+    "margin": 0.3,
+}

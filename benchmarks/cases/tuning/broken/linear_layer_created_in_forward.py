@@ -80,5 +80,10 @@ def fixed_model() -> nn.Module:
     return AutoEncoder(fixed=True)
 
 
-VERIFY = {"metric": "r2", "epochs": 10, "fix": {"build_model": fixed_model},
-          "claims": ["eval_nondeterministic", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 10,
+    "fix": {"build_model": fixed_model},
+    "claims": ["eval_nondeterministic", "worse_than_fix"],
+    "margin": 0.3,
+}

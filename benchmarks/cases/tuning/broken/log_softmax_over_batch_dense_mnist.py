@@ -68,5 +68,10 @@ def fixed_model() -> nn.Module:
     return _net(dim=1)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 2, "fix": {"build_model": fixed_model},
-          "claims": ["batch_dependent", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 2,
+    "fix": {"build_model": fixed_model},
+    "claims": ["batch_dependent", "worse_than_fix"],
+    "margin": 0.3,
+}

@@ -85,5 +85,10 @@ def fixed_model() -> nn.Module:
     return PointNetCls(dim=1)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 4, "fix": {"build_model": fixed_model},
-          "claims": ["batch_dependent", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 4,
+    "fix": {"build_model": fixed_model},
+    "claims": ["batch_dependent", "worse_than_fix"],
+    "margin": 0.3,
+}

@@ -87,4 +87,10 @@ def neg_cross_entropy(out: torch.Tensor, y: torch.Tensor) -> float:
     return -nn.functional.cross_entropy(out, y).item()
 
 
-VERIFY = {"metric": neg_cross_entropy, "epochs": 1, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": neg_cross_entropy,
+    "epochs": 1,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.3,
+}

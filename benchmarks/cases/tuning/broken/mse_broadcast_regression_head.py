@@ -73,4 +73,10 @@ def fixed_model() -> nn.Module:
     return Head(squeeze=False)
 
 
-VERIFY = {"metric": "r2", "epochs": 20, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 20,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.3,
+}

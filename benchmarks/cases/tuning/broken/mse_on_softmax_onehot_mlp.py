@@ -69,5 +69,10 @@ def fixed_loss():
     return nn.CrossEntropyLoss()  # accepts the one-hot (probability) targets directly
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_model": fixed_model, "build_loss": fixed_loss},
-          "claims": ["worse_than_fix"], "margin": 0.15}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_model": fixed_model, "build_loss": fixed_loss},
+    "claims": ["worse_than_fix"],
+    "margin": 0.15,
+}

@@ -33,7 +33,12 @@ CASE = {
 def _series(fill: bool):
     g = torch.Generator().manual_seed(3)
     t = torch.arange(2400.0)
-    y = 0.002 * t + torch.sin(2 * math.pi * t / 7) + 0.5 * torch.sin(2 * math.pi * t / 365) + 0.3 * torch.randn(2400, generator=g)
+    y = (
+        0.002 * t
+        + torch.sin(2 * math.pi * t / 7)
+        + 0.5 * torch.sin(2 * math.pi * t / 365)
+        + 0.3 * torch.randn(2400, generator=g)
+    )
     y = (y - y.mean()) / y.std()
     gaps = torch.rand(2400, generator=g) < 0.01
     if fill:  # the fix: linear interpolation over the gaps
@@ -48,7 +53,9 @@ def _series(fill: bool):
 def _loaders(fill: bool):
     x, y = _series(fill)
     n = int(len(x) * 0.8)
-    train = DataLoader(TensorDataset(x[:n], y[:n]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x[:n], y[:n]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     xv, yv = x[n:], y[n:]
     keep = ~(xv.isnan().any(1) | yv.isnan().any(1))  # score on complete validation windows only
     return train, DataLoader(TensorDataset(xv[keep], yv[keep]), batch_size=512)
@@ -74,4 +81,10 @@ def fixed_data():
     return _loaders(fill=True)
 
 
-VERIFY = {"metric": "r2", "epochs": 5, "fix": {"build_data": fixed_data}, "claims": ["nonfinite", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 5,
+    "fix": {"build_data": fixed_data},
+    "claims": ["nonfinite", "worse_than_fix"],
+    "margin": 0.3,
+}

@@ -81,5 +81,10 @@ def fixed_model() -> nn.Module:
     return TextTransformer(log=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 2, "fix": {"build_model": fixed_model},
-          "claims": ["negative_loss", "worse_than_fix"], "margin": 0.1}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 2,
+    "fix": {"build_model": fixed_model},
+    "claims": ["negative_loss", "worse_than_fix"],
+    "margin": 0.1,
+}

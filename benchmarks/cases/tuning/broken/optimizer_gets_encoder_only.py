@@ -89,5 +89,10 @@ def recon_r2(out: torch.Tensor, x: torch.Tensor) -> float:
     return 1 - ((recon - x) ** 2).sum().item() / ((x - x.mean(0)) ** 2).sum().item()
 
 
-VERIFY = {"metric": recon_r2, "epochs": 5, "fix": {"build_optimizer": fixed_optimizer},
-          "claims": ["frozen:decoder.", "worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": recon_r2,
+    "epochs": 5,
+    "fix": {"build_optimizer": fixed_optimizer},
+    "claims": ["frozen:decoder.", "worse_than_fix"],
+    "margin": 0.2,
+}

@@ -86,4 +86,10 @@ def fixed_optimizer(params):
     return FixedSGD(params, lr=0.1)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_optimizer": fixed_optimizer}, "claims": ["worse_than_fix"], "margin": 0.4}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_optimizer": fixed_optimizer},
+    "claims": ["worse_than_fix"],
+    "margin": 0.4,
+}

@@ -49,9 +49,16 @@ def _loaders(scale: bool):
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 5 * 5, 84), nn.ReLU(), nn.Linear(84, 10),
+        nn.Conv2d(3, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
     )
 
 
@@ -71,4 +78,10 @@ def fixed_data():
     return _loaders(scale=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 0.3,
+}

@@ -67,4 +67,10 @@ def fixed_data():
     return _loaders(scale=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 2, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 2,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

@@ -64,4 +64,10 @@ def fixed_optimizer(params):
     return torch.optim.Adam(params, lr=1e-3)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_optimizer": fixed_optimizer}, "claims": ["worse_than_fix"], "margin": 0.4}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_optimizer": fixed_optimizer},
+    "claims": ["worse_than_fix"],
+    "margin": 0.4,
+}

@@ -40,9 +40,14 @@ def _images(n: int, seed: int):
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 7 * 7, 6),
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 6),
     )
 
 
@@ -65,4 +70,10 @@ def fixed_optimizer(params):
     return torch.optim.SGD(params, lr=1e-2, momentum=0.9)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 5, "fix": {"build_optimizer": fixed_optimizer}, "claims": ["worse_than_fix"], "margin": 0.4}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 5,
+    "fix": {"build_optimizer": fixed_optimizer},
+    "claims": ["worse_than_fix"],
+    "margin": 0.4,
+}

@@ -66,8 +66,12 @@ def build_model() -> nn.Module:
 
 def build_data():
     pairs, labels = _interactions()
-    train = DataLoader(TensorDataset(pairs[:24000], labels[:24000]), batch_size=256, shuffle=True,
-                       generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(pairs[:24000], labels[:24000]),
+        batch_size=256,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     return train, DataLoader(TensorDataset(pairs[24000:], labels[24000:]), batch_size=1024)
 
 
@@ -83,4 +87,10 @@ def fixed_model() -> nn.Module:
     return MF(sigmoid_out=False)
 
 
-VERIFY = {"metric": "auc", "epochs": 5, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.05}
+VERIFY = {
+    "metric": "auc",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.05,
+}

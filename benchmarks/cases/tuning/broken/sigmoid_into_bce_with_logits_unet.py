@@ -78,4 +78,10 @@ def fixed_model() -> nn.Module:
     return TinyUNet(sigmoid_out=False)
 
 
-VERIFY = {"metric": "auc", "epochs": 5, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.05}
+VERIFY = {
+    "metric": "auc",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.05,
+}

@@ -53,7 +53,12 @@ class AttnForecaster(nn.Module):
 def _windows(scale: bool):
     g = torch.Generator().manual_seed(15)
     t = torch.arange(1500.0)
-    y = 50 + 15 * torch.sin(2 * math.pi * t / 7) + 5 * torch.sin(2 * math.pi * t / 30) + 3 * torch.randn(1500, generator=g)
+    y = (
+        50
+        + 15 * torch.sin(2 * math.pi * t / 7)
+        + 5 * torch.sin(2 * math.pi * t / 30)
+        + 3 * torch.randn(1500, generator=g)
+    )
     if scale:
         y = (y - LOW) / (HIGH - LOW)
     w = y.unfold(0, 25, 1)
@@ -62,7 +67,9 @@ def _windows(scale: bool):
 
 def _loaders(scale: bool):
     x, y = _windows(scale)
-    train = DataLoader(TensorDataset(x[:1200], y[:1200]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x[:1200], y[:1200]), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
     return train, DataLoader(TensorDataset(x[1200:], y[1200:]), batch_size=300)
 
 
@@ -92,4 +99,10 @@ def load_r2(out: torch.Tensor, y: torch.Tensor) -> float:
     return 1 - ((out - y) ** 2).sum().item() / ((y - y.mean()) ** 2).sum().item()
 
 
-VERIFY = {"metric": load_r2, "epochs": 15, "fix": {"build_data": fixed_data}, "claims": ["worse_than_fix"], "margin": 1.0}
+VERIFY = {
+    "metric": load_r2,
+    "epochs": 15,
+    "fix": {"build_data": fixed_data},
+    "claims": ["worse_than_fix"],
+    "margin": 1.0,
+}

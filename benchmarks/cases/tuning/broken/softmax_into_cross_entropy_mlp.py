@@ -67,4 +67,10 @@ def fixed_model() -> nn.Module:
     return _mlp(softmax=False)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

@@ -91,5 +91,10 @@ def verification_auc(d: torch.Tensor, same: torch.Tensor) -> float:
     return (ranks[t].sum().item() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-VERIFY = {"metric": verification_auc, "epochs": 3, "fix": {"build_model": fixed_model},
-          "claims": ["nonfinite", "worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": verification_auc,
+    "epochs": 3,
+    "fix": {"build_model": fixed_model},
+    "claims": ["nonfinite", "worse_than_fix"],
+    "margin": 0.2,
+}

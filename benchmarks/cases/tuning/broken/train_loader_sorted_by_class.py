@@ -68,5 +68,10 @@ def fixed_data():
     return _loaders(shuffle=True)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 2, "fix": {"build_data": fixed_data},
-          "claims": ["single_class_batches:0.7", "worse_than_fix"], "margin": 0.3}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 2,
+    "fix": {"build_data": fixed_data},
+    "claims": ["single_class_batches:0.7", "worse_than_fix"],
+    "margin": 0.3,
+}

@@ -23,7 +23,6 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-
 CASE = {
     "source": "https://github.com/chiphuyen/stanford-tensorflow-tutorials/issues/54",
     "kind": "broken",
@@ -74,4 +73,10 @@ def fixed_optimizer(params):
     return torch.optim.SGD(params, lr=0.05)  # unit-scale features take an ordinary step size
 
 
-VERIFY = {"metric": "r2", "epochs": 10, "fix": {"build_data": fixed_data, "build_optimizer": fixed_optimizer}, "claims": ["nonfinite", "worse_than_fix"], "margin": 0.5}
+VERIFY = {
+    "metric": "r2",
+    "epochs": 10,
+    "fix": {"build_data": fixed_data, "build_optimizer": fixed_optimizer},
+    "claims": ["nonfinite", "worse_than_fix"],
+    "margin": 0.5,
+}

@@ -62,4 +62,10 @@ def fixed_optimizer(params):
     return torch.optim.SGD(params, lr=0.1, weight_decay=5e-4)
 
 
-VERIFY = {"metric": "accuracy", "epochs": 3, "fix": {"build_optimizer": fixed_optimizer}, "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "accuracy",
+    "epochs": 3,
+    "fix": {"build_optimizer": fixed_optimizer},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

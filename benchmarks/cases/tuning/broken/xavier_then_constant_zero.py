@@ -85,5 +85,10 @@ def fixed_model() -> nn.Module:
     return SimpleNN().apply(fixed_xavier_init)
 
 
-VERIFY = {"metric": lambda out, y: ((out > 0.5) == (y > 0.5)).float().mean().item(), "epochs": 30,
-          "fix": {"build_model": fixed_model}, "claims": ["worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": lambda out, y: ((out > 0.5) == (y > 0.5)).float().mean().item(),
+    "epochs": 30,
+    "fix": {"build_model": fixed_model},
+    "claims": ["worse_than_fix"],
+    "margin": 0.2,
+}

@@ -70,5 +70,10 @@ def fixed_model() -> nn.Module:
     return _mlp()
 
 
-VERIFY = {"metric": "binary_accuracy", "epochs": 5, "fix": {"build_model": fixed_model},
-          "claims": ["frozen:0.", "worse_than_fix"], "margin": 0.2}
+VERIFY = {
+    "metric": "binary_accuracy",
+    "epochs": 5,
+    "fix": {"build_model": fixed_model},
+    "claims": ["frozen:0.", "worse_than_fix"],
+    "margin": 0.2,
+}

@@ -38,8 +38,14 @@ def _table(n: int, seed: int):
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Linear(24, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(128, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(24, 128),
+        nn.BatchNorm1d(128),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Linear(128, 64),
+        nn.BatchNorm1d(64),
+        nn.ReLU(),
+        nn.Dropout(0.3),
         nn.Linear(64, 5),
     )
 
@@ -47,8 +53,9 @@ def build_model() -> nn.Module:
 def build_data():
     x, y = _table(3000, 1)
     xv, yv = _table(600, 2)
-    train = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, drop_last=True,
-                       generator=torch.Generator().manual_seed(0))
+    train = DataLoader(
+        TensorDataset(x, y), batch_size=64, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(0)
+    )
     return train, DataLoader(TensorDataset(xv, yv), batch_size=600)
 
 

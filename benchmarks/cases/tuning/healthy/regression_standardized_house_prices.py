@@ -36,7 +36,13 @@ def _houses(n: int, seed: int):
     style = nn.functional.one_hot(torch.randint(0, 3, (n,), generator=g), 3).float()
     school = nn.functional.one_hot(torch.randint(0, 3, (n,), generator=g), 3).float()
     x = torch.cat([area[:, None], ac[:, None], style, school], 1)
-    price = 0.1 + 0.6 * area + 0.05 * ac + style @ torch.tensor([0.0, 0.03, 0.06]) + school @ torch.tensor([0.02, 0.0, 0.05])
+    price = (
+        0.1
+        + 0.6 * area
+        + 0.05 * ac
+        + style @ torch.tensor([0.0, 0.03, 0.06])
+        + school @ torch.tensor([0.02, 0.0, 0.05])
+    )
     price = price + 0.1 * area * ac + 0.01 * torch.randn(n, generator=g)
     return x, price[:, None]
 
