@@ -39,6 +39,10 @@ HERE = Path(__file__).resolve().parent
 SPLITS = ("tuning", "holdout")
 KINDS = ("broken", "healthy")
 LEVEL = {"pass": 0, "skip": 0, "error": 0, "warn": 1, "fail": 2}
+BUILT = {
+    f"ND{n}" for n in (101, 102, 103, 104, 105, 106, 201, 202, 203, 204, 301, 302, 303, 304, 401, 402, 403, 404, 405)
+}
+PLANNED = {"ND107", "ND108", "ND109", "ND305", "ND406"} | {f"ND{n}" for n in range(501, 512)}
 
 
 def discover(split: str, only: str | None) -> list[Path]:
@@ -59,6 +63,46 @@ def read_case(path: Path) -> dict[str, Any]:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CASE" for t in node.targets):
             return ast.literal_eval(node.value)
     raise ValueError(f"{path} defines no CASE literal")
+
+
+def validate(paths: list[Path]) -> list[str]:
+    """Problems with the case files themselves (no nndoctor run): the CASE/VERIFY format of README.md."""
+    problems = []
+    for path in paths:
+        name = str(path.relative_to(HERE))
+        try:
+            case = read_case(path)
+            tree = ast.parse(path.read_text())
+        except (ValueError, SyntaxError) as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        kind_dir = path.parent.name
+        if not ast.get_docstring(tree):
+            problems.append(f"{name}: no module docstring (source, bug, verification)")
+        for key in ("source", "kind", "bug", "expect", "consequences"):
+            if key not in case:
+                problems.append(f"{name}: CASE has no {key!r}")
+        if case.get("kind") != kind_dir:
+            problems.append(f"{name}: CASE kind {case.get('kind')!r} but the file is in {kind_dir}/")
+        expect = case.get("expect", {})
+        if kind_dir == "healthy" and expect:
+            problems.append(f"{name}: a healthy case must expect nothing")
+        if kind_dir == "broken" and not expect:
+            problems.append(f"{name}: a broken case must expect at least one check id")
+        for cid, level in expect.items():
+            if cid not in BUILT | PLANNED:
+                problems.append(f"{name}: unknown check id {cid}")
+            if level not in ("warn", "fail"):
+                problems.append(f"{name}: expected outcome {level!r} is not warn or fail")
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        missing = {"build_model", "build_data", "build_loss", "build_optimizer"} - names
+        if missing:
+            problems.append(f"{name}: missing {', '.join(sorted(missing))}")
+        if not any(
+            isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "VERIFY" for t in n.targets) for n in tree.body
+        ):
+            problems.append(f"{name}: no VERIFY dict for verify.py")
+    return problems
 
 
 def nndoctor_command(explicit: str | None) -> list[str]:
@@ -188,12 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per case before it counts as an error")
     parser.add_argument("--profile", default="default")
     parser.add_argument("--nndoctor", help="command that runs nndoctor (default: the nndoctor on PATH)")
+    parser.add_argument("--validate", action="store_true", help="only check the case files' format, run nothing")
     args = parser.parse_args(argv)
 
     paths = discover(args.split, args.only)
     if not paths:
         print("no cases matched", file=sys.stderr)
         return 2
+    problems = validate(paths)
+    for problem in problems:
+        print(f"case format: {problem}", file=sys.stderr)
+    if args.validate:
+        kinds = [read_case(p)["kind"] for p in paths]
+        print(
+            f"{len(paths)} case files ({kinds.count('broken')} broken, {kinds.count('healthy')} healthy), {len(problems)} problem(s)"
+        )
+        return 1 if problems else 0
     command = nndoctor_command(args.nndoctor)
     print(
         f"scoring {len(paths)} cases with `{' '.join(command)} check CASE --profile {args.profile} --format json --exit-zero`"

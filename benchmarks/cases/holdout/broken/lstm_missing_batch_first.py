@@ -15,7 +15,7 @@ nn.LSTM(28, 64) without batch_first, Linear(64, 10) on out[:, -1, :], CrossEntro
 Adam lr 2e-3, batch 50.
 
 Verified (verify.py, VERIFIED.md): an image's output changes with its batch-mates, and validation
-accuracy stays far below the same model with batch_first=True (the fix).
+accuracy stays well below the same model with batch_first=True (the fix).
 """
 
 import torch
