@@ -38,7 +38,9 @@ def _fmt(value: float) -> float | str:
     "implausible-initial-loss",
     "The loss at initialization is what chance predicts",
     cost="forward",
-    thresholds={"max_ratio": 1.5, "max_regression_ratio": 3.0},
+    thresholds={"max_ratio": 1.5, "max_regression_ratio": 3.0, "extreme_ratio": 3.0, "extreme_regression_ratio": 30.0},
+    explains=("ND402", "ND404"),
+    confirmed_by=("ND402", "ND404"),
 )
 def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """The first sanity check of any training run.
@@ -62,6 +64,12 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
     Scale down the last layer's initial weights (or initialize them to zero) so the initial
     predictions are close to uniform; normalize the inputs; for regression, standardize the
     targets or set the output bias to their mean.
+
+    A start somewhat above the expected value costs the first steps and training often recovers
+    on its own (the output bias learns the targets' mean), so it warns only when the tiny-subset
+    fit or the short run shows the cost, or when the ratio is extreme (`extreme_ratio` for
+    classification losses, `extreme_regression_ratio` for regression). A non-finite initial loss
+    always fails.
     """
     task = setup.task
     loss = init_forward.mean_loss
@@ -97,8 +105,12 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
                 f"; the targets' mean ({data_stats.target_mean:.3g}) is far from zero, which the "
                 "untrained output (near 0) pays for"
             )
+        classification = kind in ("cross_entropy", "nll", "bce", "bce_with_logits")
+        extreme_limit = limits.extreme_ratio if classification else limits.extreme_regression_ratio
         return warned(
-            f"initial loss {loss:.4g} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}", evidence
+            f"initial loss {loss:.4g} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}",
+            evidence,
+            extreme=ratio > extreme_limit,
         )
     note = " (below chance: fine for pretrained weights, otherwise suspect label leakage)" if ratio < 0.5 else ""
     return passed(f"initial loss {loss:.4g} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", evidence)
