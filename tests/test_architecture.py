@@ -50,7 +50,7 @@ def test_the_package_has_no_import_cycle() -> None:
         state[name] = 1
         for other in sorted(graph[name]):
             if state.get(other) == 1:
-                cycle = path[path.index(other) :] + [other]
+                cycle = [*path[path.index(other) :], other]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if other not in state:
                 visit(other, [*path, other])
