@@ -46,6 +46,7 @@ def zero_grad_ineffective(zero_grad_test: ZeroGradStats) -> Verdict:
     evidence: dict[str, object] = {
         "optimizer": z.optimizer,
         "zero_grad_defined_in": z.defined_in,
+        "torch_zero_grad": z.torch_zero_grad,
         "params_with_gradient": z.params,
         "calls": [{"call": c.call, "left_with_gradient": c.left[:20], "error": c.error} for c in z.calls],
     }
@@ -59,8 +60,9 @@ def zero_grad_ineffective(zero_grad_test: ZeroGradStats) -> Verdict:
     if bad:
         first = bad[0]
         names = ", ".join(first.left[:3]) + (", ..." if len(first.left) > 3 else "")
+        owner = f"torch's {z.defined_in}.zero_grad" if z.torch_zero_grad else f"the override in {z.defined_in}"
         message = (
-            f"after {z.optimizer}.{first.call} ({z.defined_in}), {len(first.left)} of {z.params} parameters still hold "
+            f"after {z.optimizer}.{first.call} ({owner}), {len(first.left)} of {z.params} parameters still hold "
             f"their gradient ({names}): gradients accumulate across steps, so each step follows the sum of all "
             "gradients so far"
         )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
+from collections import Counter
 from itertools import groupby
 from typing import TYPE_CHECKING
 
@@ -57,7 +60,7 @@ def _describe(stray: Stray) -> str:
     "unregistered-parameters",
     "Every layer and parameter is registered with the model",
     cost="static",
-    explains=["ND106", "ND302", "ND402", "ND404", "ND405"],
+    explains=["ND106", "ND302", "ND402", "ND403", "ND404", "ND405"],
 )
 def unregistered_parameters(registration: RegistrationStats) -> Verdict:
     """Layers and parameters kept where torch does not look for them.
@@ -153,7 +156,7 @@ def unregistered_parameters(registration: RegistrationStats) -> Verdict:
     "unreachable-targets",
     "The output activation can reach the regression targets",
     cost="forward",
-    thresholds={"warn_share": 0.05, "fail_share": 0.25, "warn_floor": 0.01, "fail_floor": 0.1},
+    thresholds={"warn_floor": 0.03, "fail_floor": 0.1, "fail_share": 0.5},
     explains=["ND402", "ND404", "ND405"],
 )
 def unreachable_targets(output_head: OutputHead, setup: Setup, limits: Thresholds) -> Verdict:
@@ -200,10 +203,11 @@ def unreachable_targets(output_head: OutputHead, setup: Setup, limits: Threshold
         )
     share = h.out_of_reach
     floor_ratio = h.floor_mse / h.target_var if h.target_var > 0 else (math.inf if h.floor_mse > 0 else 0.0)
-    reach = f"[{h.low:g}, {'inf' if math.isinf(h.high) else f'{h.high:g}'}]"
+    reach = h.reach
     evidence = {
         "output_op": h.op,
         "output_module": h.module,
+        "output_module_kind": h.module_kind,
         "output_range": [h.low, h.high if math.isfinite(h.high) else "inf"],
         "measured_output": [h.output_min, h.output_max],
         "target_range": [h.target_min, h.target_max],
@@ -215,13 +219,13 @@ def unreachable_targets(output_head: OutputHead, setup: Setup, limits: Threshold
         "mse_floor": h.floor_mse,
         "mse_floor_over_variance": floor_ratio if math.isfinite(floor_ratio) else "inf",
     }
-    where = f" ({h.module})" if h.module else ""
+    where = f" (`{h.module}`)" if h.module else ""
     sides = []
     if h.below:
         sides.append(f"{h.below / h.targets:.0%} of the targets are below {h.low:g}")
     if h.above:
         sides.append(f"{h.above / h.targets:.0%} are above {h.high:g}")
-    head = f"the output comes from {h.op}{where}, which can only produce values in {reach}"
+    head = f"the output comes from {h.activation}{where}, which can only produce values in {reach}"
     if not sides:
         return passed(f"{head}, and every target ({h.target_min:.4g}..{h.target_max:.4g}) lies inside it", evidence)
     detail = (
@@ -229,7 +233,7 @@ def unreachable_targets(output_head: OutputHead, setup: Setup, limits: Threshold
         f"MSE under {h.floor_mse:.3g}, {floor_ratio:.2g}x the targets' variance"
     )
     fix = (
-        f"Remove the final {h.op}: end the regression head with a plain Linear layer"
+        f"Remove the final {h.activation}: end the regression head with a plain Linear layer"
         + (
             ", and standardize the targets (they reach " + f"{max(abs(h.target_min), abs(h.target_max)):.3g})"
             if max(abs(h.target_min), abs(h.target_max)) > 10
@@ -241,7 +245,7 @@ def unreachable_targets(output_head: OutputHead, setup: Setup, limits: Threshold
     )
     if share >= limits.fail_share or floor_ratio >= limits.fail_floor:
         return failed(detail, evidence, fix=fix)
-    if share >= limits.warn_share or floor_ratio >= limits.warn_floor:
+    if floor_ratio >= limits.warn_floor:
         return warned(detail, evidence, fix=fix)
     return passed(f"note: {detail}; too few to matter", evidence)
 
@@ -253,37 +257,69 @@ def _runs(modes: list[int]) -> str:
     return text + (", ..." if len(runs) > 8 else "")
 
 
+def mean_run(labels: list[int]) -> float:
+    """Average length of the runs of equal consecutive values."""
+    return len(labels) / len(list(groupby(labels))) if labels else 0.0
+
+
+def shuffled_run(shares: list[float], batch: int, batches: int, budget: int = 40_000) -> float:
+    """The mean run of equal batch-majority labels that randomly ordered batches of `batch` samples
+    would show, simulated from the class shares (seeded, about `budget` draws): about 1.1 for ten
+    balanced classes, but long for a dominant class, whose majority holds batch after batch."""
+    rng = random.Random(0)
+    classes = list(range(len(shares)))
+    cumulative = list(itertools.accumulate(shares))
+    size = max(1, batch)
+    repeats = max(2, min(20, budget // (size * max(batches, 1))))
+    total = 0.0
+    for _ in range(repeats):
+        modes = [
+            Counter(rng.choices(classes, cum_weights=cumulative, k=size)).most_common(1)[0][0] for _ in range(batches)
+        ]
+        total += mean_run(modes)
+    return total / repeats
+
+
 @check(
     "ND109",
     "unshuffled-training-data",
     "Training batches mix the classes, as a shuffled loader's do",
     cost="static",
-    thresholds={"warn_ratio": 0.5, "fail_ratio": 0.25, "min_expected_classes": 2.0, "min_low_share": 0.5},
+    thresholds={
+        "max_class_ratio": 0.5,
+        "min_low_share": 0.5,
+        "min_expected_classes": 2.0,
+        "min_run": 4.0,
+        "run_factor": 3.0,
+    },
     explains=["ND102", "ND402", "ND404", "ND405"],
 )
 def unshuffled_training_data(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verdict:
     """Training data ordered by class and never shuffled.
 
     What it checks:
-    For class labels: the number of distinct classes in each training batch, in the order the
-    loader yields them, against the number a randomly ordered batch of the same size would hold
-    (from the class frequencies), and whether the loader shuffles (its sampler). Each batch's most
-    common label shows the order.
+    For class labels, in the order the loader yields the batches: the number of distinct classes
+    in each batch, and the runs of consecutive batches that share a majority label, each against
+    what randomly ordered batches of the same size would show (computed from the class
+    frequencies); and whether the loader shuffles at all (its sampler).
 
     Why it matters:
     Data sets are often stored sorted by class. Without shuffling, every batch holds one or two
-    classes and the network is pushed towards whatever class it saw last: it forgets the earlier
-    classes each epoch, the loss oscillates from class to class, and the final model predicts the
-    last classes of the epoch. Shuffling every epoch makes each batch an unbiased sample of the data.
+    classes and, batch after batch, the network is pushed towards the class it sees: it forgets
+    the earlier classes every epoch and ends each epoch predicting the last ones. The longer each
+    class lasts (many samples per class, small batches), the worse: on digits sorted by class with
+    about 18 batches per class, validation accuracy ends at 67% (Adam) or 10% (SGD) against 96-97%
+    shuffled. Shuffling every epoch makes each batch an unbiased sample of the data.
 
     Evidence:
-    The sampler, batch size, classes per batch (mean and per batch), the expectation for random
-    order, the share of batches far below it, and the runs of batches sharing a majority label.
+    The sampler, batch size, classes per batch (mean and per batch) against random order, the
+    share of batches far below it, the mean run of equal majority labels against random order,
+    and the majority label of each held batch.
 
     How to fix:
-    Shuffle the training data every epoch: DataLoader(..., shuffle=True) (or a RandomSampler /
-    DistributedSampler with shuffle=True, calling set_epoch each epoch). Keep the validation loader
-    unshuffled.
+    Shuffle the training data every epoch: DataLoader(..., shuffle=True), or a RandomSampler (a
+    DistributedSampler with shuffle=True and set_epoch called every epoch). Keep the validation
+    loader unshuffled; it does not matter there.
     """
     task = setup.task
     runs = data_stats.label_runs
@@ -292,19 +328,20 @@ def unshuffled_training_data(data_stats: DataStats, setup: Setup, limits: Thresh
     if len(runs) < 3:
         raise Skip(f"only {len(runs)} training batch(es) held: too few to see an order")
     sampler = data_stats.sampler
-    custom_batches = data_stats.batch_sampler not in (None, "BatchSampler")
-    batch = data_stats.loader_batch_size or setup.batch_size or 0
+    batch = data_stats.loader_batch_size or setup.batch_size or 1
     counts = data_stats.class_counts
     classes = max(task.num_classes or 0, len(counts))
     if counts and len(counts) >= classes:
         total = sum(counts.values())
         shares = [c / total for c in counts.values()]
-    else:  # some classes never appear in the held batches (sorted data shows only the first ones)
-        shares = [1 / classes] * classes if classes else []
+    else:  # classes missing from the held batches (sorted data shows the first ones only): assume balance
+        shares = [1 / classes] * classes if classes else [1.0]
     expected = sum(1 - (1 - p) ** batch for p in shares)
     observed = sum(runs) / len(runs)
     ratio = observed / expected if expected > 0 else 1.0
-    low = sum(1 for r in runs if r <= limits.warn_ratio * expected) / len(runs)
+    low = sum(1 for r in runs if r <= limits.max_class_ratio * expected) / len(runs)
+    modes = data_stats.label_modes
+    run = mean_run(modes)
     evidence: dict[str, object] = {
         "sampler": sampler,
         "batch_sampler": data_stats.batch_sampler,
@@ -314,30 +351,37 @@ def unshuffled_training_data(data_stats: DataStats, setup: Setup, limits: Thresh
         "expected_if_shuffled": round(expected, 3),
         "ratio": round(ratio, 3),
         "low_batches_share": round(low, 3),
+        "mean_run": round(run, 2),
         "per_batch": runs[:32],
-        "batch_majority_labels": data_stats.label_modes[:32],
+        "batch_majority_labels": modes[:32],
     }
     if sampler not in (None, "SequentialSampler"):
         return passed(f"the training loader draws its samples with {sampler}", evidence)
-    if custom_batches:
+    if data_stats.batch_sampler not in (None, "BatchSampler"):
         return passed(f"a custom batch sampler ({data_stats.batch_sampler}) composes the batches", evidence)
-    if expected < limits.min_expected_classes:
-        return passed(
-            f"batches of {batch} hold {observed:.2g} classes on average, and random order would give only "
-            f"{expected:.2g}: too small to tell an order",
+    random_run = shuffled_run(shares, batch, len(modes))
+    evidence["mean_run_if_shuffled"] = round(random_run, 2)
+    measurable = expected >= limits.min_expected_classes
+    few_classes = measurable and ratio <= limits.max_class_ratio and low >= limits.min_low_share
+    long_runs = run >= max(limits.min_run, limits.run_factor * random_run)
+    order = "the loader does not shuffle (SequentialSampler)" if sampler else "the batches are used in the order given"
+    shown = f"majority label per batch: {_runs(modes)}"
+    if long_runs and (few_classes or not measurable):
+        return failed(
+            f"{order} and the data is ordered by class: runs of {run:.3g} consecutive batches share one majority "
+            f"label (shuffled: {random_run:.2g}), with {observed:.2g} classes per batch of {batch} "
+            f"(shuffled: {expected:.2g}); {shown}",
             evidence,
         )
-    order = "the loader does not shuffle (SequentialSampler)" if sampler else "the batches are used in the order given"
-    message = (
-        f"{order} and the data is ordered by class: batches of {batch} hold {observed:.2g} classes on average, "
-        f"where shuffled batches would hold {expected:.2g} of the {classes}; majority label per batch: "
-        f"{_runs(data_stats.label_modes)}"
-    )
-    if ratio <= limits.fail_ratio and low >= limits.min_low_share:
-        return failed(message, evidence)
-    if ratio <= limits.warn_ratio and low >= limits.min_low_share:
-        return warned(message, evidence)
+    if few_classes:
+        return warned(
+            f"{order} and batches of {batch} hold {observed:.2g} classes on average where shuffled batches would "
+            f"hold {expected:.2g} of the {classes}: the data is ordered by class, though each class lasts only "
+            f"{run:.2g} batches; {shown}",
+            evidence,
+        )
     return passed(
-        f"{order}, but batches hold {observed:.2g} classes on average, close to the {expected:.2g} of random order",
+        f"{order}, but batches mix classes as random order would: {observed:.2g} classes per batch "
+        f"(shuffled: {expected:.2g}), runs of {run:.2g} batches per majority label (shuffled: {random_run:.2g})",
         evidence,
     )

@@ -20,7 +20,7 @@ from torch import nn
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
 from nndoctor.declare import setting
-from nndoctor.layers import is_leaf, module_names
+from nndoctor.layers import is_leaf
 from nndoctor.probe import probe
 
 # single-input nodes that only move, copy or reshape values: the range passes through them
@@ -54,7 +54,8 @@ class OutputHead:
     op: str | None  # the operation that produced the output ("Sigmoid", "Relu", "Hardtanh"), None if unknown
     low: float  # the least value it can produce (-inf when unbounded)
     high: float  # the largest (inf when unbounded)
-    module: str | None  # the leaf module whose output the model returns, when there is one
+    module: str | None  # the leaf module whose output the model returns, when there is one ("head.2")
+    module_kind: str | None  # its class ("ReLU"); None for a functional op (torch.relu in forward)
     output_min: float
     output_max: float
     comparable: bool  # outputs and float targets match element by element (what a regression loss compares)
@@ -71,6 +72,21 @@ class OutputHead:
     @property
     def out_of_reach(self) -> float:
         return (self.below + self.above) / self.targets if self.targets else 0.0
+
+    @property
+    def activation(self) -> str:
+        """How to name the operation: the module's class, or the functional op ("torch.relu")."""
+        if self.module_kind:
+            return self.module_kind
+        return f"torch.{(self.op or '?').lower()}"
+
+    @property
+    def reach(self) -> str:
+        """The range in interval notation: (0, 1) for sigmoid, [0, inf) for ReLU."""
+        open_ends = self.op in ("Sigmoid", "Tanh", "Softplus", "Exp", "Softmax", "Elu")
+        left = "(" if open_ends or math.isinf(self.low) else "["
+        right = ")" if open_ends or math.isinf(self.high) else "]"
+        return f"{left}{self.low:g}, {self.high:g}{right}"
 
     @property
     def bounded(self) -> bool:
@@ -129,13 +145,13 @@ def output_range(node: Any) -> tuple[str, float, float] | None:
 )
 def output_head(ctx: Context, model: nn.Module, settings: OutputHeadSettings) -> OutputHead:
     batches = ctx.train_batches()[: settings.batches]
-    names = module_names(model)
-    produced: list[tuple[str, Any]] = []
+    names = {module: name for name, module in model.named_modules()}
+    produced: list[tuple[nn.Module, Any]] = []
 
     def remember(module: nn.Module, _inputs: Any, output: Any) -> None:
         out = first_tensor(output)
         if out is not None and out.grad_fn is not None:
-            produced.append((names.get(module, type(module).__name__), out.grad_fn))
+            produced.append((module, out.grad_fn))
 
     handles = [m.register_forward_hook(remember) for m in model.modules() if is_leaf(m)]
     try:
@@ -148,7 +164,9 @@ def output_head(ctx: Context, model: nn.Module, settings: OutputHeadSettings) ->
     source = _source(out.grad_fn) if out is not None else None
     reach = output_range(source)
     op, low, high = reach if reach is not None else (None, -math.inf, math.inf)
-    module = next((name for name, node in reversed(produced) if node is source), None) if reach else None
+    owner = next((m for m, node in reversed(produced) if node is source), None) if reach else None
+    module = (names.get(owner) or "model") if owner is not None else None
+    kind = type(owner).__name__ if owner is not None else None
     del output, out
 
     sums = torch.zeros(5, dtype=torch.float64, device=ctx.device)  # count, below, above, floor, onehot rows
@@ -184,7 +202,7 @@ def output_head(ctx: Context, model: nn.Module, settings: OutputHeadSettings) ->
             extremes.append(torch.stack([y.min(), y.max(), o.detach().double().min(), o.detach().double().max()]))
     nan = math.nan
     if not comparable or not moments:
-        return OutputHead(op, low, high, module, nan, nan, False, 0, 0, 0, nan, nan, nan, nan, nan, None)
+        return OutputHead(op, low, high, module, kind, nan, nan, False, 0, 0, 0, nan, nan, nan, nan, nan, None)
     ext = torch.stack(extremes)
     total = torch.stack(moments).sum(dim=0)
     host = (
@@ -208,6 +226,7 @@ def output_head(ctx: Context, model: nn.Module, settings: OutputHeadSettings) ->
         low=low,
         high=high,
         module=module,
+        module_kind=kind,
         output_min=o_min,
         output_max=o_max,
         comparable=True,

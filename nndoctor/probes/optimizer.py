@@ -31,16 +31,19 @@ class ZeroGradCall:
 @dataclass
 class ZeroGradStats:
     optimizer: str
-    defined_in: str  # the class whose zero_grad the optimizer uses ("torch.optim.optimizer.Optimizer", ...)
+    defined_in: str  # the class whose zero_grad the optimizer uses ("Optimizer", "ClippedAdam")
+    torch_zero_grad: bool  # that class is torch's own
     params: int  # parameters in its groups that had a non-zero gradient before each call
     calls: list[ZeroGradCall] = field(default_factory=list)
 
 
-def _defining_class(optimizer: torch.optim.Optimizer) -> str:
+def _defining_class(optimizer: torch.optim.Optimizer) -> tuple[str, bool]:
+    """The class whose zero_grad() the optimizer runs, and whether it is torch's."""
     for cls in type(optimizer).__mro__:
         if "zero_grad" in vars(cls):
-            return f"{cls.__module__}.{cls.__qualname__}"
-    return "?"
+            module = cls.__module__ or ""
+            return cls.__qualname__, module == "torch" or module.startswith("torch.")
+    return "?", False
 
 
 @probe("zero_grad_test", "the optimizer's zero_grad() clears the gradients", cost="backward")
@@ -69,7 +72,7 @@ def zero_grad_test(ctx: Context, model: nn.Module) -> ZeroGradStats:
     attempts: list[tuple[str, dict[str, bool]]] = [("zero_grad()", {})] + (
         [("zero_grad(set_to_none=False)", {"set_to_none": False})] if takes_flag else []
     )
-    stats = ZeroGradStats(type(optimizer).__name__, _defining_class(optimizer), 0)
+    stats = ZeroGradStats(type(optimizer).__name__, *_defining_class(optimizer), 0)
     for label, kwargs in attempts:
         before = fill()
         if not before:
