@@ -8,7 +8,7 @@ selected). A threshold is calibrated when the check fires where the metric is cl
 stays quiet on the fixed twin; the sweeps (ND108: share of targets out of reach; ND109: batch size;
 ND406: learning rate) show where the metric starts to suffer.
 
-    python benchmarks/calibrate_new_checks.py              # every case, CPU, 1 thread (~3 min)
+    python benchmarks/calibrate_new_checks.py              # every case, CPU, 1 thread (~10 min)
     python benchmarks/calibrate_new_checks.py nd108 nd406  # some cases
 """
 
@@ -258,27 +258,31 @@ def nd305(epochs: int) -> None:
 
 # -- ND406 -----------------------------------------------------------------------------------------
 def nd406(epochs: int) -> None:
-    print("ND406: digits 64-256-256-10 MLP with SGD, units that die during training vs the learning rate")
-    for lr in (0.05, 0.3, 1.0, 2.0, 3.0):
-        for activation in (nn.ReLU, nn.LeakyReLU):
-            torch.manual_seed(0)
-            model = mlp([64, 256, 256, 10], activation=activation)
-            tr, va = digits_loaders(batch_size=64)
-            check = verdict(
-                "ND406",
-                copy.deepcopy(model),
-                tr,
-                va,
-                nn.CrossEntropyLoss(),
-                lambda p, lr=lr: torch.optim.SGD(p, lr=lr),
-                ("died", "dead_after"),
-            )
-            curve = train(model, tr, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=lr), epochs)
-            acc = accuracy(model, va) if all(math.isfinite(v) for v in curve) else float("nan")
-            dead = _dead_after(model, tr)
-            print(
-                f"  lr {lr:4.2f} {activation.__name__:>9}: val accuracy {acc:.3f}, dead units per layer {dead} | {check}"
-            )
+    print("ND406: digits ReLU MLPs, units that die during training vs the learning rate (LeakyReLU twin)")
+    sweeps = [(256, "SGD", (0.05, 1.0, 2.0)), (256, "Adam", (0.01, 0.03, 0.1)), (32, "Adam", (0.03, 0.1))]
+    for width, name, rates in sweeps:
+        print(f"  64-{width}-{width}-10, {name}")
+        for lr in rates:
+            for activation in (nn.ReLU, nn.LeakyReLU):
+                torch.manual_seed(0)
+                model = mlp([64, width, width, 10], activation=activation)
+                tr, va = digits_loaders(batch_size=64)
+                cls = torch.optim.SGD if name == "SGD" else torch.optim.Adam
+                check = verdict(
+                    "ND406",
+                    copy.deepcopy(model),
+                    tr,
+                    va,
+                    nn.CrossEntropyLoss(),
+                    lambda p, c=cls, lr=lr: c(p, lr=lr),
+                    ("died",),
+                )
+                curve = train(model, tr, nn.CrossEntropyLoss(), cls(model.parameters(), lr=lr), epochs)
+                acc = accuracy(model, va) if all(math.isfinite(v) for v in curve) else float("nan")
+                dead = _dead_after(model, tr)
+                print(
+                    f"    lr {lr:4.2f} {activation.__name__:>9}: val accuracy {acc:.3f}, units never positive after training {dead} | {check}"
+                )
 
 
 def _dead_after(model: nn.Module, loader: DataLoader) -> list[str]:

@@ -10,6 +10,7 @@ registered somewhere in the model (a deliberate second reference) is told apart 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from torch import nn
 _TORCH_ATTRIBUTES = frozenset(vars(nn.Module()))
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _DEPTH = 3  # containers inside containers followed this deep: `[[Linear, ReLU], ...]` is common
+_SCANNED = 10_000  # items looked at per container
 
 
 @dataclass
@@ -74,9 +76,10 @@ def find_unregistered(model: nn.Module) -> list[Stray]:
 
 
 def _items(value: Any, depth: int) -> Iterator[Any]:
-    """The leaves of nested plain containers (dict values, not keys), `depth` levels deep."""
+    """The leaves of nested plain containers (dict values, not keys), `depth` levels deep; the first
+    `_SCANNED` items of each (a vocabulary list of a million strings holds no layers worth the time)."""
     values = value.values() if isinstance(value, dict) else value
-    for item in values:
+    for item in itertools.islice(values, _SCANNED):
         if isinstance(item, _CONTAINERS) and not isinstance(item, (str, bytes)):
             if depth > 1:
                 yield from _items(item, depth - 1)
@@ -136,6 +139,9 @@ def move_strays(strays: list[Stray], device: torch.device) -> int:
                 module.to(device)
             for tensor in stray.live:
                 if tensor.device != device:
-                    tensor.data = tensor.data.to(device)
+                    try:
+                        tensor.data = tensor.data.to(device)
+                    except RuntimeError:  # a tensor type that cannot be swapped in place: leave it
+                        continue
                     moved += 1
     return moved

@@ -447,3 +447,31 @@ def test_untrainable_models_fail_clearly_instead_of_erroring(case):
     assert by["ND302"].outcome == Outcome.FAIL
     assert by["ND404"].outcome == Outcome.FAIL
     assert all(f.outcome != Outcome.ERROR for f in report.findings), [f.message for f in report.findings]
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_unregistered_tensors_move_with_the_private_copy():
+    """`.to(device)` skips layers in plain lists; the context moves them itself and keeps, for its
+    resets, the live tensors (a moved buffer is a new object, a moved parameter the same one)."""
+    from nndoctor.context import stray_state
+
+    model = ListedNorm()
+    model.scales = [nn.Parameter(torch.ones(3))]
+    weight = model.extra[0].weight
+    pairs = stray_state(model, torch.device("cuda"))
+    assert model.extra[0].weight is weight and model.extra[0].weight.device.type == "cuda"
+    assert all(live.device.type == "cuda" for live, _ in pairs)
+    live = {id(t) for t, _ in pairs}
+    assert id(model.extra[0].running_mean) in live and id(model.scales[0]) in live
+    assert len(pairs) == 2 + 3 + 1  # weight, bias, running mean/var/count, the listed parameter
+
+
+def test_unregistered_tensors_on_the_run_device_stay_as_they_are():
+    from nndoctor.context import stray_state
+
+    model = ListedNorm()
+    tensors = [model.extra[0].weight, model.extra[0].bias, model.extra[0].running_mean]
+    pairs = stray_state(model, torch.device("cpu"))
+    assert [live for live, _ in pairs][:2] == tensors[:2] and any(live is tensors[2] for live, _ in pairs)
+    assert all(torch.equal(live, saved) and live is not saved for live, saved in pairs)

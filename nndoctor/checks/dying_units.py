@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     "units-die-during-training",
     "Hidden units alive at init stay alive while training",
     cost="train",
-    thresholds={"max_died": 0.3},
+    thresholds={"max_died": 0.5},
     explains=["ND404", "ND405"],
 )
 def units_die_during_training(init_units: UnitActivity, short_run: ShortRun, limits: Thresholds) -> Verdict:
