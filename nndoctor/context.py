@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from torch import nn
 from nndoctor.batches import Batch, describe_shapes, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
 from nndoctor.progress import ProgressSink
+from nndoctor.registration import find_unregistered, move_strays
 from nndoctor.rng import GeneratorStates, RngState, loader_generators, seed_everything
 from nndoctor.settings import RunSettings
 from nndoctor.setup import Setup, resolve_setup
@@ -169,6 +170,7 @@ class Data:
     loader_batch_size: int | None = None
     drop_last: bool | None = None
     sampler: str | None = None  # the training sampler's class name (SequentialSampler: not shuffled)
+    batch_sampler: str | None = None  # its batch sampler's class name (BatchSampler unless the user's own)
 
 
 def _materialize(loader: Iterable[Batch], which: str, device: torch.device, limit: int, name: str) -> list[Batch]:
@@ -211,7 +213,13 @@ def load_data(target: Target, device: torch.device, limit: int) -> Data:
     loader = target.train_data
     dataset = getattr(loader, "dataset", None)
     sampler = getattr(loader, "sampler", None)
-    data = Data(train=train, val=val, sampler=type(sampler).__name__ if sampler is not None else None)
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    data = Data(
+        train=train,
+        val=val,
+        sampler=type(sampler).__name__ if sampler is not None else None,
+        batch_sampler=type(batch_sampler).__name__ if batch_sampler is not None else None,
+    )
     if dataset is not None and hasattr(dataset, "__len__"):
         with contextlib.suppress(TypeError):
             data.dataset_size = len(dataset)
@@ -220,15 +228,40 @@ def load_data(target: Target, device: torch.device, limit: int) -> Data:
     return data
 
 
-def reset_model(model: nn.Module, state: Mapping[str, torch.Tensor], seed: int) -> nn.Module:
-    """Weights and buffers back to `state`, train mode, no gradients, RNG seeded."""
+def reset_model(
+    model: nn.Module,
+    state: Mapping[str, torch.Tensor],
+    seed: int,
+    strays: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
+) -> nn.Module:
+    """Weights and buffers back to `state`, train mode, no gradients, RNG seeded.
+
+    `strays` are (live, saved) pairs of the tensors the model keeps outside its state_dict (layers
+    in plain Python lists, ND107): restored too, so that one experiment never leaks into the next
+    through them (a BatchNorm in a list would otherwise carry its running statistics along).
+    """
     with torch.no_grad():
         for key, value in model.state_dict().items():
             value.copy_(state[key])
+        for live, saved in strays:
+            live.copy_(saved)
+            live.grad = None
     model.train()
     model.zero_grad(set_to_none=True)
     seed_everything(seed)
     return model
+
+
+def stray_state(model: nn.Module, device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The private copy's unregistered tensors (see `nndoctor.registration`), moved to `device`
+    (`.to()` skips them, and the run should report them rather than die on a device mismatch),
+    each with a saved copy for `reset_model`."""
+    strays = find_unregistered(model)
+    if not strays:
+        return []
+    if move_strays(strays, device):
+        strays = find_unregistered(model)  # moved buffers are new tensor objects
+    return [(t, t.detach().clone()) for stray in strays for t in stray.live]
 
 
 @dataclass
@@ -249,6 +282,7 @@ class Context:
     hints: Mapping[str, Any] = field(default_factory=dict)
     progress: ProgressSink = field(default_factory=ProgressSink)
     user_hooks_removed: int = 0
+    strays: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # see reset_model
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -260,9 +294,9 @@ class Context:
     def experiment(self) -> Iterator[nn.Module]:
         """The private model at its initial state; it is reset again when the block ends."""
         try:
-            yield reset_model(self.model, self.initial_state, self.seed)
+            yield reset_model(self.model, self.initial_state, self.seed, self.strays)
         finally:
-            reset_model(self.model, self.initial_state, self.seed)
+            reset_model(self.model, self.initial_state, self.seed, self.strays)
 
     def time_left(self) -> float | None:
         """Seconds left of the run's wall-clock safety cap (`budget_s`), or None without one."""
@@ -286,6 +320,11 @@ class Context:
         return self.setup.loss_fn(output, target)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        if next(model.parameters(), None) is None:
+            raise Skip(
+                "the model has no registered parameters, so there is nothing for an optimizer to train "
+                "(ND107 finds layers kept in plain Python lists)"
+            )
         factory = self.optimizer_factory or (lambda params: torch.optim.Adam(params, lr=1e-3))
         return factory(model.parameters())
 
@@ -310,10 +349,11 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
     try:
         device = resolve_device(settings.device)
         model, removed = working_copy(target.model, device)
+        strays = stray_state(model, device)
         initial = _initial_state(target.model, model, target.model_is_frozen_snapshot)
         data = load_data(target, device, settings.max_batches)
         forward = target.forward_fn or default_forward
-        reset_model(model, initial, settings.seed)
+        reset_model(model, initial, settings.seed, strays)
         try:
             setup = resolve_setup(
                 model,
@@ -325,7 +365,7 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
                 len(data.val) if data.val is not None else None,
             )
         finally:
-            reset_model(model, initial, settings.seed)
+            reset_model(model, initial, settings.seed, strays)
         yield Context(
             target_name=target.name,
             settings=settings,
@@ -341,6 +381,7 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
             hints=dict(target.hints),
             progress=progress or ProgressSink(),
             user_hooks_removed=removed,
+            strays=strays,
         )
     finally:
         rng.restore()

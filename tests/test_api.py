@@ -263,7 +263,7 @@ def test_yaml_config_target(tmp_path: Path) -> None:
     assert report["target"] == str(config)
     assert report["profile"] == "quick"  # from the config's `check:` block
     ids = {f["id"] for f in report["findings"]}
-    assert ids == {"ND101", "ND102", "ND103", "ND104", "ND105", "ND106", "ND201", "ND303"}
+    assert ids == {"ND101", "ND102", "ND103", "ND104", "ND105", "ND106", "ND107", "ND108", "ND109", "ND201", "ND303"}
     assert report["model"]["params"] == 5 * 12 + 12 + 12 * 2 + 2  # the kwargs reached the factory
     nd303 = next(f for f in report["findings"] if f["id"] == "ND303")
     assert "SGD" in nd303["message"] and "0.02" in nd303["message"]

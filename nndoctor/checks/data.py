@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 from nndoctor.check import Skip, Thresholds, Verdict, check, failed, passed, warned
 
 BATCH_NORM_KINDS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
+# what a loss that does not measure the task (ND103's newer verdicts) spoils downstream
+TRAINING_CONSEQUENCES = ("ND201", "ND402", "ND403", "ND404", "ND405")
 
 if TYPE_CHECKING:
     from nndoctor.probes.backward import BackwardStats
     from nndoctor.probes.data import DataStats
     from nndoctor.probes.forward import ForwardStats
+    from nndoctor.probes.head import OutputHead
     from nndoctor.probes.modes import ModeStats
     from nndoctor.setup import Setup
 
@@ -193,30 +196,38 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     thresholds={"probability_tolerance": 1e-3},
     explains=("ND201", "ND301", "ND402", "ND403", "ND404", "ND405"),
 )
-def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: DataStats, limits: Thresholds) -> Verdict:
+def loss_output_pairing(
+    setup: Setup, init_forward: ForwardStats, data_stats: DataStats, output_head: OutputHead, limits: Thresholds
+) -> Verdict:
     """The classic loss/output pairing bugs.
 
     What it checks:
     Probabilities (softmax or sigmoid outputs) fed to a loss that expects logits
-    (CrossEntropyLoss, BCEWithLogitsLoss); NLLLoss fed something that is not log-probabilities;
-    an element-wise loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a
-    regression loss trained on what look like class labels.
+    (CrossEntropyLoss, BCEWithLogitsLoss); NLLLoss fed something that is not log-probabilities,
+    and a negative initial NLL/cross-entropy loss, which no valid setup produces; an element-wise
+    loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a regression loss
+    (MSE, L1) comparing softmax probabilities with one-hot class targets (on logits it is noted,
+    not warned: it trains); a regression loss trained on what look like class labels.
 
     Why it matters:
     CrossEntropyLoss applies log-softmax itself: feeding it probabilities squashes the logits
-    into [0, 1] so gradients are tiny and training stalls. MSE between shapes [N, 1] and [N]
-    broadcasts to [N, N] and optimizes the wrong quantity without an error. MSE on class indices
-    imposes an order on the classes and has flat regions where training stalls.
+    into [0, 1] so gradients are tiny and training stalls. NLLLoss only picks out -input[target]:
+    fed probabilities it rewards them towards 1 linearly (a negative loss, -1 at best) instead of
+    penalizing confident mistakes without bound. MSE between shapes [N, 1] and [N] broadcasts to
+    [N, N] and optimizes the wrong quantity without an error. MSE on class indices imposes an order
+    on the classes; MSE on softmax probabilities has flat regions where a confidently wrong output
+    gets almost no gradient, so training stalls far from the optimum.
 
     Evidence:
     The identified loss, output range, how far output rows are from summing to 1 (probabilities)
-    or from log-sum-exp 0 (log-probabilities), and the output and target shapes.
+    or from log-sum-exp 0 (log-probabilities), the output and target shapes, the initial loss, and
+    the share of target rows that are one-hot.
 
     How to fix:
     Return raw logits from the model and let CrossEntropyLoss / BCEWithLogitsLoss apply the
     softmax or sigmoid (apply it yourself only at inference); use log_softmax with NLLLoss; make
     output and target shapes identical (e.g. `target.view_as(output)`); for classes, use a C-wide
-    output with CrossEntropyLoss.
+    output of logits with CrossEntropyLoss on class indices (targets.argmax(dim=1) for one-hot).
     """
     task = setup.task
     loss = task.loss_kind
@@ -233,6 +244,24 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
         raise Skip("the model output is non-finite at init, so its range says nothing (see ND204)")
     tol = limits.probability_tolerance
     non_negative = init_forward.output_min >= 0
+    initial = init_forward.mean_loss
+    if loss in ("nll", "cross_entropy") and math.isfinite(initial) and initial < 0:
+        probabilities = non_negative and init_forward.output_row_sum_dev < tol
+        why = (
+            "probabilities where log-probabilities belong: the loss then rewards the picked probability "
+            "linearly (-1 at best) instead of its log, so confident mistakes cost almost nothing"
+            if probabilities
+            else "raw scores where log-probabilities belong: the loss is unbounded below and falls forever by "
+            "inflating the picked score"
+        )
+        return failed(
+            f"the initial {setup.loss_name} is negative ({initial:.4g}), which no valid setup can produce: the model "
+            f"feeds it {why}",
+            {"initial_loss": initial, "row_sum_deviation": init_forward.output_row_sum_dev, **evidence},
+            fix="End the model with log_softmax (nn.LogSoftmax(dim=1)) for NLLLoss, or return logits and use "
+            "CrossEntropyLoss, which applies log_softmax itself.",
+            explains=TRAINING_CONSEQUENCES,
+        )
     if loss == "cross_entropy" and non_negative and init_forward.output_row_sum_dev < tol:
         return failed(
             "the model outputs probabilities (non-negative rows summing to 1) but "
@@ -273,10 +302,29 @@ def loss_output_pairing(setup: Setup, init_forward: ForwardStats, data_stats: Da
         )
     counts = data_stats.class_counts
     regression_loss = loss in ("mse", "l1", "smooth_l1", "huber")
+    onehot = output_head.onehot_rows
+    declared_regression = task.hinted and task.kind == "regression"
+    width = task.output_shape[1] if len(task.output_shape) == 2 else 0
+    if regression_loss and not declared_regression and onehot is not None and onehot >= 0.99 and width >= 2:
+        one_hot_evidence = {"onehot_rows": onehot, "row_sum_deviation": init_forward.output_row_sum_dev, **evidence}
+        if non_negative and init_forward.output_row_sum_dev < tol:
+            return warned(
+                f"{setup.loss_name} compares softmax probabilities with one-hot class targets ({width} classes): "
+                "where the model is confidently wrong the softmax saturates and the gradient nearly vanishes, so "
+                "training is slow and can stall short of what cross-entropy reaches",
+                one_hot_evidence,
+                fix="Remove the final Softmax and train the logits with CrossEntropyLoss on class indices "
+                "(`loss(logits, targets.argmax(dim=1))`); apply softmax only to read probabilities.",
+                explains=TRAINING_CONSEQUENCES,
+            )
+        return passed(
+            f"note: {setup.loss_name} on logits against one-hot class targets ({width} classes) is a valid, if "
+            "unusual, classifier loss; CrossEntropyLoss on class indices is the standard choice",
+            one_hot_evidence,
+        )
     label_like = (
         data_stats.target_integer_valued and 3 <= len(counts) <= 50 and sorted(counts) == list(range(len(counts)))
     )
-    declared_regression = task.hinted and task.kind == "regression"
     looks_like_labels = regression_loss and not declared_regression and (task.kind == "classification" or label_like)
     if looks_like_labels:
         return warned(

@@ -203,14 +203,14 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         for m in model.modules()
         if is_weighted(m) or (matrix_params(m) and is_leaf(m) and not isinstance(m, nn.Embedding))
     ]
-    flags = torch.cat(bad_grad_modules).float() if bad_grad_modules else zero.reshape(0)
+    flags = torch.cat(bad_grad_modules).float() if bad_grad_modules else zero.new_zeros(0)
     symmetric = [symmetric_rows.get(m, zero) for m in layer_modules]
     # the probe's one host transfer: every per-parameter statistic at once
     host = (
         torch.cat(
             [
-                torch.stack(rows).reshape(-1) if rows else zero.reshape(0),
-                torch.stack(symmetric) if symmetric else zero.reshape(0),
+                torch.stack(rows).reshape(-1) if rows else zero.new_zeros(0),
+                torch.stack(symmetric) if symmetric else zero.new_zeros(0),
                 flags,
                 loss.detach().float().reshape(1),
             ]

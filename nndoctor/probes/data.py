@@ -45,11 +45,13 @@ class DataStats:
     target_integer_valued: bool = False
     class_counts: dict[int, int] = field(default_factory=dict)  # integer-valued targets only
     label_runs: list[int] = field(default_factory=list)  # distinct labels per batch, in loader order
+    label_modes: list[int] = field(default_factory=list)  # each batch's most common label, in loader order
     last_batch_size: int | None = None
     dataset_size: int | None = None
     loader_batch_size: int | None = None
     drop_last: bool | None = None
     sampler: str | None = None
+    batch_sampler: str | None = None
 
 
 def _pairs(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -115,6 +117,7 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
     inputs = _InputSums()
     targets: list[torch.Tensor] = []
     runs: list[torch.Tensor] = []
+    modes: list[torch.Tensor] = []
     first_shape: tuple[int, ...] = ()
     input_float = False
     last_batch: int | None = None
@@ -132,6 +135,7 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
         targets.append(flat)
         if not flat.is_floating_point() and flat.shape[1] == 1:
             runs.append(torch.unique(flat).numel() * torch.ones((), device=flat.device))
+            modes.append(flat.reshape(-1).mode().values)
     stats = DataStats(
         batches=count,
         samples=samples,
@@ -144,6 +148,7 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
         loader_batch_size=ctx.data.loader_batch_size,
         drop_last=ctx.data.drop_last,
         sampler=ctx.data.sampler,
+        batch_sampler=ctx.data.batch_sampler,
     )
     scalars = inputs.scalars()
     if targets:
@@ -168,6 +173,7 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
                 scalars["class_counts"] = counts
     if runs:
         scalars["label_runs"] = torch.stack(runs)
+        scalars["label_modes"] = torch.stack(modes)
     host = to_host(scalars)  # the probe's single host transfer
     if host.get("input_nonfinite") is not None and int(host["input_nonfinite"]):
         masked = _InputSums(masked=True)  # NaN/Inf in the inputs: describe the finite values
@@ -190,6 +196,7 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
         }
     if "label_runs" in host:
         stats.label_runs = [int(v) for v in host["label_runs"].tolist()]
+        stats.label_modes = [int(v) for v in host["label_modes"].tolist()]
     return stats
 
 

@@ -38,6 +38,7 @@ from nndoctor.probes.loop import (
     uniform_guess_loss,
     weighted_layers,
 )
+from nndoctor.probes.units import DeadUnits, units_after_training
 from nndoctor.setup import Setup
 from nndoctor.tasks import TaskInfo
 
@@ -96,6 +97,7 @@ class ShortRun:
     trainable: bool = True  # False when the loss does not require grad
     has_val: bool = False
     task: str = "unknown"
+    dead_units: list[DeadUnits] | None = None  # at the end of the run (ND406); None: not measured
 
     @property
     def first_nonfinite(self) -> int | None:
@@ -202,7 +204,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     curve, evals_flat, tracks_flat, chance_host = fetch([losses[:steps_run], eval_table, track_table, chance])
     width = eval_table.shape[1]
     evals_host = [evals_flat[i : i + width] for i in range(0, len(evals_flat), width)]
-    per_point = 2 * len(layers)
+    per_point = max(1, 2 * len(layers))  # no trainable layer (all frozen): nothing was tracked
     tracks_host = [
         [tracks_flat[i : i + len(layers)], tracks_flat[i + len(layers) : i + per_point]]
         for i in range(0, len(tracks_flat), per_point)
@@ -246,6 +248,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
         has_val=val_eval is not None,
         task=task.kind,
     )
+    result.dead_units = units_after_training(ctx, model)
     return result
 
 
