@@ -276,7 +276,9 @@ def loss_output_pairing(
             evidence,
             fix="Apply log_softmax as the model's last step, or switch to CrossEntropyLoss on logits.",
         )
-    squashed = init_forward.squashed_after_last_layer
+    # a sigmoid after the last layer, or the output's own op read off the autograd graph (a model
+    # with no Linear layer at all, such as a dot-product recommender, squashes with torch.sigmoid)
+    squashed = init_forward.squashed_after_last_layer or output_head.op in ("Sigmoid", "Hardsigmoid")
     if loss == "bce_with_logits" and non_negative and init_forward.output_max <= 1 and squashed:
         return failed(
             "the outputs are confined to [0, 1] (a sigmoid or similar at the end) but "

@@ -71,11 +71,21 @@ def gradient_flow(init_backward: BackwardStats, limits: Thresholds) -> Verdict:
         "ratio": ratio,
     }
     table = Table("gradients at init", ["layer", "kind", "grad rms", "weight rms"], rows)
+    # a layer that starts at exactly zero (a zero-initialized head or residual branch, as in DiT or
+    # Fixup) blocks the gradient to everything before it for the first step only, by design
+    zero_started = [layer.name for layer in layers[1:] if layer.weight_rms == 0]
+    if zero_started:
+        evidence["zero_initialized_layers"] = zero_started
     if ratio < limits.min_ratio:
         verdict = warned(
-            f"vanishing gradients: {first.name} gets {ratio:.2g}x the gradient of {last.name} ({first.grad_rms:.3g} vs {last.grad_rms:.3g})",
+            f"vanishing gradients: {first.name} gets {ratio:.2g}x the gradient of {last.name} ({first.grad_rms:.3g} vs {last.grad_rms:.3g})"
+            + (
+                f"; {zero_started[0]} starts at zero, which blocks the gradient before the first step"
+                if zero_started
+                else ""
+            ),
             evidence,
-            extreme=ratio < limits.extreme_min_ratio,
+            extreme=ratio < limits.extreme_min_ratio and not zero_started,
         )
     elif ratio > limits.max_ratio:
         verdict = warned(

@@ -38,7 +38,12 @@ def _metric_text(metric: str | None, value: float | None) -> str:
     "regularization-no-effect",
     "Adding regularization raises the loss, by a sensible amount",
     cost="forward",
-    thresholds={"min_dropout_change": 1e-6, "max_penalty_share": 1.0, "extreme_penalty_share": 2.0},
+    thresholds={
+        "min_dropout_change": 1e-6,
+        "max_penalty_share": 1.0,
+        "extreme_penalty_share": 2.0,
+        "extreme_weight_decay": 0.1,
+    },
     explains=("ND402", "ND404", "ND405"),
     confirmed_by=("ND404", "ND405"),
 )
@@ -129,6 +134,17 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
             "are zero (see ND202)",
             evidence,
             fix="Initialize the weights randomly (see ND202).",
+        )
+    elif r.l2_source == "optimizer weight_decay" and not r.decoupled and r.weight_decay >= limits.extreme_weight_decay:
+        # an L2 coefficient of 0.1 or more pulls every weight towards zero faster than most data
+        # gradients push it out, whatever the weights' size at init (small ones grow into it)
+        verdict = warned(
+            f"weight_decay {r.weight_decay:g} on {r.optimizer_name} is an L2 term about "
+            f"{r.weight_decay / 5e-4:.0f}x the usual 5e-4: it pulls every weight towards zero and the model will "
+            "underfit",
+            evidence,
+            fix="Use weight_decay around 1e-5 to 1e-3 with SGD/Adam (AdamW's decoupled decay tolerates about 1e-2).",
+            extreme=True,
         )
     elif r.l2_source == "optimizer weight_decay" and not r.decoupled and share > limits.max_penalty_share:
         verdict = warned(
@@ -331,6 +347,14 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
             f"nearly memorized {o.samples} samples and still improving when the step budget ended: {progress}",
             evidence,
         )
+    if late > limits.still_falling:
+        # slow, not stuck: the loss keeps falling at the end, so memorizing only needs more steps at this
+        # learning rate; whether the rate is too low is ND403's and ND404's to judge
+        return passed(
+            f"not memorized yet, but still improving steadily when the step budget ended: {progress} "
+            f"({_pct(late)} of the fall came in the last quarter of the run)",
+            evidence,
+        )
     if o.metric is not None and best >= near:
         return warned(
             f"could not fully overfit {o.samples} samples: {progress} (goal {_metric_text(o.metric, o.goal)}), and "
@@ -402,7 +426,11 @@ def curve_shape(run: ShortRun) -> dict[str, float]:
     low = min(means) if means else math.nan
     span = start - low
     ups = sum(max(0.0, (b - a) - 2 * math.hypot(se_a, se_b)) for (a, se_a), (b, se_b) in itertools.pairwise(stats))
+    # how many noise levels (standard errors of the window means) the curve fell from its first to
+    # its last window: above ~3 the fall is real, however small
+    trend = (stats[0][0] - stats[-1][0]) / max(math.hypot(stats[0][1], stats[-1][1]), 1e-12) if len(stats) >= 2 else 0.0
     return {
+        "trend_z": trend,
         "start_loss": start,
         "end_loss": end,
         "drop": (start - end) / abs(start) if start and math.isfinite(start - end) else 0.0,
@@ -445,7 +473,14 @@ def _median_update(run: ShortRun) -> float | None:
     "unhealthy-loss-curve",
     "A short training run lowers the loss steadily",
     cost="train",
-    thresholds={"min_drop": 0.05, "max_rise": 1.5, "max_wiggle": 0.15, "max_give_back": 0.25},
+    thresholds={
+        "min_drop": 0.05,
+        "max_rise": 1.5,
+        "max_wiggle": 0.15,
+        "max_give_back": 0.25,
+        "min_trend_z": 3.0,
+        "min_slow_drop": 0.005,
+    },
     explains=("ND405",),
 )
 def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
@@ -475,6 +510,11 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     fix dead units (init, activations). Diverging or NaN: lower the learning rate by 10x or more,
     add gradient clipping, check for unsafe ops. Oscillating: lower the learning rate 3-10x or
     use a larger batch.
+
+    "Flat" means no real fall: a curve that falls less than `min_drop` but steadily, at least
+    `min_trend_z` noise levels (standard errors of the window means) and `min_slow_drop` of its
+    start, is slow rather than flat and passes; the range test (ND403) says whether the learning
+    rate is far from where it trains best.
     """
     run = short_run
     if run.steps_run < 2 or not run.evals:
@@ -493,6 +533,7 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
         "end_loss": _g(shape["end_loss"]),
         "drop": _g(shape["drop"]),
         "wiggle": _g(shape["wiggle"]),
+        "trend_z": _g(shape["trend_z"]),
         "give_back": _g(shape["give_back"]),
         "windowed_curve": [_g(m) for m, _ in windows(run.losses)],
         "first_nonfinite_step": run.first_nonfinite,
@@ -536,6 +577,18 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
             "the loss does not require grad, so the optimizer cannot change it: the curve is flat by construction",
             evidence,
             fix="Look for .detach(), .item() or torch.no_grad() between the model output and the loss.",
+        )
+    elif (
+        shape["drop"] < limits.min_drop
+        and shape["drop"] >= limits.min_slow_drop
+        and shape["trend_z"] >= limits.min_trend_z
+        and run.trainable
+    ):
+        verdict = passed(
+            f"decreasing slowly: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
+            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}), a steady fall {shape['trend_z']:.1f} noise "
+            "levels deep; whether a larger learning rate would train faster is ND403's reading",
+            evidence,
         )
     elif shape["drop"] < limits.min_drop:
         last_grads = [layer.grad_norms[-1] for layer in run.layers if layer.grad_norms]
@@ -645,6 +698,8 @@ def _eval_table(evals: Sequence[EvalPoint], metric: str | None) -> Table:
         "min_train_r2": 0.3,
         "plateau_progress": 0.05,
         "still_falling": 0.02,
+        "min_val_gain": 0.01,
+        "saturated_train_skill": 0.95,
     },
 )
 def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
@@ -674,8 +729,10 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
     use a smaller model / stop earlier. Underfitting: use a bigger model (wider, deeper, with
     nonlinearities), train longer, lower the regularization, and re-tune the learning rate.
 
-    A gap while the validation loss is still falling (by more than `still_falling` between the last
-    two evaluations) is an undertrained model, not an overfitted one: it passes with a note.
+    A gap while validation is still improving (its loss falling by more than `still_falling` and
+    its metric rising by `min_val_gain` between the last two evaluations) and training has not
+    saturated (normalized skill below `saturated_train_skill`) is an undertrained model, not an
+    overfitted one: it passes with a note.
     """
     run = short_run
     if not run.has_val:
@@ -735,12 +792,23 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
     max_gap = limits.max_accuracy_gap if metric == "accuracy" else limits.max_r2_gap
     overfit_why = None
     previous = run.evals[-2] if len(run.evals) >= 2 else first
+    # undertrained rather than overfitted: validation is still genuinely improving (its loss and its
+    # metric) while training has not saturated; memorizing the training set with validation stuck
+    # is overfitting even when the validation loss still inches down
+    metric_improving = metric is None or (
+        previous.val_metric is not None
+        and last.val_metric is not None
+        and last.val_metric >= previous.val_metric + limits.min_val_gain
+    )
+    train_saturated = skill is not None and skill >= limits.saturated_train_skill
     val_still_falling = (
         last.val_loss is not None
         and previous.val_loss is not None
         and math.isfinite(last.val_loss)
         and last.val_loss <= best_val
         and last.val_loss < previous.val_loss * (1 - limits.still_falling)
+        and metric_improving
+        and not train_saturated
     )
     evidence["val_still_falling"] = val_still_falling
     if gap is not None and gap > max_gap and val_still_falling:

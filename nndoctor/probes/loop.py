@@ -105,7 +105,9 @@ class MetricAccumulator:
         k = stats.numel() // 4
         sse, s, sq, n = stats[:k], stats[k : 2 * k], stats[2 * k : 3 * k], stats[3 * k :]
         sst = sq - s.pow(2) / n.clamp_min(1)
-        return (1 - sse / sst.clamp_min(1e-12)).mean()
+        # pooled over the output columns (variance-weighted): a column that never varies (an
+        # autoencoder's always-black pixel) adds its error without dividing by its zero variance
+        return 1 - sse.sum() / sst.sum().clamp_min(1e-12)
 
 
 def majority_share(task: TaskInfo, batches: Sequence[Batch]) -> torch.Tensor | None:

@@ -464,6 +464,7 @@ class RegularizationStats:
     penalized_loss: float
     weight_decay: float  # the user's largest weight_decay
     decoupled: bool  # AdamW-style decay: acts on the weights, not through the loss
+    optimizer_name: str = ""
     dropout: list[DropoutEffect] = field(default_factory=list)
     dropout_loss: float | None = None  # dropout active, same batches and weights
     # the weight-decay term over the weight matrices and kernels outside normalization layers: the
@@ -585,4 +586,5 @@ def regularization(ctx: Context, model: nn.Module, settings: RegularizationSetti
         dropout=effects,
         dropout_loss=host[4] if drop_losses else None,
         matrix_penalty=host[3] if max_wd > 0 and not decoupled else 0.0,
+        optimizer_name=type(optimizer).__name__,
     )
