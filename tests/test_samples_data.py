@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from nndoctor.project import tomllib  # tomllib, or tomli on Python 3.10
 from nndoctor.samples.datasets import load_bundled
 
 ROOT = Path(__file__).resolve().parent.parent
