@@ -65,3 +65,14 @@ def test_data_files_live_in_the_package_the_wheel_ships() -> None:
         "diabetes_target.csv.gz",
     } <= files
     assert sum((folder / f).stat().st_size for f in files) < 200_000
+
+
+def test_parquet_without_its_engine_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nndoctor.targets.table as table
+    from nndoctor.errors import TargetError
+
+    monkeypatch.setattr(table, "_parquet_engine", lambda: False)
+    data = tmp_path / "train.parquet"
+    data.write_bytes(b"PAR1")
+    with pytest.raises(TargetError, match=r"pip install 'nndoctor\[parquet\]'"):
+        table.load_table(data, "label")

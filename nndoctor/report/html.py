@@ -88,7 +88,7 @@ def _anchor(check_id: str) -> str:
 
 
 def _header(report: Report) -> list[str]:
-    env, model = report.environment, report.model
+    env = report.environment
     worst = report.worst if report.worst != Outcome.SKIP else Outcome.PASS
     facts = [
         f"target <code>{_e(report.target)}</code>",
@@ -106,13 +106,9 @@ def _header(report: Report) -> list[str]:
         f'<p class="facts">{" · ".join(facts)}</p>',
         f'<p class="facts">{" · ".join(run)}</p>',
     ]
-    if model:
-        task = model.get("task") or {}
-        text = f"model {model.get('class', '?')} · {_count(model.get('params'))} params ({_count(model.get('trainable'))} trainable)"
-        if isinstance(task, dict) and task.get("kind"):
-            classes = f" ({task['num_classes']} classes)" if task.get("num_classes") else ""
-            text += f" · task {task['kind']}{classes} · loss {task.get('loss') or '?'}"
-        out.append(f'<p class="facts">{_e(text)}</p>')
+    model_text = layout.model_line(report)
+    if model_text:
+        out.append(f'<p class="facts">{_e(model_text)}</p>')
     out.append(
         f'<p class="verdict text-{worst.value}">{_e(layout.verdict(report).capitalize())}: '
         f"{_e(layout.counts_text(report) or 'no checks')}</p>"
@@ -121,10 +117,6 @@ def _header(report: Report) -> list[str]:
         out.append('<p class="text-warn">The run was interrupted: this report is partial.</p>')
     out.append("</header>")
     return out
-
-
-def _count(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value or "?")
 
 
 def _diagnosis(report: Report) -> list[str]:

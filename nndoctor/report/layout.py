@@ -97,6 +97,25 @@ def verdict(report: Report) -> str:
     return text
 
 
+def model_line(report: Report) -> str | None:
+    """`model Sequential · 1,234 params (1,234 trainable) · task classification (10 classes) · loss
+    cross_entropy`, or None when the report has no model summary."""
+    model = report.model
+    if not model:
+        return None
+    task = model.get("task") or {}
+    text = f"model {model.get('class', '?')} · {number(model.get('params'))} params ({number(model.get('trainable'))} trainable)"
+    if isinstance(task, dict) and task.get("kind"):
+        classes = f" ({task['num_classes']} classes)" if task.get("num_classes") else ""
+        text += f" · task {task['kind']}{classes} · loss {task.get('loss') or '?'}"
+    return text
+
+
+def number(value: object) -> str:
+    """An integer with thousands separators; anything else as text ("?" when missing)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value or "?")
+
+
 def counts_text(report: Report, outcomes: tuple[Outcome, ...] | None = None) -> str:
     """`1 failed, 4 warnings, 12 passed, 2 skipped` (pytest's words)."""
     counts = report.counts

@@ -114,7 +114,7 @@ def markdown_table(columns: list[str], rows: list[list[Any]], max_rows: int = MA
 
 
 def _header(report: Report) -> list[str]:
-    env, model = report.environment, report.model
+    env = report.environment
     facts = [
         f"target {code(report.target)}",
         f"profile {code(report.profile)}",
@@ -128,18 +128,10 @@ def _header(report: Report) -> list[str]:
     if isinstance(total, (int, float)):
         facts.append(f"{total:.2f}s")
     lines = [" · ".join(escape(f) if "`" not in f else f for f in facts)]
-    if model:
-        task = model.get("task") or {}
-        text = f"model {model.get('class', '?')} · {_count(model.get('params'))} params ({_count(model.get('trainable'))} trainable)"
-        if isinstance(task, dict) and task.get("kind"):
-            classes = f" ({task['num_classes']} classes)" if task.get("num_classes") else ""
-            text += f" · task {task['kind']}{classes} · loss {task.get('loss') or '?'}"
-        lines.append(escape(text))
+    model_text = layout.model_line(report)
+    if model_text:
+        lines.append(escape(model_text))
     return lines
-
-
-def _count(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value or "?")
 
 
 def _details(report: Report, finding: Finding, causes: list[str]) -> list[str]:

@@ -248,46 +248,63 @@ class ReportView:
         return table
 
     def panel(self, finding: Finding, causes: list[str] | None = None) -> Panel:
-        """Message, pictures, fix, evidence, docs. A consequence's own tables wait for --verbose."""
+        """Message, pictures, fix, evidence; the docs command in the bottom border. Tables that a
+        picture shows, and a consequence's tables, wait for --verbose."""
         parts: list[RenderableType] = [Text(visible(finding.message))]
         drawn = pictures_of(self.report, finding.check_id)
         for picture in drawn:
             parts.append(Text())
             parts.append(PictureView(picture))
         if finding.recommendation:
-            parts.append(Text())
+            if drawn:
+                parts.append(Text())
             parts.append(Text.assemble(("how to fix: ", "nndoctor.fix"), visible(finding.recommendation)))
-        charted = bool(drawn) and finding.check_id in _CHARTED_TABLES
-        if self.verbose or not (causes or charted):
+        if self.verbose or not (causes or drawn):
             for table in finding.tables:
                 parts.append(Text())
                 parts.append(evidence_table(table, max_rows=40 if self.verbose else COMPACT_ROWS))
-        parts.append(Text(visible(f"docs: {finding.docs}"), style="nndoctor.muted"))
+        elif finding.tables:  # the picture (or the cause) says it; the numbers are one option away
+            count = len(finding.tables)
+            parts.append(
+                Text(
+                    f"{count} evidence table{'s' if count > 1 else ''}: --verbose, or the HTML and JSON reports",
+                    style="nndoctor.muted",
+                )
+            )
         title = Text.assemble(
             (f" {_LABEL[finding.outcome]} ", _style(finding.outcome)), visible(f"{finding.check_id} {finding.name} ")
         )
         if causes:
             title.append(visible(f"· consequence of {', '.join(causes)} "), style="nndoctor.muted")
-        return Panel(Group(*parts), title=title, title_align="left", border_style=_style(finding.outcome))
+        docs = Text(visible(f" {finding.docs} "), style="nndoctor.muted") if finding.docs else None
+        return Panel(
+            Group(*parts),
+            title=title,
+            title_align="left",
+            subtitle=docs,
+            subtitle_align="right",
+            border_style=_style(finding.outcome),
+        )
 
-    def collapsed(self) -> Text:
-        """The passes in one line and the skips with their reasons."""
+    def collapsed(self) -> RichTable | None:
+        """The passes in one line and the skips with their reasons, wrapped under their column."""
         report = self.report
-        text = Text()
+        grid = RichTable.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
         passes = layout.passed(report)
         if passes:
-            text.append(f"passed ({len(passes)}) ", style="nndoctor.pass")
-            text.append(visible(" ".join(f.check_id for f in passes)))
+            text = Text(visible(" ".join(f.check_id for f in passes)))
             noted = layout.notes(report)
             if noted:
                 text.append(visible(f"; notes on {', '.join(f.check_id for f in noted)}"), style="nndoctor.muted")
             if not self.verbose:
                 text.append(" · --verbose shows them", style="nndoctor.muted")
+            grid.add_row(Text(f"passed ({len(passes)})", style="nndoctor.pass"), text)
         for index, finding in enumerate(layout.skipped(report)):
-            text.append("\n" if text else "")
-            text.append("skipped " if index == 0 else "        ", style=_style(Outcome.SKIP))
-            text.append(visible(f"{finding.check_id} {finding.message}"), style="nndoctor.muted")
-        return text
+            label = Text(f"skipped ({len(layout.skipped(report))})" if index == 0 else "", style=_style(Outcome.SKIP))
+            grid.add_row(label, Text(visible(f"{finding.check_id} {finding.message}"), style="nndoctor.muted"))
+        return grid if grid.row_count else None
 
     def _parts(self, width: int) -> Iterator[RenderableType]:
         yield self.header(width)
@@ -305,7 +322,7 @@ class ReportView:
             yield Text()
             yield self.results()
         collapsed = self.collapsed()
-        if collapsed:
+        if collapsed is not None:
             yield Text()
             yield collapsed
         yield Text()
@@ -333,7 +350,3 @@ def _wrap_facts(facts: list[str], width: int) -> list[str]:
         else:
             lines.append(fact)
     return lines
-
-
-# findings whose per-layer table a picture shows in full: the table waits for --verbose
-_CHARTED_TABLES = ("ND203", "ND301", "ND303")

@@ -33,6 +33,7 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
 FLAG = "◀"
 MAX_LABEL = 22
+MAX_BAR = 56  # wider bars only push the numbers away from them
 
 
 def bar(fraction: float, width: int, *, minimum: bool = False) -> str:
@@ -74,7 +75,7 @@ def layer_bars(chart: LayerChart, width: int) -> Text:
     texts = [[s.text(i) for i in range(len(chart.labels))] for s in chart.series]
     value_ws = [max(len(t) for t in column) + 2 for column in texts]  # +2: " ◀"
     gaps = 1 + 2 * len(chart.series)
-    bar_w = max(6, (width - label_w - sum(value_ws) - gaps) // len(chart.series))
+    bar_w = max(6, min(MAX_BAR, (width - label_w - sum(value_ws) - gaps) // len(chart.series)))
     axes = [_axis(s) for s in chart.series]
     out = Text()
     out.append_text(_caption(chart.title, width, "nndoctor.header"))
