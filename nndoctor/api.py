@@ -38,7 +38,32 @@ def run_target(
     chosen = registry.resolve(settings.select, "--select")
     chosen -= registry.resolve(settings.ignore, "--ignore")
     with open_context(target, settings, progress) as ctx:
-        return run_checks(ctx, registry, [registry.checks[c] for c in sorted(chosen)], on_check=on_check)
+        return run_checks(
+            ctx,
+            registry,
+            [registry.checks[c] for c in sorted(chosen)],
+            on_check=on_check,
+            locations=report_locations(target.locations),
+        )
+
+
+def report_locations(locations: Mapping[str, str]) -> dict[str, str]:
+    """Builder sites as the report keeps them: relative to the working directory when inside it
+    (what CI annotations and people read), absolute otherwise."""
+    from pathlib import Path
+
+    out = {}
+    for name, site in locations.items():
+        file, sep, line = site.rpartition(":")
+        if not sep or not line.isdigit():
+            file, line = site, ""
+        path = Path(file)
+        try:
+            shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            shown = str(path)
+        out[name] = f"{shown}:{line}" if line else shown
+    return out
 
 
 def run_spec(

@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nndoctor.check import CheckSpec, Thresholds, Verdict
@@ -100,8 +100,12 @@ def run_checks(
     registry: Registry,
     checks: Sequence[CheckSpec],
     on_check: ProgressCallback | None = None,
+    locations: Mapping[str, str] | None = None,
 ) -> Report:
-    """Run `checks` against `ctx` and return the report (the target is loaded already)."""
+    """Run `checks` against `ctx` and return the report (the target is loaded already).
+
+    `locations` are the target's builder definition sites (`Target.locations`), which the report
+    carries so CI annotations can point at the recipe's lines."""
     runner = ProbeRunner(ctx, registry.probes)
     started = time.perf_counter()
     findings: list[Finding] = []
@@ -144,6 +148,7 @@ def run_checks(
     settings["thresholds"] = applied
     return Report(
         target=ctx.target_name,
+        locations=dict(locations or {}),
         findings=findings,
         nndoctor_version=__version__,
         profile=ctx.settings.profile,

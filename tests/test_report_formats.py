@@ -309,8 +309,10 @@ def _cells(row: str) -> list[str]:
 
 def test_markdown_escapes_cells_and_caps_long_tables() -> None:
     text = render_markdown(synthetic_report())
-    row = next(line for line in text.splitlines() if line.startswith("| ND201 |"))
-    assert _cells(row)[3].strip() == "loss \\| ratio 2.0<br>second line &lt;b>"
+    bullet = next(line for line in text.splitlines() if line.startswith("- ⚠️ warn **ND201**"))
+    assert bullet.endswith("implausible-initial-loss: loss \\| ratio 2.0<br>second line &lt;b>")  # one line
+    row = next(line for line in text.splitlines() if line.startswith("| ND101 |"))  # the passes' table
+    assert _cells(row)[3].strip() == "fine"
     assert text.splitlines()[2].startswith("target `recipes/odd|name.py` · ")  # outside tables: verbatim
     table_rows = [line for line in text.splitlines() if line.startswith("| ") and "(Linear)" in line]
     assert len(table_rows) == MAX_TABLE_ROWS - 1

@@ -20,6 +20,7 @@ from nndoctor.commands.common import (
     DataOpt,
     DebugOpt,
     DeviceOpt,
+    IsolatedOpt,
     LabelOpt,
     PrecisionOpt,
     ProfileOpt,
@@ -27,7 +28,9 @@ from nndoctor.commands.common import (
     SeedOpt,
     TargetArg,
     emit,
+    load_project,
     print_tracebacks,
+    project_target_spec,
     render_options,
     report_exit_code,
     run_sandboxed,
@@ -35,6 +38,7 @@ from nndoctor.commands.common import (
     split_codes,
     target_spec,
     user_errors,
+    write_pictures,
 )
 from nndoctor.report.formats import FORMATS
 
@@ -132,19 +136,43 @@ def check(
     quiet: Annotated[
         bool,
         typer.Option(
-            "--quiet", "-q", help="Only the results table and footer; no progress.", rich_help_panel=OUTPUT_PANEL
+            "--quiet",
+            "-q",
+            help="Only the diagnosis, the collapsed passes and the footer; no panels, no progress.",
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show the passes and skips in full, and every evidence table.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = False,
+    plots: Annotated[
+        Path | None,
+        typer.Option(
+            "--plots",
+            metavar="DIR",
+            help="Also write the pictures (gradient flow, activations, update ratios, loss curve, LR range "
+            "test) to DIR as SVG, and as PNG when matplotlib is installed.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = None,
     no_plugins: Annotated[
         bool,
         typer.Option("--no-plugins", help="Load only nndoctor's built-in checks.", rich_help_panel=SELECTION_PANEL),
     ] = False,
+    isolated: IsolatedOpt = False,
     debug: DebugOpt = False,
     files: dict[str, Path] | None = None,
 ) -> None:
     """Run a check profile on a target and print the report.
 
-    Exit codes: 0 nothing gated; 1 a gated finding (fail or error; --fail-on warn adds warn); 2 bad input (an
+    With no TARGET, the target in [tool.nndoctor] of the closest pyproject.toml is checked, or else
+    the bundled sample. Exit codes: 0 nothing gated; 1 a gated finding (fail or error; --fail-on warn adds warn); 2 bad input (an
     option, a target or a file that cannot be used); 3 a bug in nndoctor; 130 interrupted (the partial
     report is written first).
     """
@@ -161,11 +189,16 @@ def check(
             budget_s=budget,
             plugins=False if no_plugins else None,
         )
-        spec = target_spec(target, config, data, label)
+        project = None if isolated else load_project()
+        spec = project_target_spec(target_spec(target, config, data, label), project)
         show_progress = not quiet and sys.stderr.isatty() and output_format.value == "rich"
         progress = RichProgress(show_progress)
-        report = run_sandboxed(lambda: run_spec(spec, request, progress=progress), progress)
-        emit(report, output_format.value, files or {}, render_options(fail_on.value, details=not quiet))
+        layer = project.layer() if project is not None else None
+        report = run_sandboxed(lambda: run_spec(spec, request, project=layer, progress=progress), progress)
+        options = render_options(fail_on.value, details=not quiet, verbose=verbose)
+        emit(report, output_format.value, files or {}, options)
+        if plots is not None:
+            write_pictures(report, plots)
         if debug:
             print_tracebacks(report)
     raise typer.Exit(report_exit_code(report, fail_on.value, exit_zero))

@@ -19,6 +19,7 @@ from nndoctor.errors import ExitCode, NndoctorError
 from nndoctor.progress import ProgressSink
 
 if TYPE_CHECKING:
+    from nndoctor.project import Project
     from nndoctor.report.formats import RenderOptions
     from nndoctor.report.model import Report
     from nndoctor.settings import SettingsRequest
@@ -32,8 +33,17 @@ RUN_PANEL = "Run"
 TargetArg = Annotated[
     str | None,
     typer.Argument(
-        help="Recipe: path/to/recipe.py, pkg.module or file.py:name. Omit to run the bundled digits sample.",
+        help="Recipe: path/to/recipe.py, pkg.module or file.py:name. Omit to check the target in "
+        "[tool.nndoctor] (pyproject.toml), or else the bundled digits sample.",
         show_default=False,
+    ),
+]
+IsolatedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--isolated",
+        help="Ignore [tool.nndoctor] in pyproject.toml (target, settings, policy).",
+        rich_help_panel=RUN_PANEL,
     ),
 ]
 ConfigOpt = Annotated[
@@ -145,6 +155,57 @@ def target_spec(target: str | None, config: Path | None, data: Path | None, labe
     from nndoctor.targets import TargetSpec
 
     return TargetSpec(recipe=target, config=config, data=data, label=label)
+
+
+def note(message: str) -> None:
+    """One muted line on stderr (stdout carries only the report)."""
+    from rich.text import Text
+
+    from nndoctor.report.text import visible
+
+    stderr_console().print(Text(visible(message), style="nndoctor.muted"), soft_wrap=True)
+
+
+def load_project() -> Project | None:
+    """[tool.nndoctor] of the closest pyproject.toml above the working directory, if any."""
+    from nndoctor.project import load_project as load
+
+    return load()
+
+
+def project_target_spec(spec: TargetSpec, project: Project | None) -> TargetSpec:
+    """With no target given, the project's target (and say so), else the bundled sample (and say so)."""
+    if spec.given:
+        return spec
+    from nndoctor.project import is_config
+    from nndoctor.targets import TargetSpec
+
+    if project is not None and project.target:
+        note(f"nndoctor: checking {project.target}, the target in {project.where}")
+        if is_config(project.target):
+            return TargetSpec(config=Path(project.target))
+        return TargetSpec(recipe=project.target)
+    where = f"; {project.where} sets no target" if project is not None else ""
+    note(
+        f"nndoctor: no target given{where}, so checking the bundled sample (a healthy digits MLP); pass a recipe "
+        "or set `target` under [tool.nndoctor] in pyproject.toml"
+    )
+    return spec
+
+
+def write_pictures(report: Report, folder: Path) -> None:
+    """`--plots DIR`: the pictures as SVG (and PNG with matplotlib); what was written goes to stderr."""
+    from nndoctor.report.png import write_plots
+
+    written = write_plots(report, folder)
+    if written.written:
+        note(f"nndoctor: wrote {len(written.written)} picture files to {folder}")
+    else:
+        note(
+            "nndoctor: no pictures to write: the checks that measure them (ND203, ND301, ND303, ND403, ND404) did not run"
+        )
+    if written.png_missing:
+        note(f"nndoctor: {written.png_missing}")
 
 
 class RichProgress(ProgressSink):

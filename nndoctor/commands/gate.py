@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from nndoctor.commands.common import DebugOpt, SummaryFormat, SummaryFormatOpt, user_errors
+from nndoctor.commands.common import (
+    DebugOpt,
+    IsolatedOpt,
+    SummaryFormat,
+    SummaryFormatOpt,
+    load_project,
+    note,
+    user_errors,
+)
 
 
 def gate(
@@ -21,10 +29,11 @@ def gate(
         typer.Option(
             "--policy",
             help="Policy YAML file or shipped policy name (default, strict, example). "
-            "Default: fail and error outcomes violate.",
+            "Default: the policy in [tool.nndoctor] (pyproject.toml), else fail and error outcomes violate.",
         ),
     ] = None,
     output_format: SummaryFormatOpt = SummaryFormat.rich,
+    isolated: IsolatedOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Exit 1 when a JSON report breaks a policy (outcomes, evidence thresholds, required checks).
@@ -35,6 +44,11 @@ def gate(
         from nndoctor.gate import evaluate, load_policy, render_gate_markdown, render_gate_rich
         from nndoctor.report.io import load_report
 
+        if policy is None and not isolated:
+            project = load_project()
+            if project is not None and project.policy:
+                policy = project.policy
+                note(f"nndoctor: gating with the policy {policy}, from {project.where}")
         loaded_policy = load_policy(policy)
         result = evaluate(load_report(report_file), loaded_policy)
         result.report_source = str(report_file)

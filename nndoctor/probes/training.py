@@ -17,7 +17,8 @@ import contextlib
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -102,6 +103,23 @@ class ShortRun:
     @property
     def first_nonfinite(self) -> int | None:
         return next((i for i, v in enumerate(self.losses) if not math.isfinite(v)), None)
+
+    def artifacts(self) -> dict[str, Any]:
+        """What the report's artifacts carry for the loss-curve picture: every step's training loss
+        and the eval-mode points (non-finite values become strings in the JSON)."""
+        return {
+            "short_run": {
+                "losses": list(self.losses),
+                "evals": [asdict(point) for point in self.evals],
+                "metric": self.metric,
+                "steps_planned": self.steps_planned,
+                "steps_run": self.steps_run,
+                "stop_reason": self.stop_reason,
+                "optimizer": self.optimizer,
+                "lr": self.lr,
+                "precision": self.precision,
+            }
+        }
 
 
 def _plan_points(steps: int, count: int) -> list[int]:

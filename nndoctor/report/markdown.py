@@ -1,8 +1,10 @@
 """The report as GitHub-flavoured Markdown: for `$GITHUB_STEP_SUMMARY`, PR comments and wikis.
 
-A summary line, a results table, then one section per warn/fail/error finding with its message,
-the fix, the evidence and where to read more. Rendered from `Report.to_dict()`, so a report loaded
-back from JSON renders byte for byte the same as the run that wrote it.
+The terminal report's content in the same order (`nndoctor.report.layout`): a summary line, the
+diagnosis (root causes and their consequences), one section per finding to act on with its
+message, pictures (as text in a code block), fix, evidence and docs, then the passes and skips
+collapsed in a `<details>` table. Rendered from `Report.to_dict()`, so a report loaded back from
+JSON renders byte for byte the same as the run that wrote it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import nndoctor.report.layout as layout
 from nndoctor.report.format import Format
 from nndoctor.report.model import Finding, Outcome, Report, Table
+from nndoctor.report.pictures import pictures_of
 from nndoctor.report.text import visible
 
 if TYPE_CHECKING:
@@ -21,6 +25,7 @@ FORMAT = Format("markdown", "a Markdown report (e.g. $GITHUB_STEP_SUMMARY)", ord
 
 MAX_TABLE_ROWS = 25  # per evidence table; the JSON report has them all
 MAX_VALUE_CHARS = 120  # one evidence value (lists, dicts) in a cell
+PICTURE_WIDTH = 80  # columns of the text pictures in code blocks
 
 MARK = {
     Outcome.PASS: "✅ pass",
@@ -109,7 +114,7 @@ def markdown_table(columns: list[str], rows: list[list[Any]], max_rows: int = MA
 
 
 def _header(report: Report) -> list[str]:
-    env, model = report.environment, report.model
+    env = report.environment
     facts = [
         f"target {code(report.target)}",
         f"profile {code(report.profile)}",
@@ -123,58 +128,98 @@ def _header(report: Report) -> list[str]:
     if isinstance(total, (int, float)):
         facts.append(f"{total:.2f}s")
     lines = [" · ".join(escape(f) if "`" not in f else f for f in facts)]
-    if model:
-        task = model.get("task") or {}
-        text = f"model {model.get('class', '?')} · {_count(model.get('params'))} params ({_count(model.get('trainable'))} trainable)"
-        if isinstance(task, dict) and task.get("kind"):
-            classes = f" ({task['num_classes']} classes)" if task.get("num_classes") else ""
-            text += f" · task {task['kind']}{classes} · loss {task.get('loss') or '?'}"
-        lines.append(escape(text))
+    model_text = layout.model_line(report)
+    if model_text:
+        lines.append(escape(model_text))
     return lines
 
 
-def _count(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value or "?")
-
-
-def _details(finding: Finding) -> list[str]:
-    lines = ["", f"### {MARK[finding.outcome]}: {finding.check_id} {finding.name}", "", escape(finding.message)]
+def _details(report: Report, finding: Finding, causes: list[str]) -> list[str]:
+    heading = f"### {MARK[finding.outcome]}: {finding.check_id} {finding.name}"
+    if causes:
+        heading += f" (consequence of {', '.join(causes)})"
+    lines = ["", escape(heading), "", escape(finding.message)]
+    for picture in pictures_of(report, finding.check_id):
+        lines += ["", *_code_block(_picture_text(picture))]
     if finding.recommendation:
         lines += ["", f"**How to fix:** {escape(finding.recommendation)}"]
+    evidence: list[str] = []
     scalars = [[key, value] for key, value in finding.evidence.items()]
     if scalars:
-        lines += ["", *markdown_table(["evidence", "value"], scalars)]
+        evidence += ["", *markdown_table(["evidence", "value"], scalars)]
     for table in finding.tables:
-        lines += ["", *_evidence_table(table)]
+        evidence += ["", *_evidence_table(table)]
+    if evidence and (causes or pictures_of(report, finding.check_id)):
+        lines += ["", "<details><summary>Evidence</summary>", *evidence, "", "</details>"]  # the picture shows it
+    else:
+        lines += evidence
     if finding.docs:
         lines += ["", f"Docs: {code(finding.docs)}"]
     return lines
+
+
+def _picture_text(picture: Any) -> str:
+    from nndoctor.report.text_charts import draw
+
+    return draw(picture, PICTURE_WIDTH).plain
+
+
+def _code_block(text: str) -> list[str]:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return [f"{fence}text", *text.splitlines(), fence]
 
 
 def _evidence_table(table: Table) -> list[str]:
     return [f"**{escape(table.title)}**", "", *markdown_table(table.columns, table.rows)]
 
 
-def render_markdown(report: Report) -> str:
+def _diagnosis(report: Report) -> list[str]:
+    lines = ["", f"**Diagnosis: {escape(layout.verdict(report))}**"]
+    entries = layout.diagnosis(report)
+    if entries:
+        lines.append("")
+    for root in entries:
+        for depth, entry in root.walk():
+            f = entry.finding
+            suffix = " *(a consequence)*" if depth else ""
+            arrow = "↳ " if depth else ""
+            lines.append(
+                f"{'  ' * depth}- {arrow}{MARK[f.outcome]} **{escape(f.check_id)}** {escape(f.name)}: "
+                f"{escape(f.message)}{suffix}"
+            )
+    return lines
+
+
+def _collapsed(report: Report, verbose: bool) -> list[str]:
+    rest = [f for f in report.findings if f.outcome in (Outcome.PASS, Outcome.SKIP)]
+    if not rest:
+        return []
+    counts = layout.counts_text(report, (Outcome.PASS, Outcome.SKIP))
+    table = markdown_table(
+        ["id", "outcome", "check", "finding"],
+        [[f.check_id, MARK[f.outcome], f.name, f.message] for f in rest],
+        max_rows=len(rest),
+    )
+    if verbose:
+        return ["", f"**{escape(counts)}**", "", *table]
+    return ["", f"<details><summary>{escape(counts)}</summary>", "", *table, "", "</details>"]
+
+
+def render_markdown(report: Report, verbose: bool = False) -> str:
     """The whole report as Markdown (ends with a newline)."""
     report = Report.from_dict(report.to_dict())  # what a reader of the JSON file sees, exactly
     lines = [f"## nndoctor: {summary_line(report)}", "", *_header(report)]
     if report.interrupted:
         lines += ["", "> ⚠️ The run was interrupted: this report is partial."]
-    if report.findings:
-        lines += [
-            "",
-            *markdown_table(
-                ["id", "outcome", "check", "finding"],
-                [[f.check_id, MARK[f.outcome], f.name, f.message] for f in report.findings],
-                max_rows=len(report.findings),
-            ),
-        ]
-    for finding in report.findings:
-        if finding.outcome in DETAILED:
-            lines += _details(finding)
+    lines += _diagnosis(report)
+    for finding, causes in layout.detailed(report, verbose=verbose):
+        if finding.outcome in DETAILED or (verbose and (finding.tables or pictures_of(report, finding.check_id))):
+            lines += _details(report, finding, causes)
+    lines += _collapsed(report, verbose)
     return "\n".join(lines) + "\n"
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return render_markdown(report)
+    return render_markdown(report, verbose=options.verbose)

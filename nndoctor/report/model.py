@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
+
+# how a Report shows itself (text, rich, html) and turns into DataFrames: filled in by
+# nndoctor.report.display, which nndoctor.report's __init__ imports, so this module stays the
+# bottom layer that every renderer imports and that imports none of them
+DISPLAY: dict[str, Callable[..., Any]] = {}
 
 # check families by id prefix: the catalogue's grouping and JUnit's test classes
 FAMILIES = {
@@ -113,13 +122,20 @@ class Finding:
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
-    """Everything one run produced; what every renderer and the CI commands consume."""
+    """Everything one run produced; what every renderer and the CI commands consume.
+
+    In a notebook it displays itself (HTML with the pictures; `rich.print(report)` in a
+    terminal), `print(report)` prints the terminal report without colour, and
+    `findings_frame()` / `table_frames()` give its findings and per-layer tables as DataFrames.
+    """
 
     target: str
     findings: list[Finding]
     nndoctor_version: str = ""
+    # where the target's builders are defined ("build_model" -> "recipe.py:12"), for annotations
+    locations: dict[str, str] = field(default_factory=dict)
     profile: str = "default"
     environment: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
@@ -131,6 +147,41 @@ class Report:
     schema_version: int = SCHEMA_VERSION
     # tracebacks of experiments and checks that errored, for --debug; never serialized
     tracebacks: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- display (notebooks, REPLs); the renderers register these (nndoctor.report.display) --
+    def __repr__(self) -> str:
+        worst = max((f.outcome for f in self.findings), key=lambda o: o.severity, default=None)
+        counts = ", ".join(f"{n} {o}" for o, n in self.counts.items() if n)
+        return (
+            f"<nndoctor Report {self.target!r}: {counts or 'no checks'}{f' (worst: {worst.value})' if worst else ''}>"
+        )
+
+    def __str__(self) -> str:
+        return str(DISPLAY["text"](self))
+
+    def __rich__(self) -> Any:
+        return DISPLAY["rich"](self)
+
+    def _repr_html_(self) -> str:
+        return str(DISPLAY["html"](self))
+
+    def findings_frame(self) -> pd.DataFrame:
+        """One row per finding (id, name, outcome, message, fix, causes), indexed by check id."""
+        return DISPLAY["findings_frame"](self)
+
+    def table_frames(self) -> dict[str, pd.DataFrame]:
+        """Every evidence table (the per-layer ones indexed by layer), keyed "ND301 gradients at init"."""
+        frames: dict[str, pd.DataFrame] = DISPLAY["table_frames"](self)
+        return frames
+
+    def table_frame(self, check_id: str, title: str | None = None) -> pd.DataFrame:
+        """The evidence table of one check (the first, or the one titled `title`) as a DataFrame."""
+        finding = self.finding(check_id)
+        tables = [t for t in (finding.tables if finding else []) if title is None or t.title == title]
+        if not tables:
+            known = ", ".join(f"{f.check_id}: {t.title!r}" for f in self.findings for t in f.tables)
+            raise KeyError(f"no table for {check_id}{f' titled {title!r}' if title else ''}; tables: {known or 'none'}")
+        return DISPLAY["table_frame"](tables[0])
 
     @property
     def counts(self) -> dict[str, int]:
@@ -174,6 +225,7 @@ class Report:
             "schema_version": self.schema_version,
             "nndoctor_version": self.nndoctor_version,
             "target": self.target,
+            "locations": dict(self.locations),
             "profile": self.profile,
             "interrupted": self.interrupted,
             "environment": self.environment,
@@ -194,6 +246,7 @@ class Report:
             schema_version=int(data["schema_version"]),
             nndoctor_version=data.get("nndoctor_version", ""),
             target=data["target"],
+            locations={str(k): str(v) for k, v in (data.get("locations") or {}).items()},
             profile=data.get("profile", ""),
             interrupted=bool(data.get("interrupted", False)),
             environment=data.get("environment", {}),

@@ -1,16 +1,15 @@
 """Small, deterministic data loaders for the sample recipes.
 
-Everything comes from the data files bundled with scikit-learn (no downloads) or from seeded
-synthetic generators, and is small enough that every nndoctor check on a sample runs in seconds on
-a laptop CPU. Splits and shuffling depend only on `seed`, never on the global RNG, so a sample's
-report is the same on every run.
+Everything comes from the small data files shipped in `nndoctor/samples/data` (no downloads, no
+scikit-learn) or from seeded synthetic generators, and is small enough that every nndoctor check
+on a sample runs in seconds on a laptop CPU. Splits and shuffling depend only on `seed`, never on
+the global RNG, so a sample's report is the same on every run.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import torch
@@ -18,12 +17,13 @@ from torch.utils.data import DataLoader, TensorDataset
 
 Loaders = tuple[DataLoader, DataLoader]
 
-# Data set -> (file in sklearn/datasets/data, header lines); the last column is the class label.
+# Data set -> (file in nndoctor/samples/data, header lines); the last column is the class label.
+# The files are the classic UCI toy sets as scikit-learn distributes them (see data/README.md).
 _BUNDLED_CSV = {
     "digits": ("digits.csv.gz", 0),
-    "breast_cancer": ("breast_cancer.csv", 1),
-    "wine": ("wine_data.csv", 1),
-    "iris": ("iris.csv", 1),
+    "breast_cancer": ("breast_cancer.csv.gz", 1),
+    "wine": ("wine_data.csv.gz", 1),
+    "iris": ("iris.csv.gz", 1),
 }
 _SHAPES = {
     "digits": (1797, 64),
@@ -36,23 +36,17 @@ _SHAPES = {
 
 @functools.cache
 def load_bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Features (float64) and targets of a scikit-learn toy data set, read once per process.
+    """Features (float64) and targets of a bundled toy data set, read once per process.
 
-    `name` is one of digits, breast_cancer, wine, iris (int64 class labels) or diabetes (float).
-
-    Reads the CSV files scikit-learn ships straight from its package folder, because importing
-    `sklearn.datasets` takes over a second, longer than anything a sample does; falls back to
-    scikit-learn's own loader when the files are not where expected. Diabetes features are the raw,
-    unscaled ones. The arrays are cached, so they are returned read-only.
+    `name` is one of digits, breast_cancer, wine, iris (int64 class labels) or diabetes (float
+    targets; the raw, unscaled features). The files ship inside the package, so the samples need
+    neither a download nor scikit-learn. The arrays are cached, so they are returned read-only.
     """
     if name not in _SHAPES:
         raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(_SHAPES)}")
-    try:
-        x, y = _read_bundled_csv(name)
-        if x.shape != _SHAPES[name] or len(y) != len(x):
-            raise ValueError(f"unexpected shape {x.shape} for {name}")
-    except (OSError, ValueError):
-        x, y = _load_with_sklearn(name)
+    x, y = _read_bundled_csv(name)
+    if x.shape != _SHAPES[name] or len(y) != len(x):
+        raise ValueError(f"the bundled {name} data has shape {x.shape}, expected {_SHAPES[name]}: a damaged install")
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y)
     x.flags.writeable = False
     y.flags.writeable = False
@@ -60,25 +54,17 @@ def load_bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_bundled_csv(name: str) -> tuple[np.ndarray, np.ndarray]:
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("scikit-learn is not installed")
-    folder = Path(spec.origin).parent / "datasets" / "data"
+    folder = resources.files("nndoctor.samples") / "data"
     if name == "diabetes":
-        return (
-            np.loadtxt(folder / "diabetes_data_raw.csv.gz"),
-            np.loadtxt(folder / "diabetes_target.csv.gz"),
-        )
+        with (
+            resources.as_file(folder / "diabetes_data_raw.csv.gz") as features,
+            resources.as_file(folder / "diabetes_target.csv.gz") as targets,
+        ):
+            return np.loadtxt(features), np.loadtxt(targets)
     file, header = _BUNDLED_CSV[name]
-    data = np.loadtxt(folder / file, delimiter=",", skiprows=header)
+    with resources.as_file(folder / file) as path:
+        data = np.loadtxt(path, delimiter=",", skiprows=header)
     return data[:, :-1], data[:, -1].astype(np.int64)
-
-
-def _load_with_sklearn(name: str) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn import datasets
-
-    kwargs = {"scaled": False} if name == "diabetes" else {}
-    return getattr(datasets, f"load_{name}")(return_X_y=True, **kwargs)
 
 
 def split_loaders(

@@ -1,4 +1,4 @@
-"""A healthy MLP on scikit-learn's 8x8 digits: the recipe `nndoctor check` runs with no target.
+"""A healthy MLP on the bundled 8x8 digits: the recipe `nndoctor check` runs with no target.
 
 64 standardized pixels -> 128 -> 64 -> 10 with ReLU, PyTorch's default init, cross-entropy on raw
 logits and Adam at lr 1e-3 on batches of 64, with a held-out validation loader. Nothing is wrong
