@@ -111,6 +111,42 @@ def test_nd107_notes_frozen_or_stateless_layers_and_warns_on_unreached_dropout()
     assert dropout.outcome == Outcome.WARN and "model.eval() does not reach it" in dropout.message
 
 
+class BuildsInForward(nn.Module):
+    """The Lightning #6554 pattern: a layer constructed inside forward(), or one kept in a global."""
+
+    def __init__(self, make: str) -> None:
+        super().__init__()
+        self.make = make
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.make == "linear":
+            x = nn.Linear(8, 8)(x)
+        elif self.make == "dropout":
+            x = nn.Dropout(0.5)(x)
+        elif self.make == "global":
+            x = OUTSIDE(x)
+        return self.head(x)
+
+
+OUTSIDE = nn.Linear(8, 8)
+
+
+def test_nd107_fails_layers_built_inside_forward_and_warns_on_outside_ones():
+    x, y = _blobs()
+    built = _one("ND107", BuildsInForward("linear"), _batches(x, y))
+    assert built.outcome == Outcome.FAIL and "built inside forward()" in built.message
+    assert built.evidence["forward_unregistered"]["created_per_call"] is True
+    assert "__init__" in built.recommendation
+    dropout = _one("ND107", BuildsInForward("dropout"), _batches(x, y))
+    assert dropout.outcome == Outcome.WARN and "model.eval()" in dropout.message
+    kept = _one("ND107", BuildsInForward("global"), _batches(x, y))
+    assert kept.outcome == Outcome.WARN and "kept outside the model" in kept.message
+    assert kept.evidence["forward_unregistered"]["created_per_call"] is False
+    quiet = _one("ND107", BuildsInForward("none"), _batches(x, y))
+    assert quiet.outcome == Outcome.PASS and quiet.evidence["forward_unregistered"]["layers"] == []
+
+
 class AllInAList(nn.Module):
     def __init__(self) -> None:
         super().__init__()

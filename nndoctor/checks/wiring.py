@@ -14,7 +14,7 @@ from nndoctor.check import Skip, Thresholds, Verdict, check, failed, passed, war
 if TYPE_CHECKING:
     from nndoctor.probes.data import DataStats
     from nndoctor.probes.head import OutputHead
-    from nndoctor.probes.structure import RegistrationStats
+    from nndoctor.probes.structure import ForwardStrays, RegistrationStats
     from nndoctor.registration import Stray
     from nndoctor.setup import Setup
 
@@ -59,17 +59,20 @@ def _describe(stray: Stray) -> str:
     "ND107",
     "unregistered-parameters",
     "Every layer and parameter is registered with the model",
-    cost="static",
+    cost="forward",
     explains=["ND106", "ND302", "ND402", "ND403", "ND404", "ND405"],
 )
-def unregistered_parameters(registration: RegistrationStats) -> Verdict:
+def unregistered_parameters(registration: RegistrationStats, forward_strays: ForwardStrays) -> Verdict:
     """Layers and parameters kept where torch does not look for them.
 
     What it checks:
     Every attribute of the model and of its submodules that holds layers (nn.Module), nn.Parameters
     or tensors that require grad inside a plain Python list, tuple, dict or set (nested a few
     levels), and bare tensors created with requires_grad=True, unless the same object is also
-    registered elsewhere in the model (a deliberate second reference is fine).
+    registered elsewhere in the model (a deliberate second reference is fine). Then one forward pass
+    (run twice) records every layer that forward() calls but the model does not hold: a layer built
+    inside forward() (`nn.Linear(8, 32)(x)`: new random weights on every call, different layer
+    objects in the two passes) or one kept outside the model (a global, a closure).
 
     Why it matters:
     nn.Module tracks a submodule or a parameter only when it is assigned as an attribute or held by
@@ -85,6 +88,7 @@ def unregistered_parameters(registration: RegistrationStats) -> Verdict:
     the number of parameters the model does register.
 
     How to fix:
+    Create every layer once, in __init__, as an attribute of the module (never inside forward()).
     Keep layers in nn.ModuleList (nn.ModuleDict for a dict, nn.Sequential for a plain chain) and
     parameters in nn.ParameterList or nn.ParameterDict; wrap a bare tensor in nn.Parameter. Then
     build the optimizer from model.parameters(). A module kept outside the model on purpose (a
@@ -92,7 +96,14 @@ def unregistered_parameters(registration: RegistrationStats) -> Verdict:
     """
     r = registration
     strays = r.strays
+    outside = forward_strays
     evidence: dict[str, object] = {
+        "forward_unregistered": {
+            "layers": outside.kinds[:20],
+            "trainable_elements": outside.trainable,
+            "train_eval_layers": outside.mode_dependent,
+            "created_per_call": outside.created_per_call,
+        },
         "registered_parameters": r.registered_parameters,
         "registered_trainable": r.registered_trainable,
         "unregistered": [
@@ -109,6 +120,8 @@ def unregistered_parameters(registration: RegistrationStats) -> Verdict:
             for s in strays[:20]
         ],
     }
+    if outside.kinds and (outside.trainable or outside.mode_dependent):
+        return _forward_verdict(outside, r.registered_trainable, evidence)
     if not strays:
         return passed(
             f"all {_count(r.registered_parameters)} parameter elements are registered; no layer or tensor is kept "
@@ -148,6 +161,36 @@ def unregistered_parameters(registration: RegistrationStats) -> Verdict:
         f"note: {held}, outside torch's registration; nothing in it trains (no trainable weights, no "
         "train/eval-dependent layer), so this is harmless unless it was meant to",
         evidence,
+    )
+
+
+def _forward_verdict(outside: ForwardStrays, registered: int, evidence: dict[str, object]) -> Verdict:
+    what = _kinds(outside.kinds)
+    if outside.created_per_call:
+        where = "built inside forward(): every call makes new layer objects"
+        if outside.trainable:
+            return failed(
+                f"forward() runs {what} that the model does not hold, {where} with new random weights "
+                f"({_count(outside.trainable)} trainable elements), so no optimizer trains them and the same input "
+                "gives a different output on every call",
+                evidence,
+                fix="Create these layers once in __init__ (self.fc = nn.Linear(...)) and only call them in forward().",
+            )
+        kinds = ", ".join(outside.mode_dependent)
+        return warned(
+            f"forward() runs {what} {where}; {kinds} made that way is always in training mode, so model.eval() "
+            "never switches it off",
+            evidence,
+            fix="Create these layers once in __init__ and call them in forward(), or use the functional form with "
+            "training=self.training.",
+        )
+    share = outside.trainable / max(outside.trainable + registered, 1)
+    return warned(
+        f"forward() runs {what} kept outside the model (a global or a closure): {_count(outside.trainable)} trainable "
+        f"elements ({share:.0%} of all) that model.parameters(), .to(device), state_dict() and model.eval() do not see",
+        evidence,
+        fix="Make the layer an attribute of the model (or of a submodule) so torch registers it; if it is meant to "
+        "stay fixed, freeze it with requires_grad_(False).",
     )
 
 

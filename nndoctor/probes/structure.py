@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+from torch import nn
+
 from nndoctor.context import Context
 from nndoctor.probe import probe
 from nndoctor.registration import Stray, find_unregistered
@@ -28,4 +31,55 @@ def registration(ctx: Context) -> RegistrationStats:
         strays=find_unregistered(model),
         registered_parameters=sum(p.numel() for p in params),
         registered_trainable=sum(p.numel() for p in params if p.requires_grad),
+    )
+
+
+@dataclass
+class ForwardStrays:
+    """Layers that forward() runs but the model does not hold: made inside forward() on every call, or
+    kept outside the model (a global, a closure). The static scan of attributes cannot see either."""
+
+    kinds: list[str]  # class names of the outermost such layers called in one forward pass, in call order
+    trainable: int  # their trainable parameter elements
+    mode_dependent: list[str]  # Dropout / BatchNorm kinds among them, which train()/eval() never reach
+    created_per_call: bool  # a second forward pass ran different layer objects: new weights every call
+
+
+def _unregistered_calls(ctx: Context, model: nn.Module, known: set[int]) -> list[nn.Module]:
+    """The modules one forward pass calls that are neither in `model.modules()` nor in `known`."""
+    called: list[nn.Module] = []
+    seen: set[int] = set()
+
+    def hook(module: nn.Module, _args: object) -> None:
+        if id(module) not in known and id(module) not in seen:
+            seen.add(id(module))
+            called.append(module)
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(hook)
+    try:
+        with torch.no_grad():
+            ctx.forward(model, ctx.train_batches()[0])
+    finally:
+        handle.remove()
+    inner = {id(child) for m in called for child in m.modules() if child is not m}
+    return [m for m in called if id(m) not in inner]
+
+
+@probe("forward_strays", "layers a forward pass runs that the model does not hold", cost="forward")
+def forward_strays(ctx: Context, model: nn.Module, registration: RegistrationStats) -> ForwardStrays:
+    from nndoctor.layers import BATCH_NORMS, DROPOUTS
+
+    known = {id(m) for m in model.modules()}
+    known |= {id(inner) for s in registration.strays for top in s.modules for inner in top.modules()}
+    first = _unregistered_calls(ctx, model, known)
+    second = _unregistered_calls(ctx, model, known) if first else []
+    params = {id(p): p for m in first for p in m.parameters()}
+    inner = [m for top in first for m in top.modules()]
+    return ForwardStrays(
+        kinds=[type(m).__name__ for m in first],
+        trainable=sum(p.numel() for p in params.values() if p.requires_grad),
+        mode_dependent=sorted(
+            {type(m).__name__ for m in inner if isinstance(m, (*DROPOUTS, *BATCH_NORMS)) and getattr(m, "p", 1) > 0}
+        ),
+        created_per_call=bool(first) and {id(m) for m in first}.isdisjoint(id(m) for m in second),
     )
