@@ -356,12 +356,12 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
             evidence,
         )
     if o.metric is not None and best >= near:
-        return warned(
-            f"could not fully overfit {o.samples} samples: {progress} (goal {_metric_text(o.metric, o.goal)}), and "
-            "the loss has leveled off",
+        # close to the goal: the fit works, the last points are slow; a rule of thumb, not a failure, and
+        # nothing here confirms a problem (a stall far from the goal is judged below)
+        return passed(
+            f"note: nearly overfit {o.samples} samples: {progress} (goal {_metric_text(o.metric, o.goal)}); the loss "
+            "leveled off just short of the goal, which a longer run or a larger learning rate usually closes",
             evidence,
-            fix="Train the tiny subset longer or with a larger learning rate; if it still stalls, look for duplicate "
-            "inputs with different labels.",
         )
     target_rms = math.sqrt(data_stats.target_mean_sq) if data_stats.target_float else 0.0
     if o.metric != "accuracy" and target_rms > limits.max_target_rms:
