@@ -7,8 +7,8 @@ classic failure described in the cs231n notes ("as much as 40% of your network c
 learning rate is set too high"; datascience.stackexchange "What is the dying ReLU problem").
 At lr 0.1 a plain loop for 20 epochs left about half of the second layer's units dead and validation
 accuracy at 69%; at 0.15 nndoctor's 200-step short run sees 72% of them die (0.1 gave 41% since the
-digits data ships with the package, too close to the 50% threshold for a sample that must fire); with LeakyReLU at the same learning rate no unit dies and it reaches 95%
-(benchmarks/calibrate_new_checks.py nd406). Fix: lower the learning rate (1e-3), or LeakyReLU.
+digits data ships with the package, too close to the 50% threshold for a sample that must fire).
+With LeakyReLU at lr 0.1 no unit died and it reached 95% (benchmarks/calibrate_new_checks.py nd406). Fix: lower the learning rate (1e-3), or LeakyReLU.
 
 Must fire:
 - ND406 (units-die-during-training) warn: units alive at init, dead after the short run.
