@@ -130,9 +130,9 @@ def _live_step_calls(optimizer: torch.optim.Optimizer) -> int:
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
-        if code.co_name == "wrapper" and code.co_filename.startswith(_TORCH_DIR):
-            if frame.f_locals.get("self") is optimizer:
-                count += 1
+        wrapper = code.co_name == "wrapper" and code.co_filename.startswith(_TORCH_DIR)
+        if wrapper and frame.f_locals.get("self") is optimizer:
+            count += 1
         frame = frame.f_back
     return count
 

@@ -30,7 +30,7 @@ Status = Literal["finished", "stopped", "exit", "error", "interrupted"]
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
-class StopScript(BaseException):  # noqa: N818 (a signal, not an error)
+class StopScript(BaseException):
     """Raised by an observer (from a hook) to stop the script it observes.
 
     A BaseException so that the script's own `except Exception:` lets it through; its `finally`
@@ -196,7 +196,7 @@ def run_script(
     except KeyboardInterrupt as exc:
         outcome.status, outcome.exception, outcome.exit_code = "interrupted", exc, 130
         outcome.traceback = _format_from_script(exc)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (kept in the outcome, re-raised by the caller)
         outcome.status, outcome.exception, outcome.exit_code = "error", exc, 1
         outcome.traceback = _format_from_script(exc)
     if observation is not None:
