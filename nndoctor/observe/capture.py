@@ -40,6 +40,7 @@ from nndoctor.errors import TargetError, UsageError
 from nndoctor.observe.hooks import Listener, Observation, observing
 from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
 from nndoctor.targets.model import Target
+from nndoctor.targets.script import is_script
 
 __all__ = ["Capture", "CaptureError", "capture", "is_script"]
 
@@ -66,33 +67,6 @@ class CaptureError(TargetError):
     is ambiguous...); the message says what to do."""
 
     title = "Cannot capture the script"
-
-
-def is_script(path: Path) -> bool:
-    """A .py file that is a training script, not a recipe: it binds no `build_model` at top level.
-
-    Read with `ast`, nothing runs. A file that cannot be parsed counts as a recipe (the recipe
-    loader then reports the syntax error, as it always did).
-    """
-    import ast
-
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return False
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "build_model":
-            return False
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.name == "*" or (alias.asname or alias.name.rsplit(".", 1)[-1]) == "build_model":
-                    return False
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if any(isinstance(n, ast.Name) and n.id == "build_model" for n in ast.walk(target)):
-                    return False
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,8 +640,8 @@ def _no_capture_error(
         else:
             error = CaptureError(
                 f"{name} ran to its end without calling optimizer.step() on a torch.optim optimizer, so there was "
-                "nothing to capture. `nndoctor check` captures a training script at its first optimizer step; for "
-                f"other code write a recipe (`nndoctor init`).{argv_hint if not args else ''}"
+                "nothing to capture. `nndoctor check` captures a training script at its first optimizer step; "
+                "otherwise give it a recipe defining build_model() and build_data() (`nndoctor init` writes one).{argv_hint if not args else ''}"
             )
     return error
 
@@ -697,7 +671,7 @@ def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: 
         hints=result["hints"],
         locations=locations,
     )
-    return Capture(
+    result_capture = Capture(
         script=script,
         argv=args,
         target=target,
@@ -706,3 +680,5 @@ def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: 
         step_site=result["step_site"],
         notes=result["notes"],
     )
+    target.capture = {**result_capture.to_dict(), "description": result_capture.describe()}
+    return result_capture
