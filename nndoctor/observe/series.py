@@ -51,6 +51,7 @@ class ValPass:
     training_calls: int = 0  # model calls with the model in training mode
     grad_calls: int = 0  # model calls with gradients enabled
     loss: float | None = None  # mean loss over the pass, when a loss module or function was seen
+    train_data: bool = False  # a pass over the training loader without gradients (e.g. train accuracy)
 
 
 @dataclass
@@ -158,7 +159,7 @@ class WatchedRun:
         """(epoch, validation loss) of the last validation pass with a loss in each epoch."""
         by_epoch: dict[int, float] = {}
         for vp in self.val_passes:
-            if vp.loss is not None and math.isfinite(vp.loss):
+            if vp.loss is not None and math.isfinite(vp.loss) and not vp.train_data:
                 by_epoch[vp.epoch] = vp.loss
         return sorted(by_epoch.items())
 

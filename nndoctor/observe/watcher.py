@@ -404,7 +404,8 @@ class Watcher(Listener):
                 buffer.extend(labels.tolist())
         train = self._train_loader() if self._train_loader is not None else None
         self._last_loader = weakref.ref(loader)
-        if train is None or loader is train:
+        evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
+        if train is None or (loader is train and not evaluating_train):
             self._close_val()
             self._batches += 1
             if train is not None:
@@ -416,13 +417,18 @@ class Watcher(Listener):
                 self._train_seen += 1
             self._val_since_train = False
             return
-        if self._open_val is None or self._open_val.loader != self._sites.get(key):
+        if (
+            self._open_val is None
+            or self._open_val.loader != self._sites.get(key)
+            or self._open_val.train_data != evaluating_train
+        ):
             self._close_val()
             self._open_val = ValPass(
                 after_step=self.run.steps,
                 epoch=max(1, len(self.run.epoch_starts)),
                 loader=self._sites.get(key),
                 batches=0,
+                train_data=evaluating_train,
             )
         self._open_val.batches += 1
 
