@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import torch
@@ -246,7 +247,7 @@ class _CaptureListener(Listener):
             alive_optimizers.append(optimizer)
         if self.pick_optimizer is not None and not _matches(optimizer, self.pick_optimizer, names):
             return None
-        if self.pick_optimizer is None and len(alive_optimizers) > 1:
+        if self.pick_optimizer is None and self.pick_model is None and len(alive_optimizers) > 1:
             raise CaptureError(
                 f"{self.script.name} builds {len(alive_optimizers)} optimizers: "
                 + "; ".join(self._label(o, names) for o in alive_optimizers)
@@ -270,7 +271,7 @@ class _CaptureListener(Listener):
         if self.pick_model is not None:
             picked = [(m, c) for m, c in candidates if _matches(m, self.pick_model, names)]
             if not picked:
-                if len(alive_optimizers) > 1 and self.pick_optimizer is None:
+                if self.pick_optimizer is None and len(alive_optimizers) > 1:
                     return None  # another optimizer may train the model asked for
                 seen = "; ".join(self._label(m, names) for m, _ in candidates) or "none"
                 raise CaptureError(
@@ -513,7 +514,7 @@ def _frame_names() -> dict[int, list[str]]:
     """id(object) -> the variable names the script's frames (and one attribute level of their
     plain objects, e.g. `self.model`) give it, innermost frame first."""
     found: dict[int, list[str]] = {}
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if _is_user_frame(frame.f_code.co_filename):
             for name, value in list(frame.f_locals.items()):
@@ -529,7 +530,7 @@ def _frame_names() -> dict[int, list[str]]:
 
 
 def _step_site() -> str | None:
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if _is_user_frame(frame.f_code.co_filename):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"

@@ -140,7 +140,7 @@ def _live_step_calls(optimizer: torch.optim.Optimizer) -> int:
 def user_site(instance: Any = None, frame: FrameType | None = None) -> str | None:
     """'file:line' of the first frame outside torch and nndoctor.observe, skipping the `__init__`
     frames of `instance` itself (a subclass calling `super().__init__()`)."""
-    current = frame if frame is not None else sys._getframe(1)
+    current: FrameType | None = frame if frame is not None else sys._getframe(1)
     while current is not None:
         code = current.f_code
         filename = code.co_filename
