@@ -123,12 +123,18 @@ class Capture:
 
 
 def _short(site: str | None) -> str:
-    """A site relative to the working directory when inside it."""
+    """A 'file:line' site relative to the working directory when inside it (as the report's
+    locations are shown)."""
     if not site:
         return ""
-    from nndoctor.api import report_locations
-
-    return report_locations({"site": site})["site"]
+    file, sep, line = site.rpartition(":")
+    if not sep or not line.isdigit():
+        file, line = site, ""
+    try:
+        shown = Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        shown = file
+    return f"{shown}:{line}" if line else shown
 
 
 # ---------------------------------------------------------------------------------------------
