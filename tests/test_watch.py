@@ -28,7 +28,7 @@ SEVERITY = {"pass": 0, "skip": 0, "not_judged": 0, "warn": 1, "fail": 2, "error"
 # the epochs each script needs for its bug to show (healthy ones: a short run)
 EPOCHS = {
     "broken/accumulation_not_averaged": 2,
-    "broken/lr_too_high_diverges": 3,
+    "broken/lr_too_high_diverges": 5,
     "broken/nan_mid_training": 5,
     "broken/no_zero_grad": 1,
     "broken/relus_die_high_lr": 3,
