@@ -470,6 +470,55 @@ def test_a_script_that_ends_before_its_first_step_is_a_clear_error(
         assert needle in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("batch", "feed"),
+    [
+        ("(x, mask, y)", "xb, mb, yb = batch\n    out = model(xb, mb)\n    loss = F.cross_entropy(out, yb)"),
+        ("{'y': y, 'x': x, 'mask': mask}", "out = model(batch['x'], batch['mask'])\n    loss = crit(out, batch['y'])"),
+    ],
+    ids=["triple", "dict"],
+)
+def test_the_capture_learns_how_the_script_feeds_its_batches(tmp_path: Path, batch: str, feed: str) -> None:
+    script = write_script(
+        tmp_path,
+        f"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Data(torch.utils.data.Dataset):
+    def __len__(self):
+        return 32
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        x, mask, y = torch.randn(3, generator=g), torch.ones(3), i % 2
+        return {batch}
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+    def forward(self, x, mask):
+        return self.fc(x * mask)
+
+model, crit = Net(), nn.CrossEntropyLoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
+    {feed}
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert got.target.forward_fn is not None
+    first = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, first)
+    assert output.shape == (8, 2) and torch.equal(target, first[2] if isinstance(first, list) else first["y"])
+    report = nndoctor.diagnose(got, select=["ND101", "ND102"], device="cpu")
+    assert {f.check_id for f in report.findings} == {"ND101", "ND102"}
+    assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
 def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

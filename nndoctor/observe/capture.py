@@ -163,7 +163,7 @@ class _CaptureListener(Listener):
         self.calls: dict[int, _Call] = {}
         self.loss_module: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
         self.custom_loss: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
-        self.functional: tuple[str, Any] | None = None
+        self.functional: tuple[str, tuple[Any, ...]] | None = None  # name, positional args
         self.grad_fn: str | None = None
         self.last_batch: tuple[weakref.ref[DataLoader[Any]] | None, Any] | None = None
         self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
@@ -213,7 +213,8 @@ class _CaptureListener(Listener):
             call.last_output = output
 
     def functional_loss(self, name: str, output: Any) -> None:
-        self.functional = (name, output)
+        args = self.observation.functional_args if self.observation is not None else ()
+        self.functional = (name, args)
 
     def backward(self, tensor: torch.Tensor) -> None:
         self._stop_if_done()
@@ -336,7 +337,10 @@ class _CaptureListener(Listener):
         for p in frozen.parameters():
             p.grad = None
         loss_fn, loss = self._loss()
-        forward_fn = _forward_from(call.last_args, batch, self.loss_module or self.custom_loss)
+        loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
+        if loss_args is None and self.functional is not None:
+            loss_args = self.functional[1]
+        forward_fn = _forward_from(call.last_args, batch, loss_args)
         hints = _hints(loss.description if loss else None, call.last_output)
         step_site = _step_site()
         captured = [
@@ -477,25 +481,34 @@ def _clone(value: Any) -> Any:
 
 
 def _forward_from(
-    model_args: tuple[Any, ...], batch: Any, loss_call: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None
+    model_args: tuple[Any, ...], batch: Any, loss_args: tuple[Any, ...] | None
 ) -> Callable[[nn.Module, Any], tuple[Any, Any]] | None:
-    """`forward(model, batch)` when the script feeds batch elements in another order than
-    `model(batch[0])` vs `batch[1]` (found by identity); None for that default or when unknown."""
-    if not isinstance(batch, (list, tuple)) or not model_args:
+    """`forward(model, batch)` when the script feeds its batches otherwise than `model(batch[0])`
+    against the target `batch[1]`: which batch elements went into the model and which one the loss
+    compared with are found by identity. None for that default, or when they cannot be found (a
+    batch moved or transformed before the call)."""
+    if not model_args or not loss_args or len(loss_args) < 2:
         return None
-    positions = [next((i for i, b in enumerate(batch) if b is a), None) for a in model_args]
-    target = None
-    if loss_call is not None and len(loss_call[1]) > 1:
-        target = next((i for i, b in enumerate(batch) if b is loss_call[1][1]), None)
+    if isinstance(batch, dict):
+        keys = list(batch)
+        items = [batch[k] for k in keys]
+    elif isinstance(batch, (list, tuple)):
+        keys = list(range(len(batch)))
+        items = list(batch)
+    else:
+        return None
+    positions = [next((k for k, b in zip(keys, items, strict=True) if b is a), None) for a in model_args]
+    target = next((k for k, b in zip(keys, items, strict=True) if b is loss_args[1]), None)
     if any(p is None for p in positions) or target is None:
         return None
-    if positions == [0] and target == 1 and len(batch) == 2:
+    if positions == [0] and target == 1 and len(items) == 2 and not isinstance(batch, dict):
         return None
-    inputs = [p for p in positions if p is not None]
+    inputs = list(positions)
 
     def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
-        return model(*[batch[i] for i in inputs]), batch[target]
+        return model(*[batch[k] for k in inputs]), batch[target]
 
+    forward.__doc__ = f"model(*[batch[k] for k in {inputs!r}]), batch[{target!r}] (as the script fed it)"
     return forward
 
 

@@ -171,6 +171,7 @@ class _LossMode(TorchFunctionMode):
         if obs._functional_on and obs._forward_depth == 0:
             name = FUNCTIONAL_LOSSES.get(func)
             if name is not None:
+                obs.functional_args = args
                 obs._dispatch("functional_loss", name, output)
         return output
 
@@ -183,6 +184,8 @@ class Observation:
         self.strict = strict
         self.errors: list[BaseException] = []
         self.steps = 0  # outermost optimizer steps seen so far
+        # the positional arguments of the functional loss being reported (inside functional_loss)
+        self.functional_args: tuple[Any, ...] = ()
         self._undo: list[Callable[[], None]] = []
         self._forward_handles: list[Any] = []
         self._instance_handles: list[Any] = []
@@ -240,6 +243,7 @@ class Observation:
     def stop_functional_losses(self) -> None:
         """Leave the TorchFunctionMode (every torch call pays for it); done at the first step."""
         self._functional_on = False
+        self.functional_args = ()
         mode = self._mode
         if mode is None:
             return
@@ -488,14 +492,14 @@ class Observation:
 
         def loader_iter_(self: DataLoader[Any]) -> Any:
             iterator = loader_iter(self)
+            # a strong reference: in `for b in DataLoader(...)` only the iterator keeps the loader
             with contextlib.suppress(AttributeError, TypeError):
-                iterator._nndoctor_loader = weakref.ref(self)
+                iterator._nndoctor_loader = self
             return iterator
 
         def iter_next_(self: Any) -> Any:
             batch = iter_next(self)
-            ref = getattr(self, "_nndoctor_loader", None)
-            obs._dispatch("batch", ref() if ref is not None else None, batch)
+            obs._dispatch("batch", getattr(self, "_nndoctor_loader", None), batch)
             return batch
 
         self._patch(DataLoader, "__init__", loader_init_)
