@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from nndoctor.errors import TargetError, UsageError
-from nndoctor.observe.hooks import Listener, Observation, observing
+from nndoctor.observe.hooks import Listener, Observation, observing, user_site
 from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
 from nndoctor.targets.model import Target
 from nndoctor.targets.script import is_script
@@ -164,6 +164,7 @@ class _CaptureListener(Listener):
         self.loss_module: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
         self.custom_loss: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
         self.functional: tuple[str, tuple[Any, ...]] | None = None  # name, positional args
+        self.functional_site: str | None = None
         self.grad_fn: str | None = None
         self.last_batch: tuple[weakref.ref[DataLoader[Any]] | None, Any] | None = None
         self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
@@ -215,6 +216,7 @@ class _CaptureListener(Listener):
     def functional_loss(self, name: str, output: Any) -> None:
         args = self.observation.functional_args if self.observation is not None else ()
         self.functional = (name, args)
+        self.functional_site = user_site()
 
     def backward(self, tensor: torch.Tensor) -> None:
         self._stop_if_done()
@@ -403,7 +405,7 @@ class _CaptureListener(Listener):
                 return copy.deepcopy(module), Captured("loss", type(module).__name__, self.sites.get(module))
         if self.functional is not None:
             name = self.functional[0]
-            return getattr(torch.nn.functional, name), Captured("loss", f"F.{name}")
+            return getattr(torch.nn.functional, name), Captured("loss", f"F.{name}", self.functional_site)
         return None, None
 
 
@@ -666,6 +668,31 @@ def _no_capture_error(
     return error
 
 
+def _summary(script: Path, captured: list[Captured]) -> str:
+    """'model MLP :78, Adam :80, CrossEntropyLoss :79, train loader :75, val loader :76': what was
+    captured, each with the line that built it (`file:line` when not in the script itself)."""
+    parts = []
+    for item in captured:
+        what = item.description.split(" (")[0]
+        label = {"model": f"model {what}", "train loader": "train loader", "val loader": "val loader"}.get(
+            item.kind, what
+        )
+        site = ""
+        if item.site:
+            file, _, line = item.site.rpartition(":")
+            same = _same_file(file, script)
+            site = f" :{line}" if same else f" {_short(item.site)}"
+        parts.append(label + site)
+    return ", ".join(parts)
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == b.resolve()
+    except OSError:
+        return False
+
+
 def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: ScriptOutcome) -> Capture:
     captured: list[Captured] = result["captured"]
     locations: dict[str, str] = {"script": f"{script}:1"}
@@ -679,9 +706,8 @@ def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: 
     for item in captured:
         if item.site:
             locations[keys[item.kind]] = item.site
-    summary = ", ".join(c.description.split(" (")[0] for c in captured if c.kind in ("model", "optimizer", "loss"))
     target = Target(
-        name=f"{script} (captured: {summary})",
+        name=f"{script} (captured at the first step: {_summary(script, captured)})",
         model=result["model"],
         train_data=result["train"],
         val_data=result["val"],
