@@ -500,11 +500,10 @@ class Watcher(Listener):
             self._enter_mode()
 
     def _grad_pattern(self) -> str:
-        grads = [p.grad for p in self._params if p.grad is not None]
-        if not grads:
+        grad = next((p.grad for p in self._params if p.grad is not None), None)
+        if grad is None:
             self._grad_ref = None
             return GRAD_NONE if self._params else GRAD_UNKNOWN
-        grad = grads[0]
         previous = self._grad_ref() if self._grad_ref is not None else None
         self._grad_ref = weakref.ref(grad)
         version = grad._version
@@ -585,6 +584,7 @@ class Watcher(Listener):
         self._record_flags(flags, loss_ok, out_values, sample)
         self._pending_losses, self._pending_flags = [], []
         self._dead, self._fingerprint, self._grad_stats = {}, None, []
+        self._live_alerts()
         if self.on_sample is not None:
             self.on_sample(self)
 
@@ -623,7 +623,7 @@ class Watcher(Listener):
                 if not out_ok
                 else f"the model's output was finite; the loss was not (its last operation: {grad_fn})"
             )
-            module = None if not out_ok else (run.loss or grad_fn)
+            module = None if not out_ok else run.loss
             run.nonfinite = NonFinite(
                 step=step, where=where, module=module, detail=detail, loss_before=_last_finite(run.losses, step)
             )
@@ -648,6 +648,26 @@ class Watcher(Listener):
                 localized_at=sample.step,
             )
             self._note(f"ND503 non-finite {which} at step {sample.step + 1}")
+
+    def _live_alerts(self) -> None:
+        """Cheap host-side signs, for the live status (the report's verdicts come from the checks)."""
+        run = self.run
+        recent = run.grad_pattern[-3:]
+        if len(run.grad_pattern) > 3 and recent == [GRAD_KEPT] * 3:
+            self._note("ND501 gradients are not cleared between steps")
+        if len(recent) == 3 and recent == [GRAD_NONE] * 3 and all(b > 0 for b in run.backwards[-3:]):
+            self._note("ND501 every gradient is None at step()")
+        prints = [s.fingerprint for s in run.samples[-3:] if s.fingerprint is not None]
+        if len(prints) == 3 and len(set(prints)) == 1 and all(b == 0 for b in run.batches[-3:]):
+            self._note("ND510 the same batch at every step")
+        if (
+            run.steps >= 10
+            and run.scheduler in ("StepLR", "MultiStepLR", "ExponentialLR")
+            and all(c >= 1 for c in run.scheduler_calls[-5:])
+        ):
+            self._note(f"ND502 {run.scheduler} stepped every batch")
+        if run.accumulation_unscaled >= 3 and run.accumulation_scaled == 0:
+            self._note("ND511 accumulated losses are not divided")
 
     # ------------------------------------------------------------------ NaN/Inf localization
     def _arm_localization(self) -> None:
