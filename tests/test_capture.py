@@ -519,6 +519,29 @@ for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
     assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
 
 
+def test_a_bare_except_that_swallows_the_stop_meets_it_again(tmp_path: Path) -> None:
+    counter = tmp_path / "steps.txt"
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + f"""
+model = nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(3):
+    for xb, yb in loader:
+        try:
+            nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+        except:  # noqa: E722
+            pass
+        open({str(counter)!r}, "a").write("x")
+""",
+    )
+    got = capture(script)
+    assert got.outcome.status == "stopped"
+    assert counter.read_text() == "x", "stopped at the next batch, not after the training"
+
+
 def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

@@ -73,6 +73,7 @@ FUNCTIONAL_LOSSES: dict[Callable[..., Any], str] = {
 _TORCH_DIR = str(Path(torch.__file__).resolve().parent)
 _OBSERVE_DIR = str(Path(__file__).resolve().parent)
 _SKIPPED_DIRS = (_TORCH_DIR, _OBSERVE_DIR)
+_STDLIB_DIR = str(Path(contextlib.__file__).resolve().parent)
 _MAX_ERRORS = 20
 
 
@@ -137,19 +138,29 @@ def _live_step_calls(optimizer: torch.optim.Optimizer) -> int:
     return count
 
 
+def _library_file(filename: str) -> bool:
+    return "/site-packages/" in filename or "/dist-packages/" in filename or filename.startswith(_STDLIB_DIR)
+
+
 def user_site(instance: Any = None, frame: FrameType | None = None) -> str | None:
     """'file:line' of the first frame outside torch and nndoctor.observe, skipping the `__init__`
-    frames of `instance` itself (a subclass calling `super().__init__()`)."""
+    frames of `instance` itself (a subclass calling `super().__init__()`). Frames of installed
+    libraries (a model zoo's factory function) are passed over for the user's own line when there
+    is one above them."""
     current: FrameType | None = frame if frame is not None else sys._getframe(1)
+    fallback: str | None = None
     while current is not None:
         code = current.f_code
         filename = code.co_filename
         if not filename.startswith(_SKIPPED_DIRS) and not filename.startswith("<frozen"):
             own_init = instance is not None and code.co_name == "__init__" and current.f_locals.get("self") is instance
             if not own_init:
-                return f"{filename}:{current.f_lineno}"
+                site = f"{filename}:{current.f_lineno}"
+                if not _library_file(filename):
+                    return site
+                fallback = fallback or site
         current = current.f_back
-    return None
+    return fallback
 
 
 class _LossMode(TorchFunctionMode):
