@@ -542,6 +542,81 @@ for epoch in range(3):
     assert counter.read_text() == "x", "stopped at the next batch, not after the training"
 
 
+TRAINER_CLASS = """
+import argparse
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset, SubsetRandomSampler
+
+
+class Net(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, d), nn.GELU(), nn.Linear(d, 3))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class FocalLoss(nn.Module):
+    def forward(self, logits, y):
+        ce = nn.functional.cross_entropy(logits, y, reduction="none")
+        return ((1 - torch.exp(-ce)) ** 2 * ce).mean()
+
+
+class Trainer:
+    def __init__(self, args):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        ds = TensorDataset(torch.randn(300, 8), torch.randint(0, 3, (300,)))
+        idx = torch.randperm(300).tolist()
+        self.train_loader = DataLoader(ds, batch_size=32, sampler=SubsetRandomSampler(idx[:240]))
+        self.val_loader = DataLoader(ds, batch_size=64, sampler=SubsetRandomSampler(idx[240:]))
+        self.model = Net(args.width).to(device)
+        self.criterion = FocalLoss()
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, weight_decay=0.05)
+        self.scaler = torch.amp.GradScaler("cpu")
+        self.device = device
+
+    def fit(self, epochs):
+        for _ in range(epochs):
+            self.model.train()
+            for x, y in self.train_loader:
+                x, y = x.to(self.device), y.to(self.device)
+                self.opt.zero_grad(set_to_none=True)
+                loss = self.criterion(self.model(x), y)
+                self.scaler.scale(loss).backward()
+                self.scaler.unscale_(self.opt)
+                nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                self.scaler.step(self.opt)
+                self.scaler.update()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-4)
+    args = p.parse_args()
+    Trainer(args).fit(2)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_trainer_class_with_a_custom_loss_and_subset_samplers(tmp_path: Path) -> None:
+    got = capture(write_script(tmp_path, TRAINER_CLASS), ["--width", "24"])
+    kinds = {c.kind: c for c in got.captured}
+    assert kinds["model"].names[0] == "self.model" and got.target.model.body[0].out_features == 24
+    assert kinds["loss"].description == "FocalLoss", "a parameter-free module applied to the output"
+    assert kinds["optimizer"].description == "AdamW (lr 0.0003)"
+    assert kinds["train loader"].names == ("self.train_loader",) and "shuffled" in kinds["train loader"].description
+    assert kinds["val loader"].names == ("self.val_loader",), "same dataset, another subset"
+    assert got.target.forward_fn is None, "x.to(device) on the CPU is the batch's own tensor: default forward"
+    again = capture(write_script(tmp_path, TRAINER_CLASS, "again.py"), optimizer="opt", model="model")
+    assert type(again.target.model).__name__ == "Net"
+
+
 def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

@@ -332,7 +332,7 @@ class _CaptureListener(Listener):
         others = [
             loader
             for ref in self.loaders
-            if (loader := ref()) is not None and loader is not train and not _same_loader(loader, train)
+            if (loader := ref()) is not None and loader is not train
         ]
         val = _pick_validation(others)
         frozen = copy.deepcopy(model)
@@ -409,8 +409,10 @@ class _CaptureListener(Listener):
         return None, None
 
 
-def _same_loader(a: Any, b: Any) -> bool:
-    return getattr(a, "dataset", None) is getattr(b, "dataset", object()) and type(a.sampler) is type(b.sampler)
+def _shuffles(loader: Any) -> bool:
+    """The loader draws its samples at random (RandomSampler, SubsetRandomSampler, ...)."""
+    sampler = getattr(loader, "sampler", None)
+    return isinstance(sampler, RandomSampler) or "Random" in type(sampler).__name__
 
 
 def _pick_validation(loaders: list[DataLoader[Any]]) -> DataLoader[Any] | None:
@@ -418,7 +420,7 @@ def _pick_validation(loaders: list[DataLoader[Any]]) -> DataLoader[Any] | None:
     if not loaders:
         return None
     for loader in loaders:
-        if not isinstance(getattr(loader, "sampler", None), RandomSampler):
+        if not _shuffles(loader):
             return loader
     return loaders[0]
 
@@ -429,7 +431,7 @@ def _describe_loader(loader: Any) -> str:
         size = f"{len(dataset)} samples" if dataset is not None else "samples"
     except TypeError:
         size = type(dataset).__name__
-    shuffled = ", shuffled" if isinstance(getattr(loader, "sampler", None), RandomSampler) else ""
+    shuffled = ", shuffled" if _shuffles(loader) else ""
     batch = getattr(loader, "batch_size", None)
     return f"{type(dataset).__name__} of {size}, batch {batch}{shuffled}"
 
