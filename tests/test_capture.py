@@ -617,6 +617,27 @@ def test_a_trainer_class_with_a_custom_loss_and_subset_samplers(tmp_path: Path) 
     assert type(again.target.model).__name__ == "Net"
 
 
+def test_a_data_parallel_wrapper_is_unwrapped(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+model = nn.DataParallel(net)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for xb, yb in loader:
+    nn.functional.cross_entropy(model(xb), yb).backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert type(got.target.model).__name__ == "Sequential"
+    assert any("DataParallel wrapper" in n for n in got.notes)
+    assert got.target.optimizer_factory is not None
+    rebuilt = got.target.optimizer_factory(got.target.model.parameters())
+    assert len(rebuilt.param_groups[0]["params"]) == 4
+
+
 def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

@@ -329,13 +329,10 @@ class _CaptureListener(Listener):
                 "before its first optimizer step), so there is no training data to capture. Wrap the data in a "
                 "DataLoader, or write a recipe (`nndoctor init`)."
             )
-        others = [
-            loader
-            for ref in self.loaders
-            if (loader := ref()) is not None and loader is not train
-        ]
+        others = [loader for ref in self.loaders if (loader := ref()) is not None and loader is not train]
         val = _pick_validation(others)
-        frozen = copy.deepcopy(model)
+        inner = _unwrap(model)
+        frozen = copy.deepcopy(inner)
         for p in frozen.parameters():
             p.grad = None
         loss_fn, loss = self._loss()
@@ -364,6 +361,8 @@ class _CaptureListener(Listener):
                 Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
             )
         notes = []
+        if inner is not model:
+            notes.append(f"the model is {type(inner).__name__} inside the script's {type(model).__name__} wrapper")
         if loss is None:
             grad_fn = f" (its graph ends in {self.grad_fn})" if self.grad_fn else ""
             notes.append(
@@ -390,7 +389,7 @@ class _CaptureListener(Listener):
             "train": train,
             "val": val,
             "loss_fn": loss_fn,
-            "optimizer_factory": _optimizer_factory(optimizer, model),
+            "optimizer_factory": _optimizer_factory(optimizer, inner),
             "forward_fn": forward_fn,
             "hints": hints,
             "captured": captured,
@@ -407,6 +406,19 @@ class _CaptureListener(Listener):
             name = self.functional[0]
             return getattr(torch.nn.functional, name), Captured("loss", f"F.{name}", self.functional_site)
         return None, None
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The module inside DataParallel / DistributedDataParallel (`.module`) and torch.compile
+    (`._orig_mod`) wrappers: what a recipe's build_model() would return."""
+    wrappers = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+    while True:
+        inner = getattr(model, "module", None) if isinstance(model, wrappers) else None
+        if inner is None and type(model).__name__ == "OptimizedModule":
+            inner = getattr(model, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner
 
 
 def _shuffles(loader: Any) -> bool:
