@@ -100,7 +100,7 @@ ScriptArgs = Annotated[
     typer.Argument(
         help="A training script's own arguments, after `--`: nndoctor check train.py -- --epochs 1.",
         show_default=False,
-        metavar="[-- SCRIPT_ARGS...]",
+        metavar="-- SCRIPT_ARGS",
     ),
 ]
 PickModelOpt = Annotated[
