@@ -638,6 +638,28 @@ for xb, yb in loader:
     assert len(rebuilt.param_groups[0]["params"]) == 4
 
 
+def test_a_script_that_never_steps_an_optimizer_is_stopped_early(tmp_path: Path) -> None:
+    counter = tmp_path / "updates.txt"
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + f"""
+w = torch.zeros(3, 2, requires_grad=True)
+for epoch in range(1000):
+    for xb, yb in loader:
+        loss = nn.functional.cross_entropy(xb @ w, yb)
+        loss.backward()
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+        open({str(counter)!r}, "a").write("x")
+""",
+    )
+    with pytest.raises(CaptureError, match=r"backward\(\) 256 times without a torch\.optim optimizer step"):
+        capture(script)
+    assert len(counter.read_text()) == 256
+
+
 def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

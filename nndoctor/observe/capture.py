@@ -57,6 +57,9 @@ REGRESSION_LOSSES = (
     "smooth_l1_loss",
     "huber_loss",
 )
+# a script that calls backward() this often without an optimizer step trains some other way (or
+# accumulates absurdly long): stop it instead of running the whole training for nothing
+MAX_BACKWARDS_WITHOUT_STEP = 256
 _SKIPPED = (
     str(Path(torch.__file__).resolve().parent),
     str(Path(__file__).resolve().parent.parent),
@@ -169,6 +172,7 @@ class _CaptureListener(Listener):
         self.last_batch: tuple[weakref.ref[DataLoader[Any]] | None, Any] | None = None
         self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
         self.steps_skipped = 0
+        self.backwards_since_step = 0
         self.result: dict[str, Any] | None = None
         self.failure: BaseException | None = None
         self.done = False
@@ -221,6 +225,16 @@ class _CaptureListener(Listener):
     def backward(self, tensor: torch.Tensor) -> None:
         self._stop_if_done()
         self.grad_fn = type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else None
+        self.backwards_since_step += 1
+        if self.backwards_since_step > MAX_BACKWARDS_WITHOUT_STEP:
+            self.failure = CaptureError(
+                f"{self.script.name} called backward() {MAX_BACKWARDS_WITHOUT_STEP} times without a torch.optim "
+                f"optimizer step (last at {_short(_step_site())}), so nndoctor stopped it: the capture happens at the "
+                "first optimizer.step(), and this script updates its weights some other way. Write a recipe for it "
+                "(`nndoctor init`)."
+            )
+            self.done = True
+            raise StopScript("no optimizer step")
 
     def batch(self, loader: DataLoader[Any] | None, batch: Any) -> None:
         self._stop_if_done()
@@ -228,6 +242,7 @@ class _CaptureListener(Listener):
 
     def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
         self._stop_if_done()
+        self.backwards_since_step = 0
         try:
             result = self._capture(optimizer)
         except StopScript:
