@@ -617,6 +617,37 @@ def test_a_trainer_class_with_a_custom_loss_and_subset_samplers(tmp_path: Path) 
     assert type(again.target.model).__name__ == "Net"
 
 
+def test_a_frozen_backbone_feeding_a_trained_head(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+backbone = nn.Sequential(nn.Linear(3, 6), nn.Tanh())
+for p in backbone.parameters():
+    p.requires_grad_(False)
+head = nn.Linear(6, 2)
+opt = torch.optim.Adam(head.parameters(), lr=0.01)
+for xb, yb in loader:
+    with torch.no_grad():
+        features = backbone(xb)
+    loss = nn.functional.softmax(head(features), dim=1).log()
+    loss = nn.functional.nll_loss(loss, yb)
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert type(got.target.model).__name__ == "Linear" and got.target.model.in_features == 6
+    assert got.target.forward_fn is not None, "the head's input is the backbone's output"
+    xb, yb = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, (xb, yb))
+    assert output.shape == (16, 2) and target is yb
+    report = nndoctor.diagnose(got, select=["ND101", "ND102", "ND301"], device="cpu")
+    assert all(f.outcome.value in ("pass", "warn", "skip") for f in report.findings), [
+        (f.check_id, f.message) for f in report.findings
+    ]
+
+
 def test_a_data_parallel_wrapper_is_unwrapped(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

@@ -150,8 +150,11 @@ class _Call:
 
     module: weakref.ref[nn.Module]
     grad_calls: int = 0
-    last_args: tuple[Any, ...] = ()
+    last_args: tuple[Any, ...] = ()  # of the last call with gradients on
     last_output: Any = None
+    any_args: tuple[Any, ...] = ()  # of the last call, gradients on or off
+    any_output: Any = None
+    any_grad: bool = True
 
 
 class _CaptureListener(Listener):
@@ -204,15 +207,19 @@ class _CaptureListener(Listener):
         if isinstance(module, nn.modules.loss._Loss):
             self.loss_module = (weakref.ref(module), args)
             return
-        # a parameter-free module applied to another module's output: a loss that is no nn._Loss
-        applied = bool(args) and any(c.last_output is args[0] for c in self.calls.values() if c.module() is not module)
+        # a parameter-free module that turns another module's output into a scalar: a loss that
+        # is no nn._Loss (FocalLoss(nn.Module))
+        scalar = isinstance(output, torch.Tensor) and output.ndim == 0
+        applied = scalar and bool(args) and any(c.any_output is args[0] for c in self.calls.values())
         if applied and not any(p.requires_grad for p in module.parameters()):
             self.custom_loss = (weakref.ref(module), args)
             return
         call = self.calls.get(id(module))
         if call is None or call.module() is not module:
             call = self.calls[id(module)] = _Call(weakref.ref(module))
-        if torch.is_grad_enabled():
+        grad = torch.is_grad_enabled()
+        call.any_args, call.any_output, call.any_grad = args, output, grad
+        if grad:
             call.grad_calls += 1
             call.last_args = args
             call.last_output = output
@@ -354,7 +361,8 @@ class _CaptureListener(Listener):
         loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
         if loss_args is None and self.functional is not None:
             loss_args = self.functional[1]
-        forward_fn = _forward_from(call.last_args, batch, loss_args)
+        feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
+        forward_fn = _forward_from(call.last_args, batch, loss_args, feeders)
         hints = _hints(loss.description if loss else None, call.last_output)
         step_site = _step_site()
         captured = [
@@ -512,12 +520,17 @@ def _clone(value: Any) -> Any:
 
 
 def _forward_from(
-    model_args: tuple[Any, ...], batch: Any, loss_args: tuple[Any, ...] | None
+    model_args: tuple[Any, ...],
+    batch: Any,
+    loss_args: tuple[Any, ...] | None,
+    feeders: list[tuple[nn.Module, _Call]],
 ) -> Callable[[nn.Module, Any], tuple[Any, Any]] | None:
     """`forward(model, batch)` when the script feeds its batches otherwise than `model(batch[0])`
     against the target `batch[1]`: which batch elements went into the model and which one the loss
-    compared with are found by identity. None for that default, or when they cannot be found (a
-    batch moved or transformed before the call)."""
+    compared with are found by identity. A model input that is the output of another module
+    called on a batch element (a frozen backbone under no_grad feeding a trained head) becomes
+    that module's call on a copy of it. None for the default, or when the inputs cannot be traced
+    (a batch moved or transformed before the call)."""
     if not model_args or not loss_args or len(loss_args) < 2:
         return None
     if isinstance(batch, dict):
@@ -528,18 +541,42 @@ def _forward_from(
         items = list(batch)
     else:
         return None
-    positions = [next((k for k, b in zip(keys, items, strict=True) if b is a), None) for a in model_args]
-    target = next((k for k, b in zip(keys, items, strict=True) if b is loss_args[1]), None)
-    if any(p is None for p in positions) or target is None:
+
+    def key_of(value: Any) -> Any:
+        return next((k for k, b in zip(keys, items, strict=True) if b is value), None)
+
+    # each model input: a batch key, or (module copy, its input's batch key, grad on)
+    inputs: list[Any] = []
+    for arg in model_args:
+        key = key_of(arg)
+        if key is None:
+            feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
+            fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
+            if feeder is None or fed is None:
+                return None
+            frozen = copy.deepcopy(feeder[0])
+            if not feeder[1].any_grad:
+                frozen.requires_grad_(False)
+            inputs.append((frozen, fed, feeder[1].any_grad))
+        else:
+            inputs.append(key)
+    target = key_of(loss_args[1])
+    if target is None:
         return None
-    if positions == [0] and target == 1 and len(items) == 2 and not isinstance(batch, dict):
+    if inputs == [0] and target == 1 and len(items) == 2 and not isinstance(batch, dict):
         return None
-    inputs = list(positions)
+
+    def value(spec: Any, batch: Any) -> Any:
+        if not isinstance(spec, tuple):
+            return batch[spec]
+        module, key, grad = spec
+        module.to(batch[key].device)
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
+            return module(batch[key])
 
     def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
-        return model(*[batch[k] for k in inputs]), batch[target]
+        return model(*[value(spec, batch) for spec in inputs]), batch[target]
 
-    forward.__doc__ = f"model(*[batch[k] for k in {inputs!r}]), batch[{target!r}] (as the script fed it)"
     return forward
 
 
