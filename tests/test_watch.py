@@ -35,7 +35,7 @@ EPOCHS = {
     "broken/same_batch_every_step": 1,
     "broken/scheduler_stepped_per_batch": 1,
     "broken/small_data_overfits": 25,
-    "broken/step_lr_tiny_gamma": 3,
+    "broken/step_lr_tiny_gamma": 4,
     "broken/unshuffled_sorted_classes": 1,
     "broken/val_without_eval": 1,
     "broken/val_without_no_grad": 1,

@@ -105,7 +105,7 @@ def test_nd502_per_batch_step_lr_and_early_decay():
     tiny.scheduler = "LambdaLR"
     tiny.lrs = [[0.1 * 0.01 ** (i // 25)] for i in range(tiny.steps)]
     verdict = judge("ND502", tiny)
-    assert verdict.outcome == Outcome.WARN and "fell below" in verdict.message
+    assert verdict.outcome == Outcome.WARN and "fell to" in verdict.message
     one_cycle = healthy()
     one_cycle.scheduler = "OneCycleLR"
     one_cycle.scheduler_calls = [0] + [1] * (one_cycle.steps - 1)

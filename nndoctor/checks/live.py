@@ -132,7 +132,7 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     What it checks:
     The learning rate each optimizer step actually used (param group 0) and how often the
     scheduler's `step()` was called per optimizer step. It warns when the learning rate falls
-    below `min_lr_ratio` of its peak before `early_fraction` of the run, or when a schedule
+    to `min_lr_ratio` of its peak or below before `early_fraction` of the run, or when a schedule
     written in epochs (StepLR, MultiStepLR, ExponentialLR, ReduceLROnPlateau, PolynomialLR) is
     stepped after every batch.
 
@@ -178,11 +178,11 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
             f"written in epochs decays per batch; the LR went from {lrs[0]:.3g} to {lrs[-1]:.3g}",
             evidence,
         )
-    if peak > 0 and lrs[checkpoint] < limits.min_lr_ratio * peak:
-        below = next(i for i, v in enumerate(lrs) if v < limits.min_lr_ratio * peak)
+    if peak > 0 and lrs[checkpoint] <= limits.min_lr_ratio * peak:
+        below = next(i for i, v in enumerate(lrs) if v <= limits.min_lr_ratio * peak)
         evidence["lr_below_ratio_from_step"] = _step(below)
         return warned(
-            f"the learning rate fell below {limits.min_lr_ratio:g} x its peak ({peak:.3g}) at step "
+            f"the learning rate fell to {limits.min_lr_ratio:g} x its peak ({peak:.3g}) or below at step "
             f"{_step(below)} of {run.steps}: the rest of the run trains with an LR of {lrs[-1]:.3g}",
             evidence,
         )

@@ -98,8 +98,8 @@ def _environment(run: WatchedRun) -> dict[str, Any]:
         "device": run.device or "?",
         "device_name": platform.processor() or platform.machine(),
         "dtype": run.dtype or "?",
-        "precision": "the script's",
-        "seed": "the script's",
+        "precision": "(the script's)",
+        "seed": "(the script's)",
         "threads": torch.get_num_threads(),
     }
 

@@ -492,10 +492,13 @@ class Watcher(Listener):
     def step_post(self, optimizer: torch.optim.Optimizer) -> None:
         if optimizer is not self.optimizer:
             return
-        if self._sampling:
+        sampled = self._sampling
+        if sampled:
             self._sample_after()
         self.run.steps += 1
         self._sampling = False
+        if sampled and self.on_sample is not None:
+            self.on_sample(self)
         if self.run.steps % self.every == 0:
             self._enter_mode()
 
@@ -585,8 +588,6 @@ class Watcher(Listener):
         self._pending_losses, self._pending_flags = [], []
         self._dead, self._fingerprint, self._grad_stats = {}, None, []
         self._live_alerts()
-        if self.on_sample is not None:
-            self.on_sample(self)
 
     def _record_losses(self, steps: list[int], values: list[float]) -> None:
         run = self.run
@@ -658,7 +659,8 @@ class Watcher(Listener):
         if len(recent) == 3 and recent == [GRAD_NONE] * 3 and all(b > 0 for b in run.backwards[-3:]):
             self._note("ND501 every gradient is None at step()")
         prints = [s.fingerprint for s in run.samples[-3:] if s.fingerprint is not None]
-        if len(prints) == 3 and len(set(prints)) == 1 and all(b == 0 for b in run.batches[-3:]):
+        stale = sum(run.batches) > 0 and all(b == 0 for b in run.batches[-3:])
+        if len(prints) == 3 and len(set(prints)) == 1 and stale:
             self._note("ND510 the same batch at every step")
         if (
             run.steps >= 10
