@@ -183,7 +183,9 @@ class Watcher(Listener):
         self._train_key: int | None = None
         self._last_loader: weakref.ref[Any] | None = None
         self._loader_batches: dict[int, int] = {}
-        self._labels: dict[int, list[int]] = {}
+        self._labels: dict[int, list[torch.Tensor]] = {}
+        self._label_counts: dict[int, int] = {}
+        self._lengths: dict[int, int | None] = {}
         self._train_seen = 0
         self._open_val: ValPass | None = None
         self._val_losses: list[torch.Tensor] = []
@@ -191,6 +193,7 @@ class Watcher(Listener):
         # NaN localization
         self._localize = False
         self._localized_module: str | None = None
+        self._localized_weights = False
         self._module_names: dict[int, str] = {}
         self._finished = False
         self._started = False
@@ -301,9 +304,6 @@ class Watcher(Listener):
         if not grad_on:
             return
         self.run.train_calls += 1
-        out = _first_tensor(output)
-        if out is not None:
-            self._out_ok = torch.isfinite(out.detach()).all()
         if self._mode_on and self._fingerprint is None:  # the forward of a step that is sampled
             x = _first_tensor(args)
             if x is not None:
@@ -364,10 +364,9 @@ class Watcher(Listener):
         value = tensor.detach()
         if value.numel() != 1:
             value = value.float().mean()
-        self._pending_losses.append((step, value.reshape(())))
+        self._pending_losses.append((step, value))
         grad_fn = type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else "none"
-        self._pending_flags.append((step, torch.isfinite(value).reshape(()), self._out_ok, grad_fn))
-        self._out_ok = None
+        self._pending_flags.append((step, torch.isfinite(value), None, grad_fn))
         loss = self._last_loss_output
         if loss is tensor:
             kind = "unscaled"
@@ -393,15 +392,19 @@ class Watcher(Listener):
         key = id(loader)
         seen = self._loader_batches.get(key, 0)
         self._loader_batches[key] = seen + 1
-        try:
-            length = len(loader)
-        except TypeError:
-            length = None
-        if length is None or seen < length:  # first pass of this loader: keep its labels
-            labels = _labels_of(batch)
-            buffer = self._labels.setdefault(key, [])
-            if labels is not None and len(buffer) < MAX_LABELS:
-                buffer.extend(labels.tolist())
+        if key in self._lengths:
+            length = self._lengths[key]
+        else:
+            try:
+                length = len(loader)
+            except TypeError:
+                length = None
+            self._lengths[key] = length
+        if (length is None or seen < length) and self._label_counts.get(key, 0) < MAX_LABELS:
+            labels = _labels_of(batch)  # first pass of this loader: keep its labels (read at the end)
+            if labels is not None:
+                self._labels.setdefault(key, []).append(labels)
+                self._label_counts[key] = self._label_counts.get(key, 0) + labels.numel()
         train = self._train_loader() if self._train_loader is not None else None
         self._last_loader = weakref.ref(loader)
         evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
@@ -614,23 +617,18 @@ class Watcher(Listener):
         run = self.run
         if run.nonfinite is not None:
             return
-        for index, ((step, _, _, grad_fn), ok) in enumerate(zip(flags, loss_ok, strict=True)):
-            out_ok = out_values.get(index, 1.0)
-            if ok and out_ok:
+        for (step, _, _, grad_fn), ok in zip(flags, loss_ok, strict=True):
+            if ok:
                 continue
-            where = "model output" if not out_ok else "loss"
-            detail = (
-                "the model's output held NaN/Inf"
-                if not out_ok
-                else f"the model's output was finite; the loss was not (its last operation: {grad_fn})"
-            )
-            module = None if not out_ok else run.loss
             run.nonfinite = NonFinite(
-                step=step, where=where, module=module, detail=detail, loss_before=_last_finite(run.losses, step)
+                step=step,
+                where="loss",
+                module=run.loss,
+                detail=f"the loss was the first NaN/Inf value seen (its last operation: {grad_fn})",
+                loss_before=_last_finite(run.losses, step),
             )
-            self._note(f"ND503 non-finite {where} at step {step + 1}")
-            if not out_ok:
-                self._arm_localization()
+            self._note(f"ND503 non-finite loss at step {step + 1}")
+            self._arm_localization()
             return
         if not sample.grads_finite or not sample.params_finite:
             names = run.params
@@ -689,17 +687,30 @@ class Watcher(Listener):
             return  # it only passed on a NaN/Inf it was given
         name = self._module_names.get(id(module), type(module).__name__)
         own = [p.detach() for p in module.parameters(recurse=False)]
-        why = "its own weights are NaN/Inf" if own and not _all_finite(own) else "from finite inputs and weights"
-        self._localized_module = f"{name} ({type(module).__name__}): {why}"
+        self._localized_module = f"{name} ({type(module).__name__})"
+        self._localized_weights = bool(own) and not _all_finite(own)
 
     def _finish_localization(self) -> None:
         self._localize = False
         if self.observation is not None:
             self.observation.set_forward_hooks(False)
         nf = self.run.nonfinite
-        if nf is not None and self._localized_module is not None:
-            nf.module = self._localized_module
-            nf.localized_at = self.run.steps
+        if nf is None:
+            return
+        nf.localized_at = self.run.steps
+        found = self._localized_module
+        if found is None:
+            nf.detail += "; on the next forward every module's output was finite: the loss computation produced it"
+        elif self._localized_weights:
+            nf.detail += (
+                f"; by step {self.run.steps + 1} the weights of {found} were NaN/Inf (a bad update reached them)"
+            )
+        else:
+            nf.where, nf.module = "model output", found
+            nf.detail = (
+                f"on the next forward {found} was the first module to output NaN/Inf from finite inputs and weights "
+                f"(the loss went bad at step {nf.step + 1})"
+            )
 
     # ------------------------------------------------------------------ results
     def _note(self, alert: str) -> None:
@@ -745,8 +756,11 @@ class Watcher(Listener):
             self._pending_losses, self._pending_flags = [], []
         while len(self.run.losses) < self.run.steps:
             self.run.losses.append(None)
-        if self._train_key is not None:
-            self.run.label_runs = label_runs(self._labels.get(self._train_key, []))
+        chunks = self._labels.get(self._train_key, []) if self._train_key is not None else []
+        if chunks:
+            labels = torch.cat([c.reshape(-1).to("cpu") for c in chunks]).tolist()
+            self.run.label_runs = label_runs(labels[:MAX_LABELS])
+        self._labels = {}
         self.run.status = status
         return self.run
 
