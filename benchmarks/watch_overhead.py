@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
 import platform
 import runpy
 import statistics
@@ -88,7 +89,7 @@ def run_once(path: Path, argv: list[str], watched: bool, every: int) -> tuple[fl
     finally:
         handle.remove()
         sys.argv, sys.path[:] = saved_argv, saved_path
-    steps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(stamps)]
     return statistics.median(steps), len(stamps)
 
 
