@@ -452,7 +452,10 @@ for xb, yb in loader:
 @pytest.mark.parametrize(
     ("body", "needles"),
     [
-        ("import sys\nprint('usage')\nsys.exit(2)\n", ("called sys.exit(2)", "before its first optimizer step", "--")),
+        (
+            "import sys\nprint('usage')\nsys.exit(2)\n",
+            ("called sys.exit(2) at train.py:3", "before its first optimizer step", "--"),
+        ),
         (
             "import torch\n\ndef load():\n    raise FileNotFoundError('data.csv')\n\nload()\n",
             ("train.py raised FileNotFoundError", "train.py:4", "data.csv", "before its first optimizer step"),

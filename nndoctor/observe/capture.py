@@ -700,7 +700,7 @@ def _no_capture_error(
     )
     if outcome.status == "exit":
         message = f" ({outcome.exit_message})" if outcome.exit_message else ""
-        site = outcome.error_site
+        site = outcome.exit_site
         at = f" at {_short(site)}" if site else ""
         error = CaptureError(
             f"{name} called sys.exit({outcome.exit_code}){message}{at} before its first optimizer step, so there was "

@@ -59,6 +59,7 @@ class ScriptOutcome:
     exception: BaseException | None = None  # the script's exception, or the KeyboardInterrupt
     traceback: str | None = None  # formatted, starting at the script's own frames
     stop_reason: str | None = None
+    exit_site: str | None = None  # 'file:line' of the script's sys.exit (or parse_args) call
     listener_errors: list[BaseException] = field(default_factory=list)
 
     @property
@@ -82,7 +83,8 @@ class ScriptOutcome:
             return f"{name} was stopped: {self.stop_reason}"
         if self.status == "exit":
             message = f" ({self.exit_message})" if self.exit_message else ""
-            return f"{name} called sys.exit({self.exit_code}){message}"
+            where = f" at {self.exit_site}" if self.exit_site else ""
+            return f"{name} called sys.exit({self.exit_code}){where}{message}"
         if self.status == "interrupted":
             return f"{name} was interrupted (Ctrl-C)"
         exc = self.exception
@@ -192,6 +194,7 @@ def run_script(
     except SystemExit as exc:
         code, message = _exit_code(exc)
         outcome.exit_code, outcome.exit_message = code, message
+        outcome.exit_site = script_site(exc.__traceback__, script)
         outcome.status = "finished" if code == 0 and message is None else "exit"
     except KeyboardInterrupt as exc:
         outcome.status, outcome.exception, outcome.exit_code = "interrupted", exc, 130
