@@ -454,7 +454,7 @@ for xb, yb in loader:
     [
         (
             "import sys\nprint('usage')\nsys.exit(2)\n",
-            ("called sys.exit(2) at train.py:3", "before its first optimizer step", "--"),
+            ("called sys.exit(2) at ", "train.py:3 before its first optimizer step", "--"),
         ),
         (
             "import torch\n\ndef load():\n    raise FileNotFoundError('data.csv')\n\nload()\n",
