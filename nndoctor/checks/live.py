@@ -201,10 +201,11 @@ def nonfinite_during_training(watched_run: WatchedRun) -> Verdict:
     """NaN or Inf in the loss, the gradients or the weights, localized to where it began.
 
     What it checks:
-    The loss of every optimizer step and the model's output (checked on the device, read back
-    every few steps), the gradients and weights at the sampled steps. At the first bad step it
-    tells the model's output from the loss computation and, when the output went bad, re-runs its
-    module hooks on the next forward to name the first module whose output was NaN/Inf.
+    The loss of every optimizer step (checked on the device, read back every few steps) and the
+    gradients and weights at the sampled steps. Once a bad value is seen it re-arms the module
+    hooks for the next forward: every module output finite means the loss computation produced
+    it; otherwise it names the first module that output NaN/Inf from finite inputs, or whose
+    weights a bad update already reached.
 
     Why it matters:
     One NaN in a gradient spreads to every weight the step touches, and from then on every output
