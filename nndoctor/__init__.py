@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.2.0"
 
-from nndoctor.api import diagnose
+from nndoctor.api import capture, diagnose
+from nndoctor.observe.api import watch
 
-__all__ = ["__version__", "diagnose"]
+__all__ = ["__version__", "capture", "diagnose", "watch"]

@@ -17,7 +17,10 @@ from nndoctor.settings import Layer, RunSettings, SettingsRequest, resolve_setti
 from nndoctor.targets import ReadTarget, Target, TargetSpec, build_target, read_target
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from nndoctor.engine import ProgressCallback
+    from nndoctor.observe.capture import Capture
     from nndoctor.progress import ProgressSink
     from nndoctor.report.model import Report
 
@@ -38,13 +41,16 @@ def run_target(
     chosen = registry.resolve(settings.select, "--select")
     chosen -= registry.resolve(settings.ignore, "--ignore")
     with open_context(target, settings, progress) as ctx:
-        return run_checks(
+        report = run_checks(
             ctx,
             registry,
             [registry.checks[c] for c in sorted(chosen)],
             on_check=on_check,
             locations=report_locations(target.locations),
         )
+    if target.capture is not None:  # a captured script: what was captured and where
+        report.artifacts["capture"] = dict(target.capture)
+    return report
 
 
 def report_locations(locations: Mapping[str, str]) -> dict[str, str]:
@@ -176,9 +182,35 @@ def _request(
     )
 
 
+def capture(
+    path: str | Path,
+    argv: Iterable[str] = (),
+    *,
+    model: str | None = None,
+    optimizer: str | None = None,
+    seed: int | None = 0,
+) -> Capture:
+    """Run a training script until its first optimizer step and capture its model, optimizer,
+    loss and loaders (`nndoctor check train.py` does the same); `diagnose(capture)` checks them.
+
+    Args:
+        path: the script; it runs as `__main__` with `sys.argv = [path, *argv]`, its output on stderr.
+        model, optimizer: pick one when the script builds several (a variable name or a class name).
+        seed: seeds torch, `random` and NumPy before the script runs (None: leave them); the
+            caller's RNG state is restored afterwards.
+
+    Returns a `Capture`: `.target` (what `diagnose` runs on), `.describe()` (what was captured and
+    from which file:line). Raises `nndoctor.errors.TargetError` with a clear message when the
+    script exits or raises before its first step, or when the capture is ambiguous.
+    """
+    from nndoctor.observe.capture import capture as run_capture
+
+    return run_capture(path, argv, model=model, optimizer=optimizer, seed=seed)
+
+
 def diagnose(
     model: Any,
-    train_loader: Iterable[Any],
+    train_loader: Iterable[Any] | None = None,
     val_loader: Iterable[Any] | None = None,
     loss_fn: Callable[..., Any] | None = None,
     optimizer: Any = None,
@@ -200,7 +232,9 @@ def diagnose(
     """Run nndoctor's checks on `model` and its data and return the Report.
 
     Args:
-        model: the `nn.Module` to examine; it is deep-copied, never changed.
+        model: the `nn.Module` to examine; it is deep-copied, never changed. Or a `Capture`
+            (`nndoctor.capture("train.py")`): its model, loaders, loss and optimizer are used, and
+            only the keyword options may be given with it.
         train_loader: a DataLoader or any iterable of batches (`(inputs, targets)` by default).
         val_loader: optional validation batches (enables the train/val gap check).
         loss_fn: `loss(output, target) -> scalar tensor`; inferred from the targets when None.
@@ -217,6 +251,32 @@ def diagnose(
     """
     from nndoctor.targets.model import validate_hints
 
+    request = _request(profile, select, ignore, device, seed, precision, budget_s, plugins, probes)
+    captured = getattr(model, "target", None) if not hasattr(model, "parameters") else None
+    if isinstance(captured, Target):
+        given = [
+            name
+            for name, value in (
+                ("train_loader", train_loader),
+                ("val_loader", val_loader),
+                ("loss_fn", loss_fn),
+                ("optimizer", optimizer),
+                ("forward_fn", forward_fn),
+                ("hints", hints),
+                ("optimizer_fn", optimizer_fn),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UsageError(
+                f"diagnose(capture) takes the model, data, loss and optimizer from the capture; leave out "
+                f"{', '.join(given)} (or pass capture.target.model and your own pieces instead)."
+            )
+        if name is not None:
+            captured.name = name
+        return run_target(captured, resolve_settings(request))
+    if train_loader is None:
+        raise UsageError("diagnose(model, train_loader, ...) needs the training batches: pass train_loader.")
     if optimizer is not None and optimizer_fn is not None:
         raise UsageError("Pass the optimizer once: `optimizer` or its alias `optimizer_fn`, not both.")
     target = Target(
@@ -233,5 +293,4 @@ def diagnose(
         forward_fn=forward_fn,
         hints=validate_hints(dict(hints or {}), "the hints passed to diagnose"),
     )
-    request = _request(profile, select, ignore, device, seed, precision, budget_s, plugins, probes)
     return run_target(target, resolve_settings(request))

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from nndoctor.commands import catalogue, check, diff, gate, init, lr_find
+from nndoctor.commands import catalogue, check, diff, gate, init, lr_find, watch
 from nndoctor.version import __version__
 
 app = typer.Typer(
@@ -43,7 +43,7 @@ def _root(
     """Pre-flight checks for PyTorch training."""
 
 
-for _command in (check, lr_find, catalogue, init, gate, diff):
+for _command in (check, lr_find, catalogue, init, gate, diff, watch):
     _command.register(app)
 
 

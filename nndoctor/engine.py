@@ -4,6 +4,8 @@ Probes run lazily, at most once, the first time a check asks for them; the probe
 run before it, and an experiment runs inside `ctx.experiment()`. A probe that fails turns every
 check that needs it into an `error` finding (or `skip` / `not_judged`), and the rest still run.
 Ctrl-C stops the run: the checks not yet judged say so, and the partial report comes out.
+`run_checks_on_values` judges checks over probe values supplied by the caller instead (no
+Context: the run `nndoctor watch` recorded).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from nndoctor.errors import NndoctorError, NotJudged, Skip, UserCodeExit
 from nndoctor.probe import ProbeSpec
 from nndoctor.registry import Registry
 from nndoctor.report.model import Finding, Outcome, Report
+from nndoctor.settings import RunSettings
 from nndoctor.version import __version__
 
 
@@ -108,27 +111,118 @@ def run_checks(
     carries so CI annotations can point at the recipe's lines."""
     runner = ProbeRunner(ctx, registry.probes)
     started = time.perf_counter()
-    findings: list[Finding] = []
-    interrupted = False
+    judged = _judge(runner, checks, ctx.settings, on_check)
+    settings = ctx.settings.to_dict()
+    settings["thresholds"] = judged.applied
+    return Report(
+        target=ctx.target_name,
+        locations=dict(locations or {}),
+        findings=judged.findings,
+        nndoctor_version=__version__,
+        profile=ctx.settings.profile,
+        environment=environment(ctx),
+        model=model_summary(ctx),
+        settings=settings,
+        artifacts=judged.artifacts,
+        timings=judged.timings(started, runner.timings),
+        plugins=list(registry.plugins),
+        interrupted=judged.interrupted,
+        tracebacks=judged.tracebacks,
+    )
+
+
+class SuppliedProbes:
+    """Probe values handed in by the caller (e.g. the `watched_run` a watch recorded), for checks
+    that judge something nndoctor observed rather than an experiment it runs: no Context, no
+    target. A check that needs a probe not supplied is skipped."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.results: dict[str, Any] = dict(values)
+        self.timings: dict[str, float] = {}
+
+    def get(self, name: str) -> Any:
+        if name not in self.results:
+            raise Skip(f"it needs the probe '{name}', which this run does not measure")
+        return self.results[name]
+
+
+def run_checks_on_values(
+    values: Mapping[str, Any],
+    registry: Registry,
+    checks: Sequence[CheckSpec],
+    settings: RunSettings,
+    *,
+    target: str,
+    locations: Mapping[str, str] | None = None,
+    environment: Mapping[str, Any] | None = None,
+    model: Mapping[str, Any] | None = None,
+) -> Report:
+    """Run `checks` over supplied probe values (no Context, no experiments) into a Report: the
+    path `nndoctor watch` takes with the run it recorded. Same verdict, confirmation and
+    diagnosis logic as `run_checks`."""
+    runner = SuppliedProbes(values)
+    started = time.perf_counter()
+    judged = _judge(runner, checks, settings, None)
+    applied = settings.to_dict()
+    applied["thresholds"] = judged.applied
+    return Report(
+        target=target,
+        locations=dict(locations or {}),
+        findings=judged.findings,
+        nndoctor_version=__version__,
+        profile=settings.profile,
+        environment=dict(environment or {}),
+        model=dict(model or {}),
+        settings=applied,
+        artifacts=judged.artifacts,
+        timings=judged.timings(started, runner.timings),
+        plugins=list(registry.plugins),
+        interrupted=judged.interrupted,
+        tracebacks=judged.tracebacks,
+    )
+
+
+class _Judged:
+    """What judging the checks produced, before it becomes a Report."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.interrupted = False
+        self.applied: dict[str, dict[str, float]] = {}
+        self.tracebacks: dict[str, str] = {}
+        self.artifacts: dict[str, Any] = {}
+
+    def timings(self, started: float, probes: Mapping[str, float]) -> dict[str, float]:
+        out = {"total": time.perf_counter() - started}
+        out.update({f"probe.{name}": t for name, t in probes.items()})
+        return out
+
+
+def _judge(
+    runner: ProbeRunner | SuppliedProbes,
+    checks: Sequence[CheckSpec],
+    settings: RunSettings,
+    on_check: ProgressCallback | None,
+) -> _Judged:
+    judged = _Judged()
+    findings = judged.findings
     specs = sorted(checks, key=lambda s: s.id)
-    applied: dict[str, dict[str, float]] = {}
-    tracebacks: dict[str, str] = {}
     links: dict[str, tuple[str, ...]] = {}
     extreme: dict[str, bool] = {}
     for index, spec in enumerate(specs):
-        limits = Thresholds({**spec.thresholds, **ctx.settings.thresholds.get(spec.id, {})})
+        limits = Thresholds({**spec.thresholds, **settings.thresholds.get(spec.id, {})})
         if limits:
-            applied[spec.id] = dict(limits)
-        if interrupted:
+            judged.applied[spec.id] = dict(limits)
+        if judged.interrupted:
             findings.append(_finding(spec, Verdict(Outcome.NOT_JUDGED, "interrupted (Ctrl-C) before it ran"), 0.0))
             continue
         if on_check is not None:
             on_check(spec, index, len(specs))
         check_started = time.perf_counter()
         try:
-            verdict = _run_one(spec, runner, limits, tracebacks)
+            verdict = _run_one(spec, runner, limits, judged.tracebacks)
         except KeyboardInterrupt:
-            interrupted = True
+            judged.interrupted = True
             verdict = Verdict(Outcome.NOT_JUDGED, "interrupted (Ctrl-C) while it ran")
         findings.append(_finding(spec, verdict, time.perf_counter() - check_started))
         links[spec.id] = verdict.explains if verdict.explains is not None else spec.explains
@@ -137,33 +231,16 @@ def run_checks(
     for check_id, consequences in confirmed.items():  # a confirmed heuristic explains what confirmed it
         links[check_id] = tuple(dict.fromkeys((*links.get(check_id, ()), *consequences)))
     link(findings, links)
-    timings = {"total": time.perf_counter() - started}
-    timings.update({f"probe.{name}": t for name, t in runner.timings.items()})
-    artifacts: dict[str, Any] = {}
     for result in runner.results.values():
         collect = getattr(result, "artifacts", None)
         if callable(collect):
-            artifacts.update(collect())
-    settings = ctx.settings.to_dict()
-    settings["thresholds"] = applied
-    return Report(
-        target=ctx.target_name,
-        locations=dict(locations or {}),
-        findings=findings,
-        nndoctor_version=__version__,
-        profile=ctx.settings.profile,
-        environment=environment(ctx),
-        model=model_summary(ctx),
-        settings=settings,
-        artifacts=artifacts,
-        timings=timings,
-        plugins=list(registry.plugins),
-        interrupted=interrupted,
-        tracebacks=tracebacks,
-    )
+            judged.artifacts.update(collect())
+    return judged
 
 
-def _run_one(spec: CheckSpec, runner: ProbeRunner, limits: Thresholds, tracebacks: dict[str, str]) -> Verdict:
+def _run_one(
+    spec: CheckSpec, runner: ProbeRunner | SuppliedProbes, limits: Thresholds, tracebacks: dict[str, str]
+) -> Verdict:
     try:
         kwargs: dict[str, Any] = {need: runner.get(need) for need in spec.needs}
         if spec.wants_limits:

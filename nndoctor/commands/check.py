@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import sys
@@ -16,6 +17,7 @@ from nndoctor.commands.common import (
     OUTPUT_PANEL,
     RUN_PANEL,
     SELECTION_PANEL,
+    TARGET_PANEL,
     ConfigOpt,
     DataOpt,
     DebugOpt,
@@ -29,6 +31,7 @@ from nndoctor.commands.common import (
     TargetArg,
     emit,
     load_project,
+    note,
     print_tracebacks,
     project_target_spec,
     render_options,
@@ -92,9 +95,40 @@ def with_report_files(func: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+ScriptArgs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="A training script's own arguments, after `--`: nndoctor check train.py -- --epochs 1.",
+        show_default=False,
+        metavar="-- SCRIPT_ARGS",
+    ),
+]
+PickModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        metavar="NAME",
+        help="Training script that builds several models: the one to check (variable or class name).",
+        rich_help_panel=TARGET_PANEL,
+    ),
+]
+PickOptimizerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--optimizer",
+        metavar="NAME",
+        help="Training script that builds several optimizers: the one to check (variable or class name).",
+        rich_help_panel=TARGET_PANEL,
+    ),
+]
+
+
 @with_report_files
 def check(
     target: TargetArg = None,
+    script_args: ScriptArgs = None,
+    pick_model: PickModelOpt = None,
+    pick_optimizer: PickOptimizerOpt = None,
     config: ConfigOpt = None,
     data: DataOpt = None,
     label: LabelOpt = None,
@@ -172,7 +206,9 @@ def check(
     """Run a check profile on a target and print the report.
 
     With no TARGET, the target in [tool.nndoctor] of the closest pyproject.toml is checked, or else
-    the bundled sample. Exit codes: 0 nothing gated; 1 a gated finding (fail or error; --fail-on warn adds warn); 2 bad input (an
+    the bundled sample. A .py TARGET without build_model() is a training script: it runs (with the
+    arguments after `--`) until its first optimizer step, where its model, optimizer, loss and
+    loaders are captured; the script is stopped and they are checked. Exit codes: 0 nothing gated; 1 a gated finding (fail or error; --fail-on warn adds warn); 2 bad input (an
     option, a target or a file that cannot be used); 3 a bug in nndoctor; 130 interrupted (the partial
     report is written first).
     """
@@ -191,10 +227,16 @@ def check(
         )
         project = None if isolated else load_project()
         spec = project_target_spec(target_spec(target, config, data, label), project)
+        spec = dataclasses.replace(
+            spec, script_args=tuple(script_args or ()), pick_model=pick_model, pick_optimizer=pick_optimizer
+        )
         show_progress = not quiet and sys.stderr.isatty() and output_format.value == "rich"
         progress = RichProgress(show_progress)
         layer = project.layer() if project is not None else None
         report = run_sandboxed(lambda: run_spec(spec, request, project=layer, progress=progress), progress)
+        capture = report.artifacts.get("capture")
+        if capture and not quiet:
+            note(str(capture.get("description", "")))
         options = render_options(fail_on.value, details=not quiet, verbose=verbose)
         emit(report, output_format.value, files or {}, options)
         if plots is not None:

@@ -33,8 +33,9 @@ RUN_PANEL = "Run"
 TargetArg = Annotated[
     str | None,
     typer.Argument(
-        help="Recipe: path/to/recipe.py, pkg.module or file.py:name. Omit to check the target in "
-        "[tool.nndoctor] (pyproject.toml), or else the bundled digits sample.",
+        help="Recipe: path/to/recipe.py, pkg.module or file.py:name; or a training script (train.py, "
+        "captured at its first optimizer step). Omit to check the target in [tool.nndoctor] "
+        "(pyproject.toml), or else the bundled digits sample.",
         show_default=False,
     ),
 ]

@@ -31,6 +31,9 @@ class Target:
     # the user's own model state is the initial state (True), or it must be snapshotted (False:
     # e.g. a captured script goes on training the model after nndoctor looked)
     model_is_frozen_snapshot: bool = True
+    # a target captured from a training script: what was captured and where (Capture.to_dict());
+    # the report carries it in its artifacts ("capture")
+    capture: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class TargetSpec:
     config: Path | None = None
     data: Path | None = None
     label: str | None = None
+    # a training script given as TARGET: its own arguments (after `--`) and the picks among
+    # several models or optimizers (--model NAME, --optimizer NAME)
+    script_args: tuple[str, ...] = ()
+    pick_model: str | None = None
+    pick_optimizer: str | None = None
 
     @property
     def given(self) -> list[str]:

@@ -1,0 +1,796 @@
+"""Capture a training script's model, optimizer, loss and loaders at its first optimizer step.
+
+`capture(path, argv)` runs the script as `__main__` under the global hooks
+(`nndoctor.observe.hooks`) and, in the first optimizer step pre-hook (the weights are still the
+ones the script built), takes what a recipe would have given:
+
+- the model: the outermost module called with gradients on whose parameters the stepping
+  optimizer owns (deep-copied as it is before the step);
+- the optimizer: its class and per-group settings, as a factory for nndoctor's own copy (the base
+  LR, `initial_lr`, when a scheduler already changed the group's LR);
+- the loss: the last loss module called outside the model, else the last functional loss
+  (`F.cross_entropy`, ...), else none (a loss written by hand: nndoctor infers one, as for a recipe
+  without `build_loss`; the report names the `grad_fn` the script's loss ended with);
+- the training loader (the one whose batch came right before the step) and a validation loader
+  (another loader the script built before the step, preferring one that does not shuffle);
+- where each was created (file:line), for the report.
+
+Then the script is stopped (`StopScript`) and the capture becomes a `Target`, the same object a
+recipe gives, so the pre-flight pipeline runs unchanged. Two models or two optimizers make the
+capture ambiguous: the error lists the candidates and `--model NAME` / `--optimizer NAME` (a
+variable name or a class name) picks one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import sys
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, RandomSampler
+
+from nndoctor.errors import TargetError, UsageError
+from nndoctor.observe.hooks import Listener, Observation, observing, user_site
+from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
+from nndoctor.targets.model import Target
+from nndoctor.targets.script import is_script
+
+__all__ = ["Capture", "CaptureError", "capture", "is_script"]
+
+CLASSIFICATION_LOSSES = ("CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss")
+BINARY_LOSSES = ("BCEWithLogitsLoss", "BCELoss", "binary_cross_entropy_with_logits", "binary_cross_entropy")
+REGRESSION_LOSSES = (
+    "MSELoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+)
+# a script that calls backward() this often without an optimizer step trains some other way (or
+# accumulates absurdly long): stop it instead of running the whole training for nothing
+MAX_BACKWARDS_WITHOUT_STEP = 256
+_SKIPPED = (
+    str(Path(torch.__file__).resolve().parent),
+    str(Path(__file__).resolve().parent.parent),
+)
+
+
+class CaptureError(TargetError):
+    """The script could not be captured (it ended before its first step, it raised, the capture
+    is ambiguous...); the message says what to do."""
+
+    title = "Cannot capture the script"
+
+
+# ---------------------------------------------------------------------------------------------
+# what was captured
+
+
+@dataclass
+class Captured:
+    """One captured object, as the report shows it."""
+
+    kind: str  # "model", "optimizer", "loss", "train loader", "val loader"
+    description: str  # e.g. "MLP", "Adam (lr 0.001)", "F.cross_entropy"
+    site: str | None = None  # "file:line" where the script created it
+    names: tuple[str, ...] = ()  # the script's variable names for it
+
+    def text(self) -> str:
+        name = f" `{self.names[0]}`" if self.names else ""
+        where = f" ({_short(self.site)})" if self.site else ""
+        return f"{self.kind}{name}: {self.description}{where}"
+
+
+@dataclass
+class Capture:
+    """What `capture` took from the script, and the `Target` built from it."""
+
+    script: Path
+    argv: list[str]
+    target: Target
+    captured: list[Captured]
+    outcome: ScriptOutcome
+    step_site: str | None = None  # the line of the first `optimizer.step()`
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """A few lines: what was captured and from where."""
+        where = f" ({_short(self.step_site)})" if self.step_site else ""
+        lines = [f"Captured {self.script.name} at its first optimizer step{where}:"]
+        lines += [f"  {c.text()}" for c in self.captured]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "script": str(self.script),
+            "argv": list(self.argv),
+            "step_site": self.step_site,
+            "captured": [
+                {"kind": c.kind, "description": c.description, "site": c.site, "names": list(c.names)}
+                for c in self.captured
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def _short(site: str | None) -> str:
+    """A 'file:line' site relative to the working directory when inside it (as the report's
+    locations are shown)."""
+    if not site:
+        return ""
+    file, sep, line = site.rpartition(":")
+    if not sep or not line.isdigit():
+        file, line = site, ""
+    try:
+        shown = Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        shown = file
+    return f"{shown}:{line}" if line else shown
+
+
+# ---------------------------------------------------------------------------------------------
+# the listener
+
+
+@dataclass
+class _Call:
+    """The outermost calls of one module before the capture."""
+
+    module: weakref.ref[nn.Module]
+    grad_calls: int = 0
+    last_args: tuple[Any, ...] = ()  # of the last call with gradients on
+    last_output: Any = None
+    any_args: tuple[Any, ...] = ()  # of the last call, gradients on or off
+    any_output: Any = None
+    any_grad: bool = True
+
+
+class _CaptureListener(Listener):
+    def __init__(self, script: Path, pick_model: str | None, pick_optimizer: str | None) -> None:
+        self.script = script
+        self.pick_model = pick_model
+        self.pick_optimizer = pick_optimizer
+        self.observation: Observation | None = None
+        self.sites: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
+        self.optimizers: list[weakref.ref[torch.optim.Optimizer]] = []
+        self.loaders: list[weakref.ref[DataLoader[Any]]] = []
+        self.calls: dict[int, _Call] = {}
+        self.loss_module: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
+        self.custom_loss: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
+        self.functional: tuple[str, tuple[Any, ...]] | None = None  # name, positional args
+        self.functional_site: str | None = None
+        self.grad_fn: str | None = None
+        self.last_batch: tuple[weakref.ref[DataLoader[Any]] | None, Any] | None = None
+        self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
+        self.steps_skipped = 0
+        self.backwards_since_step = 0
+        self.result: dict[str, Any] | None = None
+        self.failure: BaseException | None = None
+        self.done = False
+
+    # -- creation
+    def module_created(self, module: nn.Module, site: str | None) -> None:
+        self._stop_if_done()
+        self.sites[module] = site
+
+    def optimizer_created(self, optimizer: torch.optim.Optimizer, site: str | None) -> None:
+        self._stop_if_done()
+        self.sites[optimizer] = site
+        self.optimizers.append(weakref.ref(optimizer))
+
+    def scheduler_created(self, scheduler: Any, site: str | None) -> None:
+        self._stop_if_done()
+        self.schedulers.append((type(scheduler).__name__, site, weakref.ref(scheduler)))
+
+    def loader_created(self, loader: DataLoader[Any], site: str | None) -> None:
+        self._stop_if_done()
+        self.sites[loader] = site
+        self.loaders.append(weakref.ref(loader))
+
+    # -- the run
+    def forward(self, module: nn.Module, args: tuple[Any, ...], output: Any, depth: int) -> None:
+        if depth != 0:
+            return
+        self._stop_if_done()
+        if isinstance(module, nn.modules.loss._Loss):
+            self.loss_module = (weakref.ref(module), args)
+            return
+        # a parameter-free module that turns another module's output into a scalar: a loss that
+        # is no nn._Loss (FocalLoss(nn.Module))
+        scalar = isinstance(output, torch.Tensor) and output.ndim == 0
+        applied = scalar and bool(args) and any(c.any_output is args[0] for c in self.calls.values())
+        if applied and not any(p.requires_grad for p in module.parameters()):
+            self.custom_loss = (weakref.ref(module), args)
+            return
+        call = self.calls.get(id(module))
+        if call is None or call.module() is not module:
+            call = self.calls[id(module)] = _Call(weakref.ref(module))
+        grad = torch.is_grad_enabled()
+        call.any_args, call.any_output, call.any_grad = args, output, grad
+        if grad:
+            call.grad_calls += 1
+            call.last_args = args
+            call.last_output = output
+
+    def functional_loss(self, name: str, output: Any) -> None:
+        args = self.observation.functional_args if self.observation is not None else ()
+        self.functional = (name, args)
+        self.functional_site = user_site()
+
+    def backward(self, tensor: torch.Tensor) -> None:
+        self._stop_if_done()
+        self.grad_fn = type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else None
+        self.backwards_since_step += 1
+        if self.backwards_since_step > MAX_BACKWARDS_WITHOUT_STEP:
+            self.failure = CaptureError(
+                f"{self.script.name} called backward() {MAX_BACKWARDS_WITHOUT_STEP} times without a torch.optim "
+                f"optimizer step (last at {_short(_step_site())}), so nndoctor stopped it: the capture happens at the "
+                "first optimizer.step(), and this script updates its weights some other way. Write a recipe for it "
+                "(`nndoctor init`)."
+            )
+            self.done = True
+            raise StopScript("no optimizer step")
+
+    def batch(self, loader: DataLoader[Any] | None, batch: Any) -> None:
+        self._stop_if_done()
+        self.last_batch = (weakref.ref(loader) if loader is not None else None, batch)
+
+    def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
+        self._stop_if_done()
+        self.backwards_since_step = 0
+        try:
+            result = self._capture(optimizer)
+        except StopScript:
+            raise
+        except Exception as exc:  # noqa: BLE001 (a capture error ends the script with a clear message)
+            self.failure = exc
+            self.done = True
+            raise StopScript("the capture failed") from None
+        if result is None:  # not the optimizer or model the user picked: let this step run
+            self.steps_skipped += 1
+            return
+        self.result = result
+        self.done = True
+        raise StopScript("captured at the first optimizer step")
+
+    def _stop_if_done(self) -> None:
+        # a script whose bare `except:` swallowed the stop meets it again at its next event
+        if self.done:
+            raise StopScript("captured at the first optimizer step")
+
+    # -- the capture
+    def _capture(self, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:
+        names = _frame_names()
+        alive_optimizers = [o for ref in self.optimizers if (o := ref()) is not None]
+        if optimizer not in alive_optimizers:
+            alive_optimizers.append(optimizer)
+        if self.pick_optimizer is not None and not _matches(optimizer, self.pick_optimizer, names):
+            return None
+        if self.pick_optimizer is None and self.pick_model is None and len(alive_optimizers) > 1:
+            raise CaptureError(
+                f"{self.script.name} builds {len(alive_optimizers)} optimizers: "
+                + "; ".join(self._label(o, names) for o in alive_optimizers)
+                + ". Pick the one to check with --optimizer NAME (a variable name or a class name), e.g. "
+                f"--optimizer {_pick_name(optimizer, names)}."
+            )
+        owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        candidates = []
+        for call in self.calls.values():
+            module = call.module()
+            if module is None or call.grad_calls == 0:
+                continue
+            if any(id(p) in owned for p in module.parameters()):
+                candidates.append((module, call))
+        # a submodule called on its own (model.encoder(x)) belongs to the model that contains it
+        candidates = [
+            (m, c)
+            for m, c in candidates
+            if not any(other is not m and any(sub is m for sub in other.modules()) for other, _ in candidates)
+        ]
+        if self.pick_model is not None:
+            picked = [(m, c) for m, c in candidates if _matches(m, self.pick_model, names)]
+            if not picked:
+                if self.pick_optimizer is None and len(alive_optimizers) > 1:
+                    return None  # another optimizer may train the model asked for
+                seen = "; ".join(self._label(m, names) for m, _ in candidates) or "none"
+                raise CaptureError(
+                    f"--model {self.pick_model}: no module of that variable or class name was called with "
+                    f"gradients on before the first step of {type(optimizer).__name__} in {self.script.name}. "
+                    f"Modules trained by that optimizer: {seen}."
+                )
+            candidates = picked
+        if not candidates:
+            if isinstance(optimizer, torch.optim.LBFGS):
+                raise CaptureError(
+                    f"{self.script.name} trains with LBFGS, whose forward pass runs inside optimizer.step(closure): "
+                    "there is no model call to capture before the first step. Write a recipe for it "
+                    "(`nndoctor init`)."
+                )
+            raise CaptureError(
+                f"{self.script.name} called {type(optimizer).__name__}.step() at {_short(_step_site())}, but no "
+                "module holding the optimizer's parameters was called with gradients on before it, so there is no "
+                "model to capture. Write a recipe for it (`nndoctor init`)."
+            )
+        if len(candidates) > 1:
+            raise CaptureError(
+                f"{self.script.name} calls {len(candidates)} models trained by {type(optimizer).__name__} before "
+                "its first step: "
+                + "; ".join(self._label(m, names) for m, _ in candidates)
+                + ". Pick the one to check with --model NAME (a variable name or a class name), e.g. "
+                f"--model {_pick_name(candidates[0][0], names)}."
+            )
+        model, call = candidates[0]
+        return self._snapshot(optimizer, model, call, names)
+
+    def _label(self, obj: Any, names: dict[int, list[str]]) -> str:
+        var = names.get(id(obj))
+        site = self.sites.get(obj)
+        where = f" created at {_short(site)}" if site else ""
+        return f"{'`' + var[0] + '` ' if var else ''}{type(obj).__name__}{where}"
+
+    def _snapshot(
+        self, optimizer: torch.optim.Optimizer, model: nn.Module, call: _Call, names: dict[int, list[str]]
+    ) -> dict[str, Any]:
+        train_ref, batch = self.last_batch if self.last_batch is not None else (None, None)
+        train = train_ref() if train_ref is not None else None
+        if train is None:
+            raise CaptureError(
+                f"{self.script.name} fed {type(model).__name__} without a torch DataLoader (no DataLoader batch came "
+                "before its first optimizer step), so there is no training data to capture. Wrap the data in a "
+                "DataLoader, or write a recipe (`nndoctor init`)."
+            )
+        others = [loader for ref in self.loaders if (loader := ref()) is not None and loader is not train]
+        val = _pick_validation(others)
+        inner = _unwrap(model)
+        frozen = copy.deepcopy(inner)
+        for p in frozen.parameters():
+            p.grad = None
+        loss_fn, loss = self._loss()
+        loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
+        if loss_args is None and self.functional is not None:
+            loss_args = self.functional[1]
+        feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
+        forward_fn = _forward_from(call.last_args, batch, loss_args, feeders)
+        hints = _hints(loss.description if loss else None, call.last_output)
+        step_site = _step_site()
+        captured = [
+            Captured("model", type(model).__name__, self.sites.get(model), tuple(names.get(id(model), ()))),
+            Captured(
+                "optimizer",
+                _describe_optimizer(optimizer),
+                self.sites.get(optimizer),
+                tuple(names.get(id(optimizer), ())),
+            ),
+        ]
+        if loss is not None:
+            captured.append(loss)
+        captured.append(
+            Captured("train loader", _describe_loader(train), self.sites.get(train), tuple(names.get(id(train), ())))
+        )
+        if val is not None:
+            captured.append(
+                Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
+            )
+        notes = []
+        if inner is not model:
+            notes.append(f"the model is {type(inner).__name__} inside the script's {type(model).__name__} wrapper")
+        if loss is None:
+            grad_fn = f" (its graph ends in {self.grad_fn})" if self.grad_fn else ""
+            notes.append(
+                f"the loss is computed by hand{grad_fn}; nndoctor infers one from the targets, as for a recipe "
+                "without build_loss()"
+            )
+        schedulers = [
+            (n, s)
+            for n, s, ref in self.schedulers
+            if (sch := ref()) is not None and getattr(sch, "optimizer", None) is optimizer
+        ]
+        if schedulers:
+            notes.append(
+                "LR scheduler "
+                + ", ".join(f"{n}" + (f" ({_short(s)})" if s else "") for n, s in schedulers)
+                + ": the checks use the base LR; `nndoctor watch` follows the schedule"
+            )
+        if len(others) > 1:
+            notes.append(
+                f"{len(others)} other loaders were built; the validation loader is the {_describe_loader(val)} one"
+            )
+        return {
+            "model": frozen,
+            "train": train,
+            "val": val,
+            "loss_fn": loss_fn,
+            "optimizer_factory": _optimizer_factory(optimizer, inner),
+            "forward_fn": forward_fn,
+            "hints": hints,
+            "captured": captured,
+            "notes": notes,
+            "step_site": step_site,
+        }
+
+    def _loss(self) -> tuple[Any, Captured | None]:
+        for found in (self.loss_module, self.custom_loss):
+            module = found[0]() if found is not None else None
+            if module is not None:
+                return copy.deepcopy(module), Captured("loss", type(module).__name__, self.sites.get(module))
+        if self.functional is not None:
+            name = self.functional[0]
+            return getattr(torch.nn.functional, name), Captured("loss", f"F.{name}", self.functional_site)
+        return None, None
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The module inside DataParallel / DistributedDataParallel (`.module`) and torch.compile
+    (`._orig_mod`) wrappers: what a recipe's build_model() would return."""
+    wrappers = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+    while True:
+        inner = getattr(model, "module", None) if isinstance(model, wrappers) else None
+        if inner is None and type(model).__name__ == "OptimizedModule":
+            inner = getattr(model, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner
+
+
+def _shuffles(loader: Any) -> bool:
+    """The loader draws its samples at random (RandomSampler, SubsetRandomSampler, ...)."""
+    sampler = getattr(loader, "sampler", None)
+    return isinstance(sampler, RandomSampler) or "Random" in type(sampler).__name__
+
+
+def _pick_validation(loaders: list[DataLoader[Any]]) -> DataLoader[Any] | None:
+    """The first loader that does not shuffle, else the first one."""
+    if not loaders:
+        return None
+    for loader in loaders:
+        if not _shuffles(loader):
+            return loader
+    return loaders[0]
+
+
+def _describe_loader(loader: Any) -> str:
+    dataset = getattr(loader, "dataset", None)
+    try:
+        size = f"{len(dataset)} samples" if dataset is not None else "samples"
+    except TypeError:
+        size = type(dataset).__name__
+    shuffled = ", shuffled" if _shuffles(loader) else ""
+    batch = getattr(loader, "batch_size", None)
+    return f"{type(dataset).__name__} of {size}, batch {batch}{shuffled}"
+
+
+def _describe_optimizer(optimizer: torch.optim.Optimizer) -> str:
+    group = optimizer.param_groups[0]
+    lr = group.get("initial_lr", group.get("lr"))
+    extra = f", {len(optimizer.param_groups)} param groups" if len(optimizer.param_groups) > 1 else ""
+    lr_text = f"{float(lr):.3g}" if isinstance(lr, (int, float, torch.Tensor)) else str(lr)
+    return f"{type(optimizer).__name__} (lr {lr_text}{extra})"
+
+
+def _optimizer_factory(optimizer: torch.optim.Optimizer, model: nn.Module) -> Callable[[Iterable[Any]], Any]:
+    """A factory for an optimizer of the same class and per-group settings over a copy of `model`.
+
+    Parameters the optimizer holds outside the model are left out; a group's `initial_lr` (the base
+    LR a scheduler started from) is its LR.
+    """
+    import inspect
+
+    order = [name for name, _ in model.named_parameters()]
+    names = {id(p): name for name, p in model.named_parameters()}
+    groups = []
+    for group in optimizer.param_groups:
+        settings = {k: _clone(v) for k, v in group.items() if k != "params"}
+        if "initial_lr" in settings:
+            settings["lr"] = _clone(settings["initial_lr"])
+        members = [names[id(p)] for p in group["params"] if id(p) in names]
+        if members:
+            groups.append((settings, members))
+    cls = type(optimizer)
+    accepted = inspect.signature(cls.__init__).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    defaults = {k: _clone(v) for k, v in optimizer.defaults.items() if takes_any or k in accepted}
+
+    def factory(params: Iterable[Any]) -> Any:
+        by_name = dict(zip(order, list(params), strict=False))
+        param_groups = [
+            {**{k: _clone(v) for k, v in settings.items()}, "params": [by_name[n] for n in members if n in by_name]}
+            for settings, members in groups
+        ]
+        return cls([g for g in param_groups if g["params"]], **defaults)
+
+    return factory
+
+
+def _clone(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    return copy.deepcopy(value)
+
+
+def _forward_from(
+    model_args: tuple[Any, ...],
+    batch: Any,
+    loss_args: tuple[Any, ...] | None,
+    feeders: list[tuple[nn.Module, _Call]],
+) -> Callable[[nn.Module, Any], tuple[Any, Any]] | None:
+    """`forward(model, batch)` when the script feeds its batches otherwise than `model(batch[0])`
+    against the target `batch[1]`: which batch elements went into the model and which one the loss
+    compared with are found by identity. A model input that is the output of another module
+    called on a batch element (a frozen backbone under no_grad feeding a trained head) becomes
+    that module's call on a copy of it. None for the default, or when the inputs cannot be traced
+    (a batch moved or transformed before the call)."""
+    if not model_args or not loss_args or len(loss_args) < 2:
+        return None
+    if isinstance(batch, dict):
+        keys = list(batch)
+        items = [batch[k] for k in keys]
+    elif isinstance(batch, (list, tuple)):
+        keys = list(range(len(batch)))
+        items = list(batch)
+    else:
+        return None
+
+    def key_of(value: Any) -> Any:
+        return next((k for k, b in zip(keys, items, strict=True) if b is value), None)
+
+    # each model input: a batch key, or (module copy, its input's batch key, grad on)
+    inputs: list[Any] = []
+    for arg in model_args:
+        key = key_of(arg)
+        if key is None:
+            feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
+            fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
+            if feeder is None or fed is None:
+                return None
+            frozen = copy.deepcopy(feeder[0])
+            if not feeder[1].any_grad:
+                frozen.requires_grad_(False)
+            inputs.append((frozen, fed, feeder[1].any_grad))
+        else:
+            inputs.append(key)
+    target = key_of(loss_args[1])
+    if target is None:
+        return None
+    if inputs == [0] and target == 1 and len(items) == 2 and not isinstance(batch, dict):
+        return None
+
+    def value(spec: Any, batch: Any) -> Any:
+        if not isinstance(spec, tuple):
+            return batch[spec]
+        module, key, grad = spec
+        module.to(batch[key].device)
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
+            return module(batch[key])
+
+    def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
+        return model(*[value(spec, batch) for spec in inputs]), batch[target]
+
+    return forward
+
+
+def _hints(loss: str | None, output: Any) -> dict[str, Any]:
+    if loss is None:
+        return {}
+    name = loss.removeprefix("F.")
+    if name in CLASSIFICATION_LOSSES and isinstance(output, torch.Tensor) and output.ndim == 2:
+        return {"task": "classification", "num_classes": int(output.shape[1])}
+    if name in BINARY_LOSSES and isinstance(output, torch.Tensor) and output.shape[-1:] in ((1,), ()):
+        return {"task": "binary"}
+    if name in REGRESSION_LOSSES:
+        return {"task": "regression"}
+    return {}
+
+
+def _is_user_frame(filename: str) -> bool:
+    return not (filename.startswith(_SKIPPED) or filename.startswith("<") or "/lib/python3" in filename)
+
+
+def _frame_names() -> dict[int, list[str]]:
+    """id(object) -> the variable names the script's frames (and one attribute level of their
+    plain objects, e.g. `self.model`) give it, innermost frame first."""
+    found: dict[int, list[str]] = {}
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if _is_user_frame(frame.f_code.co_filename):
+            for name, value in list(frame.f_locals.items()):
+                if name.startswith("__"):
+                    continue
+                found.setdefault(id(value), []).append(name)
+                if not isinstance(value, (nn.Module, torch.Tensor, type)) and hasattr(value, "__dict__"):
+                    with contextlib.suppress(Exception):
+                        for attr, inner in list(vars(value).items())[:200]:
+                            found.setdefault(id(inner), []).append(f"{name}.{attr}")
+        frame = frame.f_back
+    return found
+
+
+def _step_site() -> str | None:
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if _is_user_frame(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def _matches(obj: Any, wanted: str, names: dict[int, list[str]]) -> bool:
+    own = names.get(id(obj), [])
+    return wanted == type(obj).__name__ or wanted in own or any(n.rsplit(".", 1)[-1] == wanted for n in own)
+
+
+def _pick_name(obj: Any, names: dict[int, list[str]]) -> str:
+    own = names.get(id(obj))
+    return own[0].rsplit(".", 1)[-1] if own else type(obj).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# the entry point
+
+
+def capture(
+    path: str | Path,
+    argv: Iterable[str] = (),
+    *,
+    model: str | None = None,
+    optimizer: str | None = None,
+    seed: int | None = 0,
+) -> Capture:
+    """Run the training script `path` with `argv` until its first optimizer step and capture it.
+
+    model, optimizer: pick among several (a variable name or a class name); see the module doc.
+    seed: seed torch, `random` and NumPy before the script runs (None leaves them alone); the
+        caller's RNG state is restored afterwards either way.
+
+    The script's printed output goes to stderr. Raises `CaptureError` (a `TargetError`) with a
+    clear message when the script ends, exits or raises before its first step, or when the capture
+    is ambiguous; KeyboardInterrupt passes through.
+    """
+    from nndoctor.rng import RngState, seed_everything
+
+    script = Path(path)
+    args = [str(a) for a in argv]
+    if not script.exists():
+        raise CaptureError(f"The training script {script} does not exist.")
+    if script.suffix != ".py" or script.is_dir():
+        raise CaptureError(f"{script} is not a Python file; `nndoctor check` runs .py training scripts.")
+    listener = _CaptureListener(script, model, optimizer)
+    saved = RngState()
+    try:
+        if seed is not None:
+            seed_everything(seed)
+        with observing(listener) as observation:
+            listener.observation = observation
+            outcome = run_script(script, args, stdout_to_stderr=True)
+    finally:
+        saved.restore()
+    if outcome.status == "interrupted":
+        outcome.reraise()
+    if listener.failure is not None:
+        if isinstance(listener.failure, TargetError | UsageError):
+            raise listener.failure
+        raise CaptureError(
+            f"Capturing {script.name} failed: {type(listener.failure).__name__}: {listener.failure}."
+        ) from listener.failure
+    result = listener.result
+    if result is None:
+        raise _no_capture_error(script, args, outcome, listener)
+    return _to_capture(script, args, result, outcome)
+
+
+def _no_capture_error(
+    script: Path, args: list[str], outcome: ScriptOutcome, listener: _CaptureListener
+) -> CaptureError:
+    name = script.name
+    argv_hint = (
+        f" It ran with the arguments {' '.join(args)!r}."
+        if args
+        else f" Pass the script's own arguments after `--`: nndoctor check {script} -- --epochs 1 ..."
+    )
+    if outcome.status == "exit":
+        message = f" ({outcome.exit_message})" if outcome.exit_message else ""
+        site = outcome.exit_site
+        at = f" at {_short(site)}" if site else ""
+        error = CaptureError(
+            f"{name} called sys.exit({outcome.exit_code}){message}{at} before its first optimizer step, so there was "
+            f"nothing to capture (an argparse error prints the script's usage above).{argv_hint}"
+        )
+    elif outcome.status == "error":
+        exc = outcome.exception
+        site = outcome.error_site
+        at = f" at {_short(site)}" if site else ""
+        error = CaptureError(
+            f"{name} raised {type(exc).__name__}{at} before its first optimizer step: {exc}. Fix the script or its "
+            f"arguments (given after `--`) and run again; --debug shows the traceback."
+        )
+        error.__cause__ = exc
+    else:
+        skipped = listener.steps_skipped
+        if skipped and (listener.pick_model or listener.pick_optimizer):
+            picked = " ".join(
+                f"--{k} {v}" for k, v in (("model", listener.pick_model), ("optimizer", listener.pick_optimizer)) if v
+            )
+            error = CaptureError(
+                f"{name} ran {skipped} optimizer step(s), none of them of the {picked} asked for. Check the "
+                "variable or class name."
+            )
+        else:
+            error = CaptureError(
+                f"{name} ran to its end without calling optimizer.step() on a torch.optim optimizer, so there was "
+                "nothing to capture. `nndoctor check` captures a training script at its first optimizer step; "
+                "otherwise give it a recipe defining build_model() and build_data() (`nndoctor init` writes one).{argv_hint if not args else ''}"
+            )
+    return error
+
+
+def _summary(script: Path, captured: list[Captured]) -> str:
+    """'model MLP :78, Adam :80, CrossEntropyLoss :79, train loader :75, val loader :76': what was
+    captured, each with the line that built it (`file:line` when not in the script itself)."""
+    parts = []
+    for item in captured:
+        what = item.description.split(" (")[0]
+        label = {"model": f"model {what}", "train loader": "train loader", "val loader": "val loader"}.get(
+            item.kind, what
+        )
+        site = ""
+        if item.site:
+            file, _, line = item.site.rpartition(":")
+            same = _same_file(file, script)
+            site = f" :{line}" if same else f" {_short(item.site)}"
+        parts.append(label + site)
+    return ", ".join(parts)
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: ScriptOutcome) -> Capture:
+    captured: list[Captured] = result["captured"]
+    locations: dict[str, str] = {"script": f"{script}:1"}
+    keys = {
+        "model": "build_model",
+        "optimizer": "build_optimizer",
+        "loss": "build_loss",
+        "train loader": "build_data",
+        "val loader": "val_data",
+    }
+    for item in captured:
+        if item.site:
+            locations[keys[item.kind]] = item.site
+    target = Target(
+        name=f"{script} (captured at the first step: {_summary(script, captured)})",
+        model=result["model"],
+        train_data=result["train"],
+        val_data=result["val"],
+        loss_fn=result["loss_fn"],
+        optimizer_factory=result["optimizer_factory"],
+        forward_fn=result["forward_fn"],
+        hints=result["hints"],
+        locations=locations,
+    )
+    result_capture = Capture(
+        script=script,
+        argv=args,
+        target=target,
+        captured=captured,
+        outcome=outcome,
+        step_site=result["step_site"],
+        notes=result["notes"],
+    )
+    target.capture = {**result_capture.to_dict(), "description": result_capture.describe()}
+    return result_capture

@@ -1,0 +1,791 @@
+"""The listener behind `nndoctor watch`: records a training run into a `WatchedRun`.
+
+It receives the events of `nndoctor.observe.hooks.observing` and keeps, per optimizer step, only
+host-side counters (zero_grad, backward, batch and scheduler calls, the LR each step used, the
+gradient tensors' identity); every tensor it looks at stays on the device:
+
+- every step: the loss tensor `backward()` ran on (detached), `isfinite` of that loss and of the
+  model's output (one small reduction each), kept until the next sample;
+- every `every` steps (and the first): per-parameter gradient and weight norms (`_foreach_norm`),
+  the update norm of that step (a copy of the weights before it), the share of dead units at every
+  ReLU call of that step's forward (a TorchFunctionMode active for that forward only), a batch
+  checksum, plus the pending per-step losses and finiteness flags: stacked and read back with one
+  `.tolist()`;
+- after the first step the global module hooks are removed; only the model and the loss
+  modules keep an instance hook (cheap). They come back for one forward to localize a NaN/Inf.
+
+Nothing here modifies a tensor, draws from an RNG or keeps a tensor alive longer than the next
+sample. A step's counters count what happened since the previous step.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from nndoctor.observe.hooks import Listener, Observation, user_site
+from nndoctor.observe.series import (
+    GRAD_FRESH,
+    GRAD_KEPT,
+    GRAD_NONE,
+    GRAD_UNKNOWN,
+    GRAD_ZEROED,
+    NonFinite,
+    Sample,
+    ValPass,
+    WatchedRun,
+    label_runs,
+)
+
+__all__ = ["Watcher"]
+
+DEFAULT_EVERY = 10
+MAX_LABELS = 100_000
+FINGERPRINT_ELEMENTS = 4096
+_RELUS: set[Any] = {
+    torch.relu,
+    torch.relu_,
+    torch.nn.functional.relu,
+    torch.nn.functional.relu_,
+    torch.nn.functional.relu6,
+    torch.Tensor.relu,
+    torch.Tensor.relu_,
+}
+_MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+_SCALING_GRAD_FNS = ("DivBackward0", "MulBackward0")
+
+
+def _is_loss(module: nn.Module) -> bool:
+    return isinstance(module, nn.modules.loss._Loss)
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _first_tensor(item)
+            if found is not None:
+                return found
+    if isinstance(value, dict):
+        for item in value.values():
+            found = _first_tensor(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _labels_of(batch: Any) -> torch.Tensor | None:
+    """The class labels of a `(inputs, labels, ...)` batch: a 1-d integer tensor, else None."""
+    if isinstance(batch, (list, tuple)) and len(batch) >= 2:
+        labels = batch[1]
+        if (
+            isinstance(labels, torch.Tensor)
+            and labels.ndim == 1
+            and not labels.is_floating_point()
+            and not labels.is_complex()
+        ):
+            return labels
+    return None
+
+
+def _all_finite(tensors: list[torch.Tensor]) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in tensors)
+
+
+class _ReluMode(TorchFunctionMode):
+    """Active during one sampled forward: measures the dead share of every ReLU output."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        super().__init__()
+        self.watcher = watcher
+
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        output = func(*args, **(kwargs or {}))
+        if func in _RELUS and self.watcher._mode_on and isinstance(output, torch.Tensor):
+            self.watcher._relu_output(output)
+        return output
+
+
+class Watcher(Listener):
+    """Records a run; `result()` returns the `WatchedRun` so far, `finish()` the final one.
+
+    model / optimizer: known up front (the Python API); otherwise the optimizer that steps first
+    and the outermost module called with gradients whose parameters it updates.
+    on_sample: called after every sample with the watcher (the live status line).
+    """
+
+    def __init__(
+        self,
+        every: int = DEFAULT_EVERY,
+        *,
+        model: nn.Module | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+        script: str | None = None,
+        on_sample: Callable[[Watcher], None] | None = None,
+    ) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, not {every!r}")
+        self.every = every
+        self.on_sample = on_sample
+        self.run = WatchedRun(script=script, every=every, status="running")
+        self.alerts: list[str] = []
+        self.observation: Observation | None = None
+        self._model_ref: weakref.ref[nn.Module] | None = weakref.ref(model) if model is not None else None
+        self._optimizer_ref: weakref.ref[torch.optim.Optimizer] | None = (
+            weakref.ref(optimizer) if optimizer is not None else None
+        )
+        self._params: list[torch.Tensor] = []
+        self._sites: dict[int, str] = {}
+        self._loss_modules: list[weakref.ref[nn.Module]] = []
+        self._top_calls: list[weakref.ref[nn.Module]] = []  # depth-0 non-loss calls with grad, since last step
+        # counters since the last step
+        self._zero_grads = 0
+        self._backwards = 0
+        self._batches = 0
+        self._sched_calls = 0
+        self._step_kinds: list[str] = []  # per backward of the current step: scaled / unscaled / unknown
+        # pending device values, read at the next sample
+        self._pending_losses: list[tuple[int, torch.Tensor]] = []
+        self._pending_flags: list[tuple[int, torch.Tensor, torch.Tensor | None, str]] = []
+        self._out_ok: torch.Tensor | None = None
+        self._last_loss_output: Any = None
+        self._last_loss_module: str | None = None
+        # sampled-step state
+        self._sampling = False
+        self._before: list[torch.Tensor] | None = None
+        self._grad_stats: list[torch.Tensor] = []
+        self._grad_present: list[bool] = []
+        self._dead: dict[str, torch.Tensor] = {}
+        self._relu_counts: dict[str, int] = {}
+        self._fingerprint: torch.Tensor | None = None
+        self._mode: _ReluMode | None = None
+        self._mode_on = False
+        # gradient identity, for the zero_grad pattern
+        self._grad_ref: weakref.ref[torch.Tensor] | None = None
+        self._grad_version = 0
+        # loaders
+        self._train_loader: weakref.ref[Any] | None = None
+        self._train_key: int | None = None
+        self._last_loader: weakref.ref[Any] | None = None
+        self._loader_batches: dict[int, int] = {}
+        self._labels: dict[int, list[torch.Tensor]] = {}
+        self._label_counts: dict[int, int] = {}
+        self._lengths: dict[int, int | None] = {}
+        self._train_seen = 0
+        self._open_val: ValPass | None = None
+        self._val_losses: list[torch.Tensor] = []
+        self._val_since_train = False
+        # NaN localization
+        self._localize = False
+        self._localized_module: str | None = None
+        self._localized_weights = False
+        self._module_names: dict[int, str] = {}
+        self._finished = False
+        self._started = False
+
+    # ------------------------------------------------------------------ set-up
+    def attach(self, observation: Observation) -> None:
+        """Called right after `observing(watcher)` installed the hooks."""
+        self.observation = observation
+        model = self.model
+        if model is not None:
+            self._adopt_model(model)
+        self._enter_mode()  # the first step is a sampled one: its forward measures the ReLUs
+
+    @property
+    def model(self) -> nn.Module | None:
+        return self._model_ref() if self._model_ref is not None else None
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        return self._optimizer_ref() if self._optimizer_ref is not None else None
+
+    def _adopt_model(self, model: nn.Module) -> None:
+        self._model_ref = weakref.ref(model)
+        self.run.model = type(model).__name__
+        self._module_names = {id(m): name or type(model).__name__ for name, m in model.named_modules()}
+        if self._sites.get(id(model)):
+            self.run.sites["model"] = self._sites[id(model)]
+        self.run.mode_sensitive = any(isinstance(m, _MODE_SENSITIVE) for m in model.modules())
+        params = list(model.parameters())
+        self.run.model_params = sum(p.numel() for p in params)
+        self.run.model_trainable = sum(p.numel() for p in params if p.requires_grad)
+        self.run.model_layers = sum(1 for m in model.modules() if any(True for _ in m.parameters(recurse=False)))
+        if params:
+            self.run.device = str(params[0].device)
+            self.run.dtype = str(params[0].dtype).replace("torch.", "")
+        if self.observation is not None:
+            self.observation.watch_module(model)
+
+    def _adopt_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        self._optimizer_ref = weakref.ref(optimizer)
+        self.run.optimizer = type(optimizer).__name__
+        if self._sites.get(id(optimizer)):
+            self.run.sites["optimizer"] = self._sites[id(optimizer)]
+        self._params = [p for group in optimizer.param_groups for p in group["params"]]
+        model = self.model
+        if model is None:
+            owned = {id(p) for p in self._params}
+            candidates = [ref() for ref in self._top_calls]
+            for module in reversed(candidates):
+                if module is not None and owned & {id(p) for p in module.parameters()}:
+                    self._adopt_model(module)
+                    model = module
+                    break
+        names = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
+        self.run.params = [names.get(id(p), f"param{i}") for i, p in enumerate(self._params)]
+        self.run.param_sizes = [p.numel() for p in self._params]
+        for ref in self._loss_modules:
+            loss = ref()
+            if loss is not None and self.observation is not None:
+                self.observation.watch_module(loss)
+        if self.observation is not None:
+            self.observation.set_forward_hooks(False)
+
+    # ------------------------------------------------------------------ creation sites
+    def module_created(self, module: nn.Module, site: str | None) -> None:
+        if site is not None:
+            self._sites[id(module)] = site
+
+    def optimizer_created(self, optimizer: torch.optim.Optimizer, site: str | None) -> None:
+        if site is not None:
+            self._sites[id(optimizer)] = site
+
+    def scheduler_created(self, scheduler: Any, site: str | None) -> None:
+        optimizer = getattr(scheduler, "optimizer", None)
+        mine = self.optimizer
+        if mine is None or optimizer is mine:
+            self.run.scheduler = type(scheduler).__name__
+            if site is not None:
+                self.run.sites["scheduler"] = site
+
+    def loader_created(self, loader: Any, site: str | None) -> None:
+        if site is not None:
+            self._sites[id(loader)] = site
+
+    # ------------------------------------------------------------------ forward passes
+    def forward(self, module: nn.Module, args: tuple[Any, ...], output: Any, depth: int) -> None:
+        if self._localize and torch.is_grad_enabled():
+            self._check_module(module, args, output)
+        if depth != 0:
+            return
+        if _is_loss(module):
+            self._loss_output(module, output)
+            return
+        model = self.model
+        if model is None:
+            if torch.is_grad_enabled():
+                self._top_calls.append(weakref.ref(module))
+                del self._top_calls[:-8]
+            return
+        if module is not model:
+            return
+        grad_on = torch.is_grad_enabled()
+        if self._open_val is not None:
+            self._open_val.model_calls += 1
+            self._open_val.training_calls += int(module.training)
+            self._open_val.grad_calls += int(grad_on)
+            return
+        if not grad_on:
+            return
+        self.run.train_calls += 1
+        if self._mode_on and self._fingerprint is None:  # the forward of a step that is sampled
+            x = _first_tensor(args)
+            if x is not None:
+                flat = x.detach().reshape(-1)
+                head = flat[:FINGERPRINT_ELEMENTS].double()
+                tail = flat[-FINGERPRINT_ELEMENTS:].double()
+                self._fingerprint = head.sum() + 3.0 * tail.sum() + float(flat.numel())
+
+    def functional_loss(self, name: str, output: Any) -> None:
+        self.run.loss = self.run.loss or f"F.{name}"
+        self._last_loss_output = output
+        if self._open_val is not None and isinstance(output, torch.Tensor):
+            self._val_losses.append(output.detach().float().mean())
+
+    def _loss_output(self, module: nn.Module, output: Any) -> None:
+        if self.optimizer is None and not any(ref() is module for ref in self._loss_modules):
+            self._loss_modules.append(weakref.ref(module))
+        self.run.loss = type(module).__name__
+        self._last_loss_output = output
+        if self._open_val is not None and isinstance(output, torch.Tensor):
+            self._val_losses.append(output.detach().float().mean())
+
+    def _relu_output(self, output: torch.Tensor) -> None:
+        if not torch.is_grad_enabled() or output.ndim < 2 or self._open_val is not None:
+            return
+        site = user_site(None, sys._getframe(1)) or "relu"
+        site = site.rsplit("/", 1)[-1]
+        count = self._relu_counts.get(site, 0) + 1
+        self._relu_counts[site] = count
+        key = site if count == 1 else f"{site} #{count}"
+        with torch.no_grad():
+            out = output.detach()
+            unit_dim = 1 if out.ndim >= 4 else out.ndim - 1
+            alive = (out > 0).movedim(unit_dim, -1).reshape(-1, out.shape[unit_dim]).any(0)
+            self._dead[key] = 1.0 - alive.float().mean()
+
+    def _enter_mode(self) -> None:
+        if self._mode is None:
+            self._mode = _ReluMode(self)
+            self._mode.__enter__()
+        self._mode_on = True
+        self._relu_counts = {}
+
+    def _leave_mode(self) -> None:
+        self._mode_on = False
+        mode = self._mode
+        if mode is None:
+            return
+        if torch._C._len_torch_function_stack() > 0 and torch.overrides._get_current_function_mode() is mode:
+            mode.__exit__(None, None, None)
+            self._mode = None
+        # else: a mode pushed later sits on top; ours stays inert (flag off) until finish()
+
+    # ------------------------------------------------------------------ backward, zero_grad, data
+    def backward(self, tensor: torch.Tensor) -> None:
+        self._backwards += 1
+        step = self.run.steps
+        value = tensor.detach()
+        if value.numel() != 1:
+            value = value.float().mean()
+        self._pending_losses.append((step, value))
+        grad_fn = type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else "none"
+        self._pending_flags.append((step, torch.isfinite(value), None, grad_fn))
+        loss = self._last_loss_output
+        if loss is tensor:
+            kind = "unscaled"
+        elif grad_fn in _SCALING_GRAD_FNS:
+            kind = "scaled"
+        elif grad_fn.endswith("LossBackward0") or grad_fn.startswith(("NllLoss", "BinaryCrossEntropy")):
+            kind = "unscaled"
+        else:
+            kind = "unknown"
+        self._step_kinds.append(kind)
+
+    def zero_grad(self, owner: Any, set_to_none: bool) -> None:
+        self._zero_grads += 1
+
+    def scheduler_step(self, scheduler: Any) -> None:
+        mine = self.optimizer
+        if mine is None or getattr(scheduler, "optimizer", None) is mine:
+            self._sched_calls += 1
+
+    def batch(self, loader: Any, batch: Any) -> None:
+        if loader is None:
+            return
+        key = id(loader)
+        seen = self._loader_batches.get(key, 0)
+        self._loader_batches[key] = seen + 1
+        if key in self._lengths:
+            length = self._lengths[key]
+        else:
+            try:
+                length = len(loader)
+            except TypeError:
+                length = None
+            self._lengths[key] = length
+        if (length is None or seen < length) and self._label_counts.get(key, 0) < MAX_LABELS:
+            labels = _labels_of(batch)  # first pass of this loader: keep its labels (read at the end)
+            if labels is not None:
+                self._labels.setdefault(key, []).append(labels)
+                self._label_counts[key] = self._label_counts.get(key, 0) + labels.numel()
+        train = self._train_loader() if self._train_loader is not None else None
+        self._last_loader = weakref.ref(loader)
+        evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
+        if train is None or (loader is train and not evaluating_train):
+            self._close_val()
+            self._batches += 1
+            if train is not None:
+                new_epoch = (length is not None and length > 0 and self._train_seen % length == 0) or (
+                    length is None and self._val_since_train
+                )
+                if new_epoch and self._train_seen > 0:
+                    self.run.epoch_starts.append(self.run.steps)
+                self._train_seen += 1
+            self._val_since_train = False
+            return
+        if (
+            self._open_val is None
+            or self._open_val.loader != self._sites.get(key)
+            or self._open_val.train_data != evaluating_train
+        ):
+            self._close_val()
+            self._open_val = ValPass(
+                after_step=self.run.steps,
+                epoch=max(1, len(self.run.epoch_starts)),
+                loader=self._sites.get(key),
+                batches=0,
+                train_data=evaluating_train,
+            )
+        self._open_val.batches += 1
+
+    def _close_val(self) -> None:
+        vp = self._open_val
+        if vp is None:
+            return
+        self._open_val = None
+        if self._val_losses:
+            vp.loss = float(torch.stack([v.to(self._val_losses[0].device) for v in self._val_losses]).mean())
+        self._val_losses = []
+        if vp.model_calls:
+            self.run.val_passes.append(vp)
+            self._val_since_train = True
+
+    # ------------------------------------------------------------------ optimizer steps
+    def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
+        if not self._started:
+            given = self.optimizer
+            if given is not None and optimizer is not given:
+                return
+            self._started = True
+            self._adopt_optimizer(optimizer)
+            if self._last_loader is not None:
+                self._train_loader = self._last_loader
+                loader = self._train_loader()
+                self._train_key = id(loader) if loader is not None else None
+                self.run.epoch_starts = [0]
+                self._train_seen = self._batches
+                if loader is not None and self._sites.get(id(loader)):
+                    self.run.sites["train_loader"] = self._sites[id(loader)]
+        if optimizer is not self.optimizer:
+            return
+        if self._open_val is not None:  # batches a step followed: not a validation pass
+            self._open_val = None
+            self._val_losses = []
+        self._leave_mode()
+        if self._localize:
+            self._finish_localization()
+        run = self.run
+        step = run.steps
+        run.lrs.append([_as_float(g["lr"]) for g in optimizer.param_groups])
+        run.zero_grads.append(self._zero_grads)
+        run.backwards.append(self._backwards)
+        run.batches.append(self._batches)
+        run.scheduler_calls.append(self._sched_calls)
+        run.grad_pattern.append(self._grad_pattern())
+        if self._backwards > 1:
+            run.accumulation_steps += 1
+            if "scaled" in self._step_kinds:
+                run.accumulation_scaled += 1
+            elif self._step_kinds and all(k == "unscaled" for k in self._step_kinds):
+                run.accumulation_unscaled += 1
+        self._zero_grads = self._backwards = self._batches = self._sched_calls = 0
+        self._step_kinds = []
+        self._top_calls = []
+        self._sampling = step % self.every == 0
+        if self._sampling:
+            self._sample_before()
+
+    def step_post(self, optimizer: torch.optim.Optimizer) -> None:
+        if optimizer is not self.optimizer:
+            return
+        sampled = self._sampling
+        if sampled:
+            self._sample_after()
+        self.run.steps += 1
+        self._sampling = False
+        if sampled and self.on_sample is not None:
+            self.on_sample(self)
+        if self.run.steps % self.every == 0:
+            self._enter_mode()
+
+    def _grad_pattern(self) -> str:
+        grad = next((p.grad for p in self._params if p.grad is not None), None)
+        if grad is None:
+            self._grad_ref = None
+            return GRAD_NONE if self._params else GRAD_UNKNOWN
+        previous = self._grad_ref() if self._grad_ref is not None else None
+        self._grad_ref = weakref.ref(grad)
+        version = grad._version
+        before, self._grad_version = self._grad_version, version
+        if previous is None:
+            return GRAD_UNKNOWN if self.run.steps == 0 else GRAD_FRESH
+        if previous is not grad:
+            return GRAD_FRESH
+        if self._zero_grads == 0 and version > before:
+            return GRAD_KEPT
+        return GRAD_ZEROED
+
+    def _sample_before(self) -> None:
+        params = self._params
+        with torch.no_grad():
+            present = [p.grad is not None for p in params]
+            grads = [p.grad.detach() for p in params if p.grad is not None]
+            stats = list(torch._foreach_norm(grads)) if grads else []
+            stats += list(torch._foreach_norm([p.detach() for p in params])) if params else []
+            self._grad_stats = stats
+            self._grad_present = present
+            self._before = [p.detach().clone() for p in params]
+
+    def _sample_after(self) -> None:
+        params = self._params
+        run = self.run
+        with torch.no_grad():
+            values = list(self._grad_stats)
+            if self._before is not None and params:
+                diffs = torch._foreach_sub([p.detach() for p in params], self._before)
+                values += list(torch._foreach_norm(diffs))
+            self._before = None
+            dead_keys = list(self._dead)
+            values += [self._dead[k] for k in dead_keys]
+            has_fp = self._fingerprint is not None
+            if has_fp:
+                values.append(self._fingerprint)  # type: ignore[arg-type]
+            losses = self._pending_losses
+            flags = self._pending_flags
+            values += [v for _, v in losses]
+            values += [f for _, f, _, _ in flags]
+            outs = [(i, o) for i, (_, _, o, _) in enumerate(flags) if o is not None]
+            values += [o for _, o in outs]
+            host = _read(values)
+        n_grads = sum(self._grad_present)
+        n_params = len(params)
+        pos = 0
+        grad_values = host[pos : pos + n_grads]
+        pos += n_grads
+        grad_iter = iter(grad_values)
+        grad_norms: list[float | None] = [next(grad_iter) if present else None for present in self._grad_present]
+        param_norms = host[pos : pos + n_params]
+        pos += n_params
+        update_norms = host[pos : pos + n_params] if n_params else None
+        pos += n_params if n_params else 0
+        dead = dict(zip(dead_keys, host[pos : pos + len(dead_keys)], strict=True))
+        pos += len(dead_keys)
+        fingerprint = host[pos] if has_fp else None
+        pos += int(has_fp)
+        loss_values = host[pos : pos + len(losses)]
+        pos += len(losses)
+        loss_ok = host[pos : pos + len(flags)]
+        pos += len(flags)
+        out_values = dict(zip([i for i, _ in outs], host[pos : pos + len(outs)], strict=True))
+        step = run.steps
+        sample = Sample(
+            step=step,
+            grad_norms=grad_norms,
+            param_norms=param_norms,
+            update_norms=update_norms,
+            dead=dead,
+            fingerprint=fingerprint,
+            grads_finite=all(g is None or math.isfinite(g) for g in grad_norms),
+            params_finite=all(math.isfinite(v) for v in param_norms),
+        )
+        run.samples.append(sample)
+        self._record_losses([s for s, _ in losses], loss_values)
+        self._record_flags(flags, loss_ok, out_values, sample)
+        self._pending_losses, self._pending_flags = [], []
+        self._dead, self._fingerprint, self._grad_stats = {}, None, []
+        self._live_alerts()
+
+    def _record_losses(self, steps: list[int], values: list[float]) -> None:
+        run = self.run
+        sums: dict[int, list[float]] = {}
+        for step, value in zip(steps, values, strict=True):
+            sums.setdefault(step, []).append(value)
+        for step in sorted(sums):
+            while len(run.losses) < step:
+                run.losses.append(None)
+            vals = sums[step]
+            mean = sum(vals) / len(vals)
+            if len(run.losses) == step:
+                run.losses.append(mean)
+            else:
+                run.losses[step] = mean
+
+    def _record_flags(
+        self,
+        flags: list[tuple[int, torch.Tensor, torch.Tensor | None, str]],
+        loss_ok: list[float],
+        out_values: dict[int, float],
+        sample: Sample,
+    ) -> None:
+        run = self.run
+        if run.nonfinite is not None:
+            return
+        for (step, _, _, grad_fn), ok in zip(flags, loss_ok, strict=True):
+            if ok:
+                continue
+            run.nonfinite = NonFinite(
+                step=step,
+                where="loss",
+                module=run.loss,
+                detail=f"the loss was the first NaN/Inf value seen (its last operation: {grad_fn})",
+                loss_before=_last_finite(run.losses, step),
+            )
+            self._note(f"ND503 non-finite loss at step {step + 1}")
+            self._arm_localization()
+            return
+        if not sample.grads_finite or not sample.params_finite:
+            names = run.params
+            which = "gradients" if not sample.grads_finite else "weights"
+            values = sample.grad_norms if not sample.grads_finite else sample.param_norms
+            first = next(
+                (names[i] for i, v in enumerate(values) if v is not None and not math.isfinite(v)),
+                None,
+            )
+            run.nonfinite = NonFinite(
+                step=sample.step,
+                where=which,
+                module=first,
+                detail=f"the {which} of {first} held NaN/Inf while the loss was finite",
+                loss_before=_last_finite(run.losses, sample.step + 1),
+                localized_at=sample.step,
+            )
+            self._note(f"ND503 non-finite {which} at step {sample.step + 1}")
+
+    def _live_alerts(self) -> None:
+        """Cheap host-side signs, for the live status (the report's verdicts come from the checks)."""
+        run = self.run
+        recent = run.grad_pattern[-3:]
+        if len(run.grad_pattern) > 3 and recent == [GRAD_KEPT] * 3:
+            self._note("ND501 gradients are not cleared between steps")
+        if len(recent) == 3 and recent == [GRAD_NONE] * 3 and all(b > 0 for b in run.backwards[-3:]):
+            self._note("ND501 every gradient is None at step()")
+        prints = [s.fingerprint for s in run.samples[-3:] if s.fingerprint is not None]
+        stale = sum(run.batches) > 0 and all(b == 0 for b in run.batches[-3:])
+        if len(prints) == 3 and len(set(prints)) == 1 and stale:
+            self._note("ND510 the same batch at every step")
+        if (
+            run.steps >= 10
+            and run.scheduler in ("StepLR", "MultiStepLR", "ExponentialLR")
+            and all(c >= 1 for c in run.scheduler_calls[-5:])
+        ):
+            self._note(f"ND502 {run.scheduler} stepped every batch")
+        if run.accumulation_unscaled >= 3 and run.accumulation_scaled == 0:
+            self._note("ND511 accumulated losses are not divided")
+
+    # ------------------------------------------------------------------ NaN/Inf localization
+    def _arm_localization(self) -> None:
+        if self.observation is None or self.model is None:
+            return
+        self._localize = True
+        self.observation.set_forward_hooks(True)
+
+    def _check_module(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        if self._localized_module is not None:
+            return
+        out = _first_tensor(output)
+        if out is None or not out.is_floating_point() or bool(torch.isfinite(out.detach()).all()):
+            return
+        inputs = [a.detach() for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()]
+        if not _all_finite(inputs):
+            return  # it only passed on a NaN/Inf it was given
+        name = self._module_names.get(id(module), type(module).__name__)
+        own = [p.detach() for p in module.parameters(recurse=False)]
+        self._localized_module = f"{name} ({type(module).__name__})"
+        self._localized_weights = bool(own) and not _all_finite(own)
+
+    def _finish_localization(self) -> None:
+        self._localize = False
+        if self.observation is not None:
+            self.observation.set_forward_hooks(False)
+        nf = self.run.nonfinite
+        if nf is None:
+            return
+        nf.localized_at = self.run.steps
+        found = self._localized_module
+        if found is None:
+            nf.detail += "; on the next forward every module's output was finite: the loss computation produced it"
+        elif self._localized_weights:
+            nf.detail += (
+                f"; by step {self.run.steps + 1} the weights of {found} were NaN/Inf (a bad update reached them)"
+            )
+        else:
+            nf.where, nf.module = "model output", found
+            nf.detail = (
+                f"on the next forward {found} was the first module to output NaN/Inf from finite inputs and weights "
+                f"(the loss went bad at step {nf.step + 1})"
+            )
+
+    # ------------------------------------------------------------------ results
+    def _note(self, alert: str) -> None:
+        if alert not in self.alerts:
+            self.alerts.append(alert)
+
+    @property
+    def last_loss(self) -> float | None:
+        return _last_finite(self.run.losses, len(self.run.losses))
+
+    def result(self) -> WatchedRun:
+        """The run recorded so far (the live object; `finish()` completes it)."""
+        return self.run
+
+    def finish(self, status: str = "completed") -> WatchedRun:
+        """Read back what is pending, close the open validation pass, compute the label runs."""
+        if self._finished:
+            return self.run
+        self._finished = True
+        self._leave_mode()
+        if self._mode is not None:  # left inert under a user's mode: take it out now
+            stack = torch.overrides._get_current_function_mode_stack()
+            if self._mode in stack:
+                above: list[Any] = []
+                while torch.overrides._get_current_function_mode() is not self._mode:
+                    above.append(torch._C._pop_torch_function_stack())
+                self._mode.__exit__(None, None, None)
+                for other in reversed(above):
+                    torch._C._push_on_torch_function_stack(other)
+            self._mode = None
+        self._close_val()
+        if self._pending_losses or self._pending_flags:
+            with torch.no_grad():
+                losses, flags = self._pending_losses, self._pending_flags
+                outs = [(i, o) for i, (_, _, o, _) in enumerate(flags) if o is not None]
+                host = _read([v for _, v in losses] + [f for _, f, _, _ in flags] + [o for _, o in outs])
+            n = len(losses)
+            self._record_losses([s for s, _ in losses], host[:n])
+            out_values = dict(zip([i for i, _ in outs], host[n + len(flags) :], strict=True))
+            if self.run.nonfinite is None:
+                fake = Sample(step=self.run.steps, grad_norms=[], param_norms=[])
+                self._record_flags(flags, host[n : n + len(flags)], out_values, fake)
+            self._pending_losses, self._pending_flags = [], []
+        while len(self.run.losses) < self.run.steps:
+            self.run.losses.append(None)
+        chunks = self._labels.get(self._train_key, []) if self._train_key is not None else []
+        if chunks:
+            labels = torch.cat([c.reshape(-1).to("cpu") for c in chunks]).tolist()
+            self.run.label_runs = label_runs(labels[:MAX_LABELS])
+        self._labels = {}
+        self.run.status = status
+        return self.run
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().reshape(-1)[0])
+    return float(value)
+
+
+def _read(values: list[torch.Tensor]) -> list[float]:
+    """One host transfer for a list of 0-d tensors (bools and floats, any device)."""
+    if not values:
+        return []
+    device = values[0].device
+    stacked = torch.stack([v.detach().reshape(()).to(device=device, dtype=torch.float64) for v in values])
+    return [float(x) for x in stacked.tolist()]
+
+
+def _last_finite(losses: list[float | None], before: int) -> float | None:
+    for value in reversed(losses[:before]):
+        if value is not None and math.isfinite(value):
+            return value
+    return None
+
+
+def script_name(path: str | Path) -> str:
+    return Path(path).name

@@ -1,0 +1,796 @@
+"""Capturing a plain training script at its first optimizer step (`nndoctor check train.py`).
+
+The hooks (`nndoctor.observe.hooks`) and the runner (`nndoctor.observe.runner`) are tested on
+small in-test programs; the capture on every script of sample_models/scripts (each names what it
+must capture in EXPECT_CAPTURE) and on tmp scripts for the error paths; `check script.py` against
+`check recipes/X.py` for the four recipe pairs; the CLI's stdout, exit codes and `--` arguments in
+a subprocess.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+import nndoctor
+from nndoctor.errors import TargetError, UsageError
+from nndoctor.observe.capture import CaptureError, capture
+from nndoctor.observe.hooks import Listener, observing
+from nndoctor.observe.runner import StopScript, run_script
+from nndoctor.targets.script import is_script
+from tests.helpers import run
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "sample_models" / "scripts"
+ALL_SCRIPTS = sorted(SCRIPTS.glob("healthy/*.py")) + sorted(SCRIPTS.glob("broken/*.py"))
+RECIPE_PAIRS = {
+    "mlp_classifier": "healthy",
+    "cnn_classifier": "healthy",
+    "lr_too_high_diverges": "broken",
+    "unshuffled_sorted_classes": "broken",
+}
+
+
+def module_constant(path: Path, name: str) -> Any:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            assert node.value is not None
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path} defines no {name}")
+
+
+def write_script(tmp_path: Path, body: str, name: str = "train.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+PRELUDE = """
+import argparse
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--hidden", type=int, default=4)
+parser.add_argument("--steps", type=int, default=3)
+args = parser.parse_args()
+torch.manual_seed(0)
+x, y = torch.randn(64, 3), torch.randint(0, 2, (64,))
+loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+"""
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+class Recorder(Listener):
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def module_created(self, module: nn.Module, site: str | None) -> None:
+        self.events.append(("module", type(module).__name__, site))
+
+    def optimizer_created(self, optimizer: Any, site: str | None) -> None:
+        self.events.append(("optimizer", type(optimizer).__name__, site))
+
+    def scheduler_created(self, scheduler: Any, site: str | None) -> None:
+        self.events.append(("scheduler", type(scheduler).__name__, site))
+
+    def loader_created(self, loader: Any, site: str | None) -> None:
+        self.events.append(("loader", site))
+
+    def forward(self, module: nn.Module, args: tuple[Any, ...], output: Any, depth: int) -> None:
+        self.events.append(("forward", type(module).__name__, depth, torch.is_grad_enabled(), module.training))
+
+    def functional_loss(self, name: str, output: Any) -> None:
+        self.events.append(("functional_loss", name))
+
+    def backward(self, tensor: torch.Tensor) -> None:
+        self.events.append(("backward", type(tensor.grad_fn).__name__))
+
+    def batch(self, loader: Any, batch: Any) -> None:
+        self.events.append(("batch", loader is not None))
+
+    def zero_grad(self, owner: Any, set_to_none: bool) -> None:
+        self.events.append(("zero_grad", type(owner).__name__, set_to_none))
+
+    def step_pre(self, optimizer: Any) -> None:
+        self.events.append(("step_pre", type(optimizer).__name__))
+
+    def step_post(self, optimizer: Any) -> None:
+        self.events.append(("step_post", type(optimizer).__name__))
+
+    def scheduler_step(self, scheduler: Any) -> None:
+        self.events.append(("scheduler_step", type(scheduler).__name__))
+
+    def mode_change(self, module: nn.Module, training: bool) -> None:
+        self.events.append(("mode", type(module).__name__, training))
+
+    def of(self, kind: str) -> list[tuple[Any, ...]]:
+        return [e for e in self.events if e[0] == kind]
+
+
+class ClippedSGD(torch.optim.SGD):
+    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+        return super().step(closure)
+
+
+def patched_attributes() -> list[Any]:
+    from torch.optim import lr_scheduler
+    from torch.utils.data import DataLoader
+    from torch.utils.data import dataloader as dl
+
+    return [
+        torch.Tensor.__dict__["backward"],
+        torch.autograd.__dict__["backward"],
+        torch.optim.Optimizer.__dict__["zero_grad"],
+        torch.optim.Optimizer.__dict__["__init__"],
+        nn.Module.__dict__["zero_grad"],
+        nn.Module.__dict__["__init__"],
+        nn.Module.__dict__["train"],
+        lr_scheduler.LRScheduler.__dict__["step"],
+        lr_scheduler.StepLR.__dict__["__init__"],
+        DataLoader.__dict__["__init__"],
+        DataLoader.__dict__["__iter__"],
+        dl._BaseDataLoaderIter.__dict__["__next__"],
+    ]
+
+
+def test_hooks_see_the_training_loop_and_are_removed() -> None:
+    from torch.nn.modules import module as module_hooks
+    from torch.optim import optimizer as optimizer_module
+
+    before = patched_attributes()
+    recorder = Recorder()
+    with observing(recorder, strict=True) as observation:
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        optimizer = ClippedSGD(model.parameters(), lr=0.1)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1)
+        data = torch.utils.data.TensorDataset(torch.randn(8, 4), torch.randint(0, 2, (8,)))
+        loader = torch.utils.data.DataLoader(data, batch_size=4)
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        model.eval()
+        with torch.no_grad():
+            model(x)
+        model.zero_grad(set_to_none=False)
+        assert observation.steps == 2
+    assert patched_attributes() == before
+    assert not module_hooks._global_forward_hooks and not module_hooks._global_forward_pre_hooks
+    assert not optimizer_module._global_optimizer_pre_hooks and not optimizer_module._global_optimizer_post_hooks
+    assert torch.overrides._get_current_function_mode_stack() == []
+
+    line = next(i for i, text in enumerate(Path(__file__).read_text().splitlines(), 1) if "ClippedSGD(model" in text)
+    assert ("optimizer", "ClippedSGD", f"{__file__}:{line}") in recorder.events
+    assert [e[1] for e in recorder.of("module")] == ["Linear", "ReLU", "Linear", "Sequential"]
+    assert recorder.of("scheduler") and recorder.of("scheduler")[0][1] == "StepLR"
+    # the subclass's super().step() is part of the same step: one pre and one post per step
+    assert recorder.of("step_pre") == [("step_pre", "ClippedSGD")] * 2
+    assert recorder.of("step_post") == [("step_post", "ClippedSGD")] * 2
+    assert recorder.of("scheduler_step") == [("scheduler_step", "StepLR")]  # not the one in __init__
+    assert recorder.of("batch") == [("batch", True)] * 2
+    assert recorder.of("backward") == [("backward", "NllLossBackward0")] * 2
+    # functional losses until the first step only
+    assert recorder.of("functional_loss") == [("functional_loss", "cross_entropy")]
+    outer = [e for e in recorder.of("forward") if e[2] == 0]
+    assert outer == [("forward", "Sequential", 0, True, True)] * 2 + [("forward", "Sequential", 0, False, False)]
+    assert {e[2] for e in recorder.of("forward")} == {0, 1}
+    assert recorder.of("mode") == [("mode", "Sequential", True), ("mode", "Sequential", False)]
+    assert recorder.of("zero_grad") == [("zero_grad", "ClippedSGD", True)] * 2 + [("zero_grad", "Sequential", False)]
+
+
+def test_hooks_are_removed_when_the_program_raises_and_listener_errors_are_kept() -> None:
+    class Broken(Listener):
+        def step_pre(self, optimizer: Any) -> None:
+            raise ValueError("a bug in the listener")
+
+    before = patched_attributes()
+    model = nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(RuntimeError, match="the program's own"), observing(Broken()) as observation:
+        model(torch.randn(3, 2)).sum().backward()
+        optimizer.step()  # the listener's error does not reach the program
+        raise RuntimeError("the program's own")
+    assert patched_attributes() == before
+    assert [str(e) for e in observation.errors] == ["a bug in the listener"]
+    with pytest.raises(ValueError, match="a bug in the listener"), observing(Broken(), strict=True):
+        optimizer.step()
+
+
+def test_forward_hooks_can_be_switched_to_the_model_alone() -> None:
+    recorder = Recorder()
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with observing(recorder, strict=True) as observation:
+        observation.set_forward_hooks(False)
+        observation.watch_module(model)
+        model(torch.randn(1, 2))
+        observation.set_forward_hooks(True)
+        model(torch.randn(1, 2))
+    forwards = recorder.of("forward")
+    assert forwards[0] == ("forward", "Sequential", 0, True, True)
+    assert len(forwards) == 1 + 3  # then every module again, once each
+    assert model._forward_hooks == {} and model._forward_pre_hooks == {}
+
+
+# -- runner -----------------------------------------------------------------------------------
+
+
+def test_runner_runs_as_main_with_argv_and_restores_them(tmp_path: Path) -> None:
+    (tmp_path / "helper_mod.py").write_text("VALUE = 7\n")
+    out = tmp_path / "out.json"
+    script = write_script(
+        tmp_path,
+        f"""
+        import json, sys
+        import helper_mod
+        if __name__ == "__main__":
+            json.dump({{"argv": sys.argv, "value": helper_mod.VALUE}}, open({str(out)!r}, "w"))
+        """,
+    )
+    argv, path = sys.argv[:], sys.path[:]
+    outcome = run_script(script, ["--epochs", "2"])
+    assert outcome.status == "finished" and outcome.ok
+    assert json.loads(out.read_text()) == {"argv": [str(script), "--epochs", "2"], "value": 7}
+    assert sys.argv == argv and sys.path == path
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ("import sys\nsys.exit(3)\n", "exit", 3),
+        ("import sys\nsys.exit('bad data')\n", "exit", 1),
+        ("import sys\nsys.exit(0)\n", "finished", 0),
+        ("raise KeyboardInterrupt\n", "interrupted", 130),
+    ],
+)
+def test_runner_records_how_the_script_ended(tmp_path: Path, body: str, status: str, code: int) -> None:
+    outcome = run_script(write_script(tmp_path, body), [])
+    assert (outcome.status, outcome.exit_code) == (status, code)
+
+
+def test_runner_keeps_the_exception_and_its_site(tmp_path: Path) -> None:
+    script = write_script(tmp_path, "x = 1\n\ndef f():\n    raise ValueError('boom')\n\nf()\n")
+    outcome = run_script(script, [])
+    assert outcome.status == "error" and isinstance(outcome.exception, ValueError)
+    assert outcome.error_site == f"{script}:4"
+    assert outcome.traceback is not None and "runpy" not in outcome.traceback and "boom" in outcome.traceback
+    assert "train.py raised ValueError" in outcome.describe()
+    with pytest.raises(ValueError, match="boom"):
+        outcome.reraise()
+
+
+def test_an_observer_stops_the_script_through_its_except_exception(tmp_path: Path) -> None:
+    class Stopper(Listener):
+        def step_pre(self, optimizer: Any) -> None:
+            raise StopScript("enough")
+
+    marker = tmp_path / "finally.txt"
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + f"""
+model = nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+try:
+    for step in range(5):
+        try:
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        except Exception:
+            pass
+        open({str(tmp_path / "steps.txt")!r}, "a").write("x")
+finally:
+    open({str(marker)!r}, "w").write("ran")
+""",
+    )
+    outcome = run_script(script, [], until=Stopper())
+    assert outcome.status == "stopped" and outcome.stop_reason == "enough"
+    assert marker.read_text() == "ran" and not (tmp_path / "steps.txt").exists()
+
+
+# -- the capture on the sample scripts ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", ALL_SCRIPTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_sample_script_captures_what_it_expects(script: Path) -> None:
+    want = module_constant(script, "EXPECT_CAPTURE")
+    got = capture(script)
+    kinds = {c.kind: c for c in got.captured}
+    assert {
+        "model": type(got.target.model).__name__,
+        "optimizer": kinds["optimizer"].description.split(" ")[0],
+        "loss": kinds["loss"].description if "loss" in kinds else None,
+        "val_loader": got.target.val_data is not None,
+    } == want
+    assert got.outcome.status == "stopped"
+    text = script.read_text().splitlines()
+    model_line = int(kinds["model"].site.rsplit(":", 1)[1])  # type: ignore[union-attr]
+    assert f"{want['model']}(" in text[model_line - 1], "the model's site is the line that builds it"
+    assert got.step_site is not None and ".step(" in text[int(got.step_site.rsplit(":", 1)[1]) - 1]
+    assert got.target.locations["build_model"] == kinds["model"].site
+    assert got.target.capture is not None and "Captured" in got.target.capture["description"]
+
+
+def test_the_captured_model_is_its_state_before_the_first_step(tmp_path: Path) -> None:
+    saved = tmp_path / "init.pt"
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + f"""
+model = nn.Sequential(nn.Linear(3, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 2))
+torch.save(model.state_dict(), {str(saved)!r})
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9, weight_decay=1e-4)
+for step in range(args.steps):
+    for xb, yb in loader:
+        opt.zero_grad()
+        criterion(model(xb), yb).backward()
+        opt.step()
+""",
+    )
+    got = capture(script, ["--hidden", "7"])
+    model = got.target.model
+    assert model[0].out_features == 7, "the script's own arguments reach it"
+    initial = torch.load(saved)
+    assert all(torch.equal(v, initial[k]) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
+    assert got.target.optimizer_factory is not None
+    rebuilt = got.target.optimizer_factory(nn.Sequential(nn.Linear(3, 7), nn.ReLU(), nn.Linear(7, 2)).parameters())
+    assert isinstance(rebuilt, torch.optim.SGD)
+    group = rebuilt.param_groups[0]
+    assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.5, 0.9, 1e-4)
+    assert got.target.hints == {"task": "classification", "num_classes": 2}
+
+
+def test_the_capture_restores_the_callers_rng_and_sends_prints_to_stderr(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+import random
+random.random(); torch.rand(5)
+print("hello from the script")
+model = nn.Linear(3, 2)
+opt = torch.optim.Adam(model.parameters())
+for xb, yb in loader:
+    nn.functional.cross_entropy(model(xb), yb).backward()
+    opt.step()
+""",
+    )
+    torch.manual_seed(123)
+    random.seed(5)
+    state, py_state = torch.get_rng_state(), random.getstate()
+    got = capture(script)
+    assert torch.equal(torch.get_rng_state(), state) and random.getstate() == py_state
+    assert [c.description for c in got.captured if c.kind == "loss"] == ["F.cross_entropy"]
+    out, err = capfd.readouterr()
+    assert "hello from the script" in err and "hello" not in out
+
+
+TWO_OPTIMIZERS = (
+    PRELUDE
+    + """
+generator = nn.Linear(3, 2)
+critic = nn.Sequential(nn.Linear(3, args.hidden), nn.ReLU(), nn.Linear(args.hidden, 2))
+opt_g = torch.optim.SGD(generator.parameters(), lr=0.1)
+opt_c = torch.optim.Adam(critic.parameters(), lr=0.01)
+loss_fn = nn.CrossEntropyLoss()
+for xb, yb in loader:
+    opt_c.zero_grad()
+    loss_fn(critic(xb), yb).backward()
+    opt_c.step()
+    opt_g.zero_grad()
+    loss_fn(generator(xb), yb).backward()
+    opt_g.step()
+"""
+)
+
+
+def test_two_optimizers_are_ambiguous_and_a_name_picks_one(tmp_path: Path) -> None:
+    script = write_script(tmp_path, TWO_OPTIMIZERS)
+    with pytest.raises(CaptureError) as info:
+        capture(script)
+    message = str(info.value)
+    for needle in ("2 optimizers", "`opt_g` SGD", "`opt_c` Adam", "--optimizer", f"{script}:"):
+        assert needle in message
+    by_name = capture(script, optimizer="opt_g")
+    assert type(by_name.target.model).__name__ == "Linear"
+    by_class = capture(script, optimizer="Adam")
+    assert type(by_class.target.model).__name__ == "Sequential"
+    by_model = capture(script, model="generator")
+    assert type(by_model.target.model).__name__ == "Linear"
+    assert [c.names for c in by_model.captured if c.kind == "optimizer"] == [("opt_g",)]
+
+
+def test_two_models_one_optimizer_are_ambiguous(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+encoder = nn.Linear(3, 2)
+head = nn.Linear(3, 2)
+opt = torch.optim.SGD([*encoder.parameters(), *head.parameters()], lr=0.1)
+for xb, yb in loader:
+    loss = nn.functional.cross_entropy(encoder(xb), yb) + nn.functional.cross_entropy(head(xb), yb)
+    loss.backward()
+    opt.step()
+""",
+    )
+    with pytest.raises(CaptureError, match=r"2 models .*`encoder` Linear.*`head` Linear.*--model"):
+        capture(script)
+    picked = capture(script, model="head")
+    assert picked.target.optimizer_factory is not None
+    rebuilt = picked.target.optimizer_factory(nn.Linear(3, 2).parameters())
+    assert sum(len(g["params"]) for g in rebuilt.param_groups) == 2, "only the picked model's parameters"
+    with pytest.raises(CaptureError, match="--model decoder: no module"):
+        capture(script, model="decoder")
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        (
+            "import sys\nprint('usage')\nsys.exit(2)\n",
+            ("called sys.exit(2) at ", "train.py:3 before its first optimizer step", "--"),
+        ),
+        (
+            "import torch\n\ndef load():\n    raise FileNotFoundError('data.csv')\n\nload()\n",
+            ("train.py raised FileNotFoundError", "train.py:4", "data.csv", "before its first optimizer step"),
+        ),
+        ("import torch\nx = torch.ones(2)\n", ("without calling optimizer.step()", "build_model()")),
+    ],
+    ids=["sys-exit", "exception", "no-step"],
+)
+def test_a_script_that_ends_before_its_first_step_is_a_clear_error(
+    tmp_path: Path, body: str, needles: tuple[str, ...]
+) -> None:
+    with pytest.raises(CaptureError) as info:
+        capture(write_script(tmp_path, body))
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("batch", "feed"),
+    [
+        ("(x, mask, y)", "xb, mb, yb = batch\n    out = model(xb, mb)\n    loss = F.cross_entropy(out, yb)"),
+        ("{'y': y, 'x': x, 'mask': mask}", "out = model(batch['x'], batch['mask'])\n    loss = crit(out, batch['y'])"),
+    ],
+    ids=["triple", "dict"],
+)
+def test_the_capture_learns_how_the_script_feeds_its_batches(tmp_path: Path, batch: str, feed: str) -> None:
+    script = write_script(
+        tmp_path,
+        f"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Data(torch.utils.data.Dataset):
+    def __len__(self):
+        return 32
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        x, mask, y = torch.randn(3, generator=g), torch.ones(3), i % 2
+        return {batch}
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+    def forward(self, x, mask):
+        return self.fc(x * mask)
+
+model, crit = Net(), nn.CrossEntropyLoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
+    {feed}
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert got.target.forward_fn is not None
+    first = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, first)
+    assert output.shape == (8, 2) and torch.equal(target, first[2] if isinstance(first, list) else first["y"])
+    report = nndoctor.diagnose(got, select=["ND101", "ND102"], device="cpu")
+    assert {f.check_id for f in report.findings} == {"ND101", "ND102"}
+    assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_bare_except_that_swallows_the_stop_meets_it_again(tmp_path: Path) -> None:
+    counter = tmp_path / "steps.txt"
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + f"""
+model = nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(3):
+    for xb, yb in loader:
+        try:
+            nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+        except:  # noqa: E722
+            pass
+        open({str(counter)!r}, "a").write("x")
+""",
+    )
+    got = capture(script)
+    assert got.outcome.status == "stopped"
+    assert counter.read_text() == "x", "stopped at the next batch, not after the training"
+
+
+TRAINER_CLASS = """
+import argparse
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset, SubsetRandomSampler
+
+
+class Net(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, d), nn.GELU(), nn.Linear(d, 3))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class FocalLoss(nn.Module):
+    def forward(self, logits, y):
+        ce = nn.functional.cross_entropy(logits, y, reduction="none")
+        return ((1 - torch.exp(-ce)) ** 2 * ce).mean()
+
+
+class Trainer:
+    def __init__(self, args):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        ds = TensorDataset(torch.randn(300, 8), torch.randint(0, 3, (300,)))
+        idx = torch.randperm(300).tolist()
+        self.train_loader = DataLoader(ds, batch_size=32, sampler=SubsetRandomSampler(idx[:240]))
+        self.val_loader = DataLoader(ds, batch_size=64, sampler=SubsetRandomSampler(idx[240:]))
+        self.model = Net(args.width).to(device)
+        self.criterion = FocalLoss()
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, weight_decay=0.05)
+        self.scaler = torch.amp.GradScaler("cpu")
+        self.device = device
+
+    def fit(self, epochs):
+        for _ in range(epochs):
+            self.model.train()
+            for x, y in self.train_loader:
+                x, y = x.to(self.device), y.to(self.device)
+                self.opt.zero_grad(set_to_none=True)
+                loss = self.criterion(self.model(x), y)
+                self.scaler.scale(loss).backward()
+                self.scaler.unscale_(self.opt)
+                nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                self.scaler.step(self.opt)
+                self.scaler.update()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-4)
+    args = p.parse_args()
+    Trainer(args).fit(2)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_trainer_class_with_a_custom_loss_and_subset_samplers(tmp_path: Path) -> None:
+    got = capture(write_script(tmp_path, TRAINER_CLASS), ["--width", "24"])
+    kinds = {c.kind: c for c in got.captured}
+    assert kinds["model"].names[0] == "self.model" and got.target.model.body[0].out_features == 24
+    assert kinds["loss"].description == "FocalLoss", "a parameter-free module applied to the output"
+    assert kinds["optimizer"].description == "AdamW (lr 0.0003)"
+    assert kinds["train loader"].names == ("self.train_loader",) and "shuffled" in kinds["train loader"].description
+    assert kinds["val loader"].names == ("self.val_loader",), "same dataset, another subset"
+    assert got.target.forward_fn is None, "x.to(device) on the CPU is the batch's own tensor: default forward"
+    again = capture(write_script(tmp_path, TRAINER_CLASS, "again.py"), optimizer="opt", model="model")
+    assert type(again.target.model).__name__ == "Net"
+
+
+def test_a_frozen_backbone_feeding_a_trained_head(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+backbone = nn.Sequential(nn.Linear(3, 6), nn.Tanh())
+for p in backbone.parameters():
+    p.requires_grad_(False)
+head = nn.Linear(6, 2)
+opt = torch.optim.Adam(head.parameters(), lr=0.01)
+for xb, yb in loader:
+    with torch.no_grad():
+        features = backbone(xb)
+    loss = nn.functional.softmax(head(features), dim=1).log()
+    loss = nn.functional.nll_loss(loss, yb)
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert type(got.target.model).__name__ == "Linear" and got.target.model.in_features == 6
+    assert got.target.forward_fn is not None, "the head's input is the backbone's output"
+    xb, yb = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, (xb, yb))
+    assert output.shape == (16, 2) and target is yb
+    report = nndoctor.diagnose(got, select=["ND101", "ND102", "ND301"], device="cpu")
+    assert all(f.outcome.value in ("pass", "warn", "skip") for f in report.findings), [
+        (f.check_id, f.message) for f in report.findings
+    ]
+
+
+def test_a_data_parallel_wrapper_is_unwrapped(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+model = nn.DataParallel(net)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for xb, yb in loader:
+    nn.functional.cross_entropy(model(xb), yb).backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert type(got.target.model).__name__ == "Sequential"
+    assert any("DataParallel wrapper" in n for n in got.notes)
+    assert got.target.optimizer_factory is not None
+    rebuilt = got.target.optimizer_factory(got.target.model.parameters())
+    assert len(rebuilt.param_groups[0]["params"]) == 4
+
+
+def test_a_script_that_never_steps_an_optimizer_is_stopped_early(tmp_path: Path) -> None:
+    counter = tmp_path / "updates.txt"
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + f"""
+w = torch.zeros(3, 2, requires_grad=True)
+for epoch in range(1000):
+    for xb, yb in loader:
+        loss = nn.functional.cross_entropy(xb @ w, yb)
+        loss.backward()
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+        open({str(counter)!r}, "a").write("x")
+""",
+    )
+    with pytest.raises(CaptureError, match=r"backward\(\) 256 times without a torch\.optim optimizer step"):
+        capture(script)
+    assert len(counter.read_text()) == 256
+
+
+def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        "import torch\nfrom torch import nn\nm = nn.Linear(2, 1)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+        "m(torch.randn(4, 2)).sum().backward()\nopt.step()\n",
+    )
+    with pytest.raises(CaptureError, match="without a torch DataLoader"):
+        capture(script)
+    with pytest.raises(CaptureError, match="does not exist"):
+        capture(tmp_path / "missing.py")
+
+
+def test_is_script_tells_scripts_from_recipes(tmp_path: Path) -> None:
+    assert is_script(SCRIPTS / "healthy" / "mlp_classifier.py")
+    assert not is_script(SCRIPTS / "recipes" / "mlp_classifier.py")
+    assert not is_script(write_script(tmp_path, "def build_data():\n    return []\n", "r1.py"))
+    assert not is_script(write_script(tmp_path, "from recipes import build_model\n", "r2.py"))
+    assert not is_script(write_script(tmp_path, "def broken(:\n", "r3.py"))
+    assert is_script(write_script(tmp_path, "def main():\n    pass\n", "s.py"))
+
+
+# -- the same report as the recipe ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(RECIPE_PAIRS))
+def test_a_captured_script_gives_the_recipes_findings(name: str) -> None:
+    script = SCRIPTS / RECIPE_PAIRS[name] / f"{name}.py"
+    recipe = SCRIPTS / "recipes" / f"{name}.py"
+    options = {"profile": "quick", "device": "cpu"}
+    from_recipe = run(recipe, **options)
+    from_script = nndoctor.diagnose(nndoctor.capture(script), **options)
+    outcomes = {f.check_id: f.outcome for f in from_script.findings}
+    assert outcomes == {f.check_id: f.outcome for f in from_recipe.findings}
+    for check_id, minimum in module_constant(recipe, "FIRES").items():
+        if check_id in outcomes:  # the quick profile runs no training experiment
+            assert outcomes[check_id].value in (minimum, "fail")
+    assert from_script.model["task"] == from_recipe.model["task"]
+    assert from_script.artifacts["capture"]["captured"][0]["kind"] == "model"
+    assert from_script.locations["build_model"].endswith(".py:" + from_script.locations["build_model"].rsplit(":")[1])
+
+
+def test_diagnose_of_a_capture_takes_options_only(tmp_path: Path) -> None:
+    got = capture(SCRIPTS / "healthy" / "mlp_classifier.py")
+    with pytest.raises(UsageError, match="leave out train_loader"):
+        nndoctor.diagnose(got, got.target.train_data)
+    with pytest.raises(UsageError, match="needs the training batches"):
+        nndoctor.diagnose(nn.Linear(2, 2))
+
+
+# -- the CLI --------------------------------------------------------------------------------------
+
+
+def cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "300", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "nndoctor", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_cli_check_script_json_stdout_stays_clean_and_args_pass_after_dashes() -> None:
+    script = SCRIPTS / "healthy" / "regression_mlp.py"
+    result = cli("check", script, "--format", "json", "--select", "ND101,ND102", "--", "--batch-size", "32")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["target"].startswith(str(script)) and "captured" in report["target"]
+    capture_info = report["artifacts"]["capture"]
+    assert capture_info["argv"] == ["--batch-size", "32"]
+    loader = next(c for c in capture_info["captured"] if c["kind"] == "train loader")
+    assert "batch 32" in loader["description"]
+    assert {"build_model", "build_optimizer", "build_data", "build_loss"} <= set(report["locations"])
+    assert "Captured regression_mlp.py" in result.stderr
+
+
+def test_cli_errors_for_scripts_exit_2_with_a_message() -> None:
+    result = cli("check", SCRIPTS / "healthy" / "mlp_classifier.py", "--", "--epochs", "not-a-number")
+    assert result.returncode == 2
+    assert "invalid int value" in result.stderr, "the script's own argparse message"
+    assert "called sys.exit(2)" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("extra", [["--", "--epochs", "1"], ["--model", "MLP"], ["--optimizer", "Adam"]])
+def test_script_options_with_a_recipe_are_a_usage_error(extra: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from nndoctor.cli import app
+
+    recipe = SCRIPTS / "recipes" / "mlp_classifier.py"
+    result = CliRunner().invoke(app, ["check", str(recipe), *extra], env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert result.exit_code == 2
+    assert "apply to a training script" in " ".join(result.output.split())
+
+
+def test_capture_error_is_a_target_error() -> None:
+    assert issubclass(CaptureError, TargetError)

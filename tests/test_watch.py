@@ -1,0 +1,253 @@
+"""`nndoctor watch` on the sample training scripts, and the command's contract through the real CLI.
+
+Every broken script in sample_models/scripts/broken fires its FIRES; every healthy script stays
+quiet on ND5xx. The scripts run with small `--epochs` (enough for their bug to show) through
+`watch_script` (what the command runs) in two worker processes. The CLI tests cover the exit
+code, stdout and exception contract of the command, Ctrl-C, and the Python API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import signal
+import subprocess
+import sys
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "sample_models" / "scripts"
+SEVERITY = {"pass": 0, "skip": 0, "not_judged": 0, "warn": 1, "fail": 2, "error": 3}
+
+# the epochs each script needs for its bug to show (healthy ones: a short run)
+EPOCHS = {
+    "broken/accumulation_not_averaged": 2,
+    "broken/lr_too_high_diverges": 5,
+    "broken/nan_mid_training": 8,  # its cosine schedule spans --epochs: fewer epochs, no NaN
+    "broken/no_zero_grad": 1,
+    "broken/relus_die_high_lr": 3,
+    "broken/same_batch_every_step": 1,
+    "broken/scheduler_stepped_per_batch": 1,
+    "broken/small_data_overfits": 25,
+    "broken/step_lr_tiny_gamma": 4,
+    "broken/unshuffled_sorted_classes": 1,
+    "broken/val_without_eval": 1,
+    "broken/val_without_no_grad": 1,
+    "broken/zero_grad_before_step": 1,
+    "healthy/binary_classifier": 2,
+    "healthy/cnn_classifier": 1,
+    "healthy/grad_accumulation": 2,
+    "healthy/lstm_sequence": 2,
+    "healthy/mlp_classifier": 2,
+    "healthy/regression_mlp": 3,
+    "healthy/tiny_transformer": 1,
+}
+NAMES = sorted(EPOCHS)
+
+
+def nndoctor_command() -> list[str]:
+    script = Path(sys.executable).with_name("nndoctor")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nndoctor"]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "120"}
+
+
+WORKER = r"""
+import json, sys
+from nndoctor.observe.api import watch_script
+out = {}
+for name, path, epochs in json.loads(sys.argv[1]):
+    report, outcome = watch_script(path, ["--epochs", str(epochs)], stdout_to_stderr=True)
+    out[name] = [outcome.exit_code, report.to_dict(), outcome.describe()]
+sys.stdout.write(json.dumps(out))
+"""
+WORKERS = 2
+
+
+@cache
+def watched() -> dict[str, tuple[int, dict[str, Any], str]]:
+    """Every sample script watched (`watch_script`, what the CLI runs) in WORKERS parallel
+    processes, each importing torch once: name -> (exit code, report, how the script ended)."""
+    jobs = [[name, str(SCRIPTS / f"{name}.py"), EPOCHS[name]] for name in NAMES]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, json.dumps(jobs[i::WORKERS])],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+            cwd=ROOT,
+        )
+        for i in range(WORKERS)
+    ]
+    out: dict[str, tuple[int, dict[str, Any], str]] = {}
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=900)
+        assert proc.returncode == 0, stderr[-3000:]
+        out.update({name: (code, report, how) for name, (code, report, how) in json.loads(stdout).items()})
+    return out
+
+
+def test_every_sample_script_has_epochs_here():
+    found = sorted(f"{p.parent.name}/{p.stem}" for p in SCRIPTS.glob("*/*.py") if p.parent.name != "recipes")
+    assert found == NAMES
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("broken/")])
+def test_broken_script_fires_what_it_names(name):
+    code, report, stderr = watched()[name]
+    assert code == 0, stderr[-2000:]
+    fires = runpy.run_path(str(SCRIPTS / f"{name}.py"), run_name="not_main")["FIRES"]
+    outcomes = {f["id"]: f for f in report["findings"]}
+    for check_id, minimum in fires.items():
+        finding = outcomes[check_id]
+        assert SEVERITY[finding["outcome"]] >= SEVERITY[minimum], (
+            f"{check_id}: {finding['outcome']} {finding['message']}"
+        )
+        assert finding["outcome"] != "error" and finding["recommendation"], finding
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("healthy/")])
+def test_healthy_script_is_quiet(name):
+    code, report, stderr = watched()[name]
+    assert code == 0, stderr[-2000:]
+    loud = [f"{f['id']} {f['outcome']}: {f['message']}" for f in report["findings"] if SEVERITY[f["outcome"]] > 0]
+    assert not loud, "\n".join(loud)
+    assert {f["id"] for f in report["findings"]} == {f"ND5{n:02d}" for n in range(1, 12)}
+    assert report["profile"] == "watch"
+
+
+def test_the_report_says_what_ran_and_where():
+    _, report, _ = watched()["broken/no_zero_grad"]
+    assert report["target"] == "no_zero_grad.py (watched)"
+    assert report["locations"]["model"].endswith("no_zero_grad.py:" + report["locations"]["model"].rsplit(":", 1)[1])
+    assert {"model", "optimizer", "train_loader"} <= set(report["locations"])
+    assert report["model"]["class"] == "SmallCNN" or report["model"]["params"] > 0
+    assert report["artifacts"]["watched_run"]["steps"] > 0
+
+
+def _run(args: list[str], timeout: float = 120, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*nndoctor_command(), *args], capture_output=True, text=True, timeout=timeout, env=_env(), cwd=ROOT, **kwargs
+    )
+
+
+def _script(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import sys, torch\n"
+        "from torch import nn\n"
+        "torch.manual_seed(0)\n"
+        "model = nn.Linear(4, 2)\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))\n"
+        "def step():\n"
+        "    opt.zero_grad()\n"
+        "    loss = nn.functional.cross_entropy(model(x), y)\n"
+        "    loss.backward()\n"
+        "    opt.step()\n" + body,
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_scripts_own_output_and_exit_code(tmp_path):
+    path = _script(tmp_path, "for _ in range(30):\n    step()\nprint('trained', sys.argv[1:])\nsys.exit(3)\n")
+    rich = _run(["watch", str(path), "-q", "--", "--flag", "v"])
+    assert rich.returncode == 3, rich.stderr
+    assert "trained ['--flag', 'v']" in rich.stdout and "ND501" in rich.stdout
+    machine = _run(["watch", str(path), "--format", "json", "--", "--flag", "v"])
+    assert machine.returncode == 3
+    assert json.loads(machine.stdout)["profile"] == "watch"  # the script's print went to stderr
+    assert "trained" in machine.stderr
+
+
+def test_gate_fails_on_findings_and_passes_a_clean_run(tmp_path):
+    broken = _script(tmp_path, "for _ in range(30):\n    opt.zero_grad = lambda *a, **k: None\n    step()\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text(broken.read_text(encoding="utf-8").replace("    opt.zero_grad()\n", "    pass\n"), encoding="utf-8")
+    gated = _run(["watch", str(bad), "--format", "json", "--gate"])
+    assert gated.returncode == 1, gated.stderr
+    assert {f["id"]: f["outcome"] for f in json.loads(gated.stdout)["findings"]}["ND501"] == "fail"
+    assert _run(["watch", str(bad), "--format", "json"]).returncode == 0  # without --gate: the script's own
+    clean = _script(tmp_path, "for _ in range(30):\n    step()\n")
+    assert _run(["watch", str(clean), "--format", "json", "--gate"]).returncode == 0
+
+
+def test_a_script_exception_comes_after_the_report(tmp_path):
+    path = _script(
+        tmp_path, "for i in range(30):\n    step()\n    if i == 20:\n        raise RuntimeError('boom at 20')\n"
+    )
+    result = _run(["watch", str(path), "--format", "json"])
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["artifacts"]["watched_run"]["status"] == "exception"
+    assert report["artifacts"]["watched_run"]["steps"] == 21
+    assert "RuntimeError: boom at 20" in result.stderr and "train.py" in result.stderr
+
+
+def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
+    path = _script(
+        tmp_path,
+        "import time\nfor i in range(100000):\n    step()\n    if i == 20:\n        print('ready', flush=True)\n"
+        "    time.sleep(0.001)\n",
+    )
+    proc = subprocess.Popen(
+        [*nndoctor_command(), "watch", str(path), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if "ready" in line or not line:
+            break
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    report = json.loads(stdout)
+    assert report["interrupted"] is True and report["artifacts"]["watched_run"]["status"] == "interrupted"
+    assert report["artifacts"]["watched_run"]["steps"] > 20
+
+
+def test_bad_input_is_one_clear_error(tmp_path):
+    missing = _run(["watch", str(tmp_path / "nope.py")])
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    text = tmp_path / "notes.txt"
+    text.write_text("hi", encoding="utf-8")
+    assert _run(["watch", str(text)]).returncode == 2
+
+
+def test_python_api_watches_a_loop_and_reports():
+    import torch
+    from torch import nn
+
+    import nndoctor
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(10)]
+    with nndoctor.watch(model, optimizer, every=5) as w:
+        for _ in range(5):
+            for x, y in data:  # never zeroed
+                loss_fn(model(x), y).backward()
+                optimizer.step()
+    report = w.report()
+    assert report.finding("ND501").outcome.value == "fail"
+    assert w.run.steps == 50 and w.run.model == "Sequential"
+    with pytest.raises(nndoctor.errors.UsageError), nndoctor.watch("model", optimizer):
+        pass
