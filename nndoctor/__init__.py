@@ -8,5 +8,6 @@ from __future__ import annotations
 __version__ = "0.2.0"
 
 from nndoctor.api import diagnose
+from nndoctor.lr_find import LRFindResult, lr_find
 
-__all__ = ["__version__", "diagnose"]
+__all__ = ["LRFindResult", "__version__", "diagnose", "lr_find"]

@@ -49,10 +49,14 @@ class LRRangeSettings:
     smooth: float = setting(0.9, minimum=0, maximum=0.999, help="EMA factor of the smoothed loss (0: none)")
     diverge_factor: float = setting(4.0, above=1, help="stop when the smoothed loss exceeds this many times its best")
     check_every: int | None = setting(None, minimum=1, help="steps per divergence test (null: 1 on CPU, 8 on GPU)")
-    confirm: int = setting(3, minimum=0, maximum=9, help="confirmation runs at candidate lrs around the curve's reading (0: none)")
+    confirm: int = setting(
+        3, minimum=0, maximum=9, help="confirmation runs at candidate lrs around the curve's reading (0: none)"
+    )
     confirm_steps: int = setting(60, minimum=1, help="optimizer steps of each confirmation run")
     confirm_spread: float = setting(0.5, above=0, help="decades between the confirmation candidates")
-    held_batches: int = setting(4, minimum=1, help="batches the confirmation runs are scored on (validation, else held-out training)")
+    held_batches: int = setting(
+        4, minimum=1, help="batches the confirmation runs are scored on (validation, else held-out training)"
+    )
 
     def __post_init__(self) -> None:
         if not self.end > self.start:
@@ -199,6 +203,19 @@ def _loss_scale(losses: Sequence[float]) -> tuple[list[float], bool]:
     return [math.log(max(v, floor)) for v in losses], True
 
 
+def _trend_noise(x: Sequence[float], y: Sequence[float]) -> float:
+    """The noise of the trend, measured: the trends of the even and of the odd points are two
+    independent measurements of the same curve (every other batch), so half the robust spread of
+    their difference estimates the full trend's noise."""
+    if len(y) < 12:
+        return 0.0
+    even = _trend(x[0::2], y[0::2])
+    odd = _trend(x[1::2], y[1::2])
+    diffs = [a - b for a, b in zip(even, odd, strict=False)]
+    centre = _median(diffs)
+    return 1.4826 * _median([abs(d - centre) for d in diffs]) / 2
+
+
 def loss_trend(lrs: Sequence[float], losses: Sequence[float]) -> list[float]:
     """The lag-free trend the suggestion reads, in loss units (NaN past the first non-finite loss)."""
     finite_lrs, finite_losses = _finite_prefix(lrs, losses)
@@ -273,9 +290,9 @@ def suggest(
     # barely responds, dips by noise alone. It still gets a suggestion, marked tentative, and no
     # divergence point unless the loss clearly blew up.
     confident = not descent or drop >= SURE_DROP or clear_blow_up
-    # the trend averages about 3.5 x (n / 40) points, so its own noise is the batch noise over the
-    # square root of that; a drop within NOISE_FACTOR of it may be batch noise and nothing else
-    trend_noise = noise / math.sqrt(3.5 * max(1.0, n / 40.0))
+    # the trend's own noise, measured by a split-half re-measurement; a drop within NOISE_FACTOR of
+    # it may be batch noise and nothing else
+    trend_noise = _trend_noise(x, y)
     noise_dominated = descent and nonfinite_lr is None and drop < NOISE_FACTOR * trend_noise
     if noise_dominated:
         confident = False
@@ -287,6 +304,21 @@ def suggest(
     else:
         divergence_lr = nonfinite_lr
     if not descent and not diverged:
+        if noise > max(MIN_DROP, 0.5 * drop) and drop > MIN_DROP:
+            return Suggestion(
+                None,
+                None,
+                None,
+                None,
+                None,
+                "none",
+                f"not confident: the loss's batch-to-batch noise ({100 * noise:.0f}% per point) is as large as its "
+                f"drop ({100 * (1 - math.exp(-drop)):.0f}%), so the curve is dominated by noise; sweep with more steps "
+                "(--steps) or larger batches",
+                confident=False,
+                noise=noise,
+                drop=drop,
+            )
         return Suggestion(
             None,
             None,
@@ -296,6 +328,8 @@ def suggest(
             "none",
             f"the loss neither falls nor blows up between {finite_lrs[0]:.2g} and {finite_lrs[-1]:.2g}, so the "
             "curve shows no learning rate that trains",
+            noise=noise,
+            drop=drop,
         )
     lag = LAG_STEPS * points_per_step
     readings: dict[str, float] = {}
@@ -368,7 +402,7 @@ def confirmation_candidates(curve: Suggestion, count: int, spread: float) -> lis
     assert curve.lr is not None
     centre = math.log10(curve.lr)
     top = math.log10(curve.divergence_lr) - 0.3 if curve.divergence_lr is not None else math.inf
-    logs = []
+    logs: list[float] = []
     for k in range(count):
         value = min(centre + (k - (count - 1) / 2) * spread, top)
         if all(abs(value - v) > 1e-9 for v in logs):

@@ -57,6 +57,8 @@ OPTION_OF = {
     "val_every": "--val-every",
     "smooth": "--smooth",
     "diverge_factor": "--diverge-factor",
+    "confirm": "--confirm",
+    "confirm_steps": "--confirm-steps",
 }
 
 SWEEP_PANEL = "Sweep"
@@ -96,6 +98,8 @@ def summary_table(summary: dict[str, Any], finding: Any) -> Any:
         ("lowest loss at", _fmt(s.get("min_loss_lr"))),
         ("configured lr", f"{_fmt(summary.get('configured_lr'))} ({summary.get('optimizer')})"),
         ("method", f"{s.get('method', '-')}: {s.get('reason', '')}" if s else summary.get("message", "-")),
+        ("confident", "yes" if s.get("confident") else "no" if s else "-"),
+        ("curve noise", f"{100 * s['noise']:.0f}% per point" if isinstance(s.get("noise"), (int, float)) else "-"),
         (
             "sweep",
             f"{summary.get('steps')}/{summary.get('requested_steps')} steps, {summary.get('mode')} "
@@ -104,6 +108,18 @@ def summary_table(summary: dict[str, Any], finding: Any) -> Any:
             + f"; stopped: {summary.get('stop_reason')}",
         ),
     ]
+    runs = summary.get("confirmations") or []
+    if runs:
+        rows.append(
+            (
+                "confirmation runs",
+                f"{summary.get('held_source')} loss after {runs[0].get('steps')} steps: "
+                + ", ".join(
+                    f"lr {_fmt(r.get('lr'))} -> {_fmt(r.get('loss')) if not r.get('diverged') else 'diverged'}"
+                    for r in runs
+                ),
+            )
+        )
     peers = {k: v for k, v in (summary.get("peers") or {}).items() if v}
     if peers:
         rows.append(("other rules", ", ".join(f"{name} {_fmt(lr)}" for name, lr in peers.items())))
@@ -198,6 +214,22 @@ def lr_find(
             rich_help_panel=SWEEP_PANEL,
         ),
     ] = None,
+    confirm: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm",
+            help=f"Confirmation runs around the curve's reading, scored on held-out batches; 0: the curve only (default: {DEFAULTS.confirm}).",
+            rich_help_panel=SWEEP_PANEL,
+        ),
+    ] = None,
+    confirm_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-steps",
+            help=f"Optimizer steps of each confirmation run (default: {DEFAULTS.confirm_steps}).",
+            rich_help_panel=SWEEP_PANEL,
+        ),
+    ] = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
     seed: SeedOpt = None,
@@ -239,6 +271,8 @@ def lr_find(
             "val_every": val_every,
             "smooth": smooth,
             "diverge_factor": diverge_factor,
+            "confirm": confirm,
+            "confirm_steps": confirm_steps,
         }
         sweep = {k: v for k, v in given.items() if v is not None}
         if plot is not None:

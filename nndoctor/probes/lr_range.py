@@ -105,6 +105,7 @@ class LRRange:
             "batches_seen": self.batches_seen,
             "epochs_seen": self.epochs_seen,
             "seconds": round(self.seconds, 3),
+            "settings": dict(self.settings),
         }
 
     def artifacts(self) -> dict[str, Any]:
@@ -269,8 +270,8 @@ def _scaler(ctx: Context) -> torch.amp.GradScaler | None:
 def _found_inf(scaler: torch.amp.GradScaler, optimizer: torch.optim.Optimizer) -> torch.Tensor:
     """After `unscale_`: a device scalar, > 0 when this step's gradients hold an inf/NaN (the
     GradScaler then skips the step). No host read."""
-    found = scaler._found_inf_per_device(optimizer)  # noqa: SLF001 - the flags step() itself reads
-    return sum(found.values()) if found else torch.zeros(())  # type: ignore[return-value]
+    found = scaler._found_inf_per_device(optimizer)  # the flags step() itself reads
+    return sum(found.values()) if found else torch.zeros(())
 
 
 def confirm_lrs(
@@ -307,10 +308,9 @@ def confirm_lrs(
                     step_optimizer(optimizer, _closure(ctx, model, optimizer, batch))
                 watch = watch + loss.detach().float()
                 done = step + 1
-                if done % 16 == 0 or done == steps:
-                    if not math.isfinite(float(watch)):  # one host read per 16 steps
-                        diverged = True
-                        break
+                if (done % 16 == 0 or done == steps) and not math.isfinite(float(watch)):  # a read per 16 steps
+                    diverged = True
+                    break
             per_batch, metric = ([], None) if diverged else _held_loss(ctx, model, held)
             mean = sum(per_batch) / len(per_batch) if per_batch else math.inf
             if not math.isfinite(mean):
