@@ -14,6 +14,7 @@ torch is imported when `lr_find` runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -183,6 +184,8 @@ class LRFindResult:
         )
 
 
+LR_FIND_BATCHES = 8  # batches loaded up front; the sweep streams the loader (nndoctor check loads 32)
+
 SWEEP_KEYS = (
     "start",
     "end",
@@ -224,6 +227,7 @@ def lr_find(
     hints: Mapping[str, Any] | None = None,
     profile: str | None = None,
     budget_s: float | None = None,
+    max_batches: int = LR_FIND_BATCHES,
     name: str | None = None,
 ) -> LRFindResult:
     """Run the learning-rate range test on `model` and its data; see `nndoctor explain ND403`.
@@ -243,6 +247,8 @@ def lr_find(
             sweep's settings (`nndoctor lr-find --help`); None keeps the profile's.
         device, seed, precision ("fp32", "bf16", "fp16"), hints, profile: as for `diagnose`.
         budget_s: an optional wall-clock cap; none by default (the sweep is bounded by steps).
+        max_batches: batches taken up front (setup inference, validation/held-out scoring, and
+            the batches cycled when the loader is a one-shot iterator); the sweep itself streams.
 
     Returns an `LRFindResult`; ND403's verdict on the configured lr is in `verdict`.
     """
@@ -275,7 +281,10 @@ def lr_find(
     )
     if sweep.get("loss") == "val" and val_loader is None:
         raise UsageError("lr_find(loss='val') records the validation loss, but no val_loader was passed.")
-    request = _request(profile, ["ND403"], None, device, seed, precision, budget_s, None, {"lr_range": sweep})
+    request = dataclasses.replace(
+        _request(profile, ["ND403"], None, device, seed, precision, budget_s, None, {"lr_range": sweep}),
+        max_batches=max_batches,
+    )
     return LRFindResult.from_report(run_target(target, resolve_settings(request)))
 
 

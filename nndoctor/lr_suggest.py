@@ -393,7 +393,9 @@ def suggest(
 # -- confirmation runs ----------------------------------------------------------------------------
 # The curve's reading is checked by short constant-lr runs from the initial weights at candidates
 # around it, all on the same training batches and scored on the same held-out batches (paired).
-CHOICE_TOLERANCE = 0.02  # candidates within 2% of the best held-out loss count as tied: the lowest lr wins
+CHOICE_TOLERANCE = 0.05  # candidates within 5% of the best held-out loss count as tied: the lowest lr wins
+BLEND = 0.5  # the suggestion: this share (in log lr) from the confirmed candidate, the rest from the curve
+# (tuned on the TUNING tasks of benchmarks/lr_oracle2 with tune.py: see RESULTS.md)
 
 
 def confirmation_candidates(curve: Suggestion, count: int, spread: float) -> list[float]:
@@ -416,8 +418,11 @@ def choose(curve: Suggestion, results: Sequence[tuple[float, float, Sequence[flo
     The candidate with the lowest held-out loss wins; candidates within CHOICE_TOLERANCE of it are
     tied and the lowest lr among them is taken (a lower lr that trains as well is the safer choice,
     and a rule with a tolerance gives the same answer when the losses move by float noise, e.g.
-    between thread counts). The recommended range is RANGE_BELOW/RANGE_ABOVE decades around it,
-    below the divergence point. When every candidate diverged the curve's reading is not trusted.
+    between thread counts). The suggestion is the geometric mean of that candidate and the curve's
+    reading (BLEND): a short run favours larger lrs than a full training budget does, and the mean
+    halves the jump between seeds that pick different candidates. The recommended range is
+    RANGE_BELOW/RANGE_ABOVE decades around it, below the divergence point. When every candidate
+    diverged the curve's reading is not trusted.
     """
     finite = [(lr, loss) for lr, loss, _ in results if math.isfinite(loss)]
     if not finite:
@@ -438,20 +443,21 @@ def choose(curve: Suggestion, results: Sequence[tuple[float, float, Sequence[flo
     best = min(loss for _, loss in finite)
     scale = abs(best) if best != 0 else 1.0
     chosen = min(lr for lr, loss in finite if loss <= best + CHOICE_TOLERANCE * scale)
-    log_lr = math.log10(chosen)
+    log_lr = BLEND * math.log10(chosen) + (1 - BLEND) * math.log10(curve.lr)
     high_log = log_lr + RANGE_ABOVE
     if curve.divergence_lr is not None:
         high_log = min(high_log, math.log10(curve.divergence_lr) - 0.3)
     scores = ", ".join(f"{lr:.2g}: {loss:.4g}" for lr, loss, _ in results)
     return Suggestion(
-        lr=chosen,
+        lr=10**log_lr,
         low=10 ** (log_lr - RANGE_BELOW),
         high=10 ** max(high_log, log_lr),
         divergence_lr=curve.divergence_lr,
         min_loss_lr=curve.min_loss_lr,
         method="nndoctor (curve reading, then confirmation runs)",
         reason=f"{len(results)} short runs around the curve's reading {curve.lr:.2g}, scored on {held} batches "
-        f"(loss {scores}): the lowest lr within {100 * CHOICE_TOLERANCE:g}% of the best",
+        f"(loss {scores}): the lowest lr within {100 * CHOICE_TOLERANCE:g}% of the best, {chosen:.2g}, "
+        f"averaged with the curve's reading (geometric mean)",
         confident=curve.confident,
         noise=curve.noise,
         drop=curve.drop,

@@ -42,6 +42,7 @@ from nndoctor.commands.common import (
     user_errors,
 )
 from nndoctor.errors import ExitCode, UsageError
+from nndoctor.lr_find import LR_FIND_BATCHES
 from nndoctor.lr_suggest import MIN_STEPS, LRRangeSettings
 from nndoctor.report.formats import write_atomic
 
@@ -291,6 +292,7 @@ def lr_find(
             device=device,
             seed=seed,
             precision=precision,
+            max_batches=LR_FIND_BATCHES,
             probes={"lr_range": sweep},
             labels={f"lr_range.{k}": OPTION_OF[k] for k in sweep},
         )
