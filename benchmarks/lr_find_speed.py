@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nndoctor  # noqa: E402
+import nndoctor
 
 START, END = 1e-7, 1e-2  # below where these models diverge: both sides run every step
 

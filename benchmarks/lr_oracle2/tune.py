@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.lr_oracle2.score import nearest, score_task
+from benchmarks.lr_oracle2.score import score_task
 from benchmarks.lr_oracle2.tasks import TASKS, split_of
 
 HERE = Path(__file__).resolve().parent
@@ -128,9 +128,13 @@ def main(argv: list[str] | None = None) -> int:
         rule = (float(a), float(b), c, float(d), *(e or ["pick"]))
         scored = evaluate(sim, gt, rule)
         for name, s in scored.items():
-            marks = " ".join(f"{v['lr']:.2g}{'' if v['hit'] else f'({v[chr(111) + chr(102) + chr(102)]:+d})'}"
-                             for v in s["seeds"].values())
-            print(f"{name:28} {split_of(name):8} {'hit ' if s['task_hit'] else 'MISS'} {marks}  spread {s['spread']:.2f}")
+            marks = " ".join(
+                f"{v['lr']:.2g}{'' if v['hit'] else f'({v[chr(111) + chr(102) + chr(102)]:+d})'}"
+                for v in s["seeds"].values()
+            )
+            print(
+                f"{name:28} {split_of(name):8} {'hit ' if s['task_hit'] else 'MISS'} {marks}  spread {s['spread']:.2f}"
+            )
         for split in ("TUNING", "HOLDOUT", "ALL"):
             print(split, totals(scored, split))
         return 0
@@ -139,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     print("curve only:", {s: totals(base, s) for s in ("TUNING", "HOLDOUT", "ALL")})
     shifts = [-0.5, -0.25, 0.0, 0.25]
     spacings = [0.25, 0.5, 0.75]
-    grid = itertools.product(shifts, spacings, ["loss", "metric"], [0.0, 0.02, 0.05, 0.1], ["pick", "blend", "parabola"])
+    grid = itertools.product(
+        shifts, spacings, ["loss", "metric"], [0.0, 0.02, 0.05, 0.1], ["pick", "blend", "parabola"]
+    )
     for shift, spacing, score, tol, final in grid:
         if final != "pick" and score == "metric":
             continue
@@ -152,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     rows.sort(key=lambda r: r[0], reverse=True)
     print("rule (shift, spacing, score, tol) | TUNING tasks, calls, median spread, spread<0.3 | HOLDOUT ...")
     for _, rule, t, h in rows[: args.top]:
-        print(f"{rule} | {t[0]}/{t[1]} {t[2]}/{t[3]} {t[4]:.2f} {t[5]}/{t[1]} | {h[0]}/{h[1]} {h[2]}/{h[3]} {h[4]:.2f} {h[5]}/{h[1]}")
+        print(
+            f"{rule} | {t[0]}/{t[1]} {t[2]}/{t[3]} {t[4]:.2f} {t[5]}/{t[1]} | {h[0]}/{h[1]} {h[2]}/{h[3]} {h[4]:.2f} {h[5]}/{h[1]}"
+        )
     return 0
 
 
