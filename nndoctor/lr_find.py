@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from nndoctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from nndoctor.report.lr_plot import LRPlot
     from nndoctor.report.model import Report
 
 
@@ -125,8 +124,6 @@ class LRFindResult:
         In a notebook the returned object displays itself (SVG); with `path` it is also written:
         `.svg` as SVG, anything else as PNG (needs matplotlib).
         """
-        from nndoctor.report.lr_plot import LRPlot
-
         picture = LRPlot(self.curve(), self._summary(), title or f"LR range test ({self.optimizer})")
         if path is not None:
             picture.save(Path(path))
@@ -185,6 +182,48 @@ class LRFindResult:
 
 
 LR_FIND_BATCHES = 8  # batches loaded up front; the sweep streams the loader (nndoctor check loads 32)
+
+
+class _Artifacts:
+    """The part of a Report the picture builder reads."""
+
+    def __init__(self, curve: Sequence[dict[str, Any]], summary: dict[str, Any]) -> None:
+        self.artifacts = {"lr_curve": list(curve), "lr_range": summary}
+
+
+class LRPlot:
+    """The range-test picture of an `LRFindResult`: shows itself in a notebook (SVG), saves to a file."""
+
+    def __init__(self, curve: Sequence[dict[str, Any]], summary: dict[str, Any], title: str = "") -> None:
+        self.curve, self.summary, self.title = list(curve), summary, title
+
+    def svg(self) -> str:
+        from typing import cast
+
+        from nndoctor.report.model import Report
+        from nndoctor.report.pictures import lr_range
+        from nndoctor.report.svg import render_svg
+
+        chart = lr_range(cast(Report, _Artifacts(self.curve, self.summary)))
+        if chart is None:
+            return '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40"><text x="8" y="24">no curve</text></svg>'
+        return render_svg(chart)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def save(self, path: Path) -> None:
+        """`.svg`: the SVG; anything else: a PNG with matplotlib."""
+        if path.suffix.lower() == ".svg":
+            try:
+                path.write_text(self.svg(), encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"Cannot write the plot to {path}: {exc.strerror or exc}.") from exc
+            return
+        from nndoctor.report.lr_plot import write_png
+
+        write_png(path, self.curve, self.summary, title=self.title)
+
 
 SWEEP_KEYS = (
     "start",

@@ -443,7 +443,8 @@ def choose(curve: Suggestion, results: Sequence[tuple[float, float, Sequence[flo
     best = min(loss for _, loss in finite)
     scale = abs(best) if best != 0 else 1.0
     chosen = min(lr for lr, loss in finite if loss <= best + CHOICE_TOLERANCE * scale)
-    log_lr = BLEND * math.log10(chosen) + (1 - BLEND) * math.log10(curve.lr)
+    centre = math.log10(curve.lr) if curve.lr is not None else math.log10(chosen)
+    log_lr = BLEND * math.log10(chosen) + (1 - BLEND) * centre
     high_log = log_lr + RANGE_ABOVE
     if curve.divergence_lr is not None:
         high_log = min(high_log, math.log10(curve.divergence_lr) - 0.3)

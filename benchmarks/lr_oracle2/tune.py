@@ -44,8 +44,27 @@ def pick(
     top = max(math.log10(r["lr"]) for r in runs)
     div = (call.get("curve_suggestion") or {}).get("divergence_lr")
     cap = math.log10(div) - 0.3 if div else math.inf
+
+    def run_at(offset: float) -> dict[str, Any] | None:
+        want = min(centre + shift + offset, cap)
+        run = min(runs, key=lambda r: abs(math.log10(r["lr"]) - want))
+        return run if abs(math.log10(run["lr"]) - want) <= 0.01 else None
+
+    def loss_of(run: dict[str, Any]) -> float:
+        return math.inf if run["loss"] is None or run["diverged"] else run["loss"]
+
+    offsets: tuple[float, ...] = (-1, 0, 1)
+    if final.startswith("seq"):
+        # a line search in 3 runs: the centre and one step up; the third run goes on up when the upper one
+        # is clearly better, else one step down
+        a, b = run_at(0.0), run_at(spacing)
+        if a is None or b is None:
+            return None
+        third = 2.0 if loss_of(b) < loss_of(a) * (1 - tol) else -1.0
+        offsets = (0.0, 1.0, third)
+        final = final[3:] or "pick"
     chosen_runs = []
-    for k in (-1, 0, 1):
+    for k in offsets:
         want = min(centre + shift + k * spacing, cap)
         if want > top + 1e-6 or want < centre - 1.0 - 1e-6:
             return None  # outside the simulated candidates
@@ -87,7 +106,7 @@ def _vertex(xs: list[float], ys: list[float]) -> float | None:
     return -b / (2 * a)
 
 
-def evaluate(sim: dict[str, Any], gt: dict[str, Any], rule: tuple[Any, ...] | None) -> dict[str, Any]:
+def evaluate(sim: dict[str, Any], gt: dict[str, Any], rule: tuple[Any, ...] | str | None) -> dict[str, Any]:
     grid = gt["grid"]
     out: dict[str, Any] = {}
     for task in TASKS:
@@ -96,12 +115,14 @@ def evaluate(sim: dict[str, Any], gt: dict[str, Any], rule: tuple[Any, ...] | No
             call = sim.get(f"{task.name}|{seed}")
             if call is None:
                 break
-            if rule is None:
+            if isinstance(rule, str):
+                suggestions[seed] = (call.get("peers") or {}).get(rule)
+            elif rule is None:
                 suggestions[seed] = (call.get("curve_suggestion") or {}).get("lr")
             else:
                 suggestions[seed] = pick(call, *rule)
         if len(suggestions) == 3 and task.name in gt["tasks"]:
-            if any(v is None for v in suggestions.values()) and rule is not None:
+            if any(v is None for v in suggestions.values()) and isinstance(rule, tuple):
                 return {}
             out[task.name] = score_task(gt["tasks"][task.name], grid, suggestions)
     return out
@@ -120,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sim", type=Path, default=HERE / "confirm_sim.json")
     parser.add_argument("--rule", help="shift,spacing,score,tolerance (e.g. 0,0.5,loss,0.02)")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--peers", action="store_true", help="the peers' rules on the same (streamed) curves")
     args = parser.parse_args(argv)
     sim = json.loads(args.sim.read_text())
     gt = json.loads((HERE / "ground_truth.json").read_text())
@@ -137,6 +159,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         for split in ("TUNING", "HOLDOUT", "ALL"):
             print(split, totals(scored, split))
+        return 0
+    if args.peers:
+        names = sorted({p for call in sim.values() for p in (call.get("peers") or {})})
+        print("| method | split | tasks hit | calls hit | median spread | tasks spread < 0.3 |")
+        print("|---|---|---|---|---|---|")
+        for split in ("TUNING", "HOLDOUT", "ALL"):
+            for label, rule in [("nndoctor curve only", None), *[(n, n) for n in names]]:
+                t = totals(evaluate(sim, gt, rule), split)
+                print(f"| {label} | {split} | {t[0]}/{t[1]} | {t[2]}/{t[3]} | {t[4]:.2f} | {t[5]}/{t[1]} |")
         return 0
     rows = []
     base = evaluate(sim, gt, None)

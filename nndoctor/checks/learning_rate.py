@@ -48,8 +48,10 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     within that factor it passes. A failure when the loss is NaN or infinite from the very first
     step, at the smallest learning rate of the sweep.
 
-    Measured on the oracle benchmark (benchmarks/lr_oracle2/RESULTS.md): fixed-budget training at
-    16 learning rates x 3 seeds per task, tasks split into TUNING and HOLDOUT.
+    Measured on the oracle benchmark (benchmarks/lr_oracle2/RESULTS.md: fixed-budget training at
+    16 learning rates x 3 seeds per task, "good" = within 2 accuracy points or 10% of the best
+    validation loss), training at the suggestion is good on 12 of 13 held-out tasks and 15 of 18
+    tuning tasks; 32 of 39 and 47 of 54 single calls land in their seed's good set.
 
     Why it matters:
     The learning rate is the hyperparameter that matters most. Too high and the loss oscillates,
