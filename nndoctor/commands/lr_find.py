@@ -42,7 +42,7 @@ from nndoctor.commands.common import (
     user_errors,
 )
 from nndoctor.errors import ExitCode, UsageError
-from nndoctor.lr_find import LR_FIND_BATCHES
+from nndoctor.lr_find import LR_FIND_BATCHES, LRFindResult
 from nndoctor.lr_suggest import MIN_STEPS, LRRangeSettings
 from nndoctor.report.formats import write_atomic
 
@@ -327,10 +327,11 @@ def lr_find(
                 f"lr-find sweeps the learning rate, but {summary['message']}. Give build_optimizer() an "
                 "optimizer whose param groups have an `lr` (SGD, Adam, AdamW, RMSprop, ...)."
             )
+        result = LRFindResult.from_report(report)  # what nndoctor.lr_find() returns for the same run
         if summary["status"] == "nonfinite_at_start":
             code = int(ExitCode.GATED)
         if csv is not None:
-            write_csv(csv, curve)
+            write_csv(csv, result.curve())
         if plot is not None:
             from nndoctor.report.lr_plot import write_png
 
