@@ -30,7 +30,7 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     every param group by the same factor (ratios between groups are kept), 1e-7 to 10 over 100
     steps by default, each step on a fresh batch of the training loader (as training would see
     it; the loader is iterated again only when the steps exceed an epoch). The curve is read
-    through a lag-free trend of log(loss): where it is halfway down, where it turns back up and
+    through a lag-free trend of log(loss) (where it is halfway down, where it turns back up and
     where it is back above its start, each corrected for the few steps the loss lags the lr).
     That reading is then confirmed: 3 short runs (60 steps each) at constant learning rates half
     a decade apart, centred on it, all on the same training batches and scored on the same
