@@ -1,21 +1,23 @@
-"""Wall time of nndoctor's LR range test against torch-lr-finder's `LRFinder.range_test`.
+"""Wall time of nndoctor's LR range test against torch-lr-finder's `LRFinder.range_test`, side by side.
 
-Same model, same DataLoader, same optimizer, same number of steps, in one process, alternating
-the two and reporting medians. Both sides are timed end to end as a user runs them:
+Same model, same DataLoader, same optimizer class and settings, same number of steps, one process,
+interleaved rounds (nndoctor, torch-lr-finder, nndoctor, ...), medians and their ratio. Timed end
+to end as a user calls them:
 
-- nndoctor sweep: build the Context (private model copy, batches moved to the device once), run
-  the `lr_range` probe (fresh model and optimizer, the sweep, the suggestion) and leave the
-  working copy reset;
-- nndoctor lr-find path: what the command runs apart from printing (`run_target` with ND403:
-  profile and registry loading, the setup probe, the sweep, the check, the report);
-- torch-lr-finder: `LRFinder(model, optimizer, criterion)` (caches model and optimizer state),
-  `range_test(loader, ...)` and `reset()` (restores them).
+- nndoctor: `nndoctor.lr_find(model, loader, loss_fn, optimizer, confirm=0)`: settings, the
+  private model copy, the setup probe, the sweep on fresh batches of the loader, the reading of
+  the curve, ND403, the result; the user's model and optimizer are left untouched;
+- nndoctor + confirmation: the same with the default 3 confirmation runs (the whole ND403 cost,
+  allowed up to 3x a plain range test);
+- torch-lr-finder: `LRFinder(model, optimizer, criterion)` (it caches the model's and the
+  optimizer's state), `range_test(loader, end_lr, num_iter)` and `reset()` (restores them).
 
 Divergence stops are disabled on both sides and the sweep ends below where these models diverge,
-so both take exactly `--steps` optimizer steps. A ratio below 1.0 means nndoctor is faster.
+so both take exactly `--steps` optimizer steps. A ratio at or below 1.0 means nndoctor's range test
+costs no more than torch-lr-finder's.
 
-    pip install torch-lr-finder      # the `bench` extra
-    python benchmarks/lr_find_speed.py [--steps 100] [--repeats 7] [--device cpu|cuda] [--threads 1]
+    pip install torch-lr-finder          # benchmark only, not a dependency of nndoctor
+    OMP_NUM_THREADS=1 python benchmarks/lr_find_speed.py [--steps 100] [--rounds 5] [--threads 1]
 """
 
 from __future__ import annotations
@@ -26,142 +28,103 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nndoctor.target import _import_file  # noqa: E402
+import nndoctor
 
-from nndoctor.context import Context, Settings  # noqa: E402
-from nndoctor.engine import attach_probes  # noqa: E402
-from nndoctor.registry import load_registry  # noqa: E402
-
-RECIPES = {
-    "digits-mlp": "sample_models/healthy/digits_mlp.py",
-    "digits-cnn": "sample_models/healthy/digits_cnn.py",
-}
 START, END = 1e-7, 1e-2  # below where these models diverge: both sides run every step
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+def _mlp_case() -> tuple[nn.Module, DataLoader, nn.Module]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(8192, 64, generator=g)
+    y = (x[:, :8].sum(1) * 2).long().clamp(-4, 5) + 4
+    model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(1))
+    return model, loader, nn.CrossEntropyLoss()
 
 
-def time_nndoctor(recipe: Any, device: torch.device, steps: int) -> float:
-    model, (train, _) = recipe.build_model(), recipe.build_data()
-    _sync(device)
-    started = time.perf_counter()
-    ctx = Context(
-        model=model,
-        train_data=train,
-        val_data=None,
-        loss_fn=recipe.build_loss(),
-        optimizer_factory=recipe.build_optimizer,
-        forward_fn=None,
-        hints={},
-        settings=Settings(
-            device=str(device),
-            probe={"lr_range": {"start": START, "end": END, "steps": steps, "diverge_factor": 1e30}},
-        ),
+def _cnn_case() -> tuple[nn.Module, DataLoader, nn.Module]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4096, 1, 16, 16, generator=g)
+    y = (x[:, 0, :8].mean((1, 2)) > 0).long() + 2 * (x[:, 0, :, :8].mean((1, 2)) > 0).long()
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 4),
     )
-    attach_probes(ctx, load_registry(plugins=False))
-    result = ctx.probe("lr_range")
-    _sync(device)
-    elapsed = time.perf_counter() - started
-    assert result.steps == steps, result.stop_reason
-    return elapsed
+    loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(1))
+    return model, loader, nn.CrossEntropyLoss()
 
 
-def time_nndoctor_command_path(recipe: Any, device: torch.device, steps: int) -> float:
-    """What `nndoctor lr-find` runs, minus printing: profile, registry, context, setup, sweep, ND403."""
-    from nndoctor.target import Target
+CASES: dict[str, Callable[[], tuple[nn.Module, DataLoader, nn.Module]]] = {"mlp": _mlp_case, "cnn": _cnn_case}
 
-    from nndoctor.api import RunOptions, run_target
 
-    model, (train, _) = recipe.build_model(), recipe.build_data()
-    _sync(device)
-    started = time.perf_counter()
-    target = Target(
-        name="bench",
-        model=model,
-        train_data=train,
-        loss_fn=recipe.build_loss(),
-        optimizer_factory=recipe.build_optimizer,
+def run_nndoctor(model: nn.Module, loader: DataLoader, loss: nn.Module, steps: int, confirm: int) -> float:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    t0 = time.perf_counter()
+    result = nndoctor.lr_find(
+        model, loader, loss, optimizer, start=START, end=END, steps=steps, confirm=confirm, device="cpu"
     )
-    sweep = {"start": START, "end": END, "steps": steps, "diverge_factor": 1e30, "seconds": None}
-    options = RunOptions(select=["ND403"], device=str(device), extra_probe_settings={"lr_range": sweep})
-    report = run_target(target, options)
-    _sync(device)
-    elapsed = time.perf_counter() - started
-    assert report.artifacts["lr_range"]["steps"] == steps
-    return elapsed
+    seconds = time.perf_counter() - t0
+    assert result.steps == steps, (result.steps, result.stop_reason)
+    return seconds
 
 
-def time_torch_lr_finder(recipe: Any, device: torch.device, steps: int) -> float:
+def run_peer(model: nn.Module, loader: DataLoader, loss: nn.Module, steps: int) -> float:
     from torch_lr_finder import LRFinder
 
-    model, (train, _) = recipe.build_model(), recipe.build_data()
-    _sync(device)
-    started = time.perf_counter()
-    optimizer = recipe.build_optimizer(model.parameters())
-    finder = LRFinder(model, optimizer, recipe.build_loss(), device=device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=START)
+    t0 = time.perf_counter()
+    finder = LRFinder(model, optimizer, loss, device="cpu")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        finder.range_test(train, start_lr=START, end_lr=END, num_iter=steps, diverge_th=1e30)
+        finder.range_test(loader, end_lr=END, num_iter=steps, step_mode="exp", diverge_th=1e30)
     finder.reset()
-    _sync(device)
-    elapsed = time.perf_counter() - started
+    seconds = time.perf_counter() - t0
     assert len(finder.history["lr"]) == steps
-    return elapsed
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads, the same for both sides (1: these small models run fastest on one thread, and "
-        "timings stay stable on a shared machine; 0: torch's default)",
-    )
-    parser.add_argument("--models", default=",".join(RECIPES))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cases", default="mlp,cnn")
     args = parser.parse_args(argv)
     try:
         import torch_lr_finder  # noqa: F401
     except ImportError:
-        print("torch-lr-finder is not installed: pip install torch-lr-finder (the `bench` extra)", file=sys.stderr)
+        print("needs torch-lr-finder: pip install torch-lr-finder", file=sys.stderr)
         return 2
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    threads = torch.get_num_threads()
-    print(
-        f"device {device}, torch {torch.__version__}, {threads} thread(s), {args.steps} steps, median of {args.repeats} runs\n"
-    )
-    print(
-        "| model | nndoctor sweep (s) | nndoctor lr-find path (s) | torch-lr-finder (s) | ratio sweep | ratio lr-find |"
-    )
-    print("|---|---|---|---|---|---|")
-    for name in args.models.split(","):
-        recipe = _import_file(ROOT / RECIPES[name])
-        # warm-up: first optimizer construction imports torch._dynamo, first CUDA call builds the context
-        time_nndoctor(recipe, device, 20)
-        time_torch_lr_finder(recipe, device, 20)
-        time_nndoctor_command_path(recipe, device, 20)
-        ours, path, theirs = [], [], []
-        for _ in range(args.repeats):  # interleaved so drifts in machine load hit every side alike
-            ours.append(time_nndoctor(recipe, device, args.steps))
-            path.append(time_nndoctor_command_path(recipe, device, args.steps))
-            theirs.append(time_torch_lr_finder(recipe, device, args.steps))
-        a, p, b = statistics.median(ours), statistics.median(path), statistics.median(theirs)
-        print(f"| {name} | {a:.3f} | {p:.3f} | {b:.3f} | {a / b:.2f} | {p / b:.2f} |")
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.steps} steps, {args.rounds} rounds, cpu")
+    print(f"{'case':6} {'nndoctor':>10} {'+confirm':>10} {'torch-lr-finder':>16} {'ratio':>7} {'ratio+confirm':>14}")
+    for name in args.cases.split(","):
+        model, loader, loss = CASES[name]()
+        run_nndoctor(model, loader, loss, args.steps, 0)  # warm-up: imports, allocator
+        run_peer(model, loader, loss, args.steps)
+        ours: list[float] = []
+        full: list[float] = []
+        peer: list[float] = []
+        for _ in range(args.rounds):
+            ours.append(run_nndoctor(model, loader, loss, args.steps, 0))
+            peer.append(run_peer(model, loader, loss, args.steps))
+            full.append(run_nndoctor(model, loader, loss, args.steps, 3))
+        a, b, c = statistics.median(ours), statistics.median(peer), statistics.median(full)
+        print(f"{name:6} {a:9.3f}s {c:9.3f}s {b:15.3f}s {a / b:7.2f} {c / b:14.2f}", flush=True)
     return 0
 
 

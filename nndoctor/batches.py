@@ -111,3 +111,77 @@ def take_samples(batches: Sequence[Batch], n: int) -> Batch:
     if len(chosen) == 1:
         return chosen[0]
     return concat(chosen)
+
+
+class TrainStream:
+    """The user's training loader, iterated lazily as training would: fresh batches across the epoch,
+    a new epoch (re-iterating the loader) only when one is exhausted.
+
+    The loader's shuffling generators are seeded with `seed` when the stream opens, so two streams
+    with the same seed yield the same batches, and put back as they were by `close()`: the user's
+    next epoch is shuffled as if nndoctor never looked. A loader that cannot be iterated again (a
+    one-shot iterator, or one that yields nothing on a second pass) falls back to cycling
+    `fallback`, the batches already taken from it.
+    """
+
+    def __init__(
+        self, loader: Any, device: torch.device, seed: int, fallback: Sequence[Batch], generators: Sequence[Any] = ()
+    ) -> None:
+        from nndoctor.rng import GeneratorStates
+
+        self.loader, self.device, self.fallback = loader, device, list(fallback)
+        self.saved = GeneratorStates(generators)
+        for generator in generators:
+            generator.manual_seed(seed)
+        self.epochs = 0  # completed passes over the loader
+        self.taken = 0  # batches yielded
+        self.cycling = loader is None or iter_is_self(loader)
+        self._iterator: Any = None
+        self._in_epoch = 0
+
+    def __iter__(self) -> TrainStream:
+        return self
+
+    def __next__(self) -> Batch:
+        if not self.cycling:
+            for _ in range(2):
+                if self._iterator is None:
+                    self._iterator = iter(self.loader)
+                    self._in_epoch = 0
+                try:
+                    batch = next(self._iterator)
+                except StopIteration:
+                    empty = self._in_epoch == 0
+                    self._iterator = None
+                    self.epochs += 1
+                    if empty:
+                        break
+                    continue
+                self._in_epoch += 1
+                self.taken += 1
+                return move_to(batch, self.device)
+            self.cycling = True  # the loader yields nothing more: cycle what was taken before
+        batch = self.fallback[self.taken % len(self.fallback)]
+        self.taken += 1
+        return batch
+
+    def take(self, n: int) -> list[Batch]:
+        return [next(self) for _ in range(n)]
+
+    def close(self) -> None:
+        self._iterator = None
+        self.saved.restore()
+
+    def __enter__(self) -> TrainStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_is_self(loader: Any) -> bool:
+    """True for a one-shot iterator (a generator, `iter(list)`): iterating it again yields nothing new."""
+    try:
+        return iter(loader) is loader
+    except TypeError:
+        return True

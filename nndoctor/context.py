@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, describe_shapes, move_to
+from nndoctor.batches import Batch, TrainStream, describe_shapes, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
 from nndoctor.progress import ProgressSink
 from nndoctor.registration import find_unregistered, move_strays
@@ -283,6 +283,7 @@ class Context:
     progress: ProgressSink = field(default_factory=ProgressSink)
     user_hooks_removed: int = 0
     strays: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # see reset_model
+    train_loader: Any = None  # the user's training loader itself, for `train_stream`
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -307,6 +308,19 @@ class Context:
     # -- the target's pieces --------------------------------------------------------------------
     def train_batches(self) -> list[Batch]:
         return self.data.train
+
+    def train_stream(self, seed: int | None = None) -> TrainStream:
+        """The training loader iterated lazily as training would (see `nndoctor.batches.TrainStream`):
+        fresh batches across the epoch, re-iterated when exhausted, shuffled from `seed` (default:
+        the run's seed) and the loader's generators put back when the stream closes."""
+        loader = self.train_loader
+        return TrainStream(
+            loader,
+            self.device,
+            self.seed if seed is None else seed,
+            self.data.train,
+            loader_generators(loader) if loader is not None else (),
+        )
 
     def val_batches(self) -> list[Batch] | None:
         return self.data.val
@@ -382,6 +396,7 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
             progress=progress or ProgressSink(),
             user_hooks_removed=removed,
             strays=strays,
+            train_loader=target.train_data,
         )
     finally:
         rng.restore()

@@ -49,6 +49,14 @@ class LRRangeSettings:
     smooth: float = setting(0.9, minimum=0, maximum=0.999, help="EMA factor of the smoothed loss (0: none)")
     diverge_factor: float = setting(4.0, above=1, help="stop when the smoothed loss exceeds this many times its best")
     check_every: int | None = setting(None, minimum=1, help="steps per divergence test (null: 1 on CPU, 8 on GPU)")
+    confirm: int = setting(
+        3, minimum=0, maximum=9, help="confirmation runs at candidate lrs around the curve's reading (0: none)"
+    )
+    confirm_steps: int = setting(60, minimum=1, help="optimizer steps of each confirmation run")
+    confirm_spread: float = setting(0.5, above=0, help="decades between the confirmation candidates")
+    held_batches: int = setting(
+        4, minimum=1, help="batches the confirmation runs are scored on (validation, else held-out training)"
+    )
 
     def __post_init__(self) -> None:
         if not self.end > self.start:
@@ -70,9 +78,13 @@ class Suggestion:
     method: str  # which rule produced the suggestion
     reason: str  # one sentence on how the curve was read (or why there is no suggestion)
     confident: bool = True  # False: the curve shows only a small descent and no clear blow-up
+    noise: float | None = None  # batch-to-batch noise of the loss, relative (0.1: 10% per point)
+    drop: float | None = None  # how far the loss's trend falls, relative
 
     def to_dict(self) -> dict[str, float | str | bool | None]:
         return {
+            "noise": self.noise,
+            "drop": self.drop,
             "lr": self.lr,
             "low": self.low,
             "high": self.high,
@@ -171,6 +183,7 @@ READINGS = {
 LAG_STEPS = 3.0  # the loss answers an lr change a few optimizer steps late, so readings sit that far right
 MIN_DROP = 0.02  # a descent smaller than 2% of the loss is not evidence of learning
 SURE_DROP = 0.1  # one of 10% is, even when the sweep shows no blow-up after it
+NOISE_FACTOR = 4.0  # a drop of the trend below 4x the trend's own noise is not evidence of learning
 RANGE_BELOW = 0.3  # the recommended range, in decades around the suggestion: each end lands in the
 RANGE_ABOVE = 0.2  # oracle's good set about 85% of the time in benchmarks/lr_oracle.py
 
@@ -188,6 +201,19 @@ def _loss_scale(losses: Sequence[float]) -> tuple[list[float], bool]:
         return list(losses), False
     floor = max(1e-8 * _median(losses[: max(3, len(losses) // 20)]), 1e-30)  # a loss of exactly 0 stays finite
     return [math.log(max(v, floor)) for v in losses], True
+
+
+def _trend_noise(x: Sequence[float], y: Sequence[float]) -> float:
+    """The noise of the trend, measured: the trends of the even and of the odd points are two
+    independent measurements of the same curve (every other batch), so half the robust spread of
+    their difference estimates the full trend's noise."""
+    if len(y) < 12:
+        return 0.0
+    even = _trend(x[0::2], y[0::2])
+    odd = _trend(x[1::2], y[1::2])
+    diffs = [a - b for a, b in zip(even, odd, strict=False)]
+    centre = _median(diffs)
+    return 1.4826 * _median([abs(d - centre) for d in diffs]) / 2
 
 
 def loss_trend(lrs: Sequence[float], losses: Sequence[float]) -> list[float]:
@@ -264,6 +290,12 @@ def suggest(
     # barely responds, dips by noise alone. It still gets a suggestion, marked tentative, and no
     # divergence point unless the loss clearly blew up.
     confident = not descent or drop >= SURE_DROP or clear_blow_up
+    # the trend's own noise, measured by a split-half re-measurement; a drop within NOISE_FACTOR of
+    # it may be batch noise and nothing else
+    trend_noise = _trend_noise(x, y)
+    noise_dominated = descent and nonfinite_lr is None and drop < NOISE_FACTOR * trend_noise
+    if noise_dominated:
+        confident = False
     # blow-up: back above the starting level after the minimum (clearly above when nothing descended)
     i_blow = next((i for i in range(i_min + 1, n) if trend[i] > start_level), None) if descent else i_clear
     diverged = i_blow is not None or nonfinite_lr is not None
@@ -272,6 +304,21 @@ def suggest(
     else:
         divergence_lr = nonfinite_lr
     if not descent and not diverged:
+        if noise > max(MIN_DROP, 0.5 * drop) and drop > MIN_DROP:
+            return Suggestion(
+                None,
+                None,
+                None,
+                None,
+                None,
+                "none",
+                f"not confident: the loss's batch-to-batch noise ({100 * noise:.0f}% per point) is as large as its "
+                f"drop ({100 * (1 - math.exp(-drop)):.0f}%), so the curve is dominated by noise; sweep with more steps "
+                "(--steps) or larger batches",
+                confident=False,
+                noise=noise,
+                drop=drop,
+            )
         return Suggestion(
             None,
             None,
@@ -281,6 +328,8 @@ def suggest(
             "none",
             f"the loss neither falls nor blows up between {finite_lrs[0]:.2g} and {finite_lrs[-1]:.2g}, so the "
             "curve shows no learning rate that trains",
+            noise=noise,
+            drop=drop,
         )
     lag = LAG_STEPS * points_per_step
     readings: dict[str, float] = {}
@@ -304,7 +353,13 @@ def suggest(
         high_log = min(high_log, math.log10(divergence_lr) - 0.3)
     high = 10 ** max(high_log, log_lr)
     used = ", ".join(readings)
-    if not confident:
+    if noise_dominated:
+        reason = (
+            f"not confident: the loss's trend falls {100 * (1 - math.exp(-drop)):.0f}%, within "
+            f"{NOISE_FACTOR:g}x its own noise (batch-to-batch noise {100 * noise:.0f}% per point), so the curve "
+            "may show batch noise rather than learning; sweep with more steps (--steps) or larger batches"
+        )
+    elif not confident:
         reason = (
             f"tentative: the loss falls only {100 * (1 - math.exp(-drop)):.0f}% over the sweep and does not clearly "
             "blow up after it; sweep further (--end) or with more steps before trusting it"
@@ -330,6 +385,83 @@ def suggest(
         method=f"nndoctor ({used}; lag-corrected)",
         reason=reason,
         confident=confident,
+        noise=noise,
+        drop=drop,
+    )
+
+
+# -- confirmation runs ----------------------------------------------------------------------------
+# The curve's reading is checked by short constant-lr runs from the initial weights at candidates
+# around it, all on the same training batches and scored on the same held-out batches (paired).
+CHOICE_TOLERANCE = 0.05  # candidates within 5% of the best held-out loss count as tied: the lowest lr wins
+BLEND = 0.5  # the suggestion: this share (in log lr) from the confirmed candidate, the rest from the curve
+# (tuned on the TUNING tasks of benchmarks/lr_oracle2 with tune.py: see RESULTS.md)
+
+
+def confirmation_candidates(curve: Suggestion, count: int, spread: float) -> list[float]:
+    """`count` lrs `spread` decades apart, centred on the curve's suggestion, none within a factor
+    2 of where the loss blew up (those are moved below it, and duplicates dropped)."""
+    assert curve.lr is not None
+    centre = math.log10(curve.lr)
+    top = math.log10(curve.divergence_lr) - 0.3 if curve.divergence_lr is not None else math.inf
+    logs: list[float] = []
+    for k in range(count):
+        value = min(centre + (k - (count - 1) / 2) * spread, top)
+        if all(abs(value - v) > 1e-9 for v in logs):
+            logs.append(value)
+    return [10**v for v in sorted(logs)]
+
+
+def choose(curve: Suggestion, results: Sequence[tuple[float, float, Sequence[float]]], held: str) -> Suggestion:
+    """The suggestion after confirmation runs: `results` are (lr, held-out loss, per-batch losses).
+
+    The candidate with the lowest held-out loss wins; candidates within CHOICE_TOLERANCE of it are
+    tied and the lowest lr among them is taken (a lower lr that trains as well is the safer choice,
+    and a rule with a tolerance gives the same answer when the losses move by float noise, e.g.
+    between thread counts). The suggestion is the geometric mean of that candidate and the curve's
+    reading (BLEND): a short run favours larger lrs than a full training budget does, and the mean
+    halves the jump between seeds that pick different candidates. The recommended range is
+    RANGE_BELOW/RANGE_ABOVE decades around it, below the divergence point. When every candidate
+    diverged the curve's reading is not trusted.
+    """
+    finite = [(lr, loss) for lr, loss, _ in results if math.isfinite(loss)]
+    if not finite:
+        low = min(lr for lr, _, _ in results)
+        return Suggestion(
+            lr=low / 10,
+            low=None,
+            high=None,
+            divergence_lr=curve.divergence_lr,
+            min_loss_lr=curve.min_loss_lr,
+            method="nndoctor (confirmation runs all diverged)",
+            reason=f"not confident: every confirmation run diverged (the lowest at {low:.2g}), so the curve's reading "
+            "is not trusted; try a lower --start or fewer --steps per decade",
+            confident=False,
+            noise=curve.noise,
+            drop=curve.drop,
+        )
+    best = min(loss for _, loss in finite)
+    scale = abs(best) if best != 0 else 1.0
+    chosen = min(lr for lr, loss in finite if loss <= best + CHOICE_TOLERANCE * scale)
+    centre = math.log10(curve.lr) if curve.lr is not None else math.log10(chosen)
+    log_lr = BLEND * math.log10(chosen) + (1 - BLEND) * centre
+    high_log = log_lr + RANGE_ABOVE
+    if curve.divergence_lr is not None:
+        high_log = min(high_log, math.log10(curve.divergence_lr) - 0.3)
+    scores = ", ".join(f"{lr:.2g}: {loss:.4g}" for lr, loss, _ in results)
+    return Suggestion(
+        lr=10**log_lr,
+        low=10 ** (log_lr - RANGE_BELOW),
+        high=10 ** max(high_log, log_lr),
+        divergence_lr=curve.divergence_lr,
+        min_loss_lr=curve.min_loss_lr,
+        method="nndoctor (curve reading, then confirmation runs)",
+        reason=f"{len(results)} short runs around the curve's reading {curve.lr:.2g}, scored on {held} batches "
+        f"(loss {scores}): the lowest lr within {100 * CHOICE_TOLERANCE:g}% of the best, {chosen:.2g}, "
+        f"averaged with the curve's reading (geometric mean)",
+        confident=curve.confident,
+        noise=curve.noise,
+        drop=curve.drop,
     )
 
 

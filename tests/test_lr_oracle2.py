@@ -11,7 +11,27 @@ import torch
 from torch.utils.data import DataLoader
 
 from benchmarks.lr_oracle2 import ground_truth as gt
-from benchmarks.lr_oracle2.tasks import BY_NAME, HOLDOUT, HOLDOUT_NAMES, TASKS, TUNING, draw_split
+from benchmarks.lr_oracle2.tasks import (
+    BY_NAME,
+    HOLDOUT,
+    HOLDOUT_NAMES,
+    NEW_HOLDOUT_NAMES,
+    NEW_SPLIT_SEED,
+    NEW_TASKS,
+    ORIGINAL_HOLDOUT_NAMES,
+    TASKS,
+    TUNING,
+    draw_split,
+)
+
+
+def test_new_tasks_are_other_families_with_more_than_32_batches():
+    old = {t.family for t in TASKS if t not in NEW_TASKS}
+    assert len(NEW_TASKS) >= 4
+    assert all(t.batches_per_epoch > 32 for t in NEW_TASKS)
+    assert all(t.family not in old for t in NEW_TASKS)
+    assert {t.kind for t in NEW_TASKS} == {"classification", "regression"}
+    assert {t.kind for t in NEW_TASKS if t.name in NEW_HOLDOUT_NAMES} == {"classification", "regression"}
 
 
 def test_task_set_is_large_and_diverse():
@@ -29,7 +49,9 @@ def test_task_set_is_large_and_diverse():
 
 
 def test_split_is_the_drawn_one_and_stratified():
-    assert draw_split() == sorted(HOLDOUT_NAMES)
+    assert draw_split() == sorted(ORIGINAL_HOLDOUT_NAMES)
+    assert draw_split(NEW_TASKS, NEW_SPLIT_SEED) == sorted(NEW_HOLDOUT_NAMES)
+    assert sorted(HOLDOUT_NAMES) == sorted(ORIGINAL_HOLDOUT_NAMES + NEW_HOLDOUT_NAMES)
     assert len(TUNING) + len(HOLDOUT) == len(TASKS)
     assert 0.3 <= len(HOLDOUT) / len(TASKS) <= 0.5
     for part in (TUNING, HOLDOUT):

@@ -258,6 +258,41 @@ def logistic(g, n_train, n_val, d=20) -> Tensors:
     return _split(x, y, n_train)
 
 
+def poisson_counts(g, n_train, n_val, d=8) -> Tensors:
+    """Count targets: y ~ Poisson(exp(0.8 + x . w)), raw correlated features (a GLM with a log link)."""
+    n = n_train + n_val
+    mix = torch.randn(d, d, generator=g) / math.sqrt(d) + torch.eye(d)
+    x = torch.randn(n, d, generator=g) @ mix
+    w = torch.randn(d, 1, generator=g)
+    eta = x @ w
+    rate = torch.exp(0.8 + 0.6 * eta / eta.std())
+    y = torch.poisson(rate, generator=g)
+    return _split(x, y, n_train)
+
+
+def spots(g, n_train, n_val, size=12) -> Tensors:
+    """1 x size x size noisy images with one faint 3x3 spot; the class is the quadrant it lies in."""
+    n = n_train + n_val
+    y = torch.randint(0, 4, (n,), generator=g)
+    img = torch.randn(n, 1, size, size, generator=g)
+    half = size // 2
+    r = torch.randint(0, half - 2, (n,), generator=g) + (y // 2) * half
+    c = torch.randint(0, half - 2, (n,), generator=g) + (y % 2) * half
+    for i in range(n):
+        img[i, 0, int(r[i]) : int(r[i]) + 3, int(c[i]) : int(c[i]) + 3] += 1.2
+    return _split(img, y, n_train)
+
+
+def marked_sum(g, n_train, n_val, steps=10) -> Tensors:
+    """Sequences of (value, mark) pairs; the target is the sum of the marked values plus 3 (regression)."""
+    n = n_train + n_val
+    values = torch.randn(n, steps, generator=g)
+    marks = (torch.rand(n, steps, generator=g) < 0.3).float()
+    x = torch.stack([values, marks], dim=2)
+    y = (values * marks).sum(1, keepdim=True) + 3.0 + 0.1 * torch.randn(n, 1, generator=g)
+    return _split(x, y, n_train)
+
+
 # -- models ------------------------------------------------------------------------------------
 def mlp(
     sizes: list[int],
@@ -368,6 +403,57 @@ class ResMLP(nn.Module):
         return self.out(h)
 
 
+class GLUNet(nn.Module):
+    """Two gated-linear-unit blocks (Linear -> GLU) and a linear head."""
+
+    def __init__(self, inputs: int = 32, width: int = 64, classes: int = 10) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(inputs, 2 * width), nn.GLU(), nn.Linear(width, 2 * width), nn.GLU(), nn.Linear(width, classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class TinyMixer(nn.Module):
+    """An MLP-Mixer on 3x3 patches of a 12x12 image: token mixing across patches, channel mixing within."""
+
+    def __init__(self, size: int = 12, patch: int = 3, width: int = 24, classes: int = 4) -> None:
+        super().__init__()
+        self.patch = patch
+        tokens = (size // patch) ** 2
+        self.embed = nn.Linear(patch * patch, width)
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.tokens = nn.Sequential(nn.Linear(tokens, 32), nn.GELU(), nn.Linear(32, tokens))
+        self.channels = nn.Sequential(nn.Linear(width, 48), nn.GELU(), nn.Linear(48, width))
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.patch
+        b = x.shape[0]
+        patches = x.unfold(2, p, p).unfold(3, p, p).reshape(b, -1, p * p)  # (batch, tokens, p*p)
+        h = self.embed(patches)
+        h = h + self.tokens(self.norm1(h).transpose(1, 2)).transpose(1, 2)
+        h = h + self.channels(self.norm2(h))
+        return self.head(h.mean(1))
+
+
+class AttentionPool(nn.Module):
+    """One self-attention layer over the sequence, mean-pooled, and a linear head (regression)."""
+
+    def __init__(self, inputs: int = 2, width: int = 16) -> None:
+        super().__init__()
+        self.inp = nn.Linear(inputs, width)
+        self.attn = nn.MultiheadAttention(width, 2, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.inp(x)
+        a, _ = self.attn(h, h, h, need_weights=False)
+        return self.head((h + a).sum(1))
+
+
 # -- optimizers --------------------------------------------------------------------------------
 Params = Iterable[nn.Parameter]
 
@@ -402,6 +488,22 @@ def adagrad(p: Params, lr: float) -> torch.optim.Optimizer:
 
 def nadam(p: Params, lr: float) -> torch.optim.Optimizer:
     return torch.optim.NAdam(p, lr=lr)
+
+
+def asgd(p: Params, lr: float) -> torch.optim.Optimizer:
+    return torch.optim.ASGD(p, lr=lr)
+
+
+def radam(p: Params, lr: float) -> torch.optim.Optimizer:
+    return torch.optim.RAdam(p, lr=lr)
+
+
+def nesterov_wd(p: Params, lr: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+
+
+def adamax(p: Params, lr: float) -> torch.optim.Optimizer:
+    return torch.optim.Adamax(p, lr=lr)
 
 
 # -- the task format ---------------------------------------------------------------------------
@@ -526,6 +628,22 @@ TASKS: list[Task] = [
     _t("sine-mlp/rmsprop", "mlp", lambda: mlp([1, 64, 64, 1], act=nn.Tanh), _p(sine_targets, 1024, 1000), MSE,
        rmsprop, 1e-3, 16, 192, LOSS, 27, "1-d curve, targets in -4 .. 13"),
 ]
+
+# Added later (issue 11), all with more than 32 batches per epoch, other model families, optimizers and
+# losses; split on their own (NEW_HOLDOUT_NAMES) so the original split stays as it was drawn.
+NEW_TASKS: list[Task] = [
+    _t("poisson-glm/asgd", "glm", lambda: nn.Linear(8, 1), _p(poisson_counts, 2400, 1000),
+       lambda: nn.PoissonNLLLoss(log_input=True, full=True), asgd, 1e-3, 32, 200, LOSS, 28,
+       "count targets, log link, raw correlated features"),
+    _t("glu-blobs/radam", "glu", GLUNet, _p(blobs, 1600, 1000, spread=1.6), lambda: nn.CrossEntropyLoss(
+       label_smoothing=0.1), radam, 1e-3, 32, 200, ACC, 29, "gated linear units, label smoothing"),
+    _t("mixer-spots/nesterov-wd", "mixer", TinyMixer, _p(spots, 1600, 1000), CE, nesterov_wd, 0.01, 32, 150, ACC,
+       30, "MLP-Mixer on 3x3 patches, faint spot, weight decay"),
+    _t("attn-sum/adamax", "attention", AttentionPool, _p(marked_sum, 1600, 1000), MSE, adamax, 2e-3, 32, 200,
+       LOSS, 31, "self-attention, target = sum of marked values + 3"),
+]
+ORIGINAL_TASKS: list[Task] = list(TASKS)
+TASKS = ORIGINAL_TASKS + NEW_TASKS
 # fmt: on
 
 BY_NAME: dict[str, Task] = {t.name: t for t in TASKS}
@@ -544,8 +662,11 @@ HOLDOUT_SHARE = 0.4
 
 
 def draw_split(tasks: list[Task] | None = None, seed: int = SPLIT_SEED) -> list[str]:
-    """Names of the held-out tasks: round(40%) of each (kind, >32 batches) stratum, at least one."""
-    tasks = TASKS if tasks is None else tasks
+    """Names of the held-out tasks: round(40%) of each (kind, >32 batches) stratum, at least one.
+
+    Without `tasks`: the original 27 tasks (the new ones are drawn on their own, NEW_SPLIT_SEED).
+    """
+    tasks = ORIGINAL_TASKS if tasks is None else tasks
     rng = random.Random(seed)
     strata: dict[tuple[str, bool], list[str]] = {}
     for task in tasks:
@@ -572,6 +693,11 @@ HOLDOUT_NAMES: list[str] = [
     "teacher-smoothl1/sgdm-b256",
     "topics-transformer/adamw",
 ]
+NEW_SPLIT_SEED = 20261201
+# draw_split(NEW_TASKS, NEW_SPLIT_SEED), frozen: 1 of 2 regression and 1 of 2 classification tasks
+NEW_HOLDOUT_NAMES: list[str] = ["attn-sum/adamax", "glu-blobs/radam"]
+ORIGINAL_HOLDOUT_NAMES: list[str] = list(HOLDOUT_NAMES)
+HOLDOUT_NAMES = ORIGINAL_HOLDOUT_NAMES + NEW_HOLDOUT_NAMES
 TUNING: list[Task] = []
 HOLDOUT: list[Task] = []
 

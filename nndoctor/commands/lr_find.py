@@ -42,6 +42,7 @@ from nndoctor.commands.common import (
     user_errors,
 )
 from nndoctor.errors import ExitCode, UsageError
+from nndoctor.lr_find import LR_FIND_BATCHES, LRFindResult
 from nndoctor.lr_suggest import MIN_STEPS, LRRangeSettings
 from nndoctor.report.formats import write_atomic
 
@@ -57,6 +58,8 @@ OPTION_OF = {
     "val_every": "--val-every",
     "smooth": "--smooth",
     "diverge_factor": "--diverge-factor",
+    "confirm": "--confirm",
+    "confirm_steps": "--confirm-steps",
 }
 
 SWEEP_PANEL = "Sweep"
@@ -96,6 +99,8 @@ def summary_table(summary: dict[str, Any], finding: Any) -> Any:
         ("lowest loss at", _fmt(s.get("min_loss_lr"))),
         ("configured lr", f"{_fmt(summary.get('configured_lr'))} ({summary.get('optimizer')})"),
         ("method", f"{s.get('method', '-')}: {s.get('reason', '')}" if s else summary.get("message", "-")),
+        ("confident", "yes" if s.get("confident") else "no" if s else "-"),
+        ("curve noise", f"{100 * s['noise']:.0f}% per point" if isinstance(s.get("noise"), (int, float)) else "-"),
         (
             "sweep",
             f"{summary.get('steps')}/{summary.get('requested_steps')} steps, {summary.get('mode')} "
@@ -104,6 +109,18 @@ def summary_table(summary: dict[str, Any], finding: Any) -> Any:
             + f"; stopped: {summary.get('stop_reason')}",
         ),
     ]
+    runs = summary.get("confirmations") or []
+    if runs:
+        rows.append(
+            (
+                "confirmation runs",
+                f"{summary.get('held_source')} loss after {runs[0].get('steps')} steps: "
+                + ", ".join(
+                    f"lr {_fmt(r.get('lr'))} -> {_fmt(r.get('loss')) if not r.get('diverged') else 'diverged'}"
+                    for r in runs
+                ),
+            )
+        )
     peers = {k: v for k, v in (summary.get("peers") or {}).items() if v}
     if peers:
         rows.append(("other rules", ", ".join(f"{name} {_fmt(lr)}" for name, lr in peers.items())))
@@ -198,6 +215,22 @@ def lr_find(
             rich_help_panel=SWEEP_PANEL,
         ),
     ] = None,
+    confirm: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm",
+            help=f"Confirmation runs around the curve's reading, scored on held-out batches; 0: the curve only (default: {DEFAULTS.confirm}).",
+            rich_help_panel=SWEEP_PANEL,
+        ),
+    ] = None,
+    confirm_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-steps",
+            help=f"Optimizer steps of each confirmation run (default: {DEFAULTS.confirm_steps}).",
+            rich_help_panel=SWEEP_PANEL,
+        ),
+    ] = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
     seed: SeedOpt = None,
@@ -239,6 +272,8 @@ def lr_find(
             "val_every": val_every,
             "smooth": smooth,
             "diverge_factor": diverge_factor,
+            "confirm": confirm,
+            "confirm_steps": confirm_steps,
         }
         sweep = {k: v for k, v in given.items() if v is not None}
         if plot is not None:
@@ -257,6 +292,7 @@ def lr_find(
             device=device,
             seed=seed,
             precision=precision,
+            max_batches=LR_FIND_BATCHES,
             probes={"lr_range": sweep},
             labels={f"lr_range.{k}": OPTION_OF[k] for k in sweep},
         )
@@ -291,10 +327,11 @@ def lr_find(
                 f"lr-find sweeps the learning rate, but {summary['message']}. Give build_optimizer() an "
                 "optimizer whose param groups have an `lr` (SGD, Adam, AdamW, RMSprop, ...)."
             )
+        result = LRFindResult.from_report(report)  # what nndoctor.lr_find() returns for the same run
         if summary["status"] == "nonfinite_at_start":
             code = int(ExitCode.GATED)
         if csv is not None:
-            write_csv(csv, curve)
+            write_csv(csv, result.curve())
         if plot is not None:
             from nndoctor.report.lr_plot import write_png
 

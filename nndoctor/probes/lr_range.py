@@ -27,7 +27,15 @@ import torch
 from nndoctor.context import Context
 from nndoctor.declare import settings_dict
 from nndoctor.errors import UsageError
-from nndoctor.lr_suggest import LRRangeSettings, Suggestion, loss_trend, peer_suggestions, suggest
+from nndoctor.lr_suggest import (
+    LRRangeSettings,
+    Suggestion,
+    choose,
+    confirmation_candidates,
+    loss_trend,
+    peer_suggestions,
+    suggest,
+)
 from nndoctor.probe import probe
 from nndoctor.probes.loop import step_optimizer
 from nndoctor.probes.training import check_cap
@@ -59,6 +67,12 @@ class LRRange:
     seconds: float
     message: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    curve_suggestion: Suggestion | None = None  # the curve's own reading, before confirmation runs
+    confirmations: list[Confirmation] = field(default_factory=list)
+    held_source: str = ""  # what the confirmation runs are scored on: validation | held-out training
+    skipped_steps: int = 0  # steps the GradScaler skipped (not recorded as points)
+    epochs_seen: int = 0  # full passes over the training loader during the sweep
+    batches_seen: int = 0  # training batches the sweep drew (fresh ones, across epochs)
 
     def curve(self) -> list[dict[str, float]]:
         return [
@@ -84,6 +98,14 @@ class LRRange:
             "loss_source": self.loss_source,
             "accumulate": self.accumulate,
             "stop_reason": self.stop_reason,
+            "curve_suggestion": self.curve_suggestion.to_dict() if self.curve_suggestion else None,
+            "confirmations": [c.to_dict() for c in self.confirmations],
+            "held_source": self.held_source,
+            "skipped_steps": self.skipped_steps,
+            "batches_seen": self.batches_seen,
+            "epochs_seen": self.epochs_seen,
+            "seconds": round(self.seconds, 3),
+            "settings": dict(self.settings),
         }
 
     def artifacts(self) -> dict[str, Any]:
@@ -200,6 +222,103 @@ class _Tracker:
         return host[0], host[1]
 
 
+@dataclass
+class Confirmation:
+    """A short constant-lr run from the initial weights, scored on held-out batches."""
+
+    lr: float  # the first param group's lr
+    loss: float  # mean held-out loss after the run (inf when the run diverged)
+    metric: float | None  # the task metric on the same batches (accuracy / R^2), when measurable
+    per_batch: list[float]  # the held-out loss of each held batch (paired across candidates)
+    steps: int
+    diverged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "loss": self.loss if math.isfinite(self.loss) else None,
+            "metric": self.metric,
+            "steps": self.steps,
+            "diverged": self.diverged,
+        }
+
+
+def _held_loss(ctx: Context, model: torch.nn.Module, batches: list[Any]) -> tuple[list[float], float | None]:
+    """Per-batch loss (eval mode, no grad) on the held batches and the task metric over them."""
+    from nndoctor.probes.loop import MetricAccumulator
+
+    metric = MetricAccumulator(ctx.setup.task, ctx.device)
+    losses: list[torch.Tensor] = []
+    model.eval()
+    try:
+        with torch.no_grad(), ctx.autocast():
+            for batch in batches:
+                output, target = ctx.forward(model, batch)
+                losses.append(ctx.loss(output, target).detach().float())
+                metric.add(output, target)
+    finally:
+        model.train()
+    values = torch.stack(losses).cpu().tolist()  # one transfer
+    m = float(metric.value()) if metric.usable else None
+    return values, (m if m is not None and math.isfinite(m) else None)
+
+
+def _scaler(ctx: Context) -> torch.amp.GradScaler | None:
+    return torch.amp.GradScaler(ctx.device.type) if ctx.settings.precision == "fp16" else None
+
+
+def _found_inf(scaler: torch.amp.GradScaler, optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """After `unscale_`: a device scalar, > 0 when this step's gradients hold an inf/NaN (the
+    GradScaler then skips the step). No host read."""
+    found = scaler._found_inf_per_device(optimizer)  # the flags step() itself reads
+    return sum(found.values()) if found else torch.zeros(())
+
+
+def confirm_lrs(
+    ctx: Context,
+    candidates: list[float],
+    ratios: list[float],
+    steps: int,
+    held: list[Any],
+    skip: int,
+) -> list[Confirmation]:
+    """Train `steps` steps at each candidate lr (constant, every group keeping its ratio) from the
+    initial weights on the same training stream, and score each on the same held batches."""
+    out: list[Confirmation] = []
+    for lr in candidates:
+        with ctx.experiment() as model, ctx.train_stream() as stream:
+            optimizer = ctx.make_optimizer(model)
+            _set_lr(optimizer.param_groups, ratios, lr)
+            scaler = _scaler(ctx)
+            stream.take(skip)  # the held batches the sweep never trains on
+            done, diverged = 0, False
+            watch = torch.zeros((), device=ctx.device)
+            for step in range(steps):
+                batch = next(stream)
+                optimizer.zero_grad(set_to_none=True)
+                with ctx.autocast():
+                    output, target = ctx.forward(model, batch)
+                    loss = ctx.loss(output, target)
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    step_optimizer(optimizer, _closure(ctx, model, optimizer, batch))
+                watch = watch + loss.detach().float()
+                done = step + 1
+                if (done % 16 == 0 or done == steps) and not math.isfinite(float(watch)):  # a read per 16 steps
+                    diverged = True
+                    break
+            per_batch, metric = ([], None) if diverged else _held_loss(ctx, model, held)
+            mean = sum(per_batch) / len(per_batch) if per_batch else math.inf
+            if not math.isfinite(mean):
+                diverged, mean, metric = True, math.inf, None
+            out.append(Confirmation(lr, mean, metric, per_batch, done, diverged))
+    return out
+
+
 def _val_loss(ctx: Context, model: torch.nn.Module, batches: list[Any]) -> torch.Tensor:
     """Mean loss over the validation batches, in eval mode, as a device scalar (no sync)."""
     model.eval()
@@ -212,6 +331,18 @@ def _val_loss(ctx: Context, model: torch.nn.Module, batches: list[Any]) -> torch
     model.train()
     assert total is not None
     return total / len(batches)
+
+
+def held_batches(ctx: Context, s: dict[str, Any]) -> tuple[list[Any], int, str]:
+    """The batches confirmation runs are scored on, how many stream batches to skip for them, and
+    what they are: the validation loader's first batches when there is one, else the first
+    batches of the training stream, which neither the sweep nor the confirmation runs train on."""
+    count = s["held_batches"]
+    val = ctx.val_batches()
+    if val:
+        return list(val[:count]), 0, "validation"
+    with ctx.train_stream() as stream:
+        return stream.take(count), count, "held-out training"
 
 
 @probe("lr_range", "learning-rate range test", cost="train", settings=LRRangeSettings)
@@ -234,7 +365,7 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
         "settings": s,
     }
     if not groups or any(b is None for b in base):
-        result = LRRange(
+        return LRRange(
             status="no_lr",
             lrs=[],
             losses=[],
@@ -249,7 +380,6 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
             message=f"the optimizer {name} has no numeric `lr` in its param groups, so there is no learning rate to sweep",
             **common,
         )
-        return result
     configured = float(base[0])  # type: ignore[arg-type]
     # every group keeps its ratio to the first one; with a first lr of 0 there is no ratio to keep
     ratios = [b / configured if configured > 0 else 1.0 for b in base]  # type: ignore[operator]
@@ -268,29 +398,27 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
     host = ctx.device.type == "cpu" and s["check_every"] is None
     check_every = 1 if host else s["check_every"] or 8
     tracker = _Tracker(len(recorded), s["smooth"], s["diverge_factor"], ctx.device, host)
-    batches = ctx.train_batches()
-    scaler = (
-        torch.amp.GradScaler(ctx.device.type)
-        if ctx.settings.precision == "fp16" and ctx.device.type == "cuda"
-        else None
-    )
+    held, skip, held_source = held_batches(ctx, s) if s["confirm"] else ([], 0, "")
+    scaler = _scaler(ctx)
+    skipped = torch.zeros(len(recorded), device=ctx.device) if scaler is not None else None
     stop_reason, diverged_at, steps_done = "completed", None, 0
-    micro = 0
-    with ctx.progress.task("LR range test", s["steps"]) as advance:
+    with ctx.progress.task("LR range test", s["steps"]) as advance, ctx.train_stream() as stream:
+        stream.take(skip)
         for step, lr in enumerate(schedule):
             _set_lr(groups, ratios, lr)
             optimizer.zero_grad(set_to_none=True)
             total: torch.Tensor | None = None
             for _ in range(s["accumulate"]):
-                batch = batches[micro % len(batches)]
-                micro += 1
+                batch = next(stream)
                 with ctx.autocast():
                     output, target = ctx.forward(model, batch)
                     loss = ctx.loss(output, target)
-                scaled = loss / s["accumulate"]
+                scaled = loss / s["accumulate"] if s["accumulate"] > 1 else loss
                 (scaler.scale(scaled) if scaler is not None else scaled).backward()
                 total = loss.detach() if total is None else total + loss.detach()
             if scaler is not None:
+                scaler.unscale_(optimizer)
+                found = _found_inf(scaler, optimizer)
                 scaler.step(optimizer)
                 scaler.update()
             else:
@@ -303,6 +431,8 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
                     value = _val_loss(ctx, model, val_batches)
                 else:
                     value = total if s["accumulate"] == 1 else total / s["accumulate"]
+                if skipped is not None:
+                    skipped[k] = found
                 tracker.record(k, value)
                 if (k + 1) % check_every == 0 or step == s["steps"] - 1:
                     diverged_at = tracker.scan(k + 1)
@@ -320,15 +450,29 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
     kept = diverged_at + 1 if diverged_at is not None else finished
     losses, smoothed = tracker.curves(kept)
     lrs = [schedule[recorded[k]] for k in range(kept)]
+    skipped_steps = 0
+    if skipped is not None and kept:
+        # a step the GradScaler skipped (inf/NaN gradients in fp16) trained nothing: not a point
+        keep = [v == 0 for v in skipped[:kept].cpu().tolist()]
+        skipped_steps = keep.count(False)
+        lrs = [v for v, k in zip(lrs, keep, strict=True) if k]
+        losses = [v for v, k in zip(losses, keep, strict=True) if k]
+        smoothed = [v for v, k in zip(smoothed, keep, strict=True) if k]
     nonfinite_at_start = bool(losses) and not math.isfinite(losses[0])
     per_step = 1.0 / s["val_every"] if val_batches is not None else 1.0
-    suggestion = (
+    curve = (
         None
         if nonfinite_at_start or not losses
         else suggest(lrs, losses, points_per_step=per_step, stopped_on_divergence=stop_reason == "diverged")
     )
+    confirmations: list[Confirmation] = []
+    suggestion = curve
+    if curve is not None and curve.lr is not None and curve.confident and s["confirm"]:
+        candidates = confirmation_candidates(curve, s["confirm"], s["confirm_spread"])
+        confirmations = confirm_lrs(ctx, candidates, ratios, s["confirm_steps"], held, skip)
+        suggestion = choose(curve, [(c.lr, c.loss, c.per_batch) for c in confirmations], held_source)
     peers = {} if nonfinite_at_start else peer_suggestions(lrs, losses)
-    result = LRRange(
+    return LRRange(
         status="nonfinite_at_start" if nonfinite_at_start else "ok",
         lrs=lrs,
         losses=losses,
@@ -345,9 +489,14 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
             if nonfinite_at_start
             else (suggestion.reason if suggestion else "")
         ),
+        curve_suggestion=curve,
+        confirmations=confirmations,
+        held_source=held_source,
+        skipped_steps=skipped_steps,
+        epochs_seen=stream.epochs,
+        batches_seen=stream.taken,
         **common,
     )
-    return result
 
 
 def _closure(ctx: Context, model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any) -> Any:
