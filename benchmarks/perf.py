@@ -383,11 +383,10 @@ def memory_profile(steps: int | None, work: Path) -> str:
     return str(path)
 
 
-def section_memory(pattern: str | None, memory_steps: int | None, big: bool) -> str:
+def section_memory(pattern: str | None, memory_steps: int | None, models: list[str]) -> str:
     work = Path(tempfile.mkdtemp(prefix="nndoctor-perf-"))
     default = memory_profile(memory_steps, work)
     targets: list[tuple[str, str, dict[str, str]]] = [(Path(r).stem, r, {}) for r in bundled_samples(pattern)]
-    models = ["mlp1m", "mlp10m", "mlp50m", "image224"] if big else ["mlp1m"]
     targets += [(m, PERF_MODELS, {"NNDOCTOR_PERF_MODEL": m}) for m in models]
     rows = []
     for label, recipe, extra in targets:
@@ -500,18 +499,26 @@ def main() -> None:
     parser.add_argument("--samples", default=None, help="comma-separated substrings of bundled sample paths")
     parser.add_argument("--memory-samples", default="healthy", help="bundled samples in the memory table")
     parser.add_argument("--memory-steps", type=int, default=None, help="cut the default runs' experiments")
-    parser.add_argument("--no-big", action="store_true", help="memory: skip the 10M/50M MLPs and the image CNN")
+    parser.add_argument(
+        "--memory-models", default="mlp1m,mlp10m,mlp50m,image224", help="benchmarks/perf_models.py models"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the sections as JSON")
     args = parser.parse_args()
     only = set(args.only.split(","))
-    print(f"# nndoctor perf, {time.strftime('%Y-%m-%d %H:%M')} UTC, {len(os.sched_getaffinity(0))} CPUs")
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"# nndoctor perf, {time.strftime('%Y-%m-%d %H:%M')} UTC, {len(os.sched_getaffinity(0))} CPUs, load {load}")
     print(f"command: python benchmarks/perf.py {' '.join(sys.argv[1:])}\n")
     sections = {}
     for name, run in (
         ("startup", lambda: section_startup(args.runs)),
-        ("threads", lambda: section_threads(max(3, args.runs // 2 + 1))),
+        ("threads", lambda: section_threads(args.runs)),
         ("overhead", lambda: section_overhead(args.samples, args.repeats)),
-        ("memory", lambda: section_memory(args.memory_samples, args.memory_steps, not args.no_big)),
+        (
+            "memory",
+            lambda: section_memory(
+                args.memory_samples, args.memory_steps, [m for m in args.memory_models.split(",") if m]
+            ),
+        ),
         ("syncs", section_syncs),
     ):
         if name in only:

@@ -74,7 +74,7 @@ class RunSettings:
     device: str = "auto"
     precision: str = "fp32"
     max_batches: int = 32
-    max_data_mib: float = 256.0
+    max_data_mib: float = 64.0
     budget_s: float | None = None
     probes: Mapping[str, Any] = field(default_factory=dict)  # probe name -> its settings dataclass
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # check id -> overrides
