@@ -186,9 +186,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
                         if layers
                         else None
                     )
-                    before = [
-                        p.detach().reshape(-1)[idx] for (_, _, p), idx in zip(layers, samples, strict=True)
-                    ]
+                    before = [p.detach().reshape(-1)[idx] for (_, _, p), idx in zip(layers, samples, strict=True)]
                     stepper.step(stepper.closure(batch))
                     if grad_norms is not None:
                         track_rows.append(torch.stack([grad_norms, _update_ratios(layers, samples, before)]))
