@@ -283,6 +283,7 @@ def overhead_rows(recipe: str, repeats: int) -> list[list[str]]:
     from nndoctor.batches import take_samples
     from nndoctor.context import open_context
     from nndoctor.engine import ProbeRunner
+    from nndoctor.errors import NotJudged, Skip
     from nndoctor.registry import load_registry
     from nndoctor.settings import SettingsRequest
     from nndoctor.targets import TargetSpec
@@ -294,7 +295,7 @@ def overhead_rows(recipe: str, repeats: int) -> list[list[str]]:
         runner = ProbeRunner(ctx, registry.probes)
         try:
             runner.get("setup")
-        except Exception as exc:  # noqa: BLE001 - a broken sample: nothing to train
+        except (Exception, Skip, NotJudged) as exc:  # noqa: BLE001 - a broken sample: nothing to train
             return [[Path(recipe).stem, "-", "-", "-", "-", f"setup: {type(exc).__name__}"]]
         for name in ("short_run", "overfit_tiny"):
             probe_times, plain_times = [], []
@@ -306,7 +307,7 @@ def overhead_rows(recipe: str, repeats: int) -> list[list[str]]:
                 started = time.perf_counter()
                 try:
                     result = runner.get(name)
-                except Exception as exc:  # noqa: BLE001 - e.g. a Skip: nothing to compare
+                except (Exception, Skip, NotJudged) as exc:  # noqa: BLE001 - e.g. a Skip: nothing to compare
                     rows.append([Path(recipe).stem, name, "-", "-", "-", f"{type(exc).__name__}"])
                     result = None
                     break
