@@ -3,6 +3,7 @@ cap and the per-batch statistics. Timings are measured by benchmarks/perf.py, ne
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -173,3 +174,31 @@ def test_backward_statistics_in_chunks_equal_the_direct_ones() -> None:
     assert float(diff_norm(b, b2, chunk=256)) == pytest.approx(float(torch.linalg.vector_norm(b - b2)), rel=1e-5)
     half = torch.ones(8, dtype=torch.float16)
     assert float(norm32(half)) == pytest.approx(math.sqrt(8))
+
+
+@pytest.mark.parametrize("omp", [None, "2"])
+def test_a_check_run_reports_the_thread_count_the_policy_chose(omp: str | None) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: one thread either way")
+    env = _env(OMP_NUM_THREADS=omp, MKL_NUM_THREADS=None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nndoctor",
+            "check",
+            "sample_models/healthy/digits_mlp.py",
+            "--profile",
+            "quick",
+            "--select",
+            "ND101",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    threads_used = json.loads(proc.stdout)["environment"]["threads"]
+    assert threads_used == (1 if omp is None else 2)  # a small model: one thread, unless the user chose
