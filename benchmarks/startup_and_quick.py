@@ -160,32 +160,46 @@ class SyncCounter:
 
             return dataclasses.replace(spec, func=run)
 
-        saved_probes = dict(registry.probes)
+        saved_probes = dict(registry.probes) if registry is not None else {}
         try:
             for name, original in originals.items():
                 setattr(torch.Tensor, name, wrap_method(name, original))
-            registry.probes.update({name: wrap_probe(spec) for name, spec in saved_probes.items()})
+            if registry is not None:
+                registry.probes.update({name: wrap_probe(spec) for name, spec in saved_probes.items()})
             with HostTracker():
                 yield
         finally:
             for name, original in originals.items():
                 setattr(torch.Tensor, name, original)
-            registry.probes.clear()
-            registry.probes.update(saved_probes)
+            if registry is not None:
+                registry.probes.clear()
+                registry.probes.update(saved_probes)
 
 
 def quick_run_in_process(profile: str, device: str) -> tuple[Any, SyncCounter, float]:
-    from nndoctor.target import load_recipe
+    from nndoctor import engine
+    from nndoctor.api import prepare, run_target
+    from nndoctor.settings import SettingsRequest
+    from nndoctor.targets import TargetSpec
 
-    from nndoctor.api import RunOptions, run_target
-    from nndoctor.registry import load_registry
-
-    registry = load_registry()
     counter = SyncCounter()
-    target = load_recipe(None)
+    target, settings = prepare(TargetSpec(recipe=None), SettingsRequest(profile=profile, device=device))
+    original_get = engine.ProbeRunner.get
+
+    def get(self: Any, name: str) -> Any:  # attribute host reads to the innermost running probe
+        counter.stack.append(name)
+        try:
+            return original_get(self, name)
+        finally:
+            counter.stack.pop()
+
     started = time.perf_counter()
-    with counter.patched(registry):
-        report = run_target(target, RunOptions(profile=profile, device=device))
+    engine.ProbeRunner.get = get  # type: ignore[method-assign]
+    try:
+        with counter.patched(None):
+            report = run_target(target, settings)
+    finally:
+        engine.ProbeRunner.get = original_get  # type: ignore[method-assign]
     return report, counter, time.perf_counter() - started
 
 

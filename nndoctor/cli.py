@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from nndoctor import threads
 from nndoctor.commands import catalogue, check, diff, gate, init, lr_find, watch
 from nndoctor.version import __version__
 
@@ -52,8 +53,11 @@ def main() -> None:
 
     Every report file is written and closed by the time a command returns; flushing stdout and
     stderr and calling `os._exit` skips tearing down torch's modules, which costs about half a
-    second of every run.
+    second of every run. Before anything loads torch, the process gets nndoctor's thread policy
+    (`nndoctor.threads`: a passive OpenMP wait policy, one thread for small models) unless the
+    user set their own.
     """
+    threads.prepare_process()
     try:
         app()
         code = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, TrainStream, describe_shapes, move_to
+from nndoctor.batches import Batch, TrainStream, describe_shapes, map_tensors, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
 from nndoctor.progress import ProgressSink
 from nndoctor.registration import find_unregistered, move_strays
@@ -29,6 +30,7 @@ from nndoctor.rng import GeneratorStates, RngState, loader_generators, seed_ever
 from nndoctor.settings import RunSettings
 from nndoctor.setup import Setup, resolve_setup
 from nndoctor.targets.model import Target
+from nndoctor.threads import run_threads
 
 ForwardFn = Callable[[nn.Module, Batch], tuple[Any, Any]]
 LossFn = Callable[[Any, Any], torch.Tensor]
@@ -173,9 +175,26 @@ class Data:
     batch_sampler: str | None = None  # its batch sampler's class name (BatchSampler unless the user's own)
 
 
-def _materialize(loader: Iterable[Batch], which: str, device: torch.device, limit: int, name: str) -> list[Batch]:
+def batch_bytes(batch: Batch) -> int:
+    """Bytes of the tensors in one batch."""
+    total = 0
+
+    def add(t: torch.Tensor) -> torch.Tensor:
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    map_tensors(batch, add)
+    return total
+
+
+def _materialize(
+    loader: Iterable[Batch], which: str, device: torch.device, limit: int, name: str, max_bytes: float = math.inf
+) -> list[Batch]:
+    """Up to `limit` batches, and no more than `max_bytes` of them (one batch at least)."""
     shuffling = GeneratorStates(loader_generators(loader))
     batches: list[Batch] = []
+    held = 0
     try:
         try:
             iterator = iter(loader)
@@ -185,8 +204,12 @@ def _materialize(loader: Iterable[Batch], which: str, device: torch.device, limi
                 "`build_data()` must return a DataLoader or any iterable of batches."
             ) from exc
         for batch in iterator:
+            size = batch_bytes(batch)
+            if batches and held + size > max_bytes:
+                break  # the data cap (max_data_mib): the batches held so far are the sample
+            held += size
             batches.append(move_to(batch, device))
-            if len(batches) >= limit:
+            if len(batches) >= limit or held >= max_bytes:
                 break
     except (TargetError, KeyboardInterrupt):
         raise
@@ -207,9 +230,10 @@ def _materialize(loader: Iterable[Batch], which: str, device: torch.device, limi
     return batches
 
 
-def load_data(target: Target, device: torch.device, limit: int) -> Data:
-    train = _materialize(target.train_data, "training", device, limit, target.name)
-    val = _materialize(target.val_data, "validation", device, limit, target.name) if target.val_data else None
+def load_data(target: Target, device: torch.device, limit: int, max_mib: float = math.inf) -> Data:
+    cap = max_mib * 2**20
+    train = _materialize(target.train_data, "training", device, limit, target.name, cap)
+    val = _materialize(target.val_data, "validation", device, limit, target.name, cap) if target.val_data else None
     loader = target.train_data
     dataset = getattr(loader, "dataset", None)
     sampler = getattr(loader, "sampler", None)
@@ -360,12 +384,13 @@ class Context:
 def open_context(target: Target, settings: RunSettings, progress: ProgressSink | None = None) -> Iterator[Context]:
     """Build the run's context; on exit the user's RNG streams are restored."""
     rng = RngState()
+    stack = contextlib.ExitStack()
     try:
         device = resolve_device(settings.device)
         model, removed = working_copy(target.model, device)
         strays = stray_state(model, device)
         initial = _initial_state(target.model, model, target.model_is_frozen_snapshot)
-        data = load_data(target, device, settings.max_batches)
+        data = load_data(target, device, settings.max_batches, settings.max_data_mib)
         forward = target.forward_fn or default_forward
         reset_model(model, initial, settings.seed, strays)
         try:
@@ -378,6 +403,8 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
                 target.forward_fn is not None,
                 len(data.val) if data.val is not None else None,
             )
+            # the command line's thread count for this model's size (the API changes nothing)
+            stack.enter_context(run_threads(model, lambda: forward(model, data.train[0])))
         finally:
             reset_model(model, initial, settings.seed, strays)
         yield Context(
@@ -399,4 +426,5 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
             train_loader=target.train_data,
         )
     finally:
+        stack.close()
         rng.restore()

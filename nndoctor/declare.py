@@ -204,6 +204,11 @@ class CoreSettings:
     )
     precision: str = setting("fp32", choices=("fp32", "bf16", "fp16"), help="training-experiment precision")
     max_batches: int = setting(32, minimum=1, help="batches taken from each loader and kept on the device")
+    max_data_mib: float = setting(
+        64.0,
+        above=0,
+        help="cap in MiB on the tensors of the batches kept from each loader (at least one batch is kept)",
+    )
     budget_s: float | None = setting(
         None, above=0, help="wall-clock safety cap in seconds for the training experiments (null: none)"
     )

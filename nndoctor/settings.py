@@ -42,6 +42,7 @@ class SettingsRequest:
     device: str | None = None
     precision: str | None = None
     max_batches: int | None = None
+    max_data_mib: float | None = None
     budget_s: float | None = None
     probes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # e.g. lr-find's sweep options
     labels: Mapping[str, str] = field(default_factory=dict)  # "lr_range.steps" -> "--steps", for messages
@@ -73,6 +74,7 @@ class RunSettings:
     device: str = "auto"
     precision: str = "fp32"
     max_batches: int = 32
+    max_data_mib: float = 64.0
     budget_s: float | None = None
     probes: Mapping[str, Any] = field(default_factory=dict)  # probe name -> its settings dataclass
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # check id -> overrides
@@ -228,6 +230,6 @@ def _check_layer_keys(layer: Layer) -> None:
 
 def _at(layer: Layer, key: str) -> str:
     if layer.name in ("cli", "api"):
-        flag = {"budget_s": "budget", "max_batches": "max-batches"}.get(key, key)
+        flag = {"budget_s": "budget", "max_batches": "max-batches", "max_data_mib": "max-data-mib"}.get(key, key)
         return f"--{flag}" if layer.name == "cli" else f"the argument {key}"
     return f"{layer.where} `{key}`"

@@ -111,11 +111,27 @@ def diff_norm(a: torch.Tensor, b: torch.Tensor, chunk: int = 1 << 20) -> torch.T
     flat_a, flat_b = a.detach().reshape(-1), b.detach().reshape(-1)
     if flat_a.numel() <= chunk:
         return torch.linalg.vector_norm((flat_a - flat_b).float())
+    # one chunk-sized temporary at a time
     parts = [
         torch.linalg.vector_norm((flat_a[i : i + chunk] - flat_b[i : i + chunk]).float())
         for i in range(0, flat_a.numel(), chunk)
     ]
     return torch.linalg.vector_norm(torch.stack(parts))
+
+
+def nonfinite_count(t: torch.Tensor, chunk: int = 1 << 20) -> torch.Tensor:
+    """NaN/Inf entries of `t` as a float device scalar; big tensors in chunks (no full-size mask)."""
+    flat = t.detach().reshape(-1)
+    parts = [
+        flat[i : i + chunk].numel() - torch.count_nonzero(torch.isfinite(flat[i : i + chunk]))
+        for i in range(0, flat.numel(), chunk)
+    ]
+    return torch.stack(parts).sum().float() if parts else flat.new_zeros((), dtype=torch.float32)
+
+
+def norm32(t: torch.Tensor) -> torch.Tensor:
+    """The L2 norm accumulated in float32 (no float copy of a float32 tensor)."""
+    return torch.linalg.vector_norm(t.detach(), dtype=torch.float32 if t.dtype != torch.float64 else None)
 
 
 def _rows_identical(t: torch.Tensor, tolerance: float) -> torch.Tensor:
@@ -189,10 +205,10 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         rows.append(
             torch.stack(
                 [
-                    torch.linalg.vector_norm(g.detach().float()) if g is not None else zero,
-                    torch.linalg.vector_norm(old.float()),
+                    norm32(g).float() if g is not None else zero,
+                    norm32(old).float(),
                     diff_norm(p, old),
-                    (~torch.isfinite(g)).sum().float() if g is not None else zero,
+                    nonfinite_count(g) if g is not None else zero,
                 ]
             )
         )

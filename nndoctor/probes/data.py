@@ -90,7 +90,7 @@ class _InputSums:
         dims = [d for d in range(xf.dim()) if d != 1]
         per_feature = xf.numel() // max(xf.shape[1], 1)
         finite = torch.isfinite(xf)
-        bad = (~finite).sum().double()
+        bad = (xf.numel() - torch.count_nonzero(finite)).double()
         if self.masked:
             xf = torch.where(finite, xf, torch.zeros((), dtype=xf.dtype, device=xf.device))
         s = xf.sum(dim=dims, dtype=torch.float64)
@@ -112,10 +112,80 @@ class _InputSums:
         }
 
 
+class _TargetSums:
+    """Per-batch accumulation of the targets' statistics (float64 on the device): count, sum, sum
+    of squares, min, max, non-finite count and whether every finite value is an integer. Class
+    counts need a second per-batch pass, made only when the targets turn out integer-valued."""
+
+    def __init__(self) -> None:
+        self.rows: torch.Tensor | None = None  # [count, sum, sumsq, nonfinite, non-integers]
+        self.low: torch.Tensor | None = None
+        self.high: torch.Tensor | None = None
+        self.float_valued = False
+
+    def add(self, flat: torch.Tensor) -> None:
+        """One batch's targets; masks instead of boolean indexing, so no device sync."""
+        self.float_valued = self.float_valued or flat.is_floating_point()
+        yf = flat.reshape(-1).double()
+        finite = torch.isfinite(yf)
+        values = torch.where(finite, yf, 0.0)
+        inf = torch.tensor(torch.inf, dtype=torch.float64, device=yf.device)
+        row = torch.stack(
+            [
+                torch.count_nonzero(finite).double(),
+                values.sum(),
+                values.pow(2).sum(),
+                (yf.numel() - torch.count_nonzero(finite)).double(),
+                torch.count_nonzero(values != values.round()).double(),
+            ]
+        )
+        low = torch.where(finite, yf, inf).min() if yf.numel() else inf
+        high = torch.where(finite, yf, -inf).max() if yf.numel() else -inf
+        self.rows = row if self.rows is None else self.rows + row
+        self.low = low if self.low is None else torch.minimum(self.low, low)
+        self.high = high if self.high is None else torch.maximum(self.high, high)
+
+    def scalars(self) -> dict[str, torch.Tensor]:
+        if self.rows is None or self.low is None or self.high is None:
+            return {}
+        n, s, sq, bad, fractional = self.rows
+        mean = s / n.clamp_min(1)
+        return {
+            "target_count": n,
+            "target_nonfinite": bad,
+            "target_fractional": fractional,
+            "target_min": self.low,
+            "target_max": self.high,
+            "target_mean": mean,
+            "target_var": (sq / n.clamp_min(1) - mean.pow(2)).clamp_min(0),
+            "target_mean_sq": sq / n.clamp_min(1),
+        }
+
+
+def _class_counts(flats: Iterator[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distinct finite target values and their counts, merged batch by batch."""
+    values: list[torch.Tensor] = []
+    counts: list[torch.Tensor] = []
+    for flat in flats:
+        yf = flat.reshape(-1).double()
+        v, c = torch.unique(yf[torch.isfinite(yf)], return_counts=True)
+        values.append(v)
+        counts.append(c)
+    all_values = torch.cat(values)
+    merged, inverse = torch.unique(all_values, return_inverse=True)
+    totals = torch.zeros(merged.numel(), dtype=torch.long, device=merged.device)
+    totals.index_add_(0, inverse, torch.cat(counts))
+    return merged, totals
+
+
+def _flat_target(y: torch.Tensor) -> torch.Tensor:
+    return y.detach().reshape(y.shape[0], -1) if y.dim() else y.detach().reshape(1, 1)
+
+
 @probe("data_stats", "input and target statistics", cost="static", settings=DataStatsSettings)
 def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> DataStats:
     inputs = _InputSums()
-    targets: list[torch.Tensor] = []
+    targets = _TargetSums()
     runs: list[torch.Tensor] = []
     modes: list[torch.Tensor] = []
     first_shape: tuple[int, ...] = ()
@@ -131,8 +201,8 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
         last_batch = int(x.shape[0]) if x.dim() else None
         if x.is_floating_point():
             inputs.add(x.detach())
-        flat = y.detach().reshape(y.shape[0], -1) if y.dim() else y.detach().reshape(1, 1)
-        targets.append(flat)
+        flat = _flat_target(y)
+        targets.add(flat)
         if not flat.is_floating_point() and flat.shape[1] == 1:
             runs.append(torch.unique(flat).numel() * torch.ones((), device=flat.device))
             modes.append(flat.reshape(-1).mode().values)
@@ -151,26 +221,7 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
         batch_sampler=ctx.data.batch_sampler,
     )
     scalars = inputs.scalars()
-    if targets:
-        widths = {t.shape[1] for t in targets}
-        y = torch.cat(targets) if len(widths) == 1 else torch.cat([t.reshape(-1, 1) for t in targets])
-        stats.target_float = y.is_floating_point()
-        yf = y.double()
-        finite_mask = torch.isfinite(yf)
-        scalars["target_nonfinite"] = (~finite_mask).sum()
-        finite_y = yf[finite_mask]
-        if finite_y.numel():
-            scalars["target_min"] = finite_y.min()
-            scalars["target_max"] = finite_y.max()
-            scalars["target_mean"] = finite_y.mean()
-            scalars["target_var"] = finite_y.var(unbiased=False)
-            scalars["target_mean_sq"] = finite_y.pow(2).mean()
-            integer_valued = not y.is_floating_point() or bool((finite_y == finite_y.round()).all())
-            stats.target_integer_valued = integer_valued
-            if integer_valued:
-                values, counts = torch.unique(finite_y.flatten(), return_counts=True)
-                scalars["class_values"] = values
-                scalars["class_counts"] = counts
+    scalars.update(targets.scalars())
     if runs:
         scalars["label_runs"] = torch.stack(runs)
         scalars["label_modes"] = torch.stack(modes)
@@ -184,6 +235,15 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
     for key in ("input_nonfinite", "target_nonfinite"):
         if key in host:
             setattr(stats, key, int(host[key]))
+    stats.target_float = targets.float_valued
+    has_targets = "target_count" in host and int(host["target_count"]) > 0
+    if not has_targets:  # no finite target value: the statistics keep their defaults
+        for key in ("target_min", "target_max", "target_mean", "target_var", "target_mean_sq"):
+            host.pop(key, None)
+    elif int(host["target_fractional"]) == 0:
+        stats.target_integer_valued = True
+        values, counts = _class_counts(_flat_target(y) for _, y in _pairs(ctx, model, settings))
+        host.update(to_host({"class_values": values, "class_counts": counts}))
     for key in ("feature_mean", "feature_std"):
         if key in host:
             setattr(stats, key, host[key].tolist())

@@ -130,20 +130,28 @@ class _Recorder:
         index = self.site_of[key]
         record = self.values[index]
         with torch.no_grad():
-            o = out.detach().float()
+            # fused reductions, no float copies of the activation: std_mean in one pass, counts
+            # with count_nonzero; one masked copy only for the mean/std of non-finite outputs
+            o = out.detach()
+            n = o.numel()
             finite = torch.isfinite(o)
-            safe = torch.where(finite, o, torch.zeros_like(o))
-            record["mean"].append(safe.mean())
-            record["std"].append(safe.std() if safe.numel() > 1 else safe.new_zeros(()))
-            record["zero"].append((o == 0).float().mean())
-            record["nonfinite"].append((~finite).sum().float())
+            safe = torch.where(finite, o, 0.0)
+            if n > 1:
+                std, mean = torch.std_mean(safe.float() if safe.dtype != torch.float32 else safe)
+            else:
+                mean = safe.float().reshape(()) if n else safe.new_zeros((), dtype=torch.float32)
+                std = torch.zeros_like(mean)
+            record["mean"].append(mean.float())
+            record["std"].append(std.float())
+            record["zero"].append(1 - torch.count_nonzero(o).float() / max(n, 1))
+            record["nonfinite"].append(n - torch.count_nonzero(finite).float())
             if isinstance(module, SATURATING):
                 low, high = (0.01, 0.99) if isinstance(module, (nn.Sigmoid, nn.Hardsigmoid)) else (-0.99, 0.99)
-                record["saturated"].append(((o <= low) | (o >= high)).float().mean())
+                record["saturated"].append(torch.count_nonzero((o <= low) | (o >= high)).float() / max(n, 1))
             x = first_tensor(inputs)
             if x is not None and x.is_floating_point():
                 xd = x.detach()
-                record["input_nonfinite"].append((~torch.isfinite(xd)).sum().float())
+                record["input_nonfinite"].append(xd.numel() - torch.count_nonzero(torch.isfinite(xd)).float())
                 if is_weighted(module) and self.seen_weighted and xd.dim() >= 2:
                     axis = _unit_axis(xd, isinstance(module, CONVS))
                     reduce = [d for d in range(xd.dim()) if d != axis]

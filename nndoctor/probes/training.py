@@ -5,10 +5,10 @@ Each is an experiment (`ctx.experiment()`): it starts from the saved initial sta
 resets the private model afterwards. Runs are bounded by steps, so their results do not depend on
 how fast or busy the machine is; the run's wall-clock safety cap (`budget_s`), when set and hit,
 discards the experiment (`NotJudged`) rather than judging a partial one. Statistics stay on the
-device: per-step losses go into a preallocated tensor, per-layer gradient norms and update ratios
-are stacked every few steps, and the host reads them once at the end. The only mid-run reads are a
-small slice of the loss curve every `check_every` steps, which is what it takes to stop early on
-NaN, divergence or a reached goal.
+device: per-step losses are kept as detached device scalars (no per-step copy into a buffer),
+per-layer gradient norms and update ratios are stacked every few steps, and the host reads them
+once at the end. The only mid-run reads are a small slice of the loss curve every `check_every`
+steps, which is what it takes to stop early on NaN, divergence or a reached goal.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     track_every = max(1, steps // settings.track_points)
     evals_at = set(_plan_points(steps, settings.eval_points))
 
-    losses = torch.full((steps,), math.nan, device=ctx.device)
+    losses: list[torch.Tensor] = []  # detached 0-d device scalars, stacked at the reads
     zero = torch.zeros((), device=ctx.device)
     eval_rows: list[tuple[int, torch.Tensor]] = []
     track_rows: list[torch.Tensor] = []
@@ -172,7 +172,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     with ctx.progress.task("short training run", steps) as advance:
         for step, batch in enumerate(ctx.iterate_train(steps)):
             _output, _target, loss = stepper.forward(batch)
-            losses[step] = loss.detach().float()
+            losses.append(loss.detach())
             if stepper.backward(loss):
                 if step % track_every == 0:
                     stepper.unscale()
@@ -186,9 +186,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
                         if layers
                         else None
                     )
-                    before = [
-                        p.detach().reshape(-1)[idx].clone() for (_, _, p), idx in zip(layers, samples, strict=True)
-                    ]
+                    before = [p.detach().reshape(-1)[idx] for (_, _, p), idx in zip(layers, samples, strict=True)]
                     stepper.step(stepper.closure(batch))
                     if grad_norms is not None:
                         track_rows.append(torch.stack([grad_norms, _update_ratios(layers, samples, before)]))
@@ -200,7 +198,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
             if steps_run in evals_at and steps_run < steps:
                 record_eval(steps_run)
             if steps_run % check_every == 0 or steps_run == steps:
-                recent = losses[max(0, steps_run - check_every) : steps_run].cpu()  # the periodic read
+                recent = torch.stack(losses[max(0, steps_run - check_every) : steps_run]).float().cpu()  # the read
                 if first_loss is None:
                     first_loss = float(recent[0])
                 if not bool(torch.isfinite(recent).all()):
@@ -219,7 +217,8 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     eval_table = torch.stack([row for _, row in eval_rows])
     track_table = torch.stack(track_rows) if track_rows else None  # [points, 2, layers]
     chance = majority_share(task, train_eval)
-    curve, evals_flat, tracks_flat, chance_host = fetch([losses[:steps_run], eval_table, track_table, chance])
+    curve_tensor = torch.stack(losses) if losses else None
+    curve, evals_flat, tracks_flat, chance_host = fetch([curve_tensor, eval_table, track_table, chance])
     width = eval_table.shape[1]
     evals_host = [evals_flat[i : i + width] for i in range(0, len(evals_flat), width)]
     per_point = max(1, 2 * len(layers))  # no trainable layer (all frozen): nothing was tracked
@@ -383,7 +382,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
     orphans = [pname for pname, p in model.named_parameters() if p.requires_grad and id(p) not in owned]
 
-    losses = torch.full((steps,), math.nan, device=ctx.device)
+    losses: list[torch.Tensor] = []  # detached 0-d device scalars, one per step
     checked: list[int] = []
     checked_metrics: list[torch.Tensor] = []
     stop_reason = "completed"
@@ -395,7 +394,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
     ):
         for step in range(steps):
             output, target, loss = stepper.forward(batch)
-            losses[step] = loss.detach().float()
+            losses.append(loss.detach())
             if step == 0:
                 out = first_tensor(output)
                 if out is not None and out.dim() > 0 and out.shape[0]:
@@ -413,7 +412,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
             steps_run = step + 1
             advance()
             if is_check:
-                host = torch.stack([losses[step], checked_metrics[-1]]).cpu().tolist()  # the periodic read
+                host = torch.stack([losses[step].float(), checked_metrics[-1]]).cpu().tolist()  # the periodic read
                 if not math.isfinite(host[0]):
                     stop_reason = "nonfinite"
                     break
@@ -426,7 +425,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
                 check_cap(ctx, "the tiny-subset overfit", steps_run, steps)
     chance = majority_share(task, [batch])
     curve, metrics, chance_host = fetch(
-        [losses[:steps_run], torch.stack(checked_metrics) if checked_metrics else None, chance]
+        [torch.stack(losses) if losses else None, torch.stack(checked_metrics) if checked_metrics else None, chance]
     )
     finite_losses = [v for v in curve if math.isfinite(v)]
     finite_metrics = [v for v in metrics if math.isfinite(v)]
