@@ -410,6 +410,17 @@ def windows(losses: Sequence[float], count: int = 10) -> list[tuple[float, float
     return out
 
 
+def steady_evaluations(run: ShortRun) -> bool:
+    """The fixed-batch evaluations fell at every point, on the training and (when there is one) the
+    validation batches: a real fall, however noisy the per-step losses of fresh batches are."""
+    series = [[e.train_loss for e in run.evals]]
+    if all(e.val_loss is not None for e in run.evals):
+        series.append([e.val_loss for e in run.evals if e.val_loss is not None])
+    return len(run.evals) >= 3 and all(
+        all(math.isfinite(a) and b < a for a, b in itertools.pairwise(values)) for values in series
+    )
+
+
 def curve_shape(run: ShortRun) -> dict[str, float]:
     """Numbers that classify a loss curve, from fixed-batch evaluations and the per-step curve.
 
@@ -514,8 +525,9 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
 
     "Flat" means no real fall: a curve that falls less than `min_drop` but steadily, at least
     `min_trend_z` noise levels (standard errors of the window means) and `min_slow_drop` of its
-    start, is slow rather than flat and passes; the range test (ND403) says whether the learning
-    rate is far from where it trains best.
+    start, is slow rather than flat and passes, as is one whose evaluations on the same training
+    and validation batches fell at every point of the run; the range test (ND403) says whether the
+    learning rate is far from where it trains best.
     """
     run = short_run
     if run.steps_run < 2 or not run.evals:
@@ -582,13 +594,18 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     elif (
         shape["drop"] < limits.min_drop
         and shape["drop"] >= limits.min_slow_drop
-        and shape["trend_z"] >= limits.min_trend_z
+        and (shape["trend_z"] >= limits.min_trend_z or steady_evaluations(run))
         and run.trainable
     ):
+        how = (
+            f"a steady fall {shape['trend_z']:.1f} noise levels deep"
+            if shape["trend_z"] >= limits.min_trend_z
+            else "lower at every evaluation on the same training and validation batches"
+        )
         verdict = passed(
             f"decreasing slowly: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
-            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}), a steady fall {shape['trend_z']:.1f} noise "
-            "levels deep; whether a larger learning rate would train faster is ND403's reading",
+            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}), {how}; whether a larger learning rate "
+            "would train faster is ND403's reading",
             evidence,
         )
     elif shape["drop"] < limits.min_drop:
@@ -750,8 +767,8 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
     shape = curve_shape(run)
     if shape["drop"] < 0.05:
         raise Skip(
-            f"the short run barely lowered the training loss ({_pct(shape['drop'])}); fix that first (ND404), "
-            "then compare training and validation"
+            f"the short run lowered the training loss only {_pct(shape['drop'])}, too little to compare training "
+            "and validation (ND404 judges whether that is slow or flat)"
         )
     first, last = run.evals[0], run.evals[-1]
     metric = run.metric if last.train_metric is not None and last.val_metric is not None else None

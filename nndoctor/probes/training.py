@@ -14,6 +14,7 @@ steps, which is what it takes to stop early on NaN, divergence or a reached goal
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
 from collections.abc import Iterator
@@ -169,8 +170,10 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
         eval_rows.append((step, row))
 
     record_eval(0)
-    with ctx.progress.task("short training run", steps) as advance:
-        for step, batch in enumerate(ctx.iterate_train(steps)):
+    # fresh batches across the epoch, as training sees them: cycling the few held batches would
+    # measure how fast the model memorizes them, and make a healthy train/val gap look like overfitting
+    with ctx.progress.task("short training run", steps) as advance, ctx.train_stream() as stream:
+        for step, batch in enumerate(itertools.islice(stream, steps)):
             _output, _target, loss = stepper.forward(batch)
             losses.append(loss.detach())
             if stepper.backward(loss):
