@@ -120,7 +120,7 @@ def unregistered_parameters(registration: RegistrationStats, forward_strays: For
             for s in strays[:20]
         ],
     }
-    if outside.kinds and (outside.trainable or outside.mode_dependent):
+    if outside.kinds and (outside.trainable or outside.mode_dependent) and not any(s.trainable for s in strays):
         return _forward_verdict(outside, r.registered_trainable, evidence)
     if not strays:
         return passed(

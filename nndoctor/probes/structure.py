@@ -66,11 +66,12 @@ def _unregistered_calls(ctx: Context, model: nn.Module, known: set[int]) -> list
 
 
 @probe("forward_strays", "layers a forward pass runs that the model does not hold", cost="forward")
-def forward_strays(ctx: Context, model: nn.Module, registration: RegistrationStats) -> ForwardStrays:
+def forward_strays(ctx: Context, model: nn.Module) -> ForwardStrays:
     from nndoctor.layers import BATCH_NORMS, DROPOUTS
 
+    # the layers ND107's attribute scan already names (on this private copy: its own objects)
     known = {id(m) for m in model.modules()}
-    known |= {id(inner) for s in registration.strays for top in s.modules for inner in top.modules()}
+    known |= {id(inner) for s in find_unregistered(model) for top in s.modules for inner in top.modules()}
     first = _unregistered_calls(ctx, model, known)
     second = _unregistered_calls(ctx, model, known) if first else []
     params = {id(p): p for m in first for p in m.parameters()}
