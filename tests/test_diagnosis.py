@@ -82,3 +82,19 @@ def test_a_deep_plain_net_is_diagnosed_from_its_architecture() -> None:
     flat = report.finding("ND404")
     assert flat is not None and flat.explained_by and "ND104" in flat.explained_by
     assert "Raise the learning rate" not in (flat.recommendation or "")
+
+
+def test_the_range_tests_verdict_needs_training_at_the_configured_lr_to_agree() -> None:
+    from nndoctor.registry import load_registry
+
+    confirmers = {cid: spec.confirmed_by for cid, spec in load_registry(probes=False).checks.items() if spec.confirmed_by}
+    assert set(confirmers["ND403"]) == {"ND402", "ND404", "ND406"}
+    trains_fine = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS), finding("ND402", Outcome.PASS)]
+    confirm(trains_fine, confirmers, {})
+    assert trains_fine[0].outcome == Outcome.PASS and trains_fine[0].message.startswith("note, not a warning")
+    flat = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.WARN)]
+    confirm(flat, confirmers, {})
+    assert flat[0].outcome == Outcome.WARN
+    far_off = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS)]
+    confirm(far_off, confirmers, {"ND403": True})
+    assert far_off[0].outcome == Outcome.WARN
