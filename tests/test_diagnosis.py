@@ -87,7 +87,9 @@ def test_a_deep_plain_net_is_diagnosed_from_its_architecture() -> None:
 def test_the_range_tests_verdict_needs_training_at_the_configured_lr_to_agree() -> None:
     from nndoctor.registry import load_registry
 
-    confirmers = {cid: spec.confirmed_by for cid, spec in load_registry(probes=False).checks.items() if spec.confirmed_by}
+    confirmers = {
+        cid: spec.confirmed_by for cid, spec in load_registry(probes=False).checks.items() if spec.confirmed_by
+    }
     assert set(confirmers["ND403"]) == {"ND402", "ND404", "ND406"}
     trains_fine = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS), finding("ND402", Outcome.PASS)]
     confirm(trains_fine, confirmers, {})
