@@ -12,7 +12,8 @@ gradient tensors' identity); every tensor it looks at stays on the device:
   checksum, plus the pending per-backward losses: stacked and read back with one
   `.tolist()`;
 - after the first step the global module hooks are removed; only the model and the loss
-  modules keep an instance hook (cheap). They come back for one forward to localize a NaN/Inf.
+  modules are still reported, through a wrapper of their class's `forward` (no module hook: their
+  calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
 
 Nothing here modifies a tensor, draws from an RNG or keeps a tensor alive longer than the next
 sample. A step's counters count what happened since the previous step.
@@ -410,7 +411,9 @@ class Watcher(Listener):
                 self._labels.setdefault(key, []).append(labels)
                 self._label_counts[key] = self._label_counts.get(key, 0) + labels.numel()
         train = self._train_loader() if self._train_loader is not None else None
-        self._last_loader = weakref.ref(loader)
+        last = self._last_loader
+        if last is None or last() is not loader:  # one weakref per loader change, not per batch
+            self._last_loader = weakref.ref(loader)
         evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
         if train is None or (loader is train and not evaluating_train):
             self._close_val()
