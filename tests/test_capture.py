@@ -233,6 +233,27 @@ def test_forward_hooks_can_be_switched_to_the_model_alone() -> None:
     assert model._forward_hooks == {} and model._forward_pre_hooks == {}
 
 
+def test_watched_module_is_reported_through_its_class_forward_and_restored() -> None:
+    class Net(nn.Sequential):
+        pass  # no forward of its own: the wrapper goes on Net and is deleted again on exit
+
+    recorder = Recorder()
+    model, other, loss = Net(nn.Linear(2, 2)), Net(nn.Linear(2, 2)), nn.MSELoss()
+    original_mse = nn.MSELoss.__dict__["forward"]
+    x = torch.randn(3, 2)
+    with observing(recorder, strict=True) as observation:
+        observation.set_forward_hooks(False)
+        observation.watch_module(model)
+        observation.watch_module(loss)
+        assert model._forward_hooks == {} and loss._forward_hooks == {}  # torch's fast path
+        out = model(x)
+        other(x)  # same class, not watched: passes straight through
+        loss(out, torch.zeros(3, 2)).backward()
+    assert [(e[1], e[2]) for e in recorder.of("forward")] == [("Net", 0), ("MSELoss", 0)]
+    assert "forward" not in Net.__dict__ and nn.MSELoss.__dict__["forward"] is original_mse
+    assert torch.equal(model(x), nn.Sequential.forward(model, x))
+
+
 # -- runner -----------------------------------------------------------------------------------
 
 

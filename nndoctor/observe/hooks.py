@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -201,6 +202,8 @@ class Observation:
         self._forward_handles: list[Any] = []
         self._instance_handles: list[Any] = []
         self._instance_modules: list[weakref.ref[nn.Module]] = []
+        self._watched: dict[int, weakref.ref[nn.Module]] = {}  # id -> module, for the wrapped forwards
+        self._wrapped_classes: set[type] = set()
         self._forward_depth = 0
         self._functional_on = False
         self._mode: _LossMode | None = None
@@ -239,12 +242,61 @@ class Observation:
 
     def watch_module(self, module: nn.Module) -> None:
         """Report this module's own calls (as depth 0) while the global forward hooks are off;
-        the hooks are removed when observing ends."""
+        removed when observing ends.
+
+        The `forward` of the module's class is wrapped (restored on exit): a module hook would put
+        every call of the model and the loss module on `Module._call_impl`'s slow path, which costs
+        about as much as a small layer. Other instances of the class pass straight through. Where
+        the class cannot be wrapped (an instance-level `forward`, a scripted module), an instance
+        forward hook does the same."""
         if not self._installed or any(ref() is module for ref in self._instance_modules):
             return
         self._instance_modules.append(weakref.ref(module))
-        self._instance_handles.append(module.register_forward_pre_hook(self._instance_pre))
-        self._instance_handles.append(module.register_forward_hook(self._instance_post, always_call=True))
+        self._watched[id(module)] = weakref.ref(module)
+        if not self._wrap_forward(type(module), module):
+            self._instance_handles.append(module.register_forward_hook(self._instance_post, always_call=True))
+
+    def _wrap_forward(self, cls: type, module: nn.Module) -> bool:
+        if cls in self._wrapped_classes:
+            return True
+        original = getattr(cls, "forward", None)
+        if (
+            "forward" in vars(module)
+            or not isinstance(original, types.FunctionType)
+            or isinstance(module, torch.jit.ScriptModule)
+        ):
+            return False
+        obs = self
+        watched = self._watched
+        had_own = "forward" in cls.__dict__
+
+        def forward(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
+            ref = watched.get(id(self))
+            if ref is None or ref() is not self:
+                return original(self, *args, **kwargs)
+            output = None
+            try:
+                output = original(self, *args, **kwargs)
+                return output
+            finally:  # like a forward hook with always_call=True
+                if not obs._forward_handles:
+                    obs._dispatch("forward", self, args, output, 0)
+
+        functools.update_wrapper(forward, original)
+        try:
+            cls.forward = forward  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            return False
+        self._wrapped_classes.add(cls)
+
+        def undo() -> None:
+            if had_own:
+                cls.forward = original  # type: ignore[attr-defined]
+            elif cls.__dict__.get("forward") is forward:
+                delattr(cls, "forward")
+
+        self._undo.append(undo)
+        return True
 
     @property
     def functional_losses(self) -> bool:
@@ -322,6 +374,8 @@ class Observation:
             handle.remove()
         self._instance_handles = []
         self._instance_modules = []
+        self._watched.clear()
+        self._wrapped_classes.clear()
         while self._undo:
             undo = self._undo.pop()
             undo()
@@ -338,9 +392,6 @@ class Observation:
             self._forward_depth = depth = 0
         if self._wants_forward:
             self._dispatch("forward", module, args, output, depth)
-
-    def _instance_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
-        return None
 
     def _instance_post(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if not self._forward_handles:

@@ -4,15 +4,16 @@ It receives the events of `nndoctor.observe.hooks.observing` and keeps, per opti
 host-side counters (zero_grad, backward, batch and scheduler calls, the LR each step used, the
 gradient tensors' identity); every tensor it looks at stays on the device:
 
-- every step: the loss tensor `backward()` ran on (detached), `isfinite` of that loss and of the
-  model's output (one small reduction each), kept until the next sample;
+- every backward: the loss tensor it ran on (detached; no torch op on a step that is not sampled),
+  kept until the next sample, where its value is read back and tested for NaN/Inf on the host;
 - every `every` steps (and the first): per-parameter gradient and weight norms (`_foreach_norm`),
   the update norm of that step (a copy of the weights before it), the share of dead units at every
   ReLU call of that step's forward (a TorchFunctionMode active for that forward only), a batch
-  checksum, plus the pending per-step losses and finiteness flags: stacked and read back with one
+  checksum, plus the pending per-backward losses: stacked and read back with one
   `.tolist()`;
 - after the first step the global module hooks are removed; only the model and the loss
-  modules keep an instance hook (cheap). They come back for one forward to localize a NaN/Inf.
+  modules are still reported, through a wrapper of their class's `forward` (no module hook: their
+  calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
 
 Nothing here modifies a tensor, draws from an RNG or keeps a tensor alive longer than the next
 sample. A step's counters count what happened since the previous step.
@@ -160,9 +161,11 @@ class Watcher(Listener):
         self._sched_calls = 0
         self._step_kinds: list[str] = []  # per backward of the current step: scaled / unscaled / unknown
         # pending device values, read at the next sample
-        self._pending_losses: list[tuple[int, torch.Tensor]] = []
-        self._pending_flags: list[tuple[int, torch.Tensor, torch.Tensor | None, str]] = []
-        self._out_ok: torch.Tensor | None = None
+        # per backward since the last sample: its step, the detached loss, its last operation
+        # (the finiteness test runs on the host values read back at the sample: no torch op here)
+        self._pending_steps: list[int] = []
+        self._pending_losses: list[torch.Tensor] = []
+        self._pending_fns: list[str] = []
         self._last_loss_output: Any = None
         self._last_loss_module: str | None = None
         # sampled-step state
@@ -364,9 +367,11 @@ class Watcher(Listener):
         value = tensor.detach()
         if value.numel() != 1:
             value = value.float().mean()
-        self._pending_losses.append((step, value))
-        grad_fn = type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else "none"
-        self._pending_flags.append((step, torch.isfinite(value), None, grad_fn))
+        self._pending_steps.append(step)
+        self._pending_losses.append(value)
+        fn = tensor.grad_fn
+        grad_fn = type(fn).__name__ if fn is not None else "none"
+        self._pending_fns.append(grad_fn)
         loss = self._last_loss_output
         if loss is tensor:
             kind = "unscaled"
@@ -406,7 +411,9 @@ class Watcher(Listener):
                 self._labels.setdefault(key, []).append(labels)
                 self._label_counts[key] = self._label_counts.get(key, 0) + labels.numel()
         train = self._train_loader() if self._train_loader is not None else None
-        self._last_loader = weakref.ref(loader)
+        last = self._last_loader
+        if last is None or last() is not loader:  # one weakref per loader change, not per batch
+            self._last_loader = weakref.ref(loader)
         evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
         if train is None or (loader is train and not evaluating_train):
             self._close_val()
@@ -548,11 +555,7 @@ class Watcher(Listener):
             if has_fp:
                 values.append(self._fingerprint)  # type: ignore[arg-type]
             losses = self._pending_losses
-            flags = self._pending_flags
-            values += [v for _, v in losses]
-            values += [f for _, f, _, _ in flags]
-            outs = [(i, o) for i, (_, _, o, _) in enumerate(flags) if o is not None]
-            values += [o for _, o in outs]
+            values += losses
             host = _read(values)
         n_grads = sum(self._grad_present)
         n_params = len(params)
@@ -571,9 +574,6 @@ class Watcher(Listener):
         pos += int(has_fp)
         loss_values = host[pos : pos + len(losses)]
         pos += len(losses)
-        loss_ok = host[pos : pos + len(flags)]
-        pos += len(flags)
-        out_values = dict(zip([i for i, _ in outs], host[pos : pos + len(outs)], strict=True))
         step = run.steps
         sample = Sample(
             step=step,
@@ -586,9 +586,10 @@ class Watcher(Listener):
             params_finite=all(math.isfinite(v) for v in param_norms),
         )
         run.samples.append(sample)
-        self._record_losses([s for s, _ in losses], loss_values)
-        self._record_flags(flags, loss_ok, out_values, sample)
-        self._pending_losses, self._pending_flags = [], []
+        steps, fns = self._pending_steps, self._pending_fns
+        self._record_losses(steps, loss_values)
+        self._record_flags(steps, fns, loss_values, sample)
+        self._pending_steps, self._pending_losses, self._pending_fns = [], [], []
         self._dead, self._fingerprint, self._grad_stats = {}, None, []
         self._live_alerts()
 
@@ -609,16 +610,16 @@ class Watcher(Listener):
 
     def _record_flags(
         self,
-        flags: list[tuple[int, torch.Tensor, torch.Tensor | None, str]],
-        loss_ok: list[float],
-        out_values: dict[int, float],
+        steps: list[int],
+        grad_fns: list[str],
+        loss_values: list[float],
         sample: Sample,
     ) -> None:
         run = self.run
         if run.nonfinite is not None:
             return
-        for (step, _, _, grad_fn), ok in zip(flags, loss_ok, strict=True):
-            if ok:
+        for step, grad_fn, value in zip(steps, grad_fns, loss_values, strict=True):
+            if math.isfinite(value):
                 continue
             run.nonfinite = NonFinite(
                 step=step,
@@ -742,18 +743,15 @@ class Watcher(Listener):
                     torch._C._push_on_torch_function_stack(other)
             self._mode = None
         self._close_val()
-        if self._pending_losses or self._pending_flags:
+        if self._pending_losses:
             with torch.no_grad():
-                losses, flags = self._pending_losses, self._pending_flags
-                outs = [(i, o) for i, (_, _, o, _) in enumerate(flags) if o is not None]
-                host = _read([v for _, v in losses] + [f for _, f, _, _ in flags] + [o for _, o in outs])
-            n = len(losses)
-            self._record_losses([s for s, _ in losses], host[:n])
-            out_values = dict(zip([i for i, _ in outs], host[n + len(flags) :], strict=True))
+                host = _read(self._pending_losses)
+            steps, fns = self._pending_steps, self._pending_fns
+            self._record_losses(steps, host)
             if self.run.nonfinite is None:
                 fake = Sample(step=self.run.steps, grad_norms=[], param_norms=[])
-                self._record_flags(flags, host[n : n + len(flags)], out_values, fake)
-            self._pending_losses, self._pending_flags = [], []
+                self._record_flags(steps, fns, host, fake)
+            self._pending_steps, self._pending_losses, self._pending_fns = [], [], []
         while len(self.run.losses) < self.run.steps:
             self.run.losses.append(None)
         chunks = self._labels.get(self._train_key, []) if self._train_key is not None else []
@@ -776,7 +774,11 @@ def _read(values: list[torch.Tensor]) -> list[float]:
     if not values:
         return []
     device = values[0].device
-    stacked = torch.stack([v.detach().reshape(()).to(device=device, dtype=torch.float64) for v in values])
+    if all(v.ndim == 0 and v.device == device for v in values):
+        # one op: stack promotes mixed dtypes (bool, half, float) to a common one, exactly
+        stacked = torch.stack(values).to(dtype=torch.float64)
+    else:
+        stacked = torch.stack([v.detach().reshape(()).to(device=device, dtype=torch.float64) for v in values])
     return [float(x) for x in stacked.tolist()]
 
 
