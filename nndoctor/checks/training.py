@@ -856,7 +856,7 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
     else:
         floor = limits.min_train_skill if metric == "accuracy" else limits.min_train_r2
         poor = skill is not None and skill < floor and (val_skill is None or val_skill <= skill + 0.1)
-        if poor and late < limits.plateau_progress:
+        if poor and late < limits.plateau_progress and not val_still_falling:
             chance = f" (always guessing the majority class gives {_pct(run.chance)})" if run.chance is not None else ""
             verdict = warned(
                 f"underfitting: training {train_txt} and validation {val_txt}{chance} after {run.steps_run} steps, "
@@ -866,9 +866,13 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
                 "and re-tune the learning rate.",
             )
         elif poor:
+            still = (
+                f"the validation loss is still falling ({previous.val_loss:.4g} -> {last.val_loss:.4g})"
+                if val_still_falling
+                else f"the loss is still falling ({_pct(late)} of its fall came in the last fifth of the run)"
+            )
             verdict = passed(
-                f"training {train_txt}, validation {val_txt}: both still low but the loss is still falling "
-                f"({_pct(late)} of its fall came in the last fifth of the run); a longer run will tell",
+                f"training {train_txt}, validation {val_txt}: both still low but {still}; a longer run will tell",
                 evidence,
             )
         elif metric is None:
