@@ -137,6 +137,7 @@ class CheckSpec:
     func: Callable[..., Verdict]
     explains: tuple[str, ...] = ()  # check ids whose non-pass findings this one's can cause
     confirmed_by: tuple[str, ...] = ()  # a heuristic: its warning needs one of these to warn/fail too
+    stands_alone: bool = False  # ... unless none of them ran (see `check`)
     source: str = "nndoctor"
 
     @property
@@ -198,13 +199,16 @@ def check(
     thresholds: Mapping[str, float] | None = None,
     explains: Sequence[str] = (),
     confirmed_by: Sequence[str] = (),
+    stands_alone: bool = False,
 ) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
     """Declare a check: parameters of the function name the probes it needs (plus `limits`).
 
     `explains`: the checks whose warn/fail findings this check's warn/fail finding can cause (the
     diagnosis shows those as its consequences). `confirmed_by`: makes the check a heuristic, a rule
     of thumb whose warning stands only when one of these checks also warns or fails in the same
-    run (or the verdict is `extreme`); otherwise it is shown as a note on a pass.
+    run (or the verdict is `extreme`); otherwise it is shown as a note on a pass. `stands_alone`: a
+    heuristic backed by an experiment of its own (the LR range test), whose warning stands when
+    none of its confirming checks ran; only one that ran and found nothing demotes it.
     """
     if not ID_PATTERN.match(id):
         raise TypeError(f"check id {id!r} must look like ND123")
@@ -230,6 +234,7 @@ def check(
             func=func,
             explains=tuple(explains),
             confirmed_by=tuple(confirmed_by),
+            stands_alone=stands_alone,
             source=func.__module__.split(".")[0],
         )
         func.__nndoctor_check__ = spec  # type: ignore[attr-defined]

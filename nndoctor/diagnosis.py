@@ -18,7 +18,7 @@ a note on a pass: its message is kept, and the evidence says it was not confirme
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from nndoctor.report.model import Finding, Outcome
 
@@ -29,19 +29,28 @@ def confirm(
     findings: Sequence[Finding],
     confirmers: Mapping[str, Sequence[str]],
     extreme: Mapping[str, bool],
+    stands_alone: Collection[str] = (),
 ) -> dict[str, tuple[str, ...]]:
-    """Demote unconfirmed heuristic warnings to notes on a pass (in place).
+    """Demote unconfirmed heuristic warnings to notes on a pass (in place). A heuristic in
+    `stands_alone` is demoted only when one of its confirmers ran (passed) and found nothing.
 
     Returns, for each confirmed heuristic, the confirming findings: they are its consequences.
     """
     by_id = {f.check_id: f for f in findings}
     heuristic = {f.check_id for f in findings if confirmers.get(f.check_id) and f.outcome == Outcome.WARN}
+
     # what stands: every warn/fail that is not an unconfirmed heuristic, grown from the facts (and
     # extreme heuristics) outwards, so heuristics that only "confirm" each other do not stand
+    def unopposed(check_id: str) -> bool:
+        judged = (Outcome.PASS, *ACTIONABLE)
+        return check_id in stands_alone and not any(
+            c in by_id and by_id[c].outcome in judged for c in confirmers[check_id]
+        )
+
     standing = {
         f.check_id
         for f in findings
-        if f.outcome in ACTIONABLE and (f.check_id not in heuristic or extreme.get(f.check_id))
+        if f.outcome in ACTIONABLE and (f.check_id not in heuristic or extreme.get(f.check_id) or unopposed(f.check_id))
     }
     changed = True
     while changed:

@@ -227,7 +227,9 @@ def _judge(
         findings.append(_finding(spec, verdict, time.perf_counter() - check_started))
         links[spec.id] = verdict.explains if verdict.explains is not None else spec.explains
         extreme[spec.id] = verdict.extreme
-    confirmed = confirm(findings, {s.id: s.confirmed_by for s in specs}, extreme)
+    confirmed = confirm(
+        findings, {s.id: s.confirmed_by for s in specs}, extreme, {s.id for s in specs if s.stands_alone}
+    )
     for check_id, consequences in confirmed.items():  # a confirmed heuristic explains what confirmed it
         links[check_id] = tuple(dict.fromkeys((*links.get(check_id, ()), *consequences)))
     link(findings, links)

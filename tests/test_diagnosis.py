@@ -100,3 +100,10 @@ def test_the_range_tests_verdict_needs_training_at_the_configured_lr_to_agree() 
     far_off = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS)]
     confirm(far_off, confirmers, {"ND403": True})
     assert far_off[0].outcome == Outcome.WARN
+    # `nndoctor lr-find` runs the range test alone: nothing refutes it, so its warning stands
+    alone = [finding("ND403", Outcome.WARN)]
+    confirm(alone, confirmers, {}, {"ND403"})
+    assert alone[0].outcome == Outcome.WARN
+    refuted = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS)]
+    confirm(refuted, confirmers, {}, {"ND403"})
+    assert refuted[0].outcome == Outcome.PASS

@@ -155,7 +155,7 @@ def _range(configured: float, *, confident: bool = True, low: float = 3e-4, high
     )  # fmt: skip
 
 
-LIMITS = Thresholds({"outside_factor": 10.0, "diverge_margin": 1.0})
+LIMITS = Thresholds({"outside_factor": 10.0, "diverge_margin": 1.0, "extreme_factor": 100.0})
 
 
 @pytest.mark.parametrize(("lr", "needle"), [(1e-5, "30x below the suggested range"), (0.1, "33x above the suggested")])
@@ -163,6 +163,11 @@ def test_nd403_warns_far_outside_the_range_with_direction_and_factor(lr: float, 
     verdict = learning_rate_range(_range(lr), LIMITS)
     assert verdict.outcome == Outcome.WARN and needle in verdict.message, verdict.message
     assert verdict.evidence["direction"] in ("below", "above") and verdict.recommendation
+
+
+def test_nd403_marks_a_rate_100x_off_the_range_as_standing_on_its_own() -> None:
+    assert not learning_rate_range(_range(1e-5), LIMITS).extreme  # 30x: needs a run at that lr to agree
+    assert learning_rate_range(_range(1e-7), LIMITS).extreme
 
 
 @pytest.mark.parametrize("lr", [1e-3, 1e-4, 2e-2])

@@ -22,6 +22,7 @@ def _fmt(lr: float | None) -> str:
     cost="train",
     thresholds={"outside_factor": 10.0, "diverge_margin": 1.0, "extreme_factor": 100.0},
     confirmed_by=("ND402", "ND404", "ND406"),
+    stands_alone=True,
 )
 def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     """The user's learning rate against a learning-rate range test and short confirmation runs.
@@ -52,8 +53,9 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     step, at the smallest learning rate of the sweep. The range test is a reading of how the loss
     reacts to a rising learning rate, not a run at yours: its warning stands only when training
     at the configured rate shows the consequence (the short run is flat, slow, oscillating or
-    diverging, the tiny subset cannot be fit, or units die: ND404, ND402, ND406), or when the rate
-    is more than `extreme_factor` (100x) off the range; otherwise it is a note on a pass.
+    diverging, the tiny subset cannot be fit, or units die: ND404, ND402, ND406), when the rate
+    is more than `extreme_factor` (100x) off the range, or when none of those ran (`nndoctor
+    lr-find`); when they ran and training at your rate went fine, it is a note on a pass.
 
     Measured on the oracle benchmark (benchmarks/lr_oracle2/RESULTS.md: fixed-budget training at
     16 learning rates x 3 seeds per task, "good" = within 2 accuracy points or 10% of the best
