@@ -373,12 +373,6 @@ class Context:
         dtype = torch.bfloat16 if self.settings.precision == "bf16" else torch.float16
         return torch.autocast(device_type=self.device.type, dtype=dtype)
 
-    def iterate_train(self, steps: int) -> Iterator[Batch]:
-        """`steps` training batches, cycling through the device-resident ones."""
-        batches = self.data.train
-        for step in range(steps):
-            yield batches[step % len(batches)]
-
 
 @contextlib.contextmanager
 def open_context(target: Target, settings: RunSettings, progress: ProgressSink | None = None) -> Iterator[Context]:

@@ -56,7 +56,7 @@ def find_unregistered(model: nn.Module) -> list[Stray]:
                 # a bare leaf tensor that requires grad was meant as a parameter; a non-leaf one is
                 # computed from parameters (old weight_norm caches `weight` that way) and is fine
                 if value.is_leaf and value.requires_grad and id(value) not in registered_tensors:
-                    found.append(_stray(f"{owner}.{attribute}", "tensor", [], [value]))
+                    found.append(describe_stray(f"{owner}.{attribute}", "tensor", [], [value]))
                 continue
             if not isinstance(value, _CONTAINERS):
                 continue
@@ -71,7 +71,7 @@ def find_unregistered(model: nn.Module) -> list[Stray]:
                     if wanted and all(item is not t for t in tensors):
                         tensors.append(item)
             if modules or tensors:
-                found.append(_stray(f"{owner}.{attribute}", type(value).__name__, modules, tensors))
+                found.append(describe_stray(f"{owner}.{attribute}", type(value).__name__, modules, tensors))
     return found
 
 
@@ -87,7 +87,8 @@ def _items(value: Any, depth: int) -> Iterator[Any]:
             yield item
 
 
-def _stray(path: str, container: str, modules: list[nn.Module], tensors: list[torch.Tensor]) -> Stray:
+def describe_stray(path: str, container: str, modules: list[nn.Module], tensors: list[torch.Tensor]) -> Stray:
+    """What `modules` and `tensors` held outside registration amount to (kinds, elements, train/eval layers)."""
     from nndoctor.layers import BATCH_NORMS, DROPOUTS
 
     seen: set[int] = set()

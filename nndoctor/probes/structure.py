@@ -13,7 +13,7 @@ from torch import nn
 
 from nndoctor.context import Context
 from nndoctor.probe import probe
-from nndoctor.registration import Stray, find_unregistered
+from nndoctor.registration import Stray, describe_stray, find_unregistered
 
 
 @dataclass
@@ -67,20 +67,15 @@ def _unregistered_calls(ctx: Context, model: nn.Module, known: set[int]) -> list
 
 @probe("forward_strays", "layers a forward pass runs that the model does not hold", cost="forward")
 def forward_strays(ctx: Context, model: nn.Module) -> ForwardStrays:
-    from nndoctor.layers import BATCH_NORMS, DROPOUTS
-
     # the layers ND107's attribute scan already names (on this private copy: its own objects)
     known = {id(m) for m in model.modules()}
     known |= {id(inner) for s in find_unregistered(model) for top in s.modules for inner in top.modules()}
     first = _unregistered_calls(ctx, model, known)
     second = _unregistered_calls(ctx, model, known) if first else []
-    params = {id(p): p for m in first for p in m.parameters()}
-    inner = [m for top in first for m in top.modules()]
+    held = describe_stray("forward", "forward", first, [])
     return ForwardStrays(
-        kinds=[type(m).__name__ for m in first],
-        trainable=sum(p.numel() for p in params.values() if p.requires_grad),
-        mode_dependent=sorted(
-            {type(m).__name__ for m in inner if isinstance(m, (*DROPOUTS, *BATCH_NORMS)) and getattr(m, "p", 1) > 0}
-        ),
+        kinds=held.module_kinds,
+        trainable=held.trainable,
+        mode_dependent=held.mode_dependent,
         created_per_call=bool(first) and {id(m) for m in first}.isdisjoint(id(m) for m in second),
     )
