@@ -230,10 +230,32 @@ def _materialize(
     return batches
 
 
-def load_data(target: Target, device: torch.device, limit: int, max_mib: float = math.inf) -> Data:
+# the probe settings that say how many validation batches an experiment evaluates on
+VALIDATION_BATCH_SETTINGS = ("eval_batches", "val_batches", "held_batches")
+
+
+def validation_batches_used(settings: RunSettings) -> int:
+    """The most validation batches any experiment of the run reads (at least one): holding more
+    of them only costs memory (a 3x224x224 loader's 32 batches are 64 MiB)."""
+    counts = [
+        value
+        for probe_settings in settings.probes.values()
+        for name in VALIDATION_BATCH_SETTINGS
+        if isinstance(value := getattr(probe_settings, name, None), int)
+    ]
+    return max([1, *counts])
+
+
+def load_data(
+    target: Target, device: torch.device, limit: int, max_mib: float = math.inf, val_limit: int | None = None
+) -> Data:
     cap = max_mib * 2**20
     train = _materialize(target.train_data, "training", device, limit, target.name, cap)
-    val = _materialize(target.val_data, "validation", device, limit, target.name, cap) if target.val_data else None
+    val = (
+        _materialize(target.val_data, "validation", device, min(limit, val_limit or limit), target.name, cap)
+        if target.val_data
+        else None
+    )
     loader = target.train_data
     dataset = getattr(loader, "dataset", None)
     sampler = getattr(loader, "sampler", None)
@@ -384,7 +406,9 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
         model, removed = working_copy(target.model, device)
         strays = stray_state(model, device)
         initial = _initial_state(target.model, model, target.model_is_frozen_snapshot)
-        data = load_data(target, device, settings.max_batches, settings.max_data_mib)
+        data = load_data(
+            target, device, settings.max_batches, settings.max_data_mib, validation_batches_used(settings)
+        )
         forward = target.forward_fn or default_forward
         reset_model(model, initial, settings.seed, strays)
         try:

@@ -140,6 +140,21 @@ def test_the_data_cap_is_a_declared_setting_of_every_profile() -> None:
     assert resolve_settings(SettingsRequest(profile="quick", max_data_mib=8.0)).max_data_mib == 8.0
 
 
+def test_only_the_validation_batches_an_experiment_reads_are_held() -> None:
+    from nndoctor.context import load_data, validation_batches_used
+    from nndoctor.settings import SettingsRequest, resolve_settings
+    from nndoctor.targets.model import Target
+
+    settings = resolve_settings(SettingsRequest(profile="default"))
+    used = validation_batches_used(settings)
+    assert used == max(settings.probe("short_run").eval_batches, settings.probe("lr_range").held_batches)
+    wider = resolve_settings(SettingsRequest(profile="default", probes={"short_run": {"eval_batches": 9}}))
+    assert validation_batches_used(wider) == 9
+    target = Target(name="t", model=torch.nn.Linear(4, 2), train_data=_loader(40, 2, 4), val_data=_loader(40, 2, 4))
+    data = load_data(target, torch.device("cpu"), 32, math.inf, used)
+    assert len(data.train) == 32 and data.val is not None and len(data.val) == used
+
+
 def test_target_statistics_accumulated_per_batch_match_the_whole() -> None:
     from nndoctor.probes.data import _class_counts, _TargetSums
 
