@@ -49,6 +49,7 @@ def _mlp_case() -> tuple[nn.Module, DataLoader, nn.Module]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(8192, 64, generator=g)
     y = (x[:, :8].sum(1) * 2).long().clamp(-4, 5) + 4
+    torch.manual_seed(0)  # the same initial weights in every process: the same curve, reading and runs
     model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(1))
     return model, loader, nn.CrossEntropyLoss()
@@ -58,6 +59,7 @@ def _cnn_case() -> tuple[nn.Module, DataLoader, nn.Module]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(4096, 1, 16, 16, generator=g)
     y = (x[:, 0, :8].mean((1, 2)) > 0).long() + 2 * (x[:, 0, :, :8].mean((1, 2)) > 0).long()
+    torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1),
         nn.ReLU(),
