@@ -184,6 +184,31 @@ class LRFindResult:
 LR_FIND_BATCHES = 8  # batches loaded up front; the sweep streams the loader (nndoctor check loads 32)
 
 
+def _streams_afresh(loader: Any) -> bool:
+    """A DataLoader whose every pass starts over from its sampler (map-style dataset, torch's own
+    samplers): the batches taken up front cannot change what the sweep's stream draws from it."""
+    from torch.utils.data import BatchSampler, DataLoader, IterableDataset, RandomSampler, SequentialSampler
+
+    return (
+        isinstance(loader, DataLoader)
+        and not isinstance(loader.dataset, IterableDataset)
+        and type(loader.sampler) in (RandomSampler, SequentialSampler)
+        and type(loader.batch_sampler) is BatchSampler
+    )
+
+
+def _needed_batches(train_loader: Any, has_val: bool, sweep: Any) -> int:
+    """Batches to take up front when the caller leaves `max_batches` open: the first training batch
+    (the setup probe's forward) and the validation batches the run scores on. A loader that may not
+    start over on a second pass keeps LR_FIND_BATCHES: its stream falls back to cycling them."""
+    if not _streams_afresh(train_loader):
+        return LR_FIND_BATCHES
+    if not has_val:
+        return 1  # held-out batches then come from the training stream itself
+    scored = [sweep.held_batches if sweep.confirm else 0, sweep.val_batches if sweep.loss == "val" else 0]
+    return max(1, *scored)
+
+
 class _Artifacts:
     """The part of a Report the picture builder reads."""
 
@@ -266,7 +291,7 @@ def lr_find(
     hints: Mapping[str, Any] | None = None,
     profile: str | None = None,
     budget_s: float | None = None,
-    max_batches: int = LR_FIND_BATCHES,
+    max_batches: int | None = None,
     name: str | None = None,
 ) -> LRFindResult:
     """Run the learning-rate range test on `model` and its data; see `nndoctor explain ND403`.
@@ -288,6 +313,8 @@ def lr_find(
         budget_s: an optional wall-clock cap; none by default (the sweep is bounded by steps).
         max_batches: batches taken up front (setup inference, validation/held-out scoring, and
             the batches cycled when the loader is a one-shot iterator); the sweep itself streams.
+            None takes what the run uses: one training batch and the validation batches scored
+            (LR_FIND_BATCHES for loaders other than a DataLoader over a map-style dataset).
 
     Returns an `LRFindResult`; ND403's verdict on the configured lr is in `verdict`.
     """
@@ -322,9 +349,13 @@ def lr_find(
         raise UsageError("lr_find(loss='val') records the validation loss, but no val_loader was passed.")
     request = dataclasses.replace(
         _request(profile, ["ND403"], None, device, seed, precision, budget_s, None, {"lr_range": sweep}),
-        max_batches=max_batches,
+        max_batches=LR_FIND_BATCHES if max_batches is None else max_batches,
     )
-    return LRFindResult.from_report(run_target(target, resolve_settings(request)))
+    settings = resolve_settings(request)
+    if max_batches is None:  # loading batches the run never reads is a fixed cost of every call
+        needed = _needed_batches(train_loader, val_loader is not None, settings.probe("lr_range"))
+        settings = dataclasses.replace(settings, max_batches=min(needed, settings.max_batches))
+    return LRFindResult.from_report(run_target(target, settings))
 
 
 __all__ = ["LRFindResult", "lr_find"]

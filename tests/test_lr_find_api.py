@@ -109,6 +109,44 @@ def test_sweep_sees_more_distinct_batches_than_the_materialized_ones() -> None:
     assert summary["batches_seen"] >= 60 and summary["epochs_seen"] == 0
 
 
+class _Counted(TensorDataset):
+    """Counts the samples read, to see how many batches a run takes up front."""
+
+    reads = 0
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        type(self).reads += 1
+        return super().__getitem__(index)
+
+
+def test_lr_find_takes_up_front_only_the_batches_the_run_reads() -> None:
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(640, 6, generator=g), torch.randint(0, 3, (640,), generator=g)
+
+    def run(**kwargs: Any) -> tuple[dict[str, Any], int]:
+        _Counted.reads = 0
+        train = DataLoader(_Counted(x, y), batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(5))
+        val = DataLoader(_Counted(x[:64], y[:64]), batch_size=16) if kwargs.pop("val", False) else None
+        result = nndoctor.lr_find(_model(), train, nn.CrossEntropyLoss(), val_loader=val, **FAST, **kwargs)
+        return result.to_dict(), _Counted.reads
+
+    default, reads = run(confirm=0)
+    explicit, reads_8 = run(confirm=0, max_batches=8)
+    assert default == explicit  # what is taken up front never changes the sweep
+    assert reads == (1 + 30) * 16 and reads_8 == (8 + 30) * 16  # one batch for the setup, then the sweep
+    # with confirmation runs on a validation loader: its held batches (2 here) are what is taken
+    default, reads = run(val=True)
+    explicit, reads_8 = run(val=True, max_batches=8)
+    assert default == explicit and reads_8 - reads == (8 - 2) * 16 + (4 - 2) * 16
+
+
+def test_lr_find_on_a_one_shot_iterator_keeps_the_batches_it_cycles() -> None:
+    loader = list(_data())
+    default = nndoctor.lr_find(_model(), iter(loader), nn.CrossEntropyLoss(), **FAST, confirm=0)
+    explicit = nndoctor.lr_find(_model(), iter(loader), nn.CrossEntropyLoss(), **FAST, confirm=0, max_batches=8)
+    assert default.to_dict() == explicit.to_dict()  # it cycles the 8 batches it took, as before
+
+
 # -- noise and confidence -----------------------------------------------------------------------------
 def _curve(noise: float, depth: float, seed: int = 0) -> tuple[list[float], list[float]]:
     rng = random.Random(seed)

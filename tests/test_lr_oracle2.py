@@ -101,3 +101,14 @@ def test_stored_ground_truth_is_complete_and_consistent():
         for entry in record["seeds"].values():
             assert len(entry["metric"]) == len(gt.GRID)
             assert all(v is None or math.isfinite(v) for v in entry["metric"])
+
+
+def test_tune_spread_scores_the_shipped_rule_as_tune_does():
+    from benchmarks.lr_oracle2 import tune, tune_spread
+    from nndoctor.lr_suggest import BLEND, CHOICE_TOLERANCE
+
+    sim = json.loads((tune.HERE / "confirm_sim.json").read_text())
+    assert (CHOICE_TOLERANCE, BLEND) == (0.05, 0.5)  # the defaults of tune_spread.suggestion
+    for call in sim.values():
+        a, b = tune_spread.suggestion(call), tune.pick(call, 0.0, 0.5, "loss", 0.05, "blend")
+        assert (a is None and b is None) or math.isclose(a, b, rel_tol=1e-12)

@@ -37,7 +37,7 @@ from nndoctor.lr_suggest import (
     suggest,
 )
 from nndoctor.probe import probe
-from nndoctor.probes.loop import step_optimizer
+from nndoctor.probes.loop import needs_closure, step_optimizer
 from nndoctor.probes.training import check_cap
 from nndoctor.setup import Setup
 
@@ -402,18 +402,27 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
     scaler = _scaler(ctx)
     skipped = torch.zeros(len(recorded), device=ctx.device) if scaler is not None else None
     stop_reason, diverged_at, steps_done = "completed", None, 0
+    # the per-step work is the range test's whole cost beyond training itself: what does not change
+    # between steps (the loss function, autocast, closure, budget) is settled once here
+    accumulate, last = s["accumulate"], s["steps"] - 1
+    loss_fn, forward = ctx.loss, ctx.forward
+    mixed = ctx.settings.precision != "fp32"
+    closure = needs_closure(optimizer)
+    capped = ctx.settings.budget_s is not None
     with ctx.progress.task("LR range test", s["steps"]) as advance, ctx.train_stream() as stream:
         stream.take(skip)
         for step, lr in enumerate(schedule):
             _set_lr(groups, ratios, lr)
             optimizer.zero_grad(set_to_none=True)
             total: torch.Tensor | None = None
-            for _ in range(s["accumulate"]):
+            for _ in range(accumulate):
                 batch = next(stream)
-                with ctx.autocast():
-                    output, target = ctx.forward(model, batch)
-                    loss = ctx.loss(output, target)
-                scaled = loss / s["accumulate"] if s["accumulate"] > 1 else loss
+                if mixed:
+                    with ctx.autocast():
+                        loss = loss_fn(*forward(model, batch))
+                else:
+                    loss = loss_fn(*forward(model, batch))
+                scaled = loss / accumulate if accumulate > 1 else loss
                 (scaler.scale(scaled) if scaler is not None else scaled).backward()
                 total = loss.detach() if total is None else total + loss.detach()
             if scaler is not None:
@@ -421,27 +430,30 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
                 found = _found_inf(scaler, optimizer)
                 scaler.step(optimizer)
                 scaler.update()
-            else:
+            elif closure:
                 step_optimizer(optimizer, _closure(ctx, model, optimizer, batch))
+            else:
+                optimizer.step()
             steps_done = step + 1
-            if step in slot:
-                k = slot[step]
+            k = slot.get(step) if val_batches is not None else step
+            if k is not None:
                 assert total is not None
                 if val_batches is not None:
                     value = _val_loss(ctx, model, val_batches)
                 else:
-                    value = total if s["accumulate"] == 1 else total / s["accumulate"]
+                    value = total if accumulate == 1 else total / accumulate
                 if skipped is not None:
                     skipped[k] = found
                 tracker.record(k, value)
-                if (k + 1) % check_every == 0 or step == s["steps"] - 1:
+                if (k + 1) % check_every == 0 or step == last:
                     diverged_at = tracker.scan(k + 1)
                     if diverged_at is not None:
                         stop_reason = "diverged"
                         advance(1)
                         break
             advance(1)
-            check_cap(ctx, "the LR range test", steps_done, s["steps"])
+            if capped:
+                check_cap(ctx, "the LR range test", steps_done, s["steps"])
     finished = sum(1 for r in recorded if r < steps_done)
     if diverged_at is None and tracker.done < finished:  # the last chunk may not have been scanned
         diverged_at = tracker.scan(finished)
