@@ -252,21 +252,26 @@ def _sync(device: Any) -> None:
         torch.cuda.synchronize(device)
 
 
-def plain_loop(ctx: Any, batches: list[Any], steps: int, eval_batches: list[list[Any]]) -> float:
-    """The bare loop over the same batches from the same initial weights, plus the same eval passes."""
+def plain_loop(ctx: Any, batches: list[Any] | None, steps: int, eval_batches: list[list[Any]]) -> float:
+    """The bare loop from the same initial weights, as a user writes it: build the optimizer, train
+    on the same batches (`batches`, cycled; None: fresh batches from the training loader, as the
+    short run draws them), plus the same eval passes."""
+    import itertools
+
     import torch
 
     with ctx.experiment() as start:
         model = copy.deepcopy(start)
-    optimizer = ctx.make_optimizer(model)
     _sync(ctx.device)
     started = time.perf_counter()
-    for step in range(steps):
-        batch = batches[step % len(batches)]
-        optimizer.zero_grad(set_to_none=True)
-        output, target = ctx.forward(model, batch)
-        ctx.loss(output, target).backward()
-        optimizer.step()
+    optimizer = ctx.make_optimizer(model)
+    source = ctx.train_stream() if batches is None else contextlib.nullcontext(itertools.cycle(batches))
+    with source as feed:
+        for batch in itertools.islice(feed, steps):
+            optimizer.zero_grad(set_to_none=True)
+            output, target = ctx.forward(model, batch)
+            ctx.loss(output, target).backward()
+            optimizer.step()
     if eval_batches:
         model.eval()
         with torch.no_grad():
@@ -313,7 +318,7 @@ def overhead_rows(recipe: str, repeats: int) -> list[list[str]]:
                     break
                 seconds = time.perf_counter() - started
                 if name == "short_run":
-                    batches = ctx.train_batches()
+                    batches = None  # fresh batches from the loader, as the short run trains on
                     s = settings.probe("short_run")
                     train_eval = ctx.train_batches()[: s.eval_batches]
                     val = ctx.val_batches()

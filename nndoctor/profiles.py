@@ -9,6 +9,7 @@ another file). Every file is validated as it is read, against the declarations o
 
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +61,26 @@ def _mapping(value: Any, where: str) -> dict[Any, Any]:
     return value
 
 
+# (path, mtime, size, registry) -> (registry, validated contents): every run resolves its profile's
+# chain, and parsing and validating the shipped YAML was most of a small lr_find call's fixed cost
+_READ_CACHE: dict[tuple[str, int, int, int], tuple[Any, dict[str, Any]]] = {}
+
+
 def _read(path: Path, registry: Any) -> dict[str, Any]:
-    """One profile file, validated and with typed values."""
+    """One profile file, validated and with typed values (read again only when the file changed)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _validate(path, registry)  # load_yaml names the problem
+    key = (str(path), stat.st_mtime_ns, stat.st_size, id(registry))
+    hit = _READ_CACHE.get(key)
+    if hit is None or hit[0] is not registry:
+        hit = (registry, _validate(path, registry))
+        _READ_CACHE[key] = hit
+    return copy.deepcopy(hit[1])
+
+
+def _validate(path: Path, registry: Any) -> dict[str, Any]:
     where = f"The profile {path}"
     data = load_yaml(path, "profile", SettingsError)
     if data is None:

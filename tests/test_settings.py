@@ -228,3 +228,21 @@ def test_user_hooks_do_not_run_on_nndoctors_copy() -> None:
     assert calls == {"forward": 0, "pre": 0}
     assert report.model["user_hooks_removed"] == 2
     assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_profile_edited_between_runs_is_read_again(tmp_path: Path) -> None:
+    import os
+
+    profile = tmp_path / "mine.yaml"
+    profile.write_text("extends: quick\nsettings: {max_batches: 3}\n", encoding="utf-8")
+    assert resolve_settings(SettingsRequest(profile=str(profile))).max_batches == 3
+    profile.write_text("extends: quick\nsettings: {max_batches: 5}\n", encoding="utf-8")
+    stat = profile.stat()
+    os.utime(profile, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a coarse clock cannot hide the edit
+    assert resolve_settings(SettingsRequest(profile=str(profile))).max_batches == 5
+    profile.write_text("extends: quick\nsettings: {max_batches: -1}\n", encoding="utf-8")
+    os.utime(profile, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2 * 10**9))
+    with pytest.raises(SettingsError, match="max_batches"):
+        resolve_settings(SettingsRequest(profile=str(profile)))
+    with pytest.raises(SettingsError, match="max_batches"):  # an invalid file stays an error on every run
+        resolve_settings(SettingsRequest(profile=str(profile)))
