@@ -406,9 +406,7 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
         model, removed = working_copy(target.model, device)
         strays = stray_state(model, device)
         initial = _initial_state(target.model, model, target.model_is_frozen_snapshot)
-        data = load_data(
-            target, device, settings.max_batches, settings.max_data_mib, validation_batches_used(settings)
-        )
+        data = load_data(target, device, settings.max_batches, settings.max_data_mib, validation_batches_used(settings))
         forward = target.forward_fn or default_forward
         reset_model(model, initial, settings.seed, strays)
         try:
