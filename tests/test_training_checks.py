@@ -379,6 +379,14 @@ def test_nd402_branches():
     assert overfit_small_batch(leveled, UNIT_DATA, limits).outcome == Outcome.PASS
     far = _overfit(best_metric=0.5, losses=[2.3, 1.0, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6])
     assert overfit_small_batch(far, UNIT_DATA, limits).outcome == Outcome.FAIL
+    # a fast first fall, then a steady descent (a low learning rate): the last quarter brings only 5% of
+    # the fall but 5% of the loss, so it is slow, not stalled; the same curve leveling off fails
+    head = [2.3, 1.6, 1.45, 1.40, 1.36, 1.33, 1.30, 1.28, 1.26]
+    slow = overfit_small_batch(_overfit(best_metric=0.6, losses=[*head, 1.23, 1.20, 1.17]), UNIT_DATA, limits)
+    assert slow.outcome == Outcome.PASS and "still improving steadily" in slow.message
+    assert slow.evidence["late_fall"] < limits.still_falling < 0.1 + 1e-9
+    flat = overfit_small_batch(_overfit(best_metric=0.6, losses=[*head, 1.20, 1.195, 1.19]), UNIT_DATA, limits)
+    assert flat.outcome == Outcome.FAIL and "stalls" in flat.message
 
 
 def test_nd402_names_unscaled_regression_targets():

@@ -187,6 +187,7 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
         "near_zero_loss_ratio": 0.05,
         "max_target_rms": 10.0,
         "still_falling": 0.1,
+        "still_falling_level": 0.035,
     },
     explains=("ND404", "ND405"),
 )
@@ -202,7 +203,9 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     a logistic regression on few features) is not expected to fit it exactly, only to move the
     loss; whether it then underfits the task is ND405's verdict. A model that comes close to the
     goal (accuracy 80%, R^2 0.8) passes with a note, whether it is still improving or has leveled
-    off; only a stall far from the goal is a failure.
+    off; only a stall far from the goal is a failure. A loss still descending when the budget ends
+    (its last quarter brings `still_falling` of its whole fall, or `still_falling_level` of its own
+    level: a low learning rate after a fast first drop) is slow, not stalled, and passes.
 
     Why it matters:
     Any reasonable network has far more parameters than 20 samples need, so it must be able to
@@ -343,17 +346,24 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         )
     late = _late_fall(o.losses)
     evidence["late_fall"] = _g(late)
-    if o.metric is not None and best >= near and late > limits.still_falling:
+    level_drop = _late_level_drop(o.losses)
+    evidence["late_level_drop"] = _g(level_drop)
+    # a curve that fell fast at first (the output bias, the easy samples) can spend only a small share
+    # of its fall in the last quarter and still descend steadily, as a low learning rate makes it
+    descending = late > limits.still_falling or (
+        level_drop > limits.still_falling_level and best_ratio > limits.near_zero_loss_ratio
+    )
+    if o.metric is not None and best >= near and descending:
         return passed(
             f"nearly memorized {o.samples} samples and still improving when the step budget ended: {progress}",
             evidence,
         )
-    if late > limits.still_falling:
+    if descending:
         # slow, not stuck: the loss keeps falling at the end, so memorizing only needs more steps at this
         # learning rate; whether the rate is too low is ND403's and ND404's to judge
         return passed(
             f"not memorized yet, but still improving steadily when the step budget ended: {progress} "
-            f"({_pct(late)} of the fall came in the last quarter of the run)",
+            f"(the last quarter of the run brought {_pct(late)} of the fall, {_pct(level_drop)} of the loss)",
             evidence,
         )
     if o.metric is not None and best >= near:
@@ -379,6 +389,15 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         fix="Give the model more capacity (width/depth, a nonlinearity between linear layers), standardize the "
         "inputs, tune the learning rate, and check that the labels are consistent with the inputs.",
     )
+
+
+def _late_level_drop(losses: Sequence[float]) -> float:
+    """How much the loss fell over the curve's last quarter, as a share of where that quarter began."""
+    finite = [v for v in losses if math.isfinite(v)]
+    if len(finite) < 4:
+        return 0.0
+    quarter = finite[-max(2, len(finite) // 4) :]
+    return max(0.0, (quarter[0] - quarter[-1]) / quarter[0]) if quarter[0] > 0 else 0.0
 
 
 def _late_fall(losses: Sequence[float]) -> float:
