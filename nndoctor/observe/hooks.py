@@ -139,6 +139,14 @@ def _live_step_calls(optimizer: torch.optim.Optimizer) -> int:
     return count
 
 
+def _bound(listener: Listener, event: str) -> Callable[..., None] | None:
+    """The listener's bound method for `event`, or None when it is Listener's own no-op."""
+    method = getattr(listener, event)
+    if getattr(method, "__func__", None) is getattr(Listener, event):
+        return None
+    return method
+
+
 def _library_file(filename: str) -> bool:
     return "/site-packages/" in filename or "/dist-packages/" in filename or filename.startswith(_STDLIB_DIR)
 
@@ -215,6 +223,14 @@ class Observation:
         self._sched_init_depth = 0
         self._installed = False
         self._wants_forward = type(listener).forward is not Listener.forward
+        # the listener's methods of the per-step events, bound once (None: Listener's no-op):
+        # a hook on every step calls them directly, without `_dispatch`'s lookup by name
+        self._on_forward = _bound(listener, "forward")
+        self._on_backward = _bound(listener, "backward")
+        self._on_batch = _bound(listener, "batch")
+        self._on_zero_grad = _bound(listener, "zero_grad")
+        self._on_step_pre = _bound(listener, "step_pre")
+        self._on_step_post = _bound(listener, "step_post")
 
     # ------------------------------------------------------------------ public switches
     @property
@@ -269,10 +285,11 @@ class Observation:
         obs = self
         watched = self._watched
         had_own = "forward" in cls.__dict__
+        on_forward = self._on_forward
 
         def forward(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
             ref = watched.get(id(self))
-            if ref is None or ref() is not self:
+            if ref is None or on_forward is None or ref() is not self:
                 return original(self, *args, **kwargs)
             output = None
             try:
@@ -280,7 +297,12 @@ class Observation:
                 return output
             finally:  # like a forward hook with always_call=True
                 if not obs._forward_handles:
-                    obs._dispatch("forward", self, args, output, 0)
+                    try:
+                        on_forward(self, args, output, 0)
+                    except Exception as exc:
+                        if obs.strict:
+                            raise
+                        obs._keep(exc)
 
         functools.update_wrapper(forward, original)
         try:
@@ -323,8 +345,12 @@ class Observation:
         except Exception as exc:
             if self.strict:
                 raise
-            if len(self.errors) < _MAX_ERRORS:
-                self.errors.append(exc)
+            self._keep(exc)
+
+    def _keep(self, exc: Exception) -> None:
+        """A listener raised `exc` (not strict): keep it, the observed program runs on."""
+        if len(self.errors) < _MAX_ERRORS:
+            self.errors.append(exc)
 
     # ------------------------------------------------------------------ install / remove
     def _patch(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
@@ -390,12 +416,24 @@ class Observation:
         depth = self._forward_depth
         if depth < 0:  # hooks switched on inside a forward pass
             self._forward_depth = depth = 0
-        if self._wants_forward:
-            self._dispatch("forward", module, args, output, depth)
+        on_forward = self._on_forward
+        if on_forward is not None:
+            try:
+                on_forward(module, args, output, depth)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     def _instance_post(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
-        if not self._forward_handles:
-            self._dispatch("forward", module, args, output, 0)
+        on_forward = self._on_forward
+        if not self._forward_handles and on_forward is not None:
+            try:
+                on_forward(module, args, output, 0)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     # ------------------------------------------------------------------ optimizer steps
     def _step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
@@ -408,7 +446,14 @@ class Observation:
             return
         try:
             self.steps += 1
-            self._dispatch("step_pre", optimizer)
+            on_step_pre = self._on_step_pre
+            if on_step_pre is not None:
+                try:
+                    on_step_pre(optimizer)
+                except Exception as exc:
+                    if self.strict:
+                        raise
+                    self._keep(exc)
             if self._functional_on:
                 self.stop_functional_losses()
         except BaseException:
@@ -422,17 +467,30 @@ class Observation:
             self._step_depth[key] = depth
             return
         self._step_depth.pop(key, None)
-        self._dispatch("step_post", optimizer)
+        on_step_post = self._on_step_post
+        if on_step_post is not None:
+            try:
+                on_step_post(optimizer)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     # ------------------------------------------------------------------ patches
     def _patch_backward(self) -> None:
         obs = self
         tensor_backward = torch.Tensor.__dict__["backward"]
         autograd_backward = torch.autograd.__dict__["backward"]
+        on_backward = self._on_backward
 
         def backward(self: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-            if obs._backward_depth == 0:
-                obs._dispatch("backward", self)
+            if obs._backward_depth == 0 and on_backward is not None:
+                try:
+                    on_backward(self)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             obs._backward_depth += 1
             try:
                 return tensor_backward(self, *args, **kwargs)
@@ -440,10 +498,15 @@ class Observation:
                 obs._backward_depth -= 1
 
         def autograd_backward_(tensors: Any, *args: Any, **kwargs: Any) -> Any:
-            if obs._backward_depth == 0:
+            if obs._backward_depth == 0 and on_backward is not None:
                 first = tensors if isinstance(tensors, torch.Tensor) else next(iter(tensors), None)
                 if isinstance(first, torch.Tensor):
-                    obs._dispatch("backward", first)
+                    try:
+                        on_backward(first)
+                    except Exception as exc:
+                        if obs.strict:
+                            raise
+                        obs._keep(exc)
             obs._backward_depth += 1
             try:
                 return autograd_backward(tensors, *args, **kwargs)
@@ -455,6 +518,7 @@ class Observation:
 
     def _patch_zero_grad(self) -> None:
         obs = self
+        on_zero_grad = self._on_zero_grad
 
         def traced(original: Callable[..., Any]) -> Callable[..., Any]:
             def zero_grad(self: Any, set_to_none: bool = True) -> Any:
@@ -464,8 +528,13 @@ class Observation:
                     return original(self, set_to_none)
                 finally:
                     obs._zero_grad_depth -= 1
-                    if outermost:
-                        obs._dispatch("zero_grad", self, bool(set_to_none))
+                    if outermost and on_zero_grad is not None:
+                        try:
+                            on_zero_grad(self, bool(set_to_none))
+                        except Exception as exc:
+                            if obs.strict:
+                                raise
+                            obs._keep(exc)
 
             return zero_grad
 
@@ -559,9 +628,17 @@ class Observation:
                 iterator._nndoctor_loader = self
             return iterator
 
+        on_batch = self._on_batch
+
         def iter_next_(self: Any) -> Any:
             batch = iter_next(self)
-            obs._dispatch("batch", getattr(self, "_nndoctor_loader", None), batch)
+            if on_batch is not None:
+                try:
+                    on_batch(getattr(self, "_nndoctor_loader", None), batch)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             return batch
 
         self._patch(DataLoader, "__init__", loader_init_)

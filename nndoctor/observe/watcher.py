@@ -64,8 +64,7 @@ _MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNor
 _SCALING_GRAD_FNS = ("DivBackward0", "MulBackward0")
 
 
-def _is_loss(module: nn.Module) -> bool:
-    return isinstance(module, nn.modules.loss._Loss)
+_Loss = nn.modules.loss._Loss
 
 
 def _first_tensor(value: Any) -> torch.Tensor | None:
@@ -283,20 +282,21 @@ class Watcher(Listener):
 
     # ------------------------------------------------------------------ forward passes
     def forward(self, module: nn.Module, args: tuple[Any, ...], output: Any, depth: int) -> None:
+        # runs for the model and the loss module on every step: attribute lookups only, no call
+        # that can be avoided (no property, no helper), no torch op unless the step is sampled
         if self._localize and torch.is_grad_enabled():
             self._check_module(module, args, output)
         if depth != 0:
             return
-        if _is_loss(module):
+        if isinstance(module, _Loss):
             self._loss_output(module, output)
             return
-        model = self.model
-        if model is None:
-            if torch.is_grad_enabled():
+        ref = self._model_ref
+        model = ref() if ref is not None else None
+        if module is not model:
+            if model is None and torch.is_grad_enabled():
                 self._top_calls.append(weakref.ref(module))
                 del self._top_calls[:-8]
-            return
-        if module is not model:
             return
         grad_on = torch.is_grad_enabled()
         if self._open_val is not None:
@@ -322,7 +322,8 @@ class Watcher(Listener):
             self._val_losses.append(output.detach().float().mean())
 
     def _loss_output(self, module: nn.Module, output: Any) -> None:
-        if self.optimizer is None and not any(ref() is module for ref in self._loss_modules):
+        ref = self._optimizer_ref
+        if (ref is None or ref() is None) and not any(r() is module for r in self._loss_modules):
             self._loss_modules.append(weakref.ref(module))
         self.run.loss = type(module).__name__
         self._last_loss_output = output
@@ -397,9 +398,8 @@ class Watcher(Listener):
         key = id(loader)
         seen = self._loader_batches.get(key, 0)
         self._loader_batches[key] = seen + 1
-        if key in self._lengths:
-            length = self._lengths[key]
-        else:
+        length = self._lengths.get(key, -1)
+        if length == -1:  # the first batch of this loader: len() once (a length is never negative)
             try:
                 length = len(loader)
             except TypeError:
@@ -416,7 +416,8 @@ class Watcher(Listener):
             self._last_loader = weakref.ref(loader)
         evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
         if train is None or (loader is train and not evaluating_train):
-            self._close_val()
+            if self._open_val is not None:
+                self._close_val()
             self._batches += 1
             if train is not None:
                 new_epoch = (length is not None and length > 0 and self._train_seen % length == 0) or (
@@ -470,17 +471,23 @@ class Watcher(Listener):
                 self._train_seen = self._batches
                 if loader is not None and self._sites.get(id(loader)):
                     self.run.sites["train_loader"] = self._sites[id(loader)]
-        if optimizer is not self.optimizer:
+        ref = self._optimizer_ref
+        if ref is None or optimizer is not ref():
             return
         if self._open_val is not None:  # batches a step followed: not a validation pass
             self._open_val = None
             self._val_losses = []
-        self._leave_mode()
+        if self._mode_on or self._mode is not None:
+            self._leave_mode()
         if self._localize:
             self._finish_localization()
         run = self.run
         step = run.steps
-        run.lrs.append([_as_float(g["lr"]) for g in optimizer.param_groups])
+        lrs = []
+        for group in optimizer.param_groups:
+            lr = group["lr"]
+            lrs.append(lr if type(lr) is float else _as_float(lr))
+        run.lrs.append(lrs)
         run.zero_grads.append(self._zero_grads)
         run.backwards.append(self._backwards)
         run.batches.append(self._batches)
@@ -494,13 +501,15 @@ class Watcher(Listener):
                 run.accumulation_unscaled += 1
         self._zero_grads = self._backwards = self._batches = self._sched_calls = 0
         self._step_kinds = []
-        self._top_calls = []
+        if self._top_calls:
+            self._top_calls = []
         self._sampling = step % self.every == 0
         if self._sampling:
             self._sample_before()
 
     def step_post(self, optimizer: torch.optim.Optimizer) -> None:
-        if optimizer is not self.optimizer:
+        ref = self._optimizer_ref
+        if ref is None or optimizer is not ref():
             return
         sampled = self._sampling
         if sampled:
@@ -513,12 +522,17 @@ class Watcher(Listener):
             self._enter_mode()
 
     def _grad_pattern(self) -> str:
-        grad = next((p.grad for p in self._params if p.grad is not None), None)
+        grad = None
+        for p in self._params:  # a loop, not a generator: the first parameter has a gradient
+            grad = p.grad
+            if grad is not None:
+                break
         if grad is None:
             self._grad_ref = None
             return GRAD_NONE if self._params else GRAD_UNKNOWN
         previous = self._grad_ref() if self._grad_ref is not None else None
-        self._grad_ref = weakref.ref(grad)
+        if previous is not grad:  # a new weakref only when the gradient tensor is a new one
+            self._grad_ref = weakref.ref(grad)
         version = grad._version
         before, self._grad_version = self._grad_version, version
         if previous is None:
