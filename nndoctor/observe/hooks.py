@@ -100,6 +100,11 @@ class Listener:
         """A module call returned; depth 0 is an outermost call (the model, a loss module).
         `torch.is_grad_enabled()` and `module.training` are the call's own at this point."""
 
+    def forward_start(self, module: nn.Module) -> None:
+        """A module given to `Observation.watch_module` is about to run its forward; fired only
+        while `Observation.forward_starts` is on (a listener switches it on for the calls it
+        needs: nothing is paid on the others)."""
+
     def functional_loss(self, name: str, output: Any) -> None:
         """A functional loss (`F.cross_entropy`, ...) was called outside any module (before the
         first optimizer step only)."""
@@ -223,9 +228,12 @@ class Observation:
         self._sched_init_depth = 0
         self._installed = False
         self._wants_forward = type(listener).forward is not Listener.forward
+        # report `forward_start` for the watched modules (a listener's switch, off by default)
+        self.forward_starts = False
         # the listener's methods of the per-step events, bound once (None: Listener's no-op):
         # a hook on every step calls them directly, without `_dispatch`'s lookup by name
         self._on_forward = _bound(listener, "forward")
+        self._on_forward_start = _bound(listener, "forward_start")
         self._on_backward = _bound(listener, "backward")
         self._on_batch = _bound(listener, "batch")
         self._on_zero_grad = _bound(listener, "zero_grad")
@@ -270,6 +278,7 @@ class Observation:
         self._instance_modules.append(weakref.ref(module))
         self._watched[id(module)] = weakref.ref(module)
         if not self._wrap_forward(type(module), module):
+            self._instance_handles.append(module.register_forward_pre_hook(self._instance_pre))
             self._instance_handles.append(module.register_forward_hook(self._instance_post, always_call=True))
 
     def _wrap_forward(self, cls: type, module: nn.Module) -> bool:
@@ -286,11 +295,19 @@ class Observation:
         watched = self._watched
         had_own = "forward" in cls.__dict__
         on_forward = self._on_forward
+        on_forward_start = self._on_forward_start
 
         def forward(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
             ref = watched.get(id(self))
             if ref is None or on_forward is None or ref() is not self:
                 return original(self, *args, **kwargs)
+            if obs.forward_starts and on_forward_start is not None:
+                try:
+                    on_forward_start(self)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             output = None
             try:
                 output = original(self, *args, **kwargs)
@@ -420,6 +437,16 @@ class Observation:
         if on_forward is not None:
             try:
                 on_forward(module, args, output, depth)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
+
+    def _instance_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        on_forward_start = self._on_forward_start
+        if self.forward_starts and on_forward_start is not None:
+            try:
+                on_forward_start(module)
             except Exception as exc:
                 if self.strict:
                     raise

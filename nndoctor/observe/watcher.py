@@ -177,6 +177,10 @@ class Watcher(Listener):
         self._fingerprint: torch.Tensor | None = None
         self._mode: _ReluMode | None = None
         self._mode_on = False
+        # the next step is sampled: the ReLU mode goes on for its model forwards only (not for
+        # the batch loading, the loss or the backward, which every torch call would pay for)
+        self._due = False
+        self._forward_mode = False  # the mode was entered by the model forward running now
         # gradient identity, for the zero_grad pattern
         self._grad_ref: weakref.ref[torch.Tensor] | None = None
         self._grad_version = 0
@@ -298,6 +302,9 @@ class Watcher(Listener):
                 self._top_calls.append(weakref.ref(module))
                 del self._top_calls[:-8]
             return
+        if self._forward_mode:
+            self._forward_mode = False
+            self._leave_mode()
         grad_on = torch.is_grad_enabled()
         if self._open_val is not None:
             self._open_val.model_calls += 1
@@ -307,13 +314,21 @@ class Watcher(Listener):
         if not grad_on:
             return
         self.run.train_calls += 1
-        if self._mode_on and self._fingerprint is None:  # the forward of a step that is sampled
+        if (self._due or self._mode_on) and self._fingerprint is None:  # the forward of a sampled step
             x = _first_tensor(args)
             if x is not None:
                 flat = x.detach().reshape(-1)
                 head = flat[:FINGERPRINT_ELEMENTS].double()
                 tail = flat[-FINGERPRINT_ELEMENTS:].double()
                 self._fingerprint = head.sum() + 3.0 * tail.sum() + float(flat.numel())
+
+    def forward_start(self, module: nn.Module) -> None:
+        """Switched on for a sampled step only: its model forwards run under the ReLU mode."""
+        if not self._due or self._mode_on or self._open_val is not None or not torch.is_grad_enabled():
+            return
+        if module is self.model:
+            self._enter_mode(reset=False)
+            self._forward_mode = True
 
     def functional_loss(self, name: str, output: Any) -> None:
         self.run.loss = self.run.loss or f"F.{name}"
@@ -344,12 +359,30 @@ class Watcher(Listener):
             alive = (out > 0).movedim(unit_dim, -1).reshape(-1, out.shape[unit_dim]).any(0)
             self._dead[key] = 1.0 - alive.float().mean()
 
-    def _enter_mode(self) -> None:
+    def _enter_mode(self, reset: bool = True) -> None:
         if self._mode is None:
             self._mode = _ReluMode(self)
             self._mode.__enter__()
         self._mode_on = True
+        if reset:
+            self._relu_counts = {}
+
+    def _arm_sample(self) -> None:
+        """The next step is sampled: measure the ReLUs of its model forwards, or of the whole
+        step when the model is not known (nothing reports its forward's start)."""
+        observation = self.observation
+        if self.model is None or observation is None:
+            self._enter_mode()
+            return
+        self._due = True
         self._relu_counts = {}
+        observation.forward_starts = True
+
+    def _disarm_sample(self) -> None:
+        self._due = False
+        self._forward_mode = False
+        if self.observation is not None:
+            self.observation.forward_starts = False
 
     def _leave_mode(self) -> None:
         self._mode_on = False
@@ -479,6 +512,8 @@ class Watcher(Listener):
             self._val_losses = []
         if self._mode_on or self._mode is not None:
             self._leave_mode()
+        if self._due:
+            self._disarm_sample()
         if self._localize:
             self._finish_localization()
         run = self.run
@@ -519,7 +554,7 @@ class Watcher(Listener):
         if sampled and self.on_sample is not None:
             self.on_sample(self)
         if self.run.steps % self.every == 0:
-            self._enter_mode()
+            self._arm_sample()
 
     def _grad_pattern(self) -> str:
         grad = None
@@ -746,6 +781,7 @@ class Watcher(Listener):
             return self.run
         self._finished = True
         self._leave_mode()
+        self._disarm_sample()
         if self._mode is not None:  # left inert under a user's mode: take it out now
             stack = torch.overrides._get_current_function_mode_stack()
             if self._mode in stack:
