@@ -156,21 +156,40 @@ def _library_file(filename: str) -> bool:
     return "/site-packages/" in filename or "/dist-packages/" in filename or filename.startswith(_STDLIB_DIR)
 
 
+_FILE_KINDS: dict[str, int] = {}  # co_filename -> 0 torch/nndoctor.observe/frozen, 1 a library, 2 the user's
+
+
+def _file_kind(filename: str) -> int:
+    if filename.startswith(_SKIPPED_DIRS) or filename.startswith("<frozen"):
+        kind = 0
+    elif _library_file(filename):
+        kind = 1
+    else:
+        kind = 2
+    if len(_FILE_KINDS) < 100_000:
+        _FILE_KINDS[filename] = kind
+    return kind
+
+
 def user_site(instance: Any = None, frame: FrameType | None = None) -> str | None:
     """'file:line' of the first frame outside torch and nndoctor.observe, skipping the `__init__`
     frames of `instance` itself (a subclass calling `super().__init__()`). Frames of installed
     libraries (a model zoo's factory function) are passed over for the user's own line when there
-    is one above them."""
+    is one above them. (Each file's kind is worked out once: a sampled forward asks at every ReLU.)"""
     current: FrameType | None = frame if frame is not None else sys._getframe(1)
     fallback: str | None = None
+    kinds = _FILE_KINDS
     while current is not None:
         code = current.f_code
         filename = code.co_filename
-        if not filename.startswith(_SKIPPED_DIRS) and not filename.startswith("<frozen"):
+        kind = kinds.get(filename)
+        if kind is None:
+            kind = _file_kind(filename)
+        if kind:
             own_init = instance is not None and code.co_name == "__init__" and current.f_locals.get("self") is instance
             if not own_init:
                 site = f"{filename}:{current.f_lineno}"
-                if not _library_file(filename):
+                if kind == 2:
                     return site
                 fallback = fallback or site
         current = current.f_back

@@ -353,11 +353,13 @@ class Watcher(Listener):
         count = self._relu_counts.get(site, 0) + 1
         self._relu_counts[site] = count
         key = site if count == 1 else f"{site} #{count}"
-        with torch.no_grad():
-            out = output.detach()
-            unit_dim = 1 if out.ndim >= 4 else out.ndim - 1
-            alive = (out > 0).movedim(unit_dim, -1).reshape(-1, out.shape[unit_dim]).any(0)
-            self._dead[key] = 1.0 - alive.float().mean()
+        # a comparison records nothing for autograd: no no_grad() block needed
+        positive = output.detach() > 0
+        if positive.ndim >= 4:  # (N, C, H, W...): a unit is a channel
+            alive = positive.flatten(2).any(2).any(0)
+        else:  # (..., units)
+            alive = positive.reshape(-1, positive.shape[-1]).any(0)
+        self._dead[key] = 1.0 - alive.float().mean()
 
     def _enter_mode(self, reset: bool = True) -> None:
         if self._mode is None:
