@@ -582,14 +582,15 @@ class Watcher(Listener):
 
     def _sample_before(self) -> None:
         params = self._params
-        with torch.no_grad():
-            present = [p.grad is not None for p in params]
-            grads = [p.grad.detach() for p in params if p.grad is not None]
+        with torch.no_grad():  # no autograd record: the tensors need no detach() (one op each)
+            maybe = [p.grad for p in params]
+            present = [g is not None for g in maybe]
+            grads = [g for g in maybe if g is not None]
             stats = list(torch._foreach_norm(grads)) if grads else []
-            stats += list(torch._foreach_norm([p.detach() for p in params])) if params else []
+            stats += list(torch._foreach_norm(params)) if params else []
             self._grad_stats = stats
             self._grad_present = present
-            self._before = [p.detach().clone() for p in params]
+            self._before = [p.clone() for p in params]
 
     def _sample_after(self) -> None:
         params = self._params
@@ -597,7 +598,7 @@ class Watcher(Listener):
         with torch.no_grad():
             values = list(self._grad_stats)
             if self._before is not None and params:
-                diffs = torch._foreach_sub([p.detach() for p in params], self._before)
+                diffs = torch._foreach_sub(params, self._before)
                 values += list(torch._foreach_norm(diffs))
             self._before = None
             dead_keys = list(self._dead)
