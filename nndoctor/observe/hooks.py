@@ -6,7 +6,9 @@ patch on exit, exceptions included. What it installs (measured in docs/watch-hoo
 - global optimizer step pre/post hooks (`step_pre` / `step_post`; a nested `super().step()` of an
   optimizer subclass is ignored);
 - global module forward pre/post hooks with a depth counter (`forward`, depth 0 = the outermost
-  calls: the model and loss modules), switchable with `Observation.set_forward_hooks`;
+  calls: the model and loss modules), switchable with `Observation.set_forward_hooks`; the modules
+  given to `Observation.watch_module` report their own calls through a wrapper of their class's
+  `forward` (`forward`, and `forward_start` while `Observation.forward_starts` is on);
 - until the first optimizer step, a TorchFunctionMode that reports functional losses
   (`functional_loss`, only outside any module call);
 - patches of `Tensor.backward` / `torch.autograd.backward` (`backward`), `Optimizer.zero_grad` and

@@ -4,13 +4,14 @@ It receives the events of `nndoctor.observe.hooks.observing` and keeps, per opti
 host-side counters (zero_grad, backward, batch and scheduler calls, the LR each step used, the
 gradient tensors' identity); every tensor it looks at stays on the device:
 
-- every backward: the loss tensor it ran on (detached; no torch op on a step that is not sampled),
-  kept until the next sample, where its value is read back and tested for NaN/Inf on the host;
+- every backward: the loss tensor it ran on (detached: an alias, no computation on a step that is
+  not sampled), kept until the next sample, where its value is read back and tested for NaN/Inf on
+  the host;
 - every `every` steps (and the first): per-parameter gradient and weight norms (`_foreach_norm`),
   the update norm of that step (a copy of the weights before it), the share of dead units at every
-  ReLU call of that step's forward (a TorchFunctionMode active for that forward only), a batch
-  checksum, plus the pending per-backward losses: stacked and read back with one
-  `.tolist()`;
+  ReLU call of that step's forward (a TorchFunctionMode entered at the model's `forward_start` and
+  left when its forward returns), a batch checksum, plus the pending per-backward losses: stacked
+  and read back with one `.tolist()`;
 - after the first step the global module hooks are removed; only the model and the loss
   modules are still reported, through a wrapper of their class's `forward` (no module hook: their
   calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
