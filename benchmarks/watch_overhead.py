@@ -6,7 +6,10 @@ same `Watcher` + `observing` that `nndoctor watch` installs (default sampling: e
 in interleaved rounds (the order flips each round). Both modes time every optimizer step with the
 same global step post-hook (`time.thread_time`, CPU time of this thread: the machine is shared
 and its wall time jumps); a run's step time is the median over its steps, and the ratio is the
-median over rounds of watched / plain. The scripts' output is discarded.
+median over rounds of watched / plain. Two more ratios side by side: of the fastest run of each
+mode (min over rounds: contention only ever adds time, so on a loaded machine the fastest runs
+are the least disturbed), and of the total time of the steps (the mean: the sampled steps
+included, which a median leaves out). The scripts' output is discarded.
 
     OMP_NUM_THREADS=1 python benchmarks/watch_overhead.py [--rounds 3] [--every 10] [--markdown FILE]
 """
@@ -68,8 +71,8 @@ if __name__ == "__main__":
 '''
 
 
-def run_once(path: Path, argv: list[str], watched: bool, every: int) -> tuple[float, int]:
-    """Median CPU time per optimizer step of one run, and the steps it made."""
+def run_once(path: Path, argv: list[str], watched: bool, every: int) -> tuple[float, float, int]:
+    """Median and mean CPU time per optimizer step of one run, and the steps it made."""
     stamps: list[float] = []
     handle = register_optimizer_step_post_hook(lambda *a: stamps.append(time.thread_time()))
     saved_argv, saved_path = sys.argv[:], sys.path[:]
@@ -90,7 +93,7 @@ def run_once(path: Path, argv: list[str], watched: bool, every: int) -> tuple[fl
         handle.remove()
         sys.argv, sys.path[:] = saved_argv, saved_path
     steps = [b - a for a, b in itertools.pairwise(stamps)]
-    return statistics.median(steps), len(stamps)
+    return statistics.median(steps), statistics.mean(steps), len(stamps)
 
 
 def main() -> None:
@@ -108,15 +111,16 @@ def main() -> None:
     cases = [(p, ["--epochs", str(args.epochs)]) for p in sorted((ROOT / "sample_models/scripts/healthy").glob("*.py"))]
     cases.append((big, ["--steps", str(args.big_steps)]))
     results: dict[str, dict[str, list[float]]] = {}
+    means: dict[str, dict[str, list[float]]] = {}
     steps: dict[str, int] = {}
     for round_index in range(args.rounds):
         for path, argv in cases:
             order = (False, True) if round_index % 2 == 0 else (True, False)
             for watched in order:
-                step_s, n = run_once(path, argv, watched, args.every)
-                results.setdefault(path.stem, {"plain": [], "watched": []})["watched" if watched else "plain"].append(
-                    step_s
-                )
+                step_s, mean_s, n = run_once(path, argv, watched, args.every)
+                mode = "watched" if watched else "plain"
+                results.setdefault(path.stem, {"plain": [], "watched": []})[mode].append(step_s)
+                means.setdefault(path.stem, {"plain": [], "watched": []})[mode].append(mean_s)
                 steps[path.stem] = n
             print(f"round {round_index + 1}/{args.rounds} {path.stem} done", file=sys.stderr, flush=True)
     params = sum(p.numel() for p in torch.nn.Linear(1024, 2048).parameters()) + 2 * sum(
@@ -126,21 +130,31 @@ def main() -> None:
         f"torch {torch.__version__}, Python {platform.python_version()}, {platform.machine()}, 1 thread, "
         f"{args.rounds} interleaved rounds, sampling every {args.every} steps, CPU time per step (thread_time)",
         "",
-        "| Script | Steps per run | Plain step (ms) | Watched step (ms) | Ratio (median over rounds) |",
-        "|---|---|---|---|---|",
+        "| Script | Steps per run | Plain step (ms) | Watched step (ms) | Ratio (median over rounds) "
+        "| Ratio, fastest runs | Ratio, total step time |",
+        "|---|---|---|---|---|---|---|",
     ]
-    ratios = []
+    ratios, fastest, totals = [], [], []
     for name, r in results.items():
         per_round = [w / p for p, w in zip(r["plain"], r["watched"], strict=True) if p > 0]
         ratio = statistics.median(per_round)
         ratios.append(ratio)
+        fast = min(r["watched"]) / min(r["plain"])
+        fastest.append(fast)
+        m = means[name]
+        total = statistics.median([w / p for p, w in zip(m["plain"], m["watched"], strict=True) if p > 0])
+        totals.append(total)
         label = f"{name} ({params / 1e6:.1f}M params)" if name == "mlp_10m" else name
         lines.append(
             f"| {label} | {steps[name]} | {statistics.median(r['plain']) * 1e3:.3f} | "
-            f"{statistics.median(r['watched']) * 1e3:.3f} | {ratio:.3f}x |"
+            f"{statistics.median(r['watched']) * 1e3:.3f} | {ratio:.3f}x | {fast:.3f}x | {total:.3f}x |"
         )
     lines.append("")
     lines.append(f"median ratio over the scripts: {statistics.median(ratios):.3f}x; worst {max(ratios):.3f}x")
+    lines.append(
+        f"fastest runs: median {statistics.median(fastest):.3f}x, worst {max(fastest):.3f}x; "
+        f"total step time (sampled steps included): median {statistics.median(totals):.3f}x, worst {max(totals):.3f}x"
+    )
     text = "\n".join(lines)
     print(text)
     if args.markdown is not None:

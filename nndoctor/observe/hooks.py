@@ -6,7 +6,9 @@ patch on exit, exceptions included. What it installs (measured in docs/watch-hoo
 - global optimizer step pre/post hooks (`step_pre` / `step_post`; a nested `super().step()` of an
   optimizer subclass is ignored);
 - global module forward pre/post hooks with a depth counter (`forward`, depth 0 = the outermost
-  calls: the model and loss modules), switchable with `Observation.set_forward_hooks`;
+  calls: the model and loss modules), switchable with `Observation.set_forward_hooks`; the modules
+  given to `Observation.watch_module` report their own calls through a wrapper of their class's
+  `forward` (`forward`, and `forward_start` while `Observation.forward_starts` is on);
 - until the first optimizer step, a TorchFunctionMode that reports functional losses
   (`functional_loss`, only outside any module call);
 - patches of `Tensor.backward` / `torch.autograd.backward` (`backward`), `Optimizer.zero_grad` and
@@ -100,6 +102,11 @@ class Listener:
         """A module call returned; depth 0 is an outermost call (the model, a loss module).
         `torch.is_grad_enabled()` and `module.training` are the call's own at this point."""
 
+    def forward_start(self, module: nn.Module) -> None:
+        """A module given to `Observation.watch_module` is about to run its forward; fired only
+        while `Observation.forward_starts` is on (a listener switches it on for the calls it
+        needs: nothing is paid on the others)."""
+
     def functional_loss(self, name: str, output: Any) -> None:
         """A functional loss (`F.cross_entropy`, ...) was called outside any module (before the
         first optimizer step only)."""
@@ -139,25 +146,52 @@ def _live_step_calls(optimizer: torch.optim.Optimizer) -> int:
     return count
 
 
+def _bound(listener: Listener, event: str) -> Callable[..., None] | None:
+    """The listener's bound method for `event`, or None when it is Listener's own no-op."""
+    method = getattr(listener, event)
+    if getattr(method, "__func__", None) is getattr(Listener, event):
+        return None
+    return method
+
+
 def _library_file(filename: str) -> bool:
     return "/site-packages/" in filename or "/dist-packages/" in filename or filename.startswith(_STDLIB_DIR)
+
+
+_FILE_KINDS: dict[str, int] = {}  # co_filename -> 0 torch/nndoctor.observe/frozen, 1 a library, 2 the user's
+
+
+def _file_kind(filename: str) -> int:
+    if filename.startswith(_SKIPPED_DIRS) or filename.startswith("<frozen"):
+        kind = 0
+    elif _library_file(filename):
+        kind = 1
+    else:
+        kind = 2
+    if len(_FILE_KINDS) < 100_000:
+        _FILE_KINDS[filename] = kind
+    return kind
 
 
 def user_site(instance: Any = None, frame: FrameType | None = None) -> str | None:
     """'file:line' of the first frame outside torch and nndoctor.observe, skipping the `__init__`
     frames of `instance` itself (a subclass calling `super().__init__()`). Frames of installed
     libraries (a model zoo's factory function) are passed over for the user's own line when there
-    is one above them."""
+    is one above them. (Each file's kind is worked out once: a sampled forward asks at every ReLU.)"""
     current: FrameType | None = frame if frame is not None else sys._getframe(1)
     fallback: str | None = None
+    kinds = _FILE_KINDS
     while current is not None:
         code = current.f_code
         filename = code.co_filename
-        if not filename.startswith(_SKIPPED_DIRS) and not filename.startswith("<frozen"):
+        kind = kinds.get(filename)
+        if kind is None:
+            kind = _file_kind(filename)
+        if kind:
             own_init = instance is not None and code.co_name == "__init__" and current.f_locals.get("self") is instance
             if not own_init:
                 site = f"{filename}:{current.f_lineno}"
-                if not _library_file(filename):
+                if kind == 2:
                     return site
                 fallback = fallback or site
         current = current.f_back
@@ -215,6 +249,17 @@ class Observation:
         self._sched_init_depth = 0
         self._installed = False
         self._wants_forward = type(listener).forward is not Listener.forward
+        # report `forward_start` for the watched modules (a listener's switch, off by default)
+        self.forward_starts = False
+        # the listener's methods of the per-step events, bound once (None: Listener's no-op):
+        # a hook on every step calls them directly, without `_dispatch`'s lookup by name
+        self._on_forward = _bound(listener, "forward")
+        self._on_forward_start = _bound(listener, "forward_start")
+        self._on_backward = _bound(listener, "backward")
+        self._on_batch = _bound(listener, "batch")
+        self._on_zero_grad = _bound(listener, "zero_grad")
+        self._on_step_pre = _bound(listener, "step_pre")
+        self._on_step_post = _bound(listener, "step_post")
 
     # ------------------------------------------------------------------ public switches
     @property
@@ -254,6 +299,7 @@ class Observation:
         self._instance_modules.append(weakref.ref(module))
         self._watched[id(module)] = weakref.ref(module)
         if not self._wrap_forward(type(module), module):
+            self._instance_handles.append(module.register_forward_pre_hook(self._instance_pre))
             self._instance_handles.append(module.register_forward_hook(self._instance_post, always_call=True))
 
     def _wrap_forward(self, cls: type, module: nn.Module) -> bool:
@@ -269,18 +315,32 @@ class Observation:
         obs = self
         watched = self._watched
         had_own = "forward" in cls.__dict__
+        on_forward = self._on_forward
+        on_forward_start = self._on_forward_start
 
         def forward(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
             ref = watched.get(id(self))
-            if ref is None or ref() is not self:
+            if ref is None or on_forward is None or ref() is not self:
                 return original(self, *args, **kwargs)
+            if obs.forward_starts and on_forward_start is not None:
+                try:
+                    on_forward_start(self)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             output = None
             try:
                 output = original(self, *args, **kwargs)
                 return output
             finally:  # like a forward hook with always_call=True
                 if not obs._forward_handles:
-                    obs._dispatch("forward", self, args, output, 0)
+                    try:
+                        on_forward(self, args, output, 0)
+                    except Exception as exc:
+                        if obs.strict:
+                            raise
+                        obs._keep(exc)
 
         functools.update_wrapper(forward, original)
         try:
@@ -323,8 +383,12 @@ class Observation:
         except Exception as exc:
             if self.strict:
                 raise
-            if len(self.errors) < _MAX_ERRORS:
-                self.errors.append(exc)
+            self._keep(exc)
+
+    def _keep(self, exc: Exception) -> None:
+        """A listener raised `exc` (not strict): keep it, the observed program runs on."""
+        if len(self.errors) < _MAX_ERRORS:
+            self.errors.append(exc)
 
     # ------------------------------------------------------------------ install / remove
     def _patch(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
@@ -390,12 +454,34 @@ class Observation:
         depth = self._forward_depth
         if depth < 0:  # hooks switched on inside a forward pass
             self._forward_depth = depth = 0
-        if self._wants_forward:
-            self._dispatch("forward", module, args, output, depth)
+        on_forward = self._on_forward
+        if on_forward is not None:
+            try:
+                on_forward(module, args, output, depth)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
+
+    def _instance_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        on_forward_start = self._on_forward_start
+        if self.forward_starts and on_forward_start is not None:
+            try:
+                on_forward_start(module)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     def _instance_post(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
-        if not self._forward_handles:
-            self._dispatch("forward", module, args, output, 0)
+        on_forward = self._on_forward
+        if not self._forward_handles and on_forward is not None:
+            try:
+                on_forward(module, args, output, 0)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     # ------------------------------------------------------------------ optimizer steps
     def _step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
@@ -408,7 +494,14 @@ class Observation:
             return
         try:
             self.steps += 1
-            self._dispatch("step_pre", optimizer)
+            on_step_pre = self._on_step_pre
+            if on_step_pre is not None:
+                try:
+                    on_step_pre(optimizer)
+                except Exception as exc:
+                    if self.strict:
+                        raise
+                    self._keep(exc)
             if self._functional_on:
                 self.stop_functional_losses()
         except BaseException:
@@ -422,17 +515,30 @@ class Observation:
             self._step_depth[key] = depth
             return
         self._step_depth.pop(key, None)
-        self._dispatch("step_post", optimizer)
+        on_step_post = self._on_step_post
+        if on_step_post is not None:
+            try:
+                on_step_post(optimizer)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     # ------------------------------------------------------------------ patches
     def _patch_backward(self) -> None:
         obs = self
         tensor_backward = torch.Tensor.__dict__["backward"]
         autograd_backward = torch.autograd.__dict__["backward"]
+        on_backward = self._on_backward
 
         def backward(self: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-            if obs._backward_depth == 0:
-                obs._dispatch("backward", self)
+            if obs._backward_depth == 0 and on_backward is not None:
+                try:
+                    on_backward(self)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             obs._backward_depth += 1
             try:
                 return tensor_backward(self, *args, **kwargs)
@@ -440,10 +546,15 @@ class Observation:
                 obs._backward_depth -= 1
 
         def autograd_backward_(tensors: Any, *args: Any, **kwargs: Any) -> Any:
-            if obs._backward_depth == 0:
+            if obs._backward_depth == 0 and on_backward is not None:
                 first = tensors if isinstance(tensors, torch.Tensor) else next(iter(tensors), None)
                 if isinstance(first, torch.Tensor):
-                    obs._dispatch("backward", first)
+                    try:
+                        on_backward(first)
+                    except Exception as exc:
+                        if obs.strict:
+                            raise
+                        obs._keep(exc)
             obs._backward_depth += 1
             try:
                 return autograd_backward(tensors, *args, **kwargs)
@@ -455,6 +566,7 @@ class Observation:
 
     def _patch_zero_grad(self) -> None:
         obs = self
+        on_zero_grad = self._on_zero_grad
 
         def traced(original: Callable[..., Any]) -> Callable[..., Any]:
             def zero_grad(self: Any, set_to_none: bool = True) -> Any:
@@ -464,8 +576,13 @@ class Observation:
                     return original(self, set_to_none)
                 finally:
                     obs._zero_grad_depth -= 1
-                    if outermost:
-                        obs._dispatch("zero_grad", self, bool(set_to_none))
+                    if outermost and on_zero_grad is not None:
+                        try:
+                            on_zero_grad(self, bool(set_to_none))
+                        except Exception as exc:
+                            if obs.strict:
+                                raise
+                            obs._keep(exc)
 
             return zero_grad
 
@@ -559,9 +676,17 @@ class Observation:
                 iterator._nndoctor_loader = self
             return iterator
 
+        on_batch = self._on_batch
+
         def iter_next_(self: Any) -> Any:
             batch = iter_next(self)
-            obs._dispatch("batch", getattr(self, "_nndoctor_loader", None), batch)
+            if on_batch is not None:
+                try:
+                    on_batch(getattr(self, "_nndoctor_loader", None), batch)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             return batch
 
         self._patch(DataLoader, "__init__", loader_init_)

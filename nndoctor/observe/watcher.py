@@ -4,13 +4,14 @@ It receives the events of `nndoctor.observe.hooks.observing` and keeps, per opti
 host-side counters (zero_grad, backward, batch and scheduler calls, the LR each step used, the
 gradient tensors' identity); every tensor it looks at stays on the device:
 
-- every backward: the loss tensor it ran on (detached; no torch op on a step that is not sampled),
-  kept until the next sample, where its value is read back and tested for NaN/Inf on the host;
+- every backward: the loss tensor it ran on (detached: an alias, no computation on a step that is
+  not sampled), kept until the next sample, where its value is read back and tested for NaN/Inf on
+  the host;
 - every `every` steps (and the first): per-parameter gradient and weight norms (`_foreach_norm`),
   the update norm of that step (a copy of the weights before it), the share of dead units at every
-  ReLU call of that step's forward (a TorchFunctionMode active for that forward only), a batch
-  checksum, plus the pending per-backward losses: stacked and read back with one
-  `.tolist()`;
+  ReLU call of that step's forward (a TorchFunctionMode entered at the model's `forward_start` and
+  left when its forward returns), a batch checksum, plus the pending per-backward losses: stacked
+  and read back with one `.tolist()`;
 - after the first step the global module hooks are removed; only the model and the loss
   modules are still reported, through a wrapper of their class's `forward` (no module hook: their
   calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
@@ -64,8 +65,7 @@ _MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNor
 _SCALING_GRAD_FNS = ("DivBackward0", "MulBackward0")
 
 
-def _is_loss(module: nn.Module) -> bool:
-    return isinstance(module, nn.modules.loss._Loss)
+_Loss = nn.modules.loss._Loss
 
 
 def _first_tensor(value: Any) -> torch.Tensor | None:
@@ -178,6 +178,10 @@ class Watcher(Listener):
         self._fingerprint: torch.Tensor | None = None
         self._mode: _ReluMode | None = None
         self._mode_on = False
+        # the next step is sampled: the ReLU mode goes on for its model forwards only (not for
+        # the batch loading, the loss or the backward, which every torch call would pay for)
+        self._due = False
+        self._forward_mode = False  # the mode was entered by the model forward running now
         # gradient identity, for the zero_grad pattern
         self._grad_ref: weakref.ref[torch.Tensor] | None = None
         self._grad_version = 0
@@ -283,21 +287,25 @@ class Watcher(Listener):
 
     # ------------------------------------------------------------------ forward passes
     def forward(self, module: nn.Module, args: tuple[Any, ...], output: Any, depth: int) -> None:
+        # runs for the model and the loss module on every step: attribute lookups only, no call
+        # that can be avoided (no property, no helper), no torch op unless the step is sampled
         if self._localize and torch.is_grad_enabled():
             self._check_module(module, args, output)
         if depth != 0:
             return
-        if _is_loss(module):
+        if isinstance(module, _Loss):
             self._loss_output(module, output)
             return
-        model = self.model
-        if model is None:
-            if torch.is_grad_enabled():
+        ref = self._model_ref
+        model = ref() if ref is not None else None
+        if module is not model:
+            if model is None and torch.is_grad_enabled():
                 self._top_calls.append(weakref.ref(module))
                 del self._top_calls[:-8]
             return
-        if module is not model:
-            return
+        if self._forward_mode:
+            self._forward_mode = False
+            self._leave_mode()
         grad_on = torch.is_grad_enabled()
         if self._open_val is not None:
             self._open_val.model_calls += 1
@@ -307,13 +315,21 @@ class Watcher(Listener):
         if not grad_on:
             return
         self.run.train_calls += 1
-        if self._mode_on and self._fingerprint is None:  # the forward of a step that is sampled
+        if (self._due or self._mode_on) and self._fingerprint is None:  # the forward of a sampled step
             x = _first_tensor(args)
             if x is not None:
                 flat = x.detach().reshape(-1)
                 head = flat[:FINGERPRINT_ELEMENTS].double()
                 tail = flat[-FINGERPRINT_ELEMENTS:].double()
                 self._fingerprint = head.sum() + 3.0 * tail.sum() + float(flat.numel())
+
+    def forward_start(self, module: nn.Module) -> None:
+        """Switched on for a sampled step only: its model forwards run under the ReLU mode."""
+        if not self._due or self._mode_on or self._open_val is not None or not torch.is_grad_enabled():
+            return
+        if module is self.model:
+            self._enter_mode(reset=False)
+            self._forward_mode = True
 
     def functional_loss(self, name: str, output: Any) -> None:
         self.run.loss = self.run.loss or f"F.{name}"
@@ -322,7 +338,8 @@ class Watcher(Listener):
             self._val_losses.append(output.detach().float().mean())
 
     def _loss_output(self, module: nn.Module, output: Any) -> None:
-        if self.optimizer is None and not any(ref() is module for ref in self._loss_modules):
+        ref = self._optimizer_ref
+        if (ref is None or ref() is None) and not any(r() is module for r in self._loss_modules):
             self._loss_modules.append(weakref.ref(module))
         self.run.loss = type(module).__name__
         self._last_loss_output = output
@@ -337,18 +354,38 @@ class Watcher(Listener):
         count = self._relu_counts.get(site, 0) + 1
         self._relu_counts[site] = count
         key = site if count == 1 else f"{site} #{count}"
-        with torch.no_grad():
-            out = output.detach()
-            unit_dim = 1 if out.ndim >= 4 else out.ndim - 1
-            alive = (out > 0).movedim(unit_dim, -1).reshape(-1, out.shape[unit_dim]).any(0)
-            self._dead[key] = 1.0 - alive.float().mean()
+        # a comparison records nothing for autograd: no no_grad() block needed
+        positive = output.detach() > 0
+        if positive.ndim >= 4:  # (N, C, H, W...): a unit is a channel
+            alive = positive.flatten(2).any(2).any(0)
+        else:  # (..., units)
+            alive = positive.reshape(-1, positive.shape[-1]).any(0)
+        self._dead[key] = 1.0 - alive.float().mean()
 
-    def _enter_mode(self) -> None:
+    def _enter_mode(self, reset: bool = True) -> None:
         if self._mode is None:
             self._mode = _ReluMode(self)
             self._mode.__enter__()
         self._mode_on = True
+        if reset:
+            self._relu_counts = {}
+
+    def _arm_sample(self) -> None:
+        """The next step is sampled: measure the ReLUs of its model forwards, or of the whole
+        step when the model is not known (nothing reports its forward's start)."""
+        observation = self.observation
+        if self.model is None or observation is None:
+            self._enter_mode()
+            return
+        self._due = True
         self._relu_counts = {}
+        observation.forward_starts = True
+
+    def _disarm_sample(self) -> None:
+        self._due = False
+        self._forward_mode = False
+        if self.observation is not None:
+            self.observation.forward_starts = False
 
     def _leave_mode(self) -> None:
         self._mode_on = False
@@ -397,9 +434,8 @@ class Watcher(Listener):
         key = id(loader)
         seen = self._loader_batches.get(key, 0)
         self._loader_batches[key] = seen + 1
-        if key in self._lengths:
-            length = self._lengths[key]
-        else:
+        length = self._lengths.get(key, -1)
+        if length == -1:  # the first batch of this loader: len() once (a length is never negative)
             try:
                 length = len(loader)
             except TypeError:
@@ -416,7 +452,8 @@ class Watcher(Listener):
             self._last_loader = weakref.ref(loader)
         evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
         if train is None or (loader is train and not evaluating_train):
-            self._close_val()
+            if self._open_val is not None:
+                self._close_val()
             self._batches += 1
             if train is not None:
                 new_epoch = (length is not None and length > 0 and self._train_seen % length == 0) or (
@@ -470,17 +507,25 @@ class Watcher(Listener):
                 self._train_seen = self._batches
                 if loader is not None and self._sites.get(id(loader)):
                     self.run.sites["train_loader"] = self._sites[id(loader)]
-        if optimizer is not self.optimizer:
+        ref = self._optimizer_ref
+        if ref is None or optimizer is not ref():
             return
         if self._open_val is not None:  # batches a step followed: not a validation pass
             self._open_val = None
             self._val_losses = []
-        self._leave_mode()
+        if self._mode_on or self._mode is not None:
+            self._leave_mode()
+        if self._due:
+            self._disarm_sample()
         if self._localize:
             self._finish_localization()
         run = self.run
         step = run.steps
-        run.lrs.append([_as_float(g["lr"]) for g in optimizer.param_groups])
+        lrs = []
+        for group in optimizer.param_groups:
+            lr = group["lr"]
+            lrs.append(lr if type(lr) is float else _as_float(lr))
+        run.lrs.append(lrs)
         run.zero_grads.append(self._zero_grads)
         run.backwards.append(self._backwards)
         run.batches.append(self._batches)
@@ -494,13 +539,15 @@ class Watcher(Listener):
                 run.accumulation_unscaled += 1
         self._zero_grads = self._backwards = self._batches = self._sched_calls = 0
         self._step_kinds = []
-        self._top_calls = []
+        if self._top_calls:
+            self._top_calls = []
         self._sampling = step % self.every == 0
         if self._sampling:
             self._sample_before()
 
     def step_post(self, optimizer: torch.optim.Optimizer) -> None:
-        if optimizer is not self.optimizer:
+        ref = self._optimizer_ref
+        if ref is None or optimizer is not ref():
             return
         sampled = self._sampling
         if sampled:
@@ -510,15 +557,20 @@ class Watcher(Listener):
         if sampled and self.on_sample is not None:
             self.on_sample(self)
         if self.run.steps % self.every == 0:
-            self._enter_mode()
+            self._arm_sample()
 
     def _grad_pattern(self) -> str:
-        grad = next((p.grad for p in self._params if p.grad is not None), None)
+        grad = None
+        for p in self._params:  # a loop, not a generator: the first parameter has a gradient
+            grad = p.grad
+            if grad is not None:
+                break
         if grad is None:
             self._grad_ref = None
             return GRAD_NONE if self._params else GRAD_UNKNOWN
         previous = self._grad_ref() if self._grad_ref is not None else None
-        self._grad_ref = weakref.ref(grad)
+        if previous is not grad:  # a new weakref only when the gradient tensor is a new one
+            self._grad_ref = weakref.ref(grad)
         version = grad._version
         before, self._grad_version = self._grad_version, version
         if previous is None:
@@ -531,14 +583,15 @@ class Watcher(Listener):
 
     def _sample_before(self) -> None:
         params = self._params
-        with torch.no_grad():
-            present = [p.grad is not None for p in params]
-            grads = [p.grad.detach() for p in params if p.grad is not None]
+        with torch.no_grad():  # no autograd record: the tensors need no detach() (one op each)
+            maybe = [p.grad for p in params]
+            present = [g is not None for g in maybe]
+            grads = [g for g in maybe if g is not None]
             stats = list(torch._foreach_norm(grads)) if grads else []
-            stats += list(torch._foreach_norm([p.detach() for p in params])) if params else []
+            stats += list(torch._foreach_norm(params)) if params else []
             self._grad_stats = stats
             self._grad_present = present
-            self._before = [p.detach().clone() for p in params]
+            self._before = [p.clone() for p in params]
 
     def _sample_after(self) -> None:
         params = self._params
@@ -546,7 +599,7 @@ class Watcher(Listener):
         with torch.no_grad():
             values = list(self._grad_stats)
             if self._before is not None and params:
-                diffs = torch._foreach_sub([p.detach() for p in params], self._before)
+                diffs = torch._foreach_sub(params, self._before)
                 values += list(torch._foreach_norm(diffs))
             self._before = None
             dead_keys = list(self._dead)
@@ -732,6 +785,7 @@ class Watcher(Listener):
             return self.run
         self._finished = True
         self._leave_mode()
+        self._disarm_sample()
         if self._mode is not None:  # left inert under a user's mode: take it out now
             stack = torch.overrides._get_current_function_mode_stack()
             if self._mode in stack:
