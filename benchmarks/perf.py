@@ -111,7 +111,9 @@ def torch_imported(args: list[str], env: dict[str, str]) -> bool:
 def section_startup(runs: int) -> str:
     work = Path(tempfile.mkdtemp(prefix="nndoctor-perf-"))
     report = work / "report.json"
-    env = env_with(OMP_NUM_THREADS="1")
+    # as an installed nndoctor runs: with its bytecode cached (the warm-up run below writes it; an
+    # environment with PYTHONDONTWRITEBYTECODE=1 would recompile every module on every start)
+    env = env_with(OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE=None)
     subprocess.run(
         [*nndoctor_argv(), "check", DIGITS, "--profile", "quick", "--json", str(report), "--exit-zero", "-q"],
         cwd=ROOT,
