@@ -188,11 +188,19 @@ class Stepper:
         self.optimizer = optimizer
         self.scaler = torch.amp.GradScaler(ctx.device.type) if ctx.settings.precision == "fp16" else None
         self.trainable = True
+        # settled once: a training step of a small model takes well under a millisecond, so the
+        # per-step lookups of a plain loop are all the probes may add
+        self._mixed = ctx.settings.precision != "fp32"
+        self._needs_closure = needs_closure(optimizer)
+        self._forward, self._loss = ctx.forward, ctx.loss
 
     def forward(self, batch: Batch) -> tuple[Any, Any, torch.Tensor]:
+        if not self._mixed:
+            output, target = self._forward(self.model, batch)
+            return output, target, self._loss(output, target)
         with self.ctx.autocast():
-            output, target = self.ctx.forward(self.model, batch)
-            loss = self.ctx.loss(output, target)
+            output, target = self._forward(self.model, batch)
+            loss = self._loss(output, target)
         return output, target, loss
 
     def backward(self, loss: torch.Tensor) -> bool:
@@ -209,7 +217,7 @@ class Stepper:
 
     def closure(self, batch: Batch) -> Callable[[], torch.Tensor] | None:
         """The loss re-evaluation an optimizer like LBFGS calls inside `step` (None for the others)."""
-        if not needs_closure(self.optimizer):
+        if not self._needs_closure:
             return None
 
         def run() -> torch.Tensor:
@@ -231,7 +239,10 @@ class Stepper:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             return self.scaler.get_scale() >= scale  # the scale drops exactly when a step is skipped
-        step_optimizer(self.optimizer, closure)
+        if self._needs_closure:
+            step_optimizer(self.optimizer, closure)
+        else:
+            self.optimizer.step()
         return True
 
 
