@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -68,6 +69,17 @@ def test_help_runs_as_a_command() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("check", "checks", "explain", "init"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "gate", "lr-find"])
+def test_help_keeps_bracketed_text_rich_would_read_as_markup(command: str) -> None:
+    env = {**os.environ, "COLUMNS": "200"}
+    result = subprocess.run(
+        [*nndoctor_command(), command, "--help"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[tool.nndoctor]" in result.stdout
+    assert "in  of" not in result.stdout and "Ignore  in" not in result.stdout and "in  (" not in result.stdout
 
 
 # -- catalogue and explain ---------------------------------------------------------------------

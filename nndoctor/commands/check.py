@@ -205,7 +205,7 @@ def check(
 ) -> None:
     """Run a check profile on a target and print the report.
 
-    With no TARGET, the target in [tool.nndoctor] of the closest pyproject.toml is checked, or else
+    With no TARGET, the target in \\[tool.nndoctor] of the closest pyproject.toml is checked, or else
     the bundled sample. A .py TARGET without build_model() is a training script: it runs (with the
     arguments after `--`) until its first optimizer step, where its model, optimizer, loss and
     loaders are captured; the script is stopped and they are checked. Exit codes: 0 nothing gated; 1 a gated finding (fail or error; --fail-on warn adds warn); 2 bad input (an

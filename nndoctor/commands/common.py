@@ -34,7 +34,7 @@ TargetArg = Annotated[
     str | None,
     typer.Argument(
         help="Recipe: path/to/recipe.py, pkg.module or file.py:name; or a training script (train.py, "
-        "captured at its first optimizer step). Omit to check the target in [tool.nndoctor] "
+        "captured at its first optimizer step). Omit to check the target in \\[tool.nndoctor] "
         "(pyproject.toml), or else the bundled digits sample.",
         show_default=False,
     ),
@@ -43,7 +43,7 @@ IsolatedOpt = Annotated[
     bool,
     typer.Option(
         "--isolated",
-        help="Ignore [tool.nndoctor] in pyproject.toml (target, settings, policy).",
+        help="Ignore \\[tool.nndoctor] in pyproject.toml (target, settings, policy).",
         rich_help_panel=RUN_PANEL,
     ),
 ]

@@ -29,7 +29,7 @@ def gate(
         typer.Option(
             "--policy",
             help="Policy YAML file or shipped policy name (default, strict, example). "
-            "Default: the policy in [tool.nndoctor] (pyproject.toml), else fail and error outcomes violate.",
+            "Default: the policy in \\[tool.nndoctor] (pyproject.toml), else fail and error outcomes violate.",
         ),
     ] = None,
     output_format: SummaryFormatOpt = SummaryFormat.rich,
