@@ -344,9 +344,8 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
             "goal (underfitting of the whole task is ND405's to judge)",
             evidence,
         )
-    late = _late_fall(o.losses)
+    late, level_drop = _late_descent(o.losses)
     evidence["late_fall"] = _g(late)
-    level_drop = _late_level_drop(o.losses)
     evidence["late_level_drop"] = _g(level_drop)
     # a curve that fell fast at first (the output bias, the easy samples) can spend only a small share
     # of its fall in the last quarter and still descend steadily, as a low learning rate makes it
@@ -391,22 +390,16 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     )
 
 
-def _late_level_drop(losses: Sequence[float]) -> float:
-    """How much the loss fell over the curve's last quarter, as a share of where that quarter began."""
+def _late_descent(losses: Sequence[float]) -> tuple[float, float]:
+    """What the curve's last quarter fell by: as a share of the curve's whole fall (0 when it
+    leveled off) and as a share of the loss where that quarter began."""
     finite = [v for v in losses if math.isfinite(v)]
     if len(finite) < 4:
-        return 0.0
+        return 0.0, 0.0
     quarter = finite[-max(2, len(finite) // 4) :]
-    return max(0.0, (quarter[0] - quarter[-1]) / quarter[0]) if quarter[0] > 0 else 0.0
-
-
-def _late_fall(losses: Sequence[float]) -> float:
-    """Share of the curve's total fall that came in its last quarter (0 when it leveled off)."""
-    finite = [v for v in losses if math.isfinite(v)]
-    if len(finite) < 4 or finite[0] - min(finite) <= 0:
-        return 0.0
-    quarter = finite[-max(2, len(finite) // 4) :]
-    return max(0.0, (quarter[0] - quarter[-1]) / (finite[0] - min(finite)))
+    drop = quarter[0] - quarter[-1]
+    whole = finite[0] - min(finite)
+    return (max(0.0, drop / whole) if whole > 0 else 0.0), (max(0.0, drop / quarter[0]) if quarter[0] > 0 else 0.0)
 
 
 # -- ND404 ---------------------------------------------------------------------------------
