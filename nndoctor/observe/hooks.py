@@ -248,7 +248,6 @@ class Observation:
         self._sched_step_depth = 0
         self._sched_init_depth = 0
         self._installed = False
-        self._wants_forward = type(listener).forward is not Listener.forward
         # report `forward_start` for the watched modules (a listener's switch, off by default)
         self.forward_starts = False
         # the listener's methods of the per-step events, bound once (None: Listener's no-op):
@@ -323,24 +322,14 @@ class Observation:
             if ref is None or on_forward is None or ref() is not self:
                 return original(self, *args, **kwargs)
             if obs.forward_starts and on_forward_start is not None:
-                try:
-                    on_forward_start(self)
-                except Exception as exc:
-                    if obs.strict:
-                        raise
-                    obs._keep(exc)
+                obs._deliver(on_forward_start, self)
             output = None
             try:
                 output = original(self, *args, **kwargs)
                 return output
             finally:  # like a forward hook with always_call=True
                 if not obs._forward_handles:
-                    try:
-                        on_forward(self, args, output, 0)
-                    except Exception as exc:
-                        if obs.strict:
-                            raise
-                        obs._keep(exc)
+                    obs._deliver(on_forward, self, args, output, 0)
 
         functools.update_wrapper(forward, original)
         try:
@@ -378,17 +367,18 @@ class Observation:
 
     # ------------------------------------------------------------------ dispatch
     def _dispatch(self, event: str, *args: Any) -> None:
+        self._deliver(getattr(self.listener, event), *args)
+
+    def _deliver(self, method: Callable[..., None], *args: Any) -> None:
+        """Call a listener's method; what it raises is kept (the observed program runs on) unless
+        strict."""
         try:
-            getattr(self.listener, event)(*args)
+            method(*args)
         except Exception as exc:
             if self.strict:
                 raise
-            self._keep(exc)
-
-    def _keep(self, exc: Exception) -> None:
-        """A listener raised `exc` (not strict): keep it, the observed program runs on."""
-        if len(self.errors) < _MAX_ERRORS:
-            self.errors.append(exc)
+            if len(self.errors) < _MAX_ERRORS:
+                self.errors.append(exc)
 
     # ------------------------------------------------------------------ install / remove
     def _patch(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
@@ -456,32 +446,17 @@ class Observation:
             self._forward_depth = depth = 0
         on_forward = self._on_forward
         if on_forward is not None:
-            try:
-                on_forward(module, args, output, depth)
-            except Exception as exc:
-                if self.strict:
-                    raise
-                self._keep(exc)
+            self._deliver(on_forward, module, args, output, depth)
 
     def _instance_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         on_forward_start = self._on_forward_start
         if self.forward_starts and on_forward_start is not None:
-            try:
-                on_forward_start(module)
-            except Exception as exc:
-                if self.strict:
-                    raise
-                self._keep(exc)
+            self._deliver(on_forward_start, module)
 
     def _instance_post(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         on_forward = self._on_forward
         if not self._forward_handles and on_forward is not None:
-            try:
-                on_forward(module, args, output, 0)
-            except Exception as exc:
-                if self.strict:
-                    raise
-                self._keep(exc)
+            self._deliver(on_forward, module, args, output, 0)
 
     # ------------------------------------------------------------------ optimizer steps
     def _step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
@@ -496,12 +471,7 @@ class Observation:
             self.steps += 1
             on_step_pre = self._on_step_pre
             if on_step_pre is not None:
-                try:
-                    on_step_pre(optimizer)
-                except Exception as exc:
-                    if self.strict:
-                        raise
-                    self._keep(exc)
+                self._deliver(on_step_pre, optimizer)
             if self._functional_on:
                 self.stop_functional_losses()
         except BaseException:
@@ -517,12 +487,7 @@ class Observation:
         self._step_depth.pop(key, None)
         on_step_post = self._on_step_post
         if on_step_post is not None:
-            try:
-                on_step_post(optimizer)
-            except Exception as exc:
-                if self.strict:
-                    raise
-                self._keep(exc)
+            self._deliver(on_step_post, optimizer)
 
     # ------------------------------------------------------------------ patches
     def _patch_backward(self) -> None:
@@ -533,12 +498,7 @@ class Observation:
 
         def backward(self: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
             if obs._backward_depth == 0 and on_backward is not None:
-                try:
-                    on_backward(self)
-                except Exception as exc:
-                    if obs.strict:
-                        raise
-                    obs._keep(exc)
+                obs._deliver(on_backward, self)
             obs._backward_depth += 1
             try:
                 return tensor_backward(self, *args, **kwargs)
@@ -549,12 +509,7 @@ class Observation:
             if obs._backward_depth == 0 and on_backward is not None:
                 first = tensors if isinstance(tensors, torch.Tensor) else next(iter(tensors), None)
                 if isinstance(first, torch.Tensor):
-                    try:
-                        on_backward(first)
-                    except Exception as exc:
-                        if obs.strict:
-                            raise
-                        obs._keep(exc)
+                    obs._deliver(on_backward, first)
             obs._backward_depth += 1
             try:
                 return autograd_backward(tensors, *args, **kwargs)
@@ -577,12 +532,7 @@ class Observation:
                 finally:
                     obs._zero_grad_depth -= 1
                     if outermost and on_zero_grad is not None:
-                        try:
-                            on_zero_grad(self, bool(set_to_none))
-                        except Exception as exc:
-                            if obs.strict:
-                                raise
-                            obs._keep(exc)
+                        obs._deliver(on_zero_grad, self, bool(set_to_none))
 
             return zero_grad
 
@@ -681,12 +631,7 @@ class Observation:
         def iter_next_(self: Any) -> Any:
             batch = iter_next(self)
             if on_batch is not None:
-                try:
-                    on_batch(getattr(self, "_nndoctor_loader", None), batch)
-                except Exception as exc:
-                    if obs.strict:
-                        raise
-                    obs._keep(exc)
+                obs._deliver(on_batch, getattr(self, "_nndoctor_loader", None), batch)
             return batch
 
         self._patch(DataLoader, "__init__", loader_init_)
