@@ -5,8 +5,7 @@ Each is an experiment (`ctx.experiment()`): it starts from the saved initial sta
 resets the private model afterwards. Runs are bounded by steps, so their results do not depend on
 how fast or busy the machine is; the run's wall-clock safety cap (`budget_s`), when set and hit,
 discards the experiment (`NotJudged`) rather than judging a partial one. Statistics stay on the
-device: per-step losses are kept as detached device scalars (no per-step copy into a buffer),
-per-layer gradient norms and update ratios are stacked every few steps, and the host reads them
+device: per-step losses go into one preallocated device buffer (`StepLosses`), per-layer gradient norms and update ratios are stacked every few steps, and the host reads them
 once at the end. The only mid-run reads are a small slice of the loss curve every `check_every`
 steps, which is what it takes to stop early on NaN, divergence or a reached goal.
 """
@@ -32,6 +31,7 @@ from nndoctor.layers import DROPOUTS, NORMS, module_names
 from nndoctor.probe import probe
 from nndoctor.probes.loop import (
     MetricAccumulator,
+    StepLosses,
     Stepper,
     evaluate,
     fetch,
@@ -154,7 +154,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     track_every = max(1, steps // settings.track_points)
     evals_at = set(_plan_points(steps, settings.eval_points))
 
-    losses: list[torch.Tensor] = []  # detached 0-d device scalars, stacked at the reads
+    losses = StepLosses(steps, ctx.device)
     zero = torch.zeros((), device=ctx.device)
     eval_rows: list[tuple[int, torch.Tensor]] = []
     track_rows: list[torch.Tensor] = []
@@ -175,7 +175,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     with ctx.progress.task("short training run", steps) as advance, ctx.train_stream() as stream:
         for step, batch in enumerate(itertools.islice(stream, steps)):
             _output, _target, loss = stepper.forward(batch)
-            losses.append(loss.detach())
+            losses.record(loss)
             if stepper.backward(loss):
                 if step % track_every == 0:
                     stepper.unscale()
@@ -201,7 +201,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
             if steps_run in evals_at and steps_run < steps:
                 record_eval(steps_run)
             if steps_run % check_every == 0 or steps_run == steps:
-                recent = torch.stack(losses[max(0, steps_run - check_every) : steps_run]).float().cpu()  # the read
+                recent = losses.last(check_every).cpu()  # the read
                 if first_loss is None:
                     first_loss = float(recent[0])
                 if not bool(torch.isfinite(recent).all()):
@@ -220,8 +220,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     eval_table = torch.stack([row for _, row in eval_rows])
     track_table = torch.stack(track_rows) if track_rows else None  # [points, 2, layers]
     chance = majority_share(task, train_eval)
-    curve_tensor = torch.stack(losses) if losses else None
-    curve, evals_flat, tracks_flat, chance_host = fetch([curve_tensor, eval_table, track_table, chance])
+    curve, evals_flat, tracks_flat, chance_host = fetch([losses.recorded(), eval_table, track_table, chance])
     width = eval_table.shape[1]
     evals_host = [evals_flat[i : i + width] for i in range(0, len(evals_flat), width)]
     per_point = max(1, 2 * len(layers))  # no trainable layer (all frozen): nothing was tracked
@@ -385,9 +384,11 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
     orphans = [pname for pname, p in model.named_parameters() if p.requires_grad and id(p) not in owned]
 
-    losses: list[torch.Tensor] = []  # detached 0-d device scalars, one per step
+    losses = StepLosses(steps, ctx.device)
     checked: list[int] = []
-    checked_metrics: list[torch.Tensor] = []
+    # the metric at each check, preallocated like the losses (one small allocation per check would
+    # fragment the heap the same way)
+    checked_metrics = torch.full((steps // check_every + 2,), math.nan, dtype=torch.float32, device=ctx.device)
     stop_reason = "completed"
     steps_run = 0
     goal_step: int | None = None
@@ -397,7 +398,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
     ):
         for step in range(steps):
             output, target, loss = stepper.forward(batch)
-            losses.append(loss.detach())
+            losses.record(loss)
             if step == 0:
                 out = first_tensor(output)
                 if out is not None and out.dim() > 0 and out.shape[0]:
@@ -405,17 +406,18 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
             is_check = step % check_every == 0 or step == steps - 1
             if is_check:
                 stats = metric.batch_stats(output, target)
+                if stats is not None:
+                    checked_metrics[len(checked)] = metric.value(stats).detach()
                 checked.append(step)
-                checked_metrics.append(
-                    metric.value(stats).float() if stats is not None else torch.full((), math.nan, device=ctx.device)
-                )
             trained = stepper.backward(loss)
             if trained:
                 stepper.step(stepper.closure(batch))
             steps_run = step + 1
             advance()
             if is_check:
-                host = torch.stack([losses[step].float(), checked_metrics[-1]]).cpu().tolist()  # the periodic read
+                host = (
+                    torch.stack([losses.last(1)[0], checked_metrics[len(checked) - 1]]).cpu().tolist()
+                )  # the periodic read
                 if not math.isfinite(host[0]):
                     stop_reason = "nonfinite"
                     break
@@ -428,7 +430,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
                 check_cap(ctx, "the tiny-subset overfit", steps_run, steps)
     chance = majority_share(task, [batch])
     curve, metrics, chance_host = fetch(
-        [torch.stack(losses) if losses else None, torch.stack(checked_metrics) if checked_metrics else None, chance]
+        [losses.recorded(), checked_metrics[: len(checked)] if checked else None, chance]
     )
     finite_losses = [v for v in curve if math.isfinite(v)]
     finite_metrics = [v for v in metrics if math.isfinite(v)]
