@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 import nndoctor
-from nndoctor.batches import TrainStream
+from nndoctor.batches import TrainStream, loader_epoch
 from nndoctor.check import Thresholds
 from nndoctor.checks.learning_rate import learning_rate_range
 from nndoctor.lr_suggest import Suggestion, choose, confirmation_candidates, suggest
@@ -91,6 +91,50 @@ def test_train_stream_draws_fresh_batches_and_cycles_only_past_the_epoch() -> No
     assert torch.equal(loader.generator.get_state(), state)  # type: ignore[union-attr]
     with TrainStream(loader, torch.device("cpu"), 3, [], gens) as again:
         assert all(torch.equal(a[0], b) for a, b in zip(again.take(10), first, strict=True))  # seeded
+
+
+def _loader_variants() -> list[tuple[str, Any]]:
+    x = torch.randn(103, 3, dtype=torch.float64)
+    ds = TensorDataset(x, torch.randint(0, 5, (103,)), torch.randn(103, 2, 2)[:, :, 0])  # a strided tensor
+    return [
+        ("in order", lambda: DataLoader(ds, batch_size=8)),
+        ("shuffled, global RNG", lambda: DataLoader(ds, batch_size=8, shuffle=True)),
+        ("shuffled, drop_last", lambda: DataLoader(ds, batch_size=8, shuffle=True, drop_last=True)),
+        (
+            "shuffled, own generator",
+            lambda: DataLoader(ds, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(3)),
+        ),
+        ("weighted sampler", lambda: DataLoader(ds, batch_size=16, sampler=WeightedRandomSampler(torch.rand(103), 50))),
+    ]
+
+
+@pytest.mark.parametrize(("name", "make"), _loader_variants(), ids=[n for n, _ in _loader_variants()])
+def test_gathered_tensor_dataset_epochs_are_the_loaders_own_draw_for_draw(name: str, make: Any) -> None:
+    def two_epochs(epoch: Any) -> tuple[list[Any], list[torch.Tensor]]:
+        torch.manual_seed(5)
+        loader = make()
+        batches = [b for _ in range(2) for b in epoch(loader)]
+        gen = [loader.generator.get_state()] if loader.generator is not None else []
+        return batches, [torch.get_rng_state(), *gen]
+
+    assert not isinstance(loader_epoch(make()), type(iter(make())))  # the gather is taken
+    (plain, plain_rng), (gathered, gathered_rng) = two_epochs(iter), two_epochs(loader_epoch)
+    assert len(plain) == len(gathered) > 0
+    for a, b in zip(plain, gathered, strict=True):
+        assert type(a) is type(b)
+        for s, t in zip(a, b, strict=True):
+            assert s.dtype == t.dtype and torch.equal(s, t)
+    assert all(torch.equal(s, t) for s, t in zip(plain_rng, gathered_rng, strict=True))  # the same draws after
+
+
+def test_loaders_the_gather_cannot_copy_are_iterated_as_they_are() -> None:
+    ds = TensorDataset(torch.randn(8, 2))
+    for loader in (
+        DataLoader(ds, batch_size=2, collate_fn=lambda b: b),
+        DataLoader(ds, batch_size=None),
+        DataLoader(list(ds), batch_size=2),
+    ):
+        assert isinstance(loader_epoch(loader), type(iter(DataLoader(ds))))
 
 
 def test_train_stream_of_a_one_shot_iterator_cycles_the_taken_batches() -> None:
