@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, TrainStream, describe_shapes, map_tensors, move_to
+from nndoctor.batches import Batch, TrainStream, describe_shapes, loader_epoch, map_tensors, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
 from nndoctor.progress import ProgressSink
 from nndoctor.registration import find_unregistered, move_strays
@@ -197,7 +197,7 @@ def _materialize(
     held = 0
     try:
         try:
-            iterator = iter(loader)
+            iterator = loader_epoch(loader)
         except TypeError as exc:
             raise TargetError(
                 f"The {which} data is a {type(loader).__name__}, which is not iterable. "
