@@ -336,7 +336,9 @@ finally:
 @pytest.mark.parametrize("script", ALL_SCRIPTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_sample_script_captures_what_it_expects(script: Path) -> None:
     want = module_constant(script, "EXPECT_CAPTURE")
-    got = capture(script)
+    # a script with two optimizers names the one to capture (what --optimizer / --model pick)
+    pick = module_constant(script, "CAPTURE_PICK") if "CAPTURE_PICK =" in script.read_text() else {}
+    got = capture(script, **pick)
     kinds = {c.kind: c for c in got.captured}
     assert {
         "model": type(got.target.model).__name__,
@@ -541,6 +543,84 @@ for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
     report = nndoctor.diagnose(got, select=["ND101", "ND102"], device="cpu")
     assert {f.check_id for f in report.findings} == {"ND101", "ND102"}
     assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    ("call", "returns"),
+    [
+        ("model(**batch)", "{'loss': loss, 'logits': logits}"),
+        ("model(batch['x'], mask=batch['mask'], labels=batch['labels'])", "(loss, logits)"),
+    ],
+    ids=["kwargs-dict-output", "keywords-tuple-output"],
+)
+def test_a_huggingface_style_model_called_with_keywords_returning_its_loss(
+    tmp_path: Path, call: str, returns: str
+) -> None:
+    script = write_script(
+        tmp_path,
+        f"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Data(torch.utils.data.Dataset):
+    def __len__(self):
+        return 32
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return {{"x": torch.randn(3, generator=g), "mask": torch.ones(3), "labels": i % 2}}
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+    def forward(self, x, mask=None, labels=None):
+        logits = self.fc(x * mask)
+        loss = F.cross_entropy(logits, labels)
+        return {returns}
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
+    out = {call}
+    loss = out["loss"] if isinstance(out, dict) else out[0]
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert got.target.forward_fn is not None
+    first = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, first)
+    assert isinstance(output, torch.Tensor) and output.shape == (8, 2) and torch.equal(target, first["labels"])
+    report = nndoctor.diagnose(got, select=["ND101", "ND102"], device="cpu")
+    assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_bare_tensor_batch_is_input_and_target_of_a_loss_in_a_user_function(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        """
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+def criterion(out, x):
+    return F.mse_loss(out, x)
+
+model = nn.Sequential(nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 4))
+opt = torch.optim.Adam(model.parameters())
+for x in torch.utils.data.DataLoader(torch.randn(32, 4), batch_size=8):
+    loss = criterion(model(x), x)
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert [c.description for c in got.captured if c.kind == "loss"] == ["F.mse_loss"]
+    first = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, first)  # type: ignore[misc]
+    assert output.shape == (8, 4) and target is first
 
 
 def test_a_bare_except_that_swallows_the_stop_meets_it_again(tmp_path: Path) -> None:

@@ -28,6 +28,12 @@ SEVERITY = {"pass": 0, "skip": 0, "not_judged": 0, "warn": 1, "fail": 2, "error"
 # the epochs each script needs for its bug to show (healthy ones: a short run)
 EPOCHS = {
     "broken/accumulation_not_averaged": 2,
+    "broken/cosine_past_t_max": 2,  # T_max is one epoch: the LR climbs back in epoch 2
+    "broken/dict_batches_unshuffled": 1,
+    "broken/gan_generator_not_zeroed": 1,
+    "broken/hf_kwargs_same_batch": 1,
+    "broken/model_returns_loss_overfits": 12,
+    "broken/trains_in_eval_mode": 1,
     "broken/lr_too_high_diverges": 5,
     "broken/nan_mid_training": 8,  # its cosine schedule spans --epochs: fewer epochs, no NaN
     "broken/no_zero_grad": 1,
@@ -40,7 +46,10 @@ EPOCHS = {
     "broken/val_without_eval": 1,
     "broken/val_without_no_grad": 1,
     "broken/zero_grad_before_step": 1,
+    "healthy/autoencoder_functional_loss": 1,
     "healthy/binary_classifier": 2,
+    "healthy/gru_variable_length": 1,
+    "healthy/iterable_val_stream": 1,
     "healthy/cnn_classifier": 1,
     "healthy/grad_accumulation": 2,
     "healthy/lstm_sequence": 2,
