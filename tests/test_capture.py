@@ -895,3 +895,25 @@ def test_script_options_with_a_recipe_are_a_usage_error(extra: list[str]) -> Non
 
 def test_capture_error_is_a_target_error() -> None:
     assert issubclass(CaptureError, TargetError)
+
+
+@pytest.mark.parametrize("name", ["gru_variable_length", "iterable_val_stream"])
+def test_padded_batches_of_changing_length_and_an_iterable_val_loader_are_checked(name: str) -> None:
+    got = capture(SCRIPTS / "healthy" / f"{name}.py", ["--epochs", "1"])
+    report = nndoctor.diagnose(got, select=["ND101", "ND201", "ND204"], device="cpu")
+    errors = [f"{f.check_id}: {f.message}" for f in report.findings if f.outcome.value == "error"]
+    assert not errors and len(report.findings) == 3, errors
+
+
+def test_input_sums_pool_a_dim_1_that_changes_between_batches() -> None:
+    from nndoctor.probes.data import _InputSums
+
+    a, b = torch.randn(4, 7, 3), torch.randn(4, 5, 3) + 1.0
+    sums = _InputSums()
+    sums.add(a)
+    sums.add(b)
+    both = torch.cat([a.reshape(-1), b.reshape(-1)]).double()
+    stats = sums.scalars()
+    assert stats["feature_mean"].shape == (1,)
+    assert torch.allclose(stats["feature_mean"][0], both.mean())
+    assert torch.allclose(stats["feature_std"][0], both.std())

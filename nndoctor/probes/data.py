@@ -84,9 +84,18 @@ class _InputSums:
         self.masked = masked
         self.total: torch.Tensor | None = None  # [3, features]: count, sum, sum of squares
         self.nonfinite: torch.Tensor | None = None
+        self.pooled = False
 
     def add(self, x: torch.Tensor) -> None:
         xf = x if x.dim() >= 2 else x.reshape(-1, 1)
+        if self.pooled:  # batches of different widths came before: one pooled "feature"
+            xf = xf.reshape(-1, 1)
+        elif self.total is not None and self.total.shape[1] != xf.shape[1]:
+            # dim 1 changes from batch to batch (padded sequences, (B, L, F)): it is no feature
+            # axis; pool what was summed so far and every batch from here into one column
+            self.pooled = True
+            self.total = self.total.sum(dim=1, keepdim=True)
+            xf = xf.reshape(-1, 1)
         dims = [d for d in range(xf.dim()) if d != 1]
         per_feature = xf.numel() // max(xf.shape[1], 1)
         finite = torch.isfinite(xf)
