@@ -917,3 +917,25 @@ def test_input_sums_pool_a_dim_1_that_changes_between_batches() -> None:
     assert stats["feature_mean"].shape == (1,)
     assert torch.allclose(stats["feature_mean"][0], both.mean())
     assert torch.allclose(stats["feature_std"][0], both.std())
+
+
+def test_a_models_own_loss_and_the_labels_of_dict_batches_are_found() -> None:
+    from dataclasses import dataclass
+
+    from nndoctor.batches import batch_labels, output_loss, output_prediction
+
+    loss, logits = torch.tensor(0.5), torch.randn(4, 3)
+
+    @dataclass
+    class Output:
+        loss: torch.Tensor | None
+        logits: torch.Tensor
+
+    for out in ({"loss": loss, "logits": logits}, Output(loss, logits), (loss, logits)):
+        assert output_loss(out) is loss and output_prediction(out) is logits
+    for out in (logits, (logits, logits), {"logits": logits}, Output(None, logits)):
+        assert output_loss(out) is None and output_prediction(out) is out
+    y = torch.tensor([0, 1, 2, 1])
+    for key in ("labels", "label", "y", "target"):
+        assert batch_labels({"x": logits, key: y}) is y
+    assert batch_labels((logits, y)) is y and batch_labels({"x": logits}) is None

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from nndoctor.batches import batch_labels, output_loss
 from nndoctor.observe.hooks import Listener, Observation, user_site
 from nndoctor.observe.series import (
     GRAD_FRESH,
@@ -85,16 +86,16 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
 
 
 def _labels_of(batch: Any) -> torch.Tensor | None:
-    """The class labels of a `(inputs, labels, ...)` batch: a 1-d integer tensor, else None."""
-    if isinstance(batch, (list, tuple)) and len(batch) >= 2:
-        labels = batch[1]
-        if (
-            isinstance(labels, torch.Tensor)
-            and labels.ndim == 1
-            and not labels.is_floating_point()
-            and not labels.is_complex()
-        ):
-            return labels
+    """The class labels of an `(inputs, labels, ...)` or a dict batch (`batch["labels"]`, ...):
+    a 1-d integer tensor, else None."""
+    labels = batch_labels(batch)
+    if (
+        isinstance(labels, torch.Tensor)
+        and labels.ndim == 1
+        and not labels.is_floating_point()
+        and not labels.is_complex()
+    ):
+        return labels
     return None
 
 
@@ -120,6 +121,35 @@ class _ReluMode(TorchFunctionMode):
         if func in _RELUS and self.watcher._mode_on and isinstance(output, torch.Tensor):
             self.watcher._relu_output(output)
         return output
+
+
+class _OtherOptimizer:
+    """An optimizer that is not the one followed: enough to tell whether its gradients are
+    cleared between its steps (the same identity and version test as the followed one's)."""
+
+    def __init__(self, ref: weakref.ref[torch.optim.Optimizer], params: list[torch.Tensor]) -> None:
+        self.ref = ref
+        self.params = params
+        self.zero_grads = 0
+        self.grad_ref: weakref.ref[torch.Tensor] | None = None
+        self.version = 0
+        self.record: dict[str, Any] = {}
+
+    def pattern(self) -> str:
+        grad = next((p.grad for p in self.params if p.grad is not None), None)
+        if grad is None:
+            self.grad_ref = None
+            return GRAD_NONE
+        previous = self.grad_ref() if self.grad_ref is not None else None
+        if previous is not grad:
+            self.grad_ref = weakref.ref(grad)
+        version, before = grad._version, self.version
+        self.version = version
+        if previous is None or previous is not grad:
+            return GRAD_FRESH
+        if self.zero_grads == 0 and version > before:
+            return GRAD_KEPT
+        return GRAD_ZEROED
 
 
 class Watcher(Listener):
@@ -196,6 +226,10 @@ class Watcher(Listener):
         self._train_seen = 0
         self._open_val: ValPass | None = None
         self._val_losses: list[torch.Tensor] = []
+        self._val_model_losses: list[torch.Tensor] = []  # losses the model returned itself (output.loss)
+        # the other optimizers (a GAN's second one, one per module group): their gradient pattern
+        self._others: dict[int, _OtherOptimizer] = {}
+        self._module_params: weakref.WeakKeyDictionary[nn.Module, set[int]] = weakref.WeakKeyDictionary()
         self._val_since_train = False
         # NaN localization
         self._localize = False
@@ -311,12 +345,19 @@ class Watcher(Listener):
             self._open_val.model_calls += 1
             self._open_val.training_calls += int(module.training)
             self._open_val.grad_calls += int(grad_on)
+            own = output_loss(output)  # a model that returns its loss (HuggingFace style)
+            if own is not None:
+                self._val_model_losses.append(own.detach().float())
             return
         if not grad_on:
             return
         self.run.train_calls += 1
+        if not module.training:
+            self.run.train_eval_calls += 1
         if (self._due or self._mode_on) and self._fingerprint is None:  # the forward of a sampled step
             x = _first_tensor(args)
+            if x is None and self.observation is not None:
+                x = _first_tensor(self.observation.forward_kwargs)  # model(**batch)
             if x is not None:
                 flat = x.detach().reshape(-1)
                 head = flat[:FINGERPRINT_ELEMENTS].double()
@@ -421,7 +462,24 @@ class Watcher(Listener):
         self._step_kinds.append(kind)
 
     def zero_grad(self, owner: Any, set_to_none: bool) -> None:
-        self._zero_grads += 1
+        # counted for the optimizer it was called on, or for the optimizers whose parameters
+        # the module holds (`netD.zero_grad()` zeroes the discriminator's only)
+        ref = self._optimizer_ref
+        mine = ref() if ref is not None else None
+        if mine is None or owner is mine or (isinstance(owner, nn.Module) and self._holds(owner, self._params)):
+            self._zero_grads += 1
+        for other in self._others.values():
+            if owner is other.ref() or (isinstance(owner, nn.Module) and self._holds(owner, other.params)):
+                other.zero_grads += 1
+
+    def _holds(self, module: nn.Module, params: list[torch.Tensor]) -> bool:
+        """The module holds the first of these parameters (its ids cached per module)."""
+        if not params:
+            return False
+        ids = self._module_params.get(module)
+        if ids is None:
+            ids = self._module_params[module] = {id(p) for p in module.parameters()}
+        return id(params[0]) in ids
 
     def scheduler_step(self, scheduler: Any) -> None:
         mine = self.optimizer
@@ -484,9 +542,11 @@ class Watcher(Listener):
         if vp is None:
             return
         self._open_val = None
-        if self._val_losses:
-            vp.loss = float(torch.stack([v.to(self._val_losses[0].device) for v in self._val_losses]).mean())
+        losses = self._val_losses or self._val_model_losses  # a loss the script called, else the model's own
+        if losses:
+            vp.loss = float(torch.stack([v.to(losses[0].device) for v in losses]).mean())
         self._val_losses = []
+        self._val_model_losses = []
         if vp.model_calls:
             self.run.val_passes.append(vp)
             self._val_since_train = True
@@ -509,10 +569,12 @@ class Watcher(Listener):
                     self.run.sites["train_loader"] = self._sites[id(loader)]
         ref = self._optimizer_ref
         if ref is None or optimizer is not ref():
+            self._other_step(optimizer)
             return
         if self._open_val is not None:  # batches a step followed: not a validation pass
             self._open_val = None
             self._val_losses = []
+            self._val_model_losses = []
         if self._mode_on or self._mode is not None:
             self._leave_mode()
         if self._due:
@@ -558,6 +620,27 @@ class Watcher(Listener):
             self.on_sample(self)
         if self.run.steps % self.every == 0:
             self._arm_sample()
+
+    def _other_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """A step of an optimizer other than the one followed: its own gradient pattern."""
+        other = self._others.get(id(optimizer))
+        if other is None or other.ref() is not optimizer:
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            other = self._others[id(optimizer)] = _OtherOptimizer(weakref.ref(optimizer), params)
+            other.record = {
+                "optimizer": type(optimizer).__name__,
+                "site": self._sites.get(id(optimizer)),
+                "steps": 0,
+                "kept": 0,
+                "zero_grads": 0,
+            }
+            self.run.other_optimizers.append(other.record)
+        pattern = other.pattern()
+        record = other.record
+        record["steps"] += 1
+        record["zero_grads"] += other.zero_grads
+        record["kept"] += int(pattern == GRAD_KEPT and record["steps"] > 1)
+        other.zero_grads = 0
 
     def _grad_pattern(self) -> str:
         grad = None
