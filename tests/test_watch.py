@@ -260,3 +260,76 @@ def test_python_api_watches_a_loop_and_reports():
     assert w.run.steps == 50 and w.run.model == "Sequential"
     with pytest.raises(nndoctor.errors.UsageError), nndoctor.watch("model", optimizer):
         pass
+
+
+@pytest.mark.parametrize("zero_g", ["module", "optimizer", ""])
+def test_every_optimizer_is_followed_and_zero_grad_goes_to_its_owner(zero_g):
+    """Two optimizers (a GAN's shape): `net_d.zero_grad()` zeroes D only; G's gradients are
+    kept unless G's own module or optimizer is zeroed."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    net_g, net_d = nn.Linear(4, 2), nn.Linear(2, 1)
+    opt_d = torch.optim.SGD(net_d.parameters(), lr=0.01)
+    opt_g = torch.optim.SGD(net_g.parameters(), lr=0.01)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(12):
+            fake = net_g(torch.randn(8, 4))
+            net_d.zero_grad()
+            net_d(fake.detach()).mean().backward()
+            opt_d.step()
+            if zero_g:
+                (net_g if zero_g == "module" else opt_g).zero_grad()
+            net_d(fake).mean().backward()
+            opt_g.step()
+    run = watcher.finish()
+    assert run.optimizer == "SGD" and run.grad_pattern[1:] == ["fresh"] * 11  # D: zeroed each step
+    [other] = run.other_optimizers
+    assert other["steps"] == 12
+    # counted from its first step on: the 11 calls before its steps 2-12
+    assert other["kept"] == (0 if zero_g else 11) and other["zero_grads"] == (11 if zero_g else 0)
+    assert run.zero_grads[1:] == [1] * 11  # opt_g / net_g zeroing is not counted for D
+
+
+def test_a_batch_passed_as_keywords_is_fingerprinted():
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    class KwNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, input_ids=None, labels=None):
+            logits = self.fc(input_ids)
+            return {"loss": nn.functional.cross_entropy(logits, labels), "logits": logits}
+
+    torch.manual_seed(0)
+    model = KwNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = torch.utils.data.DataLoader([{"input_ids": torch.randn(3), "labels": i % 2} for i in range(64)], 8)
+    watcher = Watcher(every=2)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(2):
+            for batch in loader:
+                opt.zero_grad()
+                model(**batch)["loss"].backward()
+                opt.step()
+            with torch.no_grad():
+                for batch in loader:
+                    model(**batch)
+    run = watcher.finish()
+    prints = [s.fingerprint for s in run.samples][1:]  # the first step comes before the model is known
+    assert len(prints) == 7 and None not in prints and len(set(prints)) == 4  # 4 batches, unshuffled
+    assert [vp.loss is not None for vp in run.val_passes] == [True, True]  # the model's own loss
+    assert run.label_runs is not None and run.label_runs.labels == 64  # labels read from the dict batches

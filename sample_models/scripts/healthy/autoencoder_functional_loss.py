@@ -83,7 +83,9 @@ def main():
         print(f"epoch {epoch} train_loss={total / n:.4f} val_loss={val_loss:.4f}")
 
     val_loss = evaluate(model, val_loader)
-    print(f"final train_loss={total / n:.4f} val_loss={val_loss:.4f}")
+    # R^2 of the reconstruction: 1 - MSE / the mean per-feature variance of the validation points
+    val_r2 = 1 - val_loss / val_loader.dataset.var(0).mean().item()
+    print(f"final train_loss={total / n:.4f} val_loss={val_loss:.4f} val_r2={val_r2:.4f}")
 
 
 if __name__ == "__main__":
