@@ -333,3 +333,31 @@ def test_a_batch_passed_as_keywords_is_fingerprinted():
     assert len(prints) == 7 and None not in prints and len(set(prints)) == 4  # 4 batches, unshuffled
     assert [vp.loss is not None for vp in run.val_passes] == [True, True]  # the model's own loss
     assert run.label_runs is not None and run.label_runs.labels == 64  # labels read from the dict batches
+
+
+@pytest.mark.parametrize("loss_call", ["functional", "crit"])
+def test_the_labels_are_the_batch_element_the_loss_compares_with(loss_call):
+    """(x, label, sample_id) batches, class-sorted: the labels are what the loss was given, not the
+    last integer column."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    x, ids, y = torch.randn(256, 4), torch.randperm(256), torch.arange(256) // 64  # 4 classes in order
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y, ids), batch_size=16)
+    model, crit = nn.Linear(4, 4), nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for batch in loader:
+            opt.zero_grad()
+            out = model(batch[0])
+            loss = crit(out, batch[1]) if loss_call == "crit" else nn.functional.cross_entropy(out, batch[1])
+            loss.backward()
+            opt.step()
+    run = watcher.finish()
+    assert run.label_runs is not None and run.label_runs.classes == 4 and run.label_runs.longest_run == 64

@@ -52,6 +52,7 @@ __all__ = ["Watcher"]
 
 DEFAULT_EVERY = 10
 MAX_LABELS = 100_000
+MAX_BATCH_ITEMS = 8  # batch elements looked at for labels
 FINGERPRINT_ELEMENTS = 4096
 _RELUS: set[Any] = {
     torch.relu,
@@ -85,18 +86,36 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
     return None
 
 
-def _labels_of(batch: Any) -> torch.Tensor | None:
-    """The class labels of an `(inputs, labels, ...)` or a dict batch (`batch["labels"]`, ...):
-    a 1-d integer tensor, else None."""
+def _is_labels(value: Any) -> bool:
+    return (
+        isinstance(value, torch.Tensor)
+        and value.ndim == 1
+        and not value.is_floating_point()
+        and not value.is_complex()
+        and value.dtype is not torch.bool
+    )
+
+
+def _label_candidates(batch: Any) -> dict[Any, torch.Tensor]:
+    """Every element of a tuple or dict batch that could hold class labels (a 1-d integer
+    tensor), by index or key; which one does is learned from the loss (`Watcher._target_key`)."""
+    if isinstance(batch, dict):
+        items = list(batch.items())[:MAX_BATCH_ITEMS]
+    elif isinstance(batch, (list, tuple)) and len(batch) >= 2:
+        items = list(enumerate(batch))[1:MAX_BATCH_ITEMS]
+    else:
+        return {}
+    return {k: v for k, v in items if _is_labels(v)}
+
+
+def _default_label_key(batch: Any) -> Any:
+    """Where the labels are when no loss said so: `batch["labels"]`-like keys, or the tuple's
+    labels (`nndoctor.batches.batch_labels`)."""
     labels = batch_labels(batch)
-    if (
-        isinstance(labels, torch.Tensor)
-        and labels.ndim == 1
-        and not labels.is_floating_point()
-        and not labels.is_complex()
-    ):
-        return labels
-    return None
+    if labels is None:
+        return None
+    items = batch.items() if isinstance(batch, dict) else enumerate(batch)
+    return next((k for k, v in items if v is labels), None)
 
 
 def _all_finite(tensors: list[torch.Tensor]) -> bool:
@@ -220,8 +239,14 @@ class Watcher(Listener):
         self._train_key: int | None = None
         self._last_loader: weakref.ref[Any] | None = None
         self._loader_batches: dict[int, int] = {}
-        self._labels: dict[int, list[torch.Tensor]] = {}
+        # per loader, per batch element that could be the labels: the chunks of its first pass
+        self._labels: dict[int, dict[Any, list[torch.Tensor]]] = {}
         self._label_counts: dict[int, int] = {}
+        # the batch element the loss compared with (by identity, before the first step), and
+        # the last batch until then (dropped at the first step)
+        self._target_key: Any = None
+        self._default_key: Any = None
+        self._probe_batch: Any = None
         self._lengths: dict[int, int | None] = {}
         self._train_seen = 0
         self._open_val: ValPass | None = None
@@ -328,6 +353,8 @@ class Watcher(Listener):
         if depth != 0:
             return
         if isinstance(module, _Loss):
+            if self._probe_batch is not None and len(args) >= 2:
+                self._learn_target(args[1])
             self._loss_output(module, output)
             return
         ref = self._model_ref
@@ -372,7 +399,21 @@ class Watcher(Listener):
             self._enter_mode(reset=False)
             self._forward_mode = True
 
+    def _learn_target(self, target: Any) -> None:
+        """The batch element the loss compares with is the labels (before the first step)."""
+        batch = self._probe_batch
+        items = (
+            batch.items() if isinstance(batch, dict) else enumerate(batch) if isinstance(batch, (list, tuple)) else ()
+        )
+        key = next((k for k, v in items if v is target), None)
+        if key is not None:
+            self._target_key = key
+
     def functional_loss(self, name: str, output: Any) -> None:
+        if self._probe_batch is not None and self.observation is not None:
+            args = self.observation.functional_args
+            if len(args) >= 2:
+                self._learn_target(args[1])
         self.run.loss = self.run.loss or f"F.{name}"
         self._last_loss_output = output
         if self._open_val is not None and isinstance(output, torch.Tensor):
@@ -500,10 +541,17 @@ class Watcher(Listener):
                 length = None
             self._lengths[key] = length
         if (length is None or seen < length) and self._label_counts.get(key, 0) < MAX_LABELS:
-            labels = _labels_of(batch)  # first pass of this loader: keep its labels (read at the end)
-            if labels is not None:
-                self._labels.setdefault(key, []).append(labels)
-                self._label_counts[key] = self._label_counts.get(key, 0) + labels.numel()
+            # first pass of this loader: keep what could be its labels (read at the end)
+            candidates = _label_candidates(batch)
+            if candidates:
+                kept = self._labels.setdefault(key, {})
+                for name, labels in candidates.items():
+                    kept.setdefault(name, []).append(labels)
+                self._label_counts[key] = self._label_counts.get(key, 0) + next(iter(candidates.values())).numel()
+                if self._default_key is None:
+                    self._default_key = _default_label_key(batch)
+        if not self._started:
+            self._probe_batch = batch
         train = self._train_loader() if self._train_loader is not None else None
         last = self._last_loader
         if last is None or last() is not loader:  # one weakref per loader change, not per batch
@@ -558,6 +606,7 @@ class Watcher(Listener):
             if given is not None and optimizer is not given:
                 return
             self._started = True
+            self._probe_batch = None
             self._adopt_optimizer(optimizer)
             if self._last_loader is not None:
                 self._train_loader = self._last_loader
@@ -891,7 +940,9 @@ class Watcher(Listener):
             self._pending_steps, self._pending_losses, self._pending_fns = [], [], []
         while len(self.run.losses) < self.run.steps:
             self.run.losses.append(None)
-        chunks = self._labels.get(self._train_key, []) if self._train_key is not None else []
+        found = self._labels.get(self._train_key, {}) if self._train_key is not None else {}
+        key = self._target_key if self._target_key in found else self._default_key
+        chunks = found.get(key, [])
         if chunks:
             labels = torch.cat([c.reshape(-1).to("cpu") for c in chunks]).tolist()
             self.run.label_runs = label_runs(labels[:MAX_LABELS])
