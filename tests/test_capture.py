@@ -550,8 +550,9 @@ for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
     [
         ("model(**batch)", "{'loss': loss, 'logits': logits}"),
         ("model(batch['x'], mask=batch['mask'], labels=batch['labels'])", "(loss, logits)"),
+        ("model(**{k: v.clone() for k, v in batch.items()})", "{'loss': loss, 'logits': logits}"),
     ],
-    ids=["kwargs-dict-output", "keywords-tuple-output"],
+    ids=["kwargs-dict-output", "keywords-tuple-output", "moved-dict-batch"],
 )
 def test_a_huggingface_style_model_called_with_keywords_returning_its_loss(
     tmp_path: Path, call: str, returns: str

@@ -583,6 +583,15 @@ def _forward_from(
         if spec is None:
             return None
         inputs.append(spec)
+
+    def same_name(name: str, arg: Any) -> Any:
+        """A keyword input copied from the dict batch's entry of that name (`{k: v.to(device) ...}`
+        before `model(**batch)`): the entry, when its shape matches."""
+        entry = batch.get(name) if isinstance(batch, dict) else None
+        if isinstance(entry, torch.Tensor) and isinstance(arg, torch.Tensor) and entry.shape == arg.shape:
+            return name
+        return None
+
     keyword: dict[str, Any] = {}
     for name, arg in kwargs.items():
         if arg is None or isinstance(arg, (bool, int, float, str)):
@@ -590,12 +599,18 @@ def _forward_from(
             continue
         spec = spec_of(arg)
         if spec is None:
+            spec = same_name(name, arg)
+        if spec is None:
             return None
         keyword[name] = spec
     own_loss = output_loss(output) is not None
     target = key_of(loss_args[1]) if loss_args and len(loss_args) >= 2 else None
     if target is None and own_loss:  # the model computed its loss from labels it was given
-        target = next((key_of(kwargs[k]) for k in LABEL_KEYS if k in kwargs), None)
+        for k in LABEL_KEYS:
+            if kwargs.get(k) is not None:
+                target = key_of(kwargs[k])
+                target = same_name(k, kwargs[k]) if target is None else target
+                break
     if target is None:
         return None
     default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
