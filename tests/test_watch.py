@@ -361,3 +361,35 @@ def test_the_labels_are_the_batch_element_the_loss_compares_with(loss_call):
             opt.step()
     run = watcher.finish()
     assert run.label_runs is not None and run.label_runs.classes == 4 and run.label_runs.longest_run == 64
+
+
+@pytest.mark.parametrize("adversarial", [True, False])
+def test_the_mode_of_a_step_is_the_mode_of_its_last_training_forward(adversarial):
+    """Eval-mode forwards with gradients before a train-mode one (adversarial examples) leave the
+    step in training mode; a model left in eval mode counts every step."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        model.eval()
+        for _ in range(10):
+            x, y = torch.randn(8, 4, requires_grad=True), torch.randint(0, 2, (8,))
+            if adversarial:
+                model.eval()
+                nn.functional.cross_entropy(model(x), y).backward()  # the attack's gradient
+                x = (x + 0.1 * x.grad.sign()).detach()
+                model.train()
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    run = watcher.finish()
+    assert run.mode_sensitive
+    assert (run.train_mode_steps, run.eval_mode_steps) == ((9, 0) if adversarial else (0, 9))

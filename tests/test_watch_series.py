@@ -273,15 +273,15 @@ def test_nd502_cosine_stepped_past_t_max_climbs_back():
 
 def test_nd508_training_in_eval_mode():
     run = healthy()
-    run.train_calls, run.train_eval_calls = 200, 199
+    run.train_mode_steps, run.eval_mode_steps = 1, 199
     verdict = judge("ND508", run)
     assert verdict.outcome == Outcome.WARN and "eval mode" in verdict.message
     run.val_passes = []  # no validation pass at all: still judged
     assert judge("ND508", run).outcome == Outcome.WARN
-    once = healthy()  # one evaluation step in eval mode is not "most steps"
-    once.train_calls, once.train_eval_calls = 200, 10
+    once = healthy()  # a few steps in eval mode are not "most steps"
+    once.train_mode_steps, once.eval_mode_steps = 190, 10
     assert judge("ND508", once).outcome == Outcome.PASS
     plain = healthy()  # no dropout or batch norm: eval mode changes nothing
     plain.mode_sensitive = False
-    plain.train_calls, plain.train_eval_calls = 200, 200
+    plain.train_mode_steps, plain.eval_mode_steps = 0, 200
     assert judge("ND508", plain).outcome == Outcome.PASS

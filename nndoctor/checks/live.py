@@ -618,8 +618,10 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     Every validation pass the script runs (batches from a loader that no optimizer step follows):
     whether the model was called in training mode (`model.eval()` missing) and whether gradients
     were enabled (`torch.no_grad()` / `torch.inference_mode()` missing). And the other way round:
-    whether at least `max_eval_training_share` of the training forwards ran with the model in
-    eval mode (`model.eval()` called once, `model.train()` never again).
+    whether at least `max_eval_training_share` of the optimizer steps followed a training forward
+    with the model in eval mode (`model.eval()` called once, `model.train()` never again); only
+    the last forward before each step counts, so eval-mode forwards with gradients in between
+    (adversarial examples) do not.
 
     Why it matters:
     In training mode dropout drops units and batch norm normalizes with the batch's statistics and
@@ -639,16 +641,17 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     `torch.inference_mode()`), and call `model.train()` again before the next training epoch.
     """
     run = watched_run
-    if run.mode_sensitive and run.train_calls:
-        share = run.train_eval_calls / run.train_calls
+    judged = run.train_mode_steps + run.eval_mode_steps
+    if run.mode_sensitive and judged:
+        share = run.eval_mode_steps / judged
         if share >= limits.max_eval_training_share:
             return warned(
-                f"{run.train_eval_calls} of {run.train_calls} training forwards ({share:.0%}) ran with the model in "
-                "eval mode: model.eval() was called and model.train() not again before training, so dropout was off "
-                "and batch norm used its running statistics during training",
+                f"{run.eval_mode_steps} of {judged} optimizer steps ({share:.0%}) trained on a forward with the model "
+                "in eval mode: model.eval() was called and model.train() not again before training, so dropout was "
+                "off and batch norm used its running statistics during training",
                 {
-                    "training_forwards": run.train_calls,
-                    "in_eval_mode": run.train_eval_calls,
+                    "steps_judged": judged,
+                    "steps_in_eval_mode": run.eval_mode_steps,
                     "eval_share": round(share, 4),
                     "model_has_dropout_or_batchnorm": True,
                     "validation_passes": len(run.val_passes),
@@ -667,6 +670,7 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
         "with_gradients": len(with_grad),
         "model_has_dropout_or_batchnorm": run.mode_sensitive,
         "loader": passes[0].loader,
+        "steps_in_eval_mode": run.eval_mode_steps,
     }
     problems = []
     if in_train and run.mode_sensitive:

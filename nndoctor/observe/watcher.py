@@ -252,6 +252,7 @@ class Watcher(Listener):
         self._open_val: ValPass | None = None
         self._val_losses: list[torch.Tensor] = []
         self._val_model_losses: list[torch.Tensor] = []  # losses the model returned itself (output.loss)
+        self._forward_training: bool | None = None  # mode of the last training forward since the last step
         # the other optimizers (a GAN's second one, one per module group): their gradient pattern
         self._others: dict[int, _OtherOptimizer] = {}
         self._module_params: weakref.WeakKeyDictionary[nn.Module, set[int]] = weakref.WeakKeyDictionary()
@@ -379,8 +380,7 @@ class Watcher(Listener):
         if not grad_on:
             return
         self.run.train_calls += 1
-        if not module.training:
-            self.run.train_eval_calls += 1
+        self._forward_training = module.training
         if (self._due or self._mode_on) and self._fingerprint is None:  # the forward of a sampled step
             x = _first_tensor(args)
             if x is None and self.observation is not None:
@@ -632,6 +632,13 @@ class Watcher(Listener):
             self._finish_localization()
         run = self.run
         step = run.steps
+        mode = self._forward_training
+        if mode is not None:
+            if mode:
+                run.train_mode_steps += 1
+            else:
+                run.eval_mode_steps += 1
+            self._forward_training = None
         lrs = []
         for group in optimizer.param_groups:
             lr = group["lr"]
