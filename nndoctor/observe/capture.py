@@ -389,7 +389,12 @@ class _CaptureListener(Listener):
         notes = []
         if inner is not model:
             notes.append(f"the model is {type(inner).__name__} inside the script's {type(model).__name__} wrapper")
-        if loss is None:
+        if loss is None and output_loss(call.last_output) is not None:
+            notes.append(
+                f"{type(model).__name__} returns its own loss (output.loss, HuggingFace style); the checks compare "
+                "its logits with the labels it was given, with a loss nndoctor infers from them"
+            )
+        elif loss is None:
             grad_fn = f" (its graph ends in {self.grad_fn})" if self.grad_fn else ""
             notes.append(
                 f"the loss is computed by hand{grad_fn}; nndoctor infers one from the targets, as for a recipe "
