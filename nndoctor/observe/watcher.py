@@ -16,8 +16,13 @@ gradient tensors' identity); every tensor it looks at stays on the device:
   modules are still reported, through a wrapper of their class's `forward` (no module hook: their
   calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
 
+- the other optimizers (a GAN's second one): only their gradient identity at each of their steps,
+  with `zero_grad()` counted for the optimizer or the module (its parameters) it was called on;
+- before the first step only: the last batch, to learn by identity which of its elements the loss
+  compares with (the labels, for ND509).
+
 Nothing here modifies a tensor, draws from an RNG or keeps a tensor alive longer than the next
-sample. A step's counters count what happened since the previous step.
+sample (or, for that one batch, the first step). A step's counters count what happened since the previous step.
 """
 
 from __future__ import annotations
@@ -255,7 +260,8 @@ class Watcher(Listener):
         self._forward_training: bool | None = None  # mode of the last training forward since the last step
         # the other optimizers (a GAN's second one, one per module group): their gradient pattern
         self._others: dict[int, _OtherOptimizer] = {}
-        self._module_params: weakref.WeakKeyDictionary[nn.Module, set[int]] = weakref.WeakKeyDictionary()
+        # module -> id(an optimizer's parameter list) -> whether the module holds some of them
+        self._module_params: weakref.WeakKeyDictionary[nn.Module, dict[int, bool]] = weakref.WeakKeyDictionary()
         self._val_since_train = False
         # NaN localization
         self._localize = False
@@ -514,13 +520,18 @@ class Watcher(Listener):
                 other.zero_grads += 1
 
     def _holds(self, module: nn.Module, params: list[torch.Tensor]) -> bool:
-        """The module holds the first of these parameters (its ids cached per module)."""
+        """The module holds some of these parameters (an optimizer's); the answer is cached per
+        module and parameter list, so a `model.zero_grad()` per step costs two lookups."""
         if not params:
             return False
-        ids = self._module_params.get(module)
-        if ids is None:
-            ids = self._module_params[module] = {id(p) for p in module.parameters()}
-        return id(params[0]) in ids
+        answers = self._module_params.get(module)
+        if answers is None:
+            answers = self._module_params[module] = {}
+        held = answers.get(id(params))
+        if held is None:
+            ids = {id(p) for p in module.parameters()}
+            held = answers[id(params)] = any(id(p) in ids for p in params)
+        return held
 
     def scheduler_step(self, scheduler: Any) -> None:
         mine = self.optimizer
