@@ -269,6 +269,12 @@ def test_nd502_cosine_stepped_past_t_max_climbs_back():
     annealed.scheduler = "CosineAnnealingLR"
     annealed.lrs = [[0.05 * (1 + math.cos(math.pi * i / annealed.steps))] for i in range(annealed.steps)]
     assert judge("ND502", annealed).outcome == Outcome.PASS
+    warm = healthy()  # a hand-written warm-up from 1% of the LR, then the cosine over the rest
+    warm.scheduler = "CosineAnnealingLR"
+    warm.lrs = [
+        [0.1 * (i + 1) / 20] if i < 20 else [0.05 * (1 + math.cos(math.pi * (i - 20) / 180))] for i in range(200)
+    ]
+    assert judge("ND502", warm).outcome == Outcome.PASS
 
 
 def test_nd508_training_in_eval_mode():

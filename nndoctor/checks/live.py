@@ -202,11 +202,15 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
             evidence,
         )
     if run.scheduler == "CosineAnnealingLR" and peak > 0:
-        low, low_at = lrs[0], 0
+        # the lowest LR since the last new high: a warm-up (each step a new high) never rises
+        # from a low; past T_max the LR climbs from near zero back towards the high it fell from
+        high, low, low_at = lrs[0], lrs[0], 0
         for i, lr in enumerate(lrs):
-            if lr < low:
+            if lr > high:
+                high, low, low_at = lr, lr, i
+            elif lr < low:
                 low, low_at = lr, i
-            elif lr >= 0.1 * peak and lr >= limits.cosine_rise * low and low < peak:
+            elif lr >= 0.1 * peak and lr >= limits.cosine_rise * low:
                 evidence["lr_min_before_rise"] = low
                 evidence["lr_min_at_step"] = _step(low_at)
                 evidence["lr_rose_again_at_step"] = _step(i)
