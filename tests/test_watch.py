@@ -393,3 +393,34 @@ def test_the_mode_of_a_step_is_the_mode_of_its_last_training_forward(adversarial
     run = watcher.finish()
     assert run.mode_sensitive
     assert (run.train_mode_steps, run.eval_mode_steps) == ((9, 0) if adversarial else (0, 9))
+
+
+def test_a_functional_validation_loss_is_seen_after_the_first_step():
+    """F.cross_entropy in validation: the loss mode is back on for the validation passes only."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 4), torch.arange(64) % 3), 16)
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(32, 4), torch.arange(32) % 3), 16)
+    watcher = Watcher(every=5)
+    during_training = []
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(3):
+            for x, y in train:
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+                during_training.append(obs.functional_losses)
+            with torch.no_grad():
+                for x, y in val:
+                    nn.functional.cross_entropy(model(x), y)
+    run = watcher.finish()
+    assert run.loss == "F.cross_entropy" and not any(during_training)
+    assert len(run.val_passes) == 3 and all(vp.loss is not None for vp in run.val_passes)

@@ -10,7 +10,8 @@ patch on exit, exceptions included. What it installs (measured in docs/watch-hoo
   given to `Observation.watch_module` report their own calls through a wrapper of their class's
   `forward` (`forward`, and `forward_start` while `Observation.forward_starts` is on);
 - until the first optimizer step, a TorchFunctionMode that reports functional losses
-  (`functional_loss`, only outside any module call);
+  (`functional_loss`, only outside any module call); a listener can switch it on again for a
+  while (`Observation.start_functional_losses`, e.g. during a validation pass);
 - patches of `Tensor.backward` / `torch.autograd.backward` (`backward`), `Optimizer.zero_grad` and
   `Module.zero_grad` (`zero_grad`), the schedulers' `step` (`scheduler_step`, outermost call only,
   calls from a scheduler's own `__init__` ignored), `Module.train` (`mode_change`, outermost call),
@@ -360,6 +361,16 @@ class Observation:
     def functional_losses(self) -> bool:
         """Whether functional losses are reported (the TorchFunctionMode is on)."""
         return self._functional_on
+
+    def start_functional_losses(self) -> None:
+        """Report functional losses again (a listener's validation pass of a script whose loss is
+        functional); `stop_functional_losses` leaves again, and the next optimizer step does."""
+        if not self._installed or self._functional_on:
+            return
+        if self._mode is None:
+            self._mode = _LossMode(self)
+            self._mode.__enter__()
+        self._functional_on = True
 
     def stop_functional_losses(self) -> None:
         """Leave the TorchFunctionMode (every torch call pays for it); done at the first step."""

@@ -594,6 +594,11 @@ class Watcher(Listener):
                 batches=0,
                 train_data=evaluating_train,
             )
+            loss = self.run.loss
+            if self._started and loss is not None and loss.startswith("F.") and self.observation is not None:
+                # a functional loss (F.cross_entropy) is only seen under the loss mode: back on
+                # for the validation pass (not for the training steps, which it would slow down)
+                self.observation.start_functional_losses()
         self._open_val.batches += 1
 
     def _close_val(self) -> None:
@@ -601,6 +606,9 @@ class Watcher(Listener):
         if vp is None:
             return
         self._open_val = None
+        observation = self.observation
+        if self._started and observation is not None and observation.functional_losses:
+            observation.stop_functional_losses()
         losses = self._val_losses or self._val_model_losses  # a loss the script called, else the model's own
         if losses:
             vp.loss = float(torch.stack([v.to(losses[0].device) for v in losses]).mean())
