@@ -940,3 +940,12 @@ def test_a_models_own_loss_and_the_labels_of_dict_batches_are_found() -> None:
     for key in ("labels", "label", "y", "target"):
         assert batch_labels({"x": logits, key: y}) is y
     assert batch_labels((logits, y)) is y and batch_labels({"x": logits}) is None
+
+
+def test_a_model_fed_from_outside_the_batch_is_one_clear_error() -> None:
+    """A GAN's generator eats noise, not the loader's batch: the pre-flight cannot feed it."""
+    got = capture(SCRIPTS / "broken" / "gan_generator_not_zeroed.py", ["--epochs", "1"], optimizer="opt_g")
+    assert type(got.target.model).__name__ == "Generator"
+    with pytest.raises(TargetError) as info:
+        nndoctor.diagnose(got, select=["ND101"], device="cpu")
+    assert "not elements of its training batch" in str(info.value) and "GAN" in str(info.value)

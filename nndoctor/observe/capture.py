@@ -37,7 +37,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
-from nndoctor.batches import LABEL_KEYS, output_loss, output_prediction
+from nndoctor.batches import LABEL_KEYS, describe_shapes, output_loss, output_prediction
 from nndoctor.errors import TargetError, UsageError
 from nndoctor.observe.hooks import Listener, Observation, observing, user_site
 from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
@@ -366,6 +366,8 @@ class _CaptureListener(Listener):
             loss_args = self.functional[1]
         feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
         forward_fn = _forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
+        if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
+            forward_fn = _untraced_forward(self.script.name, type(model).__name__, batch)
         hints = _hints(loss.description if loss else None, call.last_output)
         step_site = _step_site()
         captured = [
@@ -640,6 +642,22 @@ def _forward_from(
             *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
         )
         return output_prediction(out), value(target, batch)
+
+    return forward
+
+
+def _untraced_forward(script: str, model: str, batch: Any) -> Callable[[nn.Module, Any], tuple[Any, Any]]:
+    """The forward of a capture whose model inputs are not elements of the batch (and the batch
+    is no (inputs, targets) pair): it says so when the checks first call it."""
+    message = (
+        f"{script} calls {model} with inputs that are not elements of its training batch "
+        f"({describe_shapes(batch)}): e.g. a GAN's generator fed noise, or a batch moved or reshaped "
+        "before the call, so the captured model cannot be fed from the loader. Write a recipe "
+        "(`nndoctor init`) whose forward(model, batch) returns (output, target) for one batch."
+    )
+
+    def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
+        raise TargetError(message)
 
     return forward
 
