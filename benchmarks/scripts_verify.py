@@ -67,6 +67,16 @@ LEARNS = {
     "regression_mlp": ("val_r2", 0.90, 0.0),
     "grad_accumulation": ("val_acc", 0.95, 1 / 3),
     "binary_classifier": ("val_acc", 0.95, 0.50),
+    "iterable_val_stream": ("val_acc", 0.90, 0.50),
+    "gru_variable_length": ("val_acc", 0.75, 1 / 3),
+    "autoencoder_functional_loss": ("val_r2", 0.95, 0.0),
+}
+
+# broken scripts whose bug the printed numbers show only against the same script with the bug
+# line fixed: (the line as written, the fix)
+FIXED_COPIES = {
+    "gan_generator_not_zeroed": ("# the bug: net_g.zero_grad() is missing here", "net_g.zero_grad()"),
+    "trains_in_eval_mode": ("# ... and the bug: no model.train() here", "model.train()"),
 }
 
 
@@ -338,6 +348,56 @@ def check_small_data(run: Run) -> tuple[bool, str]:
     )
 
 
+def fixed_copy(path: Path) -> Run:
+    """Run the script with its bug line replaced by the fix (FIXED_COPIES), from a temporary copy."""
+    old, new = FIXED_COPIES[path.stem]
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} no longer has the line {old!r}"
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(text.replace(old, new), encoding="utf-8")
+        return run_script(copy)
+
+
+def check_same_batch_kwargs(run: Run) -> tuple[bool, str]:
+    train, val = run.series("train_loss"), run.series("val_loss")
+    ok = train[-1] < 0.01 and val[-1] > 1.5 * min(val)
+    return ok, f"train_loss {_fmt(train[0])} -> {_fmt(train[-1])}; val_loss {_fmt(min(val))} -> {_fmt(val[-1])}"
+
+
+def check_model_loss_overfits(run: Run) -> tuple[bool, str]:
+    val, train = run.series("val_loss"), run.series("train_loss")
+    best = min(range(len(val)), key=val.__getitem__)
+    ok = best + 1 <= len(val) // 2 and val[-1] > 1.2 * val[best] and train[-1] < 0.1
+    return ok, (
+        f"val_loss (the model's own out['loss']) lowest at epoch {best + 1}/{len(val)} ({_fmt(val[best])}), "
+        f"{_fmt(val[-1])} at the end (+{(val[-1] / val[best] - 1) * 100:.0f}%); train_loss {_fmt(train[-1])}"
+    )
+
+
+def check_sorted_dicts(run: Run) -> tuple[bool, str]:
+    first = run.series("train_loss")[0]
+    return first > math.log(10), f"epoch-1 train_loss {_fmt(first)} > ln10=2.303 (chasing one class at a time)"
+
+
+def check_against_fixed(run: Run, fixed: Run, key: str, lower_by: float) -> tuple[bool, str]:
+    """The bug costs at least `lower_by` of `key` against the fixed copy (0: the numbers differ)."""
+    mine, theirs = run.final.get(key, math.nan), fixed.final.get(key, math.nan)
+    ok = mine <= theirs - lower_by if lower_by else run.raw_final != fixed.raw_final
+    return ok, f"final {key} {_fmt(mine)} vs {_fmt(theirs)} with the bug line fixed"
+
+
+def check_cosine_past_t_max(run: Run) -> tuple[bool, str]:
+    lrs, val = run.series("lr"), run.series("val_loss")
+    base = max(lrs)
+    alternates = all((lr < 0.01 * base) == (i % 2 == 0) for i, lr in enumerate(lrs))
+    ok = len(lrs) >= 2 and alternates and val[1] > val[0]
+    return ok, (
+        f"lr at the end of each epoch {', '.join(run.raw_series('lr'))} (T_max = one epoch); "
+        f"val_loss {_fmt(val[0])} -> {_fmt(val[1])} in epoch 2 at the climbing LR"
+    )
+
+
 def check_diverges(run: Run, control: Run) -> tuple[bool, str]:
     train = run.series("train_loss")
     rising = all(b > a for a, b in itertools.pairwise(train))
@@ -418,6 +478,18 @@ def main() -> int:
                 ok, evidence = check_small_data(run)
             elif name == "lr_too_high_diverges":
                 ok, evidence = check_diverges(run, run_script(path, "--lr", "0.15"))
+            elif name == "hf_kwargs_same_batch":
+                ok, evidence = check_same_batch_kwargs(run)
+            elif name == "model_returns_loss_overfits":
+                ok, evidence = check_model_loss_overfits(run)
+            elif name == "dict_batches_unshuffled":
+                ok, evidence = check_sorted_dicts(run)
+            elif name == "gan_generator_not_zeroed":
+                ok, evidence = check_against_fixed(run, fixed_copy(path), "g_loss", 0.0)
+            elif name == "trains_in_eval_mode":
+                ok, evidence = check_against_fixed(run, fixed_copy(path), "val_acc", 0.05)
+            elif name == "cosine_past_t_max":
+                ok, evidence = check_cosine_past_t_max(run)
             else:
                 ok, evidence = False, "no check written for this script"
         failures += not ok

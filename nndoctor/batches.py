@@ -221,3 +221,51 @@ def iter_is_self(loader: Any) -> bool:
         return iter(loader) is loader
     except TypeError:
         return True
+
+
+LABEL_KEYS = ("labels", "label", "y", "target", "targets")
+
+
+def _field(obj: Any, name: str) -> Any:
+    """`obj[name]` for a mapping, `obj.name` for an output object (a dataclass, HF's ModelOutput)."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    if isinstance(obj, (torch.Tensor, list, tuple, str, bytes)) or obj is None:
+        return None
+    return getattr(obj, name, None)
+
+
+def output_loss(output: Any) -> torch.Tensor | None:
+    """The loss a model returned with its output (HuggingFace convention): `output.loss`,
+    `output["loss"]`, or a tuple whose first item is a 0-d floating tensor; else None."""
+    loss = _field(output, "loss")
+    if loss is None and isinstance(output, tuple) and len(output) >= 2 and not hasattr(output, "_fields"):
+        loss = output[0]
+    if isinstance(loss, torch.Tensor) and loss.ndim == 0 and loss.is_floating_point():
+        return loss
+    return None
+
+
+def output_prediction(output: Any) -> Any:
+    """What a model returning its own loss predicted (`logits`, else the first non-loss item);
+    the output itself when it carries no loss."""
+    if output_loss(output) is None:
+        return output
+    logits = _field(output, "logits")
+    if logits is not None:
+        return logits
+    if isinstance(output, tuple):
+        return output[1]
+    if isinstance(output, dict):
+        return next((v for k, v in output.items() if k != "loss" and isinstance(v, torch.Tensor)), output)
+    return output
+
+
+def batch_labels(batch: Batch) -> Any:
+    """The labels of a training batch: the second item of an `(inputs, labels, ...)` tuple, or
+    `batch[key]` of a dict batch for the usual keys (LABEL_KEYS); None otherwise."""
+    if isinstance(batch, dict):
+        return next((batch[k] for k in LABEL_KEYS if k in batch), None)
+    if isinstance(batch, (list, tuple)) and len(batch) >= 2:
+        return batch[-1] if len(batch) > 2 and isinstance(batch[-1], torch.Tensor) and batch[-1].ndim == 1 else batch[1]
+    return None

@@ -253,7 +253,7 @@ def load_data(
     train = _materialize(target.train_data, "training", device, limit, target.name, cap)
     val = (
         _materialize(target.val_data, "validation", device, min(limit, val_limit or limit), target.name, cap)
-        if target.val_data
+        if target.val_data is not None
         else None
     )
     loader = target.train_data

@@ -336,7 +336,9 @@ finally:
 @pytest.mark.parametrize("script", ALL_SCRIPTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_sample_script_captures_what_it_expects(script: Path) -> None:
     want = module_constant(script, "EXPECT_CAPTURE")
-    got = capture(script)
+    # a script with two optimizers names the one to capture (what --optimizer / --model pick)
+    pick = module_constant(script, "CAPTURE_PICK") if "CAPTURE_PICK =" in script.read_text() else {}
+    got = capture(script, **pick)
     kinds = {c.kind: c for c in got.captured}
     assert {
         "model": type(got.target.model).__name__,
@@ -541,6 +543,85 @@ for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
     report = nndoctor.diagnose(got, select=["ND101", "ND102"], device="cpu")
     assert {f.check_id for f in report.findings} == {"ND101", "ND102"}
     assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    ("call", "returns"),
+    [
+        ("model(**batch)", "{'loss': loss, 'logits': logits}"),
+        ("model(batch['x'], mask=batch['mask'], labels=batch['labels'])", "(loss, logits)"),
+        ("model(**{k: v.clone() for k, v in batch.items()})", "{'loss': loss, 'logits': logits}"),
+    ],
+    ids=["kwargs-dict-output", "keywords-tuple-output", "moved-dict-batch"],
+)
+def test_a_huggingface_style_model_called_with_keywords_returning_its_loss(
+    tmp_path: Path, call: str, returns: str
+) -> None:
+    script = write_script(
+        tmp_path,
+        f"""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Data(torch.utils.data.Dataset):
+    def __len__(self):
+        return 32
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return {{"x": torch.randn(3, generator=g), "mask": torch.ones(3), "labels": i % 2}}
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+    def forward(self, x, mask=None, labels=None):
+        logits = self.fc(x * mask)
+        loss = F.cross_entropy(logits, labels)
+        return {returns}
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch in torch.utils.data.DataLoader(Data(), batch_size=8):
+    out = {call}
+    loss = out["loss"] if isinstance(out, dict) else out[0]
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert got.target.forward_fn is not None
+    first = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, first)
+    assert isinstance(output, torch.Tensor) and output.shape == (8, 2) and torch.equal(target, first["labels"])
+    report = nndoctor.diagnose(got, select=["ND101", "ND102"], device="cpu")
+    assert all(f.outcome.value != "error" for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_bare_tensor_batch_is_input_and_target_of_a_loss_in_a_user_function(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        """
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+def criterion(out, x):
+    return F.mse_loss(out, x)
+
+model = nn.Sequential(nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 4))
+opt = torch.optim.Adam(model.parameters())
+for x in torch.utils.data.DataLoader(torch.randn(32, 4), batch_size=8):
+    loss = criterion(model(x), x)
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert [c.description for c in got.captured if c.kind == "loss"] == ["F.mse_loss"]
+    first = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, first)  # type: ignore[misc]
+    assert output.shape == (8, 4) and target is first
 
 
 def test_a_bare_except_that_swallows_the_stop_meets_it_again(tmp_path: Path) -> None:
@@ -815,3 +896,56 @@ def test_script_options_with_a_recipe_are_a_usage_error(extra: list[str]) -> Non
 
 def test_capture_error_is_a_target_error() -> None:
     assert issubclass(CaptureError, TargetError)
+
+
+@pytest.mark.parametrize("name", ["gru_variable_length", "iterable_val_stream"])
+def test_padded_batches_of_changing_length_and_an_iterable_val_loader_are_checked(name: str) -> None:
+    got = capture(SCRIPTS / "healthy" / f"{name}.py", ["--epochs", "1"])
+    report = nndoctor.diagnose(got, select=["ND101", "ND201", "ND204"], device="cpu")
+    errors = [f"{f.check_id}: {f.message}" for f in report.findings if f.outcome.value == "error"]
+    assert not errors and len(report.findings) == 3, errors
+
+
+def test_input_sums_pool_a_dim_1_that_changes_between_batches() -> None:
+    from nndoctor.probes.data import _InputSums
+
+    a, b = torch.randn(4, 7, 3), torch.randn(4, 5, 3) + 1.0
+    sums = _InputSums()
+    sums.add(a)
+    sums.add(b)
+    both = torch.cat([a.reshape(-1), b.reshape(-1)]).double()
+    stats = sums.scalars()
+    assert stats["feature_mean"].shape == (1,)
+    assert torch.allclose(stats["feature_mean"][0], both.mean())
+    assert torch.allclose(stats["feature_std"][0], both.std())
+
+
+def test_a_models_own_loss_and_the_labels_of_dict_batches_are_found() -> None:
+    from dataclasses import dataclass
+
+    from nndoctor.batches import batch_labels, output_loss, output_prediction
+
+    loss, logits = torch.tensor(0.5), torch.randn(4, 3)
+
+    @dataclass
+    class Output:
+        loss: torch.Tensor | None
+        logits: torch.Tensor
+
+    for out in ({"loss": loss, "logits": logits}, Output(loss, logits), (loss, logits)):
+        assert output_loss(out) is loss and output_prediction(out) is logits
+    for out in (logits, (logits, logits), {"logits": logits}, Output(None, logits)):
+        assert output_loss(out) is None and output_prediction(out) is out
+    y = torch.tensor([0, 1, 2, 1])
+    for key in ("labels", "label", "y", "target"):
+        assert batch_labels({"x": logits, key: y}) is y
+    assert batch_labels((logits, y)) is y and batch_labels({"x": logits}) is None
+
+
+def test_a_model_fed_from_outside_the_batch_is_one_clear_error() -> None:
+    """A GAN's generator eats noise, not the loader's batch: the pre-flight cannot feed it."""
+    got = capture(SCRIPTS / "broken" / "gan_generator_not_zeroed.py", ["--epochs", "1"], optimizer="opt_g")
+    assert type(got.target.model).__name__ == "Generator"
+    with pytest.raises(TargetError) as info:
+        nndoctor.diagnose(got, select=["ND101"], device="cpu")
+    assert "not elements of its training batch" in str(info.value) and "GAN" in str(info.value)

@@ -28,6 +28,12 @@ SEVERITY = {"pass": 0, "skip": 0, "not_judged": 0, "warn": 1, "fail": 2, "error"
 # the epochs each script needs for its bug to show (healthy ones: a short run)
 EPOCHS = {
     "broken/accumulation_not_averaged": 2,
+    "broken/cosine_past_t_max": 2,  # T_max is one epoch: the LR climbs back in epoch 2
+    "broken/dict_batches_unshuffled": 1,
+    "broken/gan_generator_not_zeroed": 1,
+    "broken/hf_kwargs_same_batch": 1,
+    "broken/model_returns_loss_overfits": 12,
+    "broken/trains_in_eval_mode": 1,
     "broken/lr_too_high_diverges": 5,
     "broken/nan_mid_training": 8,  # its cosine schedule spans --epochs: fewer epochs, no NaN
     "broken/no_zero_grad": 1,
@@ -40,7 +46,10 @@ EPOCHS = {
     "broken/val_without_eval": 1,
     "broken/val_without_no_grad": 1,
     "broken/zero_grad_before_step": 1,
+    "healthy/autoencoder_functional_loss": 1,
     "healthy/binary_classifier": 2,
+    "healthy/gru_variable_length": 1,
+    "healthy/iterable_val_stream": 1,
     "healthy/cnn_classifier": 1,
     "healthy/grad_accumulation": 2,
     "healthy/lstm_sequence": 2,
@@ -251,3 +260,167 @@ def test_python_api_watches_a_loop_and_reports():
     assert w.run.steps == 50 and w.run.model == "Sequential"
     with pytest.raises(nndoctor.errors.UsageError), nndoctor.watch("model", optimizer):
         pass
+
+
+@pytest.mark.parametrize("zero_g", ["module", "optimizer", ""])
+def test_every_optimizer_is_followed_and_zero_grad_goes_to_its_owner(zero_g):
+    """Two optimizers (a GAN's shape): `net_d.zero_grad()` zeroes D only; G's gradients are
+    kept unless G's own module or optimizer is zeroed."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    net_g, net_d = nn.Linear(4, 2), nn.Linear(2, 1)
+    opt_d = torch.optim.SGD(net_d.parameters(), lr=0.01)
+    opt_g = torch.optim.SGD(net_g.parameters(), lr=0.01)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(12):
+            fake = net_g(torch.randn(8, 4))
+            net_d.zero_grad()
+            net_d(fake.detach()).mean().backward()
+            opt_d.step()
+            if zero_g:
+                (net_g if zero_g == "module" else opt_g).zero_grad()
+            net_d(fake).mean().backward()
+            opt_g.step()
+    run = watcher.finish()
+    assert run.optimizer == "SGD" and run.grad_pattern[1:] == ["fresh"] * 11  # D: zeroed each step
+    [other] = run.other_optimizers
+    assert other["steps"] == 12
+    # counted from its first step on: the 11 calls before its steps 2-12
+    assert other["kept"] == (0 if zero_g else 11) and other["zero_grads"] == (11 if zero_g else 0)
+    assert run.zero_grads[1:] == [1] * 11  # opt_g / net_g zeroing is not counted for D
+
+
+def test_a_batch_passed_as_keywords_is_fingerprinted():
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    class KwNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, input_ids=None, labels=None):
+            logits = self.fc(input_ids)
+            return {"loss": nn.functional.cross_entropy(logits, labels), "logits": logits}
+
+    torch.manual_seed(0)
+    model = KwNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = torch.utils.data.DataLoader([{"input_ids": torch.randn(3), "labels": i % 2} for i in range(64)], 8)
+    watcher = Watcher(every=2)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(2):
+            for batch in loader:
+                opt.zero_grad()
+                model(**batch)["loss"].backward()
+                opt.step()
+            with torch.no_grad():
+                for batch in loader:
+                    model(**batch)
+    run = watcher.finish()
+    prints = [s.fingerprint for s in run.samples][1:]  # the first step comes before the model is known
+    assert len(prints) == 7 and None not in prints and len(set(prints)) == 4  # 4 batches, unshuffled
+    assert [vp.loss is not None for vp in run.val_passes] == [True, True]  # the model's own loss
+    assert run.label_runs is not None and run.label_runs.labels == 64  # labels read from the dict batches
+
+
+@pytest.mark.parametrize("loss_call", ["functional", "crit"])
+def test_the_labels_are_the_batch_element_the_loss_compares_with(loss_call):
+    """(x, label, sample_id) batches, class-sorted: the labels are what the loss was given, not the
+    last integer column."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    x, ids, y = torch.randn(256, 4), torch.randperm(256), torch.arange(256) // 64  # 4 classes in order
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y, ids), batch_size=16)
+    model, crit = nn.Linear(4, 4), nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for batch in loader:
+            opt.zero_grad()
+            out = model(batch[0])
+            loss = crit(out, batch[1]) if loss_call == "crit" else nn.functional.cross_entropy(out, batch[1])
+            loss.backward()
+            opt.step()
+    run = watcher.finish()
+    assert run.label_runs is not None and run.label_runs.classes == 4 and run.label_runs.longest_run == 64
+
+
+@pytest.mark.parametrize("adversarial", [True, False])
+def test_the_mode_of_a_step_is_the_mode_of_its_last_training_forward(adversarial):
+    """Eval-mode forwards with gradients before a train-mode one (adversarial examples) leave the
+    step in training mode; a model left in eval mode counts every step."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        model.eval()
+        for _ in range(10):
+            x, y = torch.randn(8, 4, requires_grad=True), torch.randint(0, 2, (8,))
+            if adversarial:
+                model.eval()
+                nn.functional.cross_entropy(model(x), y).backward()  # the attack's gradient
+                x = (x + 0.1 * x.grad.sign()).detach()
+                model.train()
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    run = watcher.finish()
+    assert run.mode_sensitive
+    assert (run.train_mode_steps, run.eval_mode_steps) == ((9, 0) if adversarial else (0, 9))
+
+
+def test_a_functional_validation_loss_is_seen_after_the_first_step():
+    """F.cross_entropy in validation: the loss mode is back on for the validation passes only."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 4), torch.arange(64) % 3), 16)
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(32, 4), torch.arange(32) % 3), 16)
+    watcher = Watcher(every=5)
+    during_training = []
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(3):
+            for x, y in train:
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+                during_training.append(obs.functional_losses)
+            with torch.no_grad():
+                for x, y in val:
+                    nn.functional.cross_entropy(model(x), y)
+    run = watcher.finish()
+    assert run.loss == "F.cross_entropy" and not any(during_training)
+    assert len(run.val_passes) == 3 and all(vp.loss is not None for vp in run.val_passes)

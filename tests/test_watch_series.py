@@ -245,3 +245,49 @@ def test_the_live_checks_are_in_the_catalogue_and_out_of_the_default_profile():
     default = resolve_settings(SettingsRequest(profile="default"))
     chosen = registry.resolve(default.select, "--select") - registry.resolve(default.ignore, "--ignore")
     assert not any(c.startswith("ND5") for c in chosen)
+
+
+def test_nd501_follows_a_second_optimizer():
+    run = healthy()
+    run.other_optimizers = [{"optimizer": "Adam", "site": "gan.py:73", "steps": 200, "kept": 199, "zero_grads": 0}]
+    verdict = judge("ND501", run)
+    assert verdict.outcome == Outcome.WARN and "second optimizer" in verdict.message
+    assert verdict.evidence["other_optimizer"] == "Adam (created at gan.py:73)"
+    zeroed = healthy()
+    zeroed.other_optimizers = [{"optimizer": "Adam", "site": None, "steps": 200, "kept": 0, "zero_grads": 200}]
+    assert judge("ND501", zeroed).outcome == Outcome.PASS
+
+
+def test_nd502_cosine_stepped_past_t_max_climbs_back():
+    period = 50  # T_max of 50 steps in a 200-step run: 0 at step 50, back at the base LR at 100
+    run = healthy()
+    run.scheduler = "CosineAnnealingLR"
+    run.lrs = [[0.05 * (1 + math.cos(math.pi * i / period))] for i in range(run.steps)]
+    verdict = judge("ND502", run)
+    assert verdict.outcome == Outcome.WARN and "past its T_max" in verdict.message
+    annealed = healthy()  # T_max = the whole run: the LR only falls
+    annealed.scheduler = "CosineAnnealingLR"
+    annealed.lrs = [[0.05 * (1 + math.cos(math.pi * i / annealed.steps))] for i in range(annealed.steps)]
+    assert judge("ND502", annealed).outcome == Outcome.PASS
+    warm = healthy()  # a hand-written warm-up from 1% of the LR, then the cosine over the rest
+    warm.scheduler = "CosineAnnealingLR"
+    warm.lrs = [
+        [0.1 * (i + 1) / 20] if i < 20 else [0.05 * (1 + math.cos(math.pi * (i - 20) / 180))] for i in range(200)
+    ]
+    assert judge("ND502", warm).outcome == Outcome.PASS
+
+
+def test_nd508_training_in_eval_mode():
+    run = healthy()
+    run.train_mode_steps, run.eval_mode_steps = 1, 199
+    verdict = judge("ND508", run)
+    assert verdict.outcome == Outcome.WARN and "eval mode" in verdict.message
+    run.val_passes = []  # no validation pass at all: still judged
+    assert judge("ND508", run).outcome == Outcome.WARN
+    once = healthy()  # a few steps in eval mode are not "most steps"
+    once.train_mode_steps, once.eval_mode_steps = 190, 10
+    assert judge("ND508", once).outcome == Outcome.PASS
+    plain = healthy()  # no dropout or batch norm: eval mode changes nothing
+    plain.mode_sensitive = False
+    plain.train_mode_steps, plain.eval_mode_steps = 0, 200
+    assert judge("ND508", plain).outcome == Outcome.PASS

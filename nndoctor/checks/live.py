@@ -51,8 +51,8 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
     """Gradients that pile up across optimizer steps, or are cleared before the step uses them.
 
     What it checks:
-    At every optimizer step of your run, whether the gradient tensors are new or zeroed since the
-    previous step (`zero_grad()` was called) or are the same tensors, only accumulated into, with
+    At every optimizer step of your run (every optimizer's, for a GAN or one optimizer per module
+    group), whether the gradient tensors are new or zeroed since the previous step (`zero_grad()` was called) or are the same tensors, only accumulated into, with
     no `zero_grad()` call in between; and whether every gradient is None at the step although
     `backward()` ran (a `zero_grad()` between `backward()` and `step()`). Several backward passes
     per step followed by one `zero_grad()` is deliberate gradient accumulation and passes.
@@ -91,6 +91,25 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
         evidence["grad_norm_first_sample"] = round(norms[0], 6)
         evidence["grad_norm_last_sample"] = round(norms[-1], 6)
     share = kept / len(later)
+    for other in run.other_optimizers:  # a GAN's second optimizer, one optimizer per module group
+        steps = int(other.get("steps", 0))
+        if steps < 3:
+            continue
+        other_share = int(other.get("kept", 0)) / (steps - 1)
+        if other_share >= limits.max_kept_share and other_share > share:
+            where = f" (created at {other['site']})" if other.get("site") else ""
+            evidence["other_optimizer"] = f"{other.get('optimizer')}{where}"
+            evidence["other_optimizer_steps"] = steps
+            evidence["other_optimizer_kept_steps"] = int(other.get("kept", 0))
+            evidence["other_optimizer_zero_grad_calls"] = int(other.get("zero_grads", 0))
+            return warned(
+                f"the gradients of a second optimizer, {other.get('optimizer')}{where}, were never cleared at "
+                f"{other.get('kept')} of {steps - 1} of its steps after the first: each of its steps used the sum of "
+                f"every gradient since the start ({other.get('zero_grads')} zero_grad() calls on it or its module)",
+                evidence,
+                fix="Call `zero_grad()` on every optimizer (or on the module it trains) before the backward that "
+                "feeds it: `netD.zero_grad()` clears only the discriminator's parameters.",
+            )
     if share >= limits.max_kept_share:
         evidence["kept_share"] = round(share, 4)
         message = (
@@ -123,7 +142,7 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
     "scheduler-misused",
     "The LR schedule keeps a usable learning rate",
     cost="train",
-    thresholds={"min_lr_ratio": 0.01, "early_fraction": 0.5, "per_step_share": 0.9},
+    thresholds={"min_lr_ratio": 0.01, "early_fraction": 0.5, "per_step_share": 0.9, "cosine_rise": 10.0},
     explains=["ND504", "ND505"],
 )
 def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
@@ -134,14 +153,18 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     scheduler's `step()` was called per optimizer step. It warns when the learning rate falls
     to `min_lr_ratio` of its peak or below before `early_fraction` of the run, or when a schedule
     written in epochs (StepLR, MultiStepLR, ExponentialLR, ReduceLROnPlateau, PolynomialLR) is
-    stepped after every batch.
+    stepped after every batch, or when a CosineAnnealingLR is stepped past its `T_max` so that
+    the LR climbs back up: an LR `cosine_rise` times a previous minimum, and at least a tenth of
+    the peak, after the schedule had annealed.
 
     Why it matters:
     A schedule stepped per batch instead of per epoch decays `len(loader)` times too fast: a
     StepLR meant to halve the LR every 4 epochs halves it every 4 batches, and after an epoch
     the LR is effectively zero. A `gamma` read as "decay by 1%" (gamma=0.01) multiplies the LR by
     0.01 at every step. Either way the rest of the run trains with an LR that cannot move the
-    weights: the loss freezes and the time is wasted.
+    weights: the loss freezes and the time is wasted. CosineAnnealingLR does not restart on
+    purpose: past `T_max` it follows the cosine back up to the base LR (a `T_max` given in epochs or
+    in one epoch's batches), and the annealed weights are shaken again.
 
     Evidence:
     The scheduler class, the scheduler calls per optimizer step, the LR at the start, at its peak,
@@ -178,6 +201,26 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
             f"written in epochs decays per batch; the LR went from {lrs[0]:.3g} to {lrs[-1]:.3g}",
             evidence,
         )
+    if run.scheduler == "CosineAnnealingLR" and peak > 0:
+        # the lowest LR since the last new high: a warm-up (each step a new high) never rises
+        # from a low; past T_max the LR climbs from near zero back towards the high it fell from
+        high, low, low_at = lrs[0], lrs[0], 0
+        for i, lr in enumerate(lrs):
+            if lr > high:
+                high, low, low_at = lr, lr, i
+            elif lr < low:
+                low, low_at = lr, i
+            elif lr >= 0.1 * peak and lr >= limits.cosine_rise * low:
+                evidence["lr_min_before_rise"] = low
+                evidence["lr_min_at_step"] = _step(low_at)
+                evidence["lr_rose_again_at_step"] = _step(i)
+                return warned(
+                    f"CosineAnnealingLR was stepped past its T_max: the LR annealed to {low:.3g} at step "
+                    f"{_step(low_at)} and climbed back to {lr:.3g} by step {_step(i)} of {run.steps}",
+                    evidence,
+                    fix="Set `T_max` to the number of `scheduler.step()` calls of the whole run (epochs x "
+                    "len(loader) when stepped per batch), or use CosineAnnealingWarmRestarts for restarts on purpose.",
+                )
     if peak > 0 and lrs[checkpoint] <= limits.min_lr_ratio * peak:
         below = next(i for i, v in enumerate(lrs) if v <= limits.min_lr_ratio * peak)
         evidence["lr_below_ratio_from_step"] = _step(below)
@@ -570,20 +613,28 @@ def train_val_gap_over_epochs(watched_run: WatchedRun, limits: Thresholds) -> Ve
     "eval-in-train-mode",
     "Validation runs in eval mode without gradients",
     cost="train",
+    thresholds={"max_eval_training_share": 0.5},
 )
-def eval_in_train_mode(watched_run: WatchedRun) -> Verdict:
+def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     """Validation passes run with the model in training mode or with gradients enabled.
 
     What it checks:
     Every validation pass the script runs (batches from a loader that no optimizer step follows):
     whether the model was called in training mode (`model.eval()` missing) and whether gradients
-    were enabled (`torch.no_grad()` / `torch.inference_mode()` missing).
+    were enabled (`torch.no_grad()` / `torch.inference_mode()` missing). And the other way round:
+    whether at least `max_eval_training_share` of the optimizer steps followed a training forward
+    with the model in eval mode (`model.eval()` called once, `model.train()` never again); only
+    the last forward before each step counts, so eval-mode forwards with gradients in between
+    (adversarial examples) do not.
 
     Why it matters:
     In training mode dropout drops units and batch norm normalizes with the batch's statistics and
     updates its running averages from validation data: the validation numbers are noisy and wrong,
     and the model itself changes. With gradients enabled every forward keeps its activations for
-    a backward that never comes: validation takes more memory and time than it needs.
+    a backward that never comes: validation takes more memory and time than it needs. Training in
+    eval mode is the mirror image: dropout is off and batch norm normalizes with running averages
+    it never updates, so the model trains without the regularization and normalization it was
+    built with.
 
     Evidence:
     The validation passes seen, how many ran in training mode and with gradients, the loader's
@@ -594,6 +645,24 @@ def eval_in_train_mode(watched_run: WatchedRun) -> Verdict:
     `torch.inference_mode()`), and call `model.train()` again before the next training epoch.
     """
     run = watched_run
+    judged = run.train_mode_steps + run.eval_mode_steps
+    if run.mode_sensitive and judged:
+        share = run.eval_mode_steps / judged
+        if share >= limits.max_eval_training_share:
+            return warned(
+                f"{run.eval_mode_steps} of {judged} optimizer steps ({share:.0%}) trained on a forward with the model "
+                "in eval mode: model.eval() was called and model.train() not again before training, so dropout was "
+                "off and batch norm used its running statistics during training",
+                {
+                    "steps_judged": judged,
+                    "steps_in_eval_mode": run.eval_mode_steps,
+                    "eval_share": round(share, 4),
+                    "model_has_dropout_or_batchnorm": True,
+                    "validation_passes": len(run.val_passes),
+                },
+                fix="Call `model.train()` at the start of every training epoch (after each evaluation, which calls "
+                "`model.eval()`).",
+            )
     passes = run.val_passes
     if not passes:
         raise Skip("no validation pass was seen (no loader iterated without an optimizer step after it)")
@@ -605,6 +674,7 @@ def eval_in_train_mode(watched_run: WatchedRun) -> Verdict:
         "with_gradients": len(with_grad),
         "model_has_dropout_or_batchnorm": run.mode_sensitive,
         "loader": passes[0].loader,
+        "steps_in_eval_mode": run.eval_mode_steps,
     }
     problems = []
     if in_train and run.mode_sensitive:

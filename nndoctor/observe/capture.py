@@ -37,6 +37,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
+from nndoctor.batches import LABEL_KEYS, describe_shapes, output_loss, output_prediction
 from nndoctor.errors import TargetError, UsageError
 from nndoctor.observe.hooks import Listener, Observation, observing, user_site
 from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
@@ -151,6 +152,7 @@ class _Call:
     module: weakref.ref[nn.Module]
     grad_calls: int = 0
     last_args: tuple[Any, ...] = ()  # of the last call with gradients on
+    last_kwargs: dict[str, Any] = field(default_factory=dict)  # its keyword arguments (`model(**batch)`)
     last_output: Any = None
     any_args: tuple[Any, ...] = ()  # of the last call, gradients on or off
     any_output: Any = None
@@ -222,6 +224,7 @@ class _CaptureListener(Listener):
         if grad:
             call.grad_calls += 1
             call.last_args = args
+            call.last_kwargs = dict(self.observation.forward_kwargs) if self.observation is not None else {}
             call.last_output = output
 
     def functional_loss(self, name: str, output: Any) -> None:
@@ -362,7 +365,9 @@ class _CaptureListener(Listener):
         if loss_args is None and self.functional is not None:
             loss_args = self.functional[1]
         feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
-        forward_fn = _forward_from(call.last_args, batch, loss_args, feeders)
+        forward_fn = _forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
+        if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
+            forward_fn = _untraced_forward(self.script.name, type(model).__name__, batch)
         hints = _hints(loss.description if loss else None, call.last_output)
         step_site = _step_site()
         captured = [
@@ -386,7 +391,12 @@ class _CaptureListener(Listener):
         notes = []
         if inner is not model:
             notes.append(f"the model is {type(inner).__name__} inside the script's {type(model).__name__} wrapper")
-        if loss is None:
+        if loss is None and output_loss(call.last_output) is not None:
+            notes.append(
+                f"{type(model).__name__} returns its own loss (output.loss, HuggingFace style); the checks compare "
+                "its logits with the labels it was given, with a loss nndoctor infers from them"
+            )
+        elif loss is None:
             grad_fn = f" (its graph ends in {self.grad_fn})" if self.grad_fn else ""
             notes.append(
                 f"the loss is computed by hand{grad_fn}; nndoctor infers one from the targets, as for a recipe "
@@ -519,63 +529,135 @@ def _clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+_WHOLE = ("the whole batch",)  # a model input or target that is the batch itself (a bare tensor)
+
+
 def _forward_from(
     model_args: tuple[Any, ...],
     batch: Any,
     loss_args: tuple[Any, ...] | None,
     feeders: list[tuple[nn.Module, _Call]],
+    model_kwargs: dict[str, Any] | None = None,
+    output: Any = None,
 ) -> Callable[[nn.Module, Any], tuple[Any, Any]] | None:
     """`forward(model, batch)` when the script feeds its batches otherwise than `model(batch[0])`
-    against the target `batch[1]`: which batch elements went into the model and which one the loss
-    compared with are found by identity. A model input that is the output of another module
-    called on a batch element (a frozen backbone under no_grad feeding a trained head) becomes
-    that module's call on a copy of it. None for the default, or when the inputs cannot be traced
-    (a batch moved or transformed before the call)."""
-    if not model_args or not loss_args or len(loss_args) < 2:
+    against the target `batch[1]`: which batch elements went into the model (positionally or as
+    keywords, `model(**batch)`) and which one the loss compared with are found by identity. A
+    bare-tensor batch can be both the input and the target (an autoencoder). A model that
+    returns its own loss (`output.loss`, HuggingFace style) is compared on its logits against the
+    labels it was given. A model input that is the output of another module called on a batch
+    element (a frozen backbone under no_grad feeding a trained head) becomes that module's call
+    on a copy of it. None for the default, or when the inputs cannot be traced (a batch moved or
+    transformed before the call)."""
+    kwargs = model_kwargs or {}
+    if not model_args and not kwargs:
         return None
     if isinstance(batch, dict):
-        keys = list(batch)
+        keys: list[Any] = list(batch)
         items = [batch[k] for k in keys]
     elif isinstance(batch, (list, tuple)):
         keys = list(range(len(batch)))
         items = list(batch)
+    elif isinstance(batch, torch.Tensor):
+        keys, items = [], []
     else:
         return None
 
     def key_of(value: Any) -> Any:
+        if value is batch:
+            return _WHOLE
         return next((k for k, b in zip(keys, items, strict=True) if b is value), None)
 
-    # each model input: a batch key, or (module copy, its input's batch key, grad on)
+    def spec_of(arg: Any) -> Any:
+        """A batch key, or (module copy, its input's batch key, grad on); None: untraceable."""
+        key = key_of(arg)
+        if key is not None:
+            return key
+        if not isinstance(arg, torch.Tensor):
+            return None
+        feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
+        fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
+        if feeder is None or fed is None:
+            return None
+        frozen = copy.deepcopy(feeder[0])
+        if not feeder[1].any_grad:
+            frozen.requires_grad_(False)
+        return (frozen, fed, feeder[1].any_grad)
+
     inputs: list[Any] = []
     for arg in model_args:
-        key = key_of(arg)
-        if key is None:
-            feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
-            fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
-            if feeder is None or fed is None:
-                return None
-            frozen = copy.deepcopy(feeder[0])
-            if not feeder[1].any_grad:
-                frozen.requires_grad_(False)
-            inputs.append((frozen, fed, feeder[1].any_grad))
-        else:
-            inputs.append(key)
-    target = key_of(loss_args[1])
+        spec = spec_of(arg)
+        if spec is None:
+            return None
+        inputs.append(spec)
+
+    def same_name(name: str, arg: Any) -> Any:
+        """A keyword input copied from the dict batch's entry of that name (`{k: v.to(device) ...}`
+        before `model(**batch)`): the entry, when its shape matches."""
+        entry = batch.get(name) if isinstance(batch, dict) else None
+        if isinstance(entry, torch.Tensor) and isinstance(arg, torch.Tensor) and entry.shape == arg.shape:
+            return name
+        return None
+
+    keyword: dict[str, Any] = {}
+    for name, arg in kwargs.items():
+        if arg is None or isinstance(arg, (bool, int, float, str)):
+            keyword[name] = ("constant", arg)
+            continue
+        spec = spec_of(arg)
+        if spec is None:
+            spec = same_name(name, arg)
+        if spec is None:
+            return None
+        keyword[name] = spec
+    own_loss = output_loss(output) is not None
+    target = key_of(loss_args[1]) if loss_args and len(loss_args) >= 2 else None
+    if target is None and own_loss:  # the model computed its loss from labels it was given
+        for k in LABEL_KEYS:
+            if kwargs.get(k) is not None:
+                target = key_of(kwargs[k])
+                target = same_name(k, kwargs[k]) if target is None else target
+                break
     if target is None:
         return None
-    if inputs == [0] and target == 1 and len(items) == 2 and not isinstance(batch, dict):
+    default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
+    if default and not own_loss:
         return None
 
     def value(spec: Any, batch: Any) -> Any:
+        if spec is _WHOLE:
+            return batch
         if not isinstance(spec, tuple):
             return batch[spec]
+        if spec[0] == "constant":
+            return spec[1]
         module, key, grad = spec
-        module.to(batch[key].device)
+        source = batch if key is _WHOLE else batch[key]
+        module.to(source.device)
         with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-            return module(batch[key])
+            return module(source)
 
     def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
-        return model(*[value(spec, batch) for spec in inputs]), batch[target]
+        out = model(
+            *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
+        )
+        return output_prediction(out), value(target, batch)
+
+    return forward
+
+
+def _untraced_forward(script: str, model: str, batch: Any) -> Callable[[nn.Module, Any], tuple[Any, Any]]:
+    """The forward of a capture whose model inputs are not elements of the batch (and the batch
+    is no (inputs, targets) pair): it says so when the checks first call it."""
+    message = (
+        f"{script} calls {model} with inputs that are not elements of its training batch "
+        f"({describe_shapes(batch)}): e.g. a GAN's generator fed noise, or a batch moved or reshaped "
+        "before the call, so the captured model cannot be fed from the loader. Write a recipe "
+        "(`nndoctor init`) whose forward(model, batch) returns (output, target) for one batch."
+    )
+
+    def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
+        raise TargetError(message)
 
     return forward
 

@@ -10,7 +10,8 @@ patch on exit, exceptions included. What it installs (measured in docs/watch-hoo
   given to `Observation.watch_module` report their own calls through a wrapper of their class's
   `forward` (`forward`, and `forward_start` while `Observation.forward_starts` is on);
 - until the first optimizer step, a TorchFunctionMode that reports functional losses
-  (`functional_loss`, only outside any module call);
+  (`functional_loss`, only outside any module call); a listener can switch it on again for a
+  while (`Observation.start_functional_losses`, e.g. during a validation pass);
 - patches of `Tensor.backward` / `torch.autograd.backward` (`backward`), `Optimizer.zero_grad` and
   `Module.zero_grad` (`zero_grad`), the schedulers' `step` (`scheduler_step`, outermost call only,
   calls from a scheduler's own `__init__` ignored), `Module.train` (`mode_change`, outermost call),
@@ -78,6 +79,7 @@ _OBSERVE_DIR = str(Path(__file__).resolve().parent)
 _SKIPPED_DIRS = (_TORCH_DIR, _OBSERVE_DIR)
 _STDLIB_DIR = str(Path(contextlib.__file__).resolve().parent)
 _MAX_ERRORS = 20
+_NO_KWARGS: dict[str, Any] = {}
 
 
 class Listener:
@@ -100,7 +102,8 @@ class Listener:
 
     def forward(self, module: nn.Module, args: tuple[Any, ...], output: Any, depth: int) -> None:
         """A module call returned; depth 0 is an outermost call (the model, a loss module).
-        `torch.is_grad_enabled()` and `module.training` are the call's own at this point."""
+        `torch.is_grad_enabled()` and `module.training` are the call's own at this point, and
+        `Observation.forward_kwargs` holds the call's keyword arguments (`model(**batch)`)."""
 
     def forward_start(self, module: nn.Module) -> None:
         """A module given to `Observation.watch_module` is about to run its forward; fired only
@@ -232,6 +235,9 @@ class Observation:
         self.steps = 0  # outermost optimizer steps seen so far
         # the positional arguments of the functional loss being reported (inside functional_loss)
         self.functional_args: tuple[Any, ...] = ()
+        # the keyword arguments of the module call being reported (inside forward): HuggingFace-
+        # style code calls `model(**batch)` / `model(input_ids=..., labels=...)`
+        self.forward_kwargs: dict[str, Any] = _NO_KWARGS
         self._undo: list[Callable[[], None]] = []
         self._forward_handles: list[Any] = []
         self._instance_handles: list[Any] = []
@@ -276,7 +282,7 @@ class Observation:
             self._forward_depth = 0
             self._forward_handles = [
                 module_hooks.register_module_forward_pre_hook(self._forward_pre),
-                module_hooks.register_module_forward_hook(self._forward_post, always_call=True),
+                module_hooks.register_module_forward_hook(self._forward_post, with_kwargs=True, always_call=True),
             ]
         else:
             for handle in self._forward_handles:
@@ -299,7 +305,9 @@ class Observation:
         self._watched[id(module)] = weakref.ref(module)
         if not self._wrap_forward(type(module), module):
             self._instance_handles.append(module.register_forward_pre_hook(self._instance_pre))
-            self._instance_handles.append(module.register_forward_hook(self._instance_post, always_call=True))
+            self._instance_handles.append(
+                module.register_forward_hook(self._instance_post, with_kwargs=True, always_call=True)
+            )
 
     def _wrap_forward(self, cls: type, module: nn.Module) -> bool:
         if cls in self._wrapped_classes:
@@ -329,7 +337,9 @@ class Observation:
                 return output
             finally:  # like a forward hook with always_call=True
                 if not obs._forward_handles:
+                    obs.forward_kwargs = kwargs
                     obs._deliver(on_forward, self, args, output, 0)
+                    obs.forward_kwargs = _NO_KWARGS
 
         functools.update_wrapper(forward, original)
         try:
@@ -351,6 +361,16 @@ class Observation:
     def functional_losses(self) -> bool:
         """Whether functional losses are reported (the TorchFunctionMode is on)."""
         return self._functional_on
+
+    def start_functional_losses(self) -> None:
+        """Report functional losses again (a listener's validation pass of a script whose loss is
+        functional); `stop_functional_losses` leaves again, and the next optimizer step does."""
+        if not self._installed or self._functional_on:
+            return
+        if self._mode is None:
+            self._mode = _LossMode(self)
+            self._mode.__enter__()
+        self._functional_on = True
 
     def stop_functional_losses(self) -> None:
         """Leave the TorchFunctionMode (every torch call pays for it); done at the first step."""
@@ -439,24 +459,28 @@ class Observation:
     def _forward_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         self._forward_depth += 1
 
-    def _forward_post(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+    def _forward_post(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
         self._forward_depth -= 1
         depth = self._forward_depth
         if depth < 0:  # hooks switched on inside a forward pass
             self._forward_depth = depth = 0
         on_forward = self._on_forward
         if on_forward is not None:
+            self.forward_kwargs = kwargs
             self._deliver(on_forward, module, args, output, depth)
+            self.forward_kwargs = _NO_KWARGS
 
     def _instance_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         on_forward_start = self._on_forward_start
         if self.forward_starts and on_forward_start is not None:
             self._deliver(on_forward_start, module)
 
-    def _instance_post(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+    def _instance_post(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
         on_forward = self._on_forward
         if not self._forward_handles and on_forward is not None:
+            self.forward_kwargs = kwargs
             self._deliver(on_forward, module, args, output, 0)
+            self.forward_kwargs = _NO_KWARGS
 
     # ------------------------------------------------------------------ optimizer steps
     def _step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:

@@ -109,6 +109,14 @@ class WatchedRun:
     label_runs: LabelRuns | None = None
     nonfinite: NonFinite | None = None
     train_calls: int = 0  # model calls with gradients on outside validation passes (the training forwards)
+    # optimizer steps whose last training forward before them ran with the model in training
+    # mode / in eval mode (model.train() never called again); forwards with gradients in eval
+    # mode between steps (adversarial examples) do not count, only the one the step follows
+    train_mode_steps: int = 0
+    eval_mode_steps: int = 0
+    # the optimizers other than the followed one: optimizer, site, steps, kept (steps whose
+    # gradients were only added to since its previous step), zero_grads (attributed to it)
+    other_optimizers: list[dict[str, Any]] = field(default_factory=list)
     model_params: int = 0
     model_trainable: int = 0
     model_layers: int = 0  # modules with their own parameters

@@ -16,8 +16,13 @@ gradient tensors' identity); every tensor it looks at stays on the device:
   modules are still reported, through a wrapper of their class's `forward` (no module hook: their
   calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
 
+- the other optimizers (a GAN's second one): only their gradient identity at each of their steps,
+  with `zero_grad()` counted for the optimizer or the module (its parameters) it was called on;
+- before the first step only: the last batch, to learn by identity which of its elements the loss
+  compares with (the labels, for ND509).
+
 Nothing here modifies a tensor, draws from an RNG or keeps a tensor alive longer than the next
-sample. A step's counters count what happened since the previous step.
+sample (or, for that one batch, the first step). A step's counters count what happened since the previous step.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from nndoctor.batches import batch_labels, output_loss
 from nndoctor.observe.hooks import Listener, Observation, user_site
 from nndoctor.observe.series import (
     GRAD_FRESH,
@@ -51,6 +57,7 @@ __all__ = ["Watcher"]
 
 DEFAULT_EVERY = 10
 MAX_LABELS = 100_000
+MAX_BATCH_ITEMS = 8  # batch elements looked at for labels
 FINGERPRINT_ELEMENTS = 4096
 _RELUS: set[Any] = {
     torch.relu,
@@ -84,18 +91,36 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
     return None
 
 
-def _labels_of(batch: Any) -> torch.Tensor | None:
-    """The class labels of a `(inputs, labels, ...)` batch: a 1-d integer tensor, else None."""
-    if isinstance(batch, (list, tuple)) and len(batch) >= 2:
-        labels = batch[1]
-        if (
-            isinstance(labels, torch.Tensor)
-            and labels.ndim == 1
-            and not labels.is_floating_point()
-            and not labels.is_complex()
-        ):
-            return labels
-    return None
+def _is_labels(value: Any) -> bool:
+    return (
+        isinstance(value, torch.Tensor)
+        and value.ndim == 1
+        and not value.is_floating_point()
+        and not value.is_complex()
+        and value.dtype is not torch.bool
+    )
+
+
+def _label_candidates(batch: Any) -> dict[Any, torch.Tensor]:
+    """Every element of a tuple or dict batch that could hold class labels (a 1-d integer
+    tensor), by index or key; which one does is learned from the loss (`Watcher._target_key`)."""
+    if isinstance(batch, dict):
+        items = list(batch.items())[:MAX_BATCH_ITEMS]
+    elif isinstance(batch, (list, tuple)) and len(batch) >= 2:
+        items = list(enumerate(batch))[1:MAX_BATCH_ITEMS]
+    else:
+        return {}
+    return {k: v for k, v in items if _is_labels(v)}
+
+
+def _default_label_key(batch: Any) -> Any:
+    """Where the labels are when no loss said so: `batch["labels"]`-like keys, or the tuple's
+    labels (`nndoctor.batches.batch_labels`)."""
+    labels = batch_labels(batch)
+    if labels is None:
+        return None
+    items = batch.items() if isinstance(batch, dict) else enumerate(batch)
+    return next((k for k, v in items if v is labels), None)
 
 
 def _all_finite(tensors: list[torch.Tensor]) -> bool:
@@ -120,6 +145,35 @@ class _ReluMode(TorchFunctionMode):
         if func in _RELUS and self.watcher._mode_on and isinstance(output, torch.Tensor):
             self.watcher._relu_output(output)
         return output
+
+
+class _OtherOptimizer:
+    """An optimizer that is not the one followed: enough to tell whether its gradients are
+    cleared between its steps (the same identity and version test as the followed one's)."""
+
+    def __init__(self, ref: weakref.ref[torch.optim.Optimizer], params: list[torch.Tensor]) -> None:
+        self.ref = ref
+        self.params = params
+        self.zero_grads = 0
+        self.grad_ref: weakref.ref[torch.Tensor] | None = None
+        self.version = 0
+        self.record: dict[str, Any] = {}
+
+    def pattern(self) -> str:
+        grad = next((p.grad for p in self.params if p.grad is not None), None)
+        if grad is None:
+            self.grad_ref = None
+            return GRAD_NONE
+        previous = self.grad_ref() if self.grad_ref is not None else None
+        if previous is not grad:
+            self.grad_ref = weakref.ref(grad)
+        version, before = grad._version, self.version
+        self.version = version
+        if previous is None or previous is not grad:
+            return GRAD_FRESH
+        if self.zero_grads == 0 and version > before:
+            return GRAD_KEPT
+        return GRAD_ZEROED
 
 
 class Watcher(Listener):
@@ -190,12 +244,24 @@ class Watcher(Listener):
         self._train_key: int | None = None
         self._last_loader: weakref.ref[Any] | None = None
         self._loader_batches: dict[int, int] = {}
-        self._labels: dict[int, list[torch.Tensor]] = {}
+        # per loader, per batch element that could be the labels: the chunks of its first pass
+        self._labels: dict[int, dict[Any, list[torch.Tensor]]] = {}
         self._label_counts: dict[int, int] = {}
+        # the batch element the loss compared with (by identity, before the first step), and
+        # the last batch until then (dropped at the first step)
+        self._target_key: Any = None
+        self._default_key: Any = None
+        self._probe_batch: Any = None
         self._lengths: dict[int, int | None] = {}
         self._train_seen = 0
         self._open_val: ValPass | None = None
         self._val_losses: list[torch.Tensor] = []
+        self._val_model_losses: list[torch.Tensor] = []  # losses the model returned itself (output.loss)
+        self._forward_training: bool | None = None  # mode of the last training forward since the last step
+        # the other optimizers (a GAN's second one, one per module group): their gradient pattern
+        self._others: dict[int, _OtherOptimizer] = {}
+        # module -> id(an optimizer's parameter list) -> whether the module holds some of them
+        self._module_params: weakref.WeakKeyDictionary[nn.Module, dict[int, bool]] = weakref.WeakKeyDictionary()
         self._val_since_train = False
         # NaN localization
         self._localize = False
@@ -294,6 +360,8 @@ class Watcher(Listener):
         if depth != 0:
             return
         if isinstance(module, _Loss):
+            if self._probe_batch is not None and len(args) >= 2:
+                self._learn_target(args[1])
             self._loss_output(module, output)
             return
         ref = self._model_ref
@@ -311,12 +379,18 @@ class Watcher(Listener):
             self._open_val.model_calls += 1
             self._open_val.training_calls += int(module.training)
             self._open_val.grad_calls += int(grad_on)
+            own = output_loss(output)  # a model that returns its loss (HuggingFace style)
+            if own is not None:
+                self._val_model_losses.append(own.detach().float())
             return
         if not grad_on:
             return
         self.run.train_calls += 1
+        self._forward_training = module.training
         if (self._due or self._mode_on) and self._fingerprint is None:  # the forward of a sampled step
             x = _first_tensor(args)
+            if x is None and self.observation is not None:
+                x = _first_tensor(self.observation.forward_kwargs)  # model(**batch)
             if x is not None:
                 flat = x.detach().reshape(-1)
                 head = flat[:FINGERPRINT_ELEMENTS].double()
@@ -331,7 +405,21 @@ class Watcher(Listener):
             self._enter_mode(reset=False)
             self._forward_mode = True
 
+    def _learn_target(self, target: Any) -> None:
+        """The batch element the loss compares with is the labels (before the first step)."""
+        batch = self._probe_batch
+        items = (
+            batch.items() if isinstance(batch, dict) else enumerate(batch) if isinstance(batch, (list, tuple)) else ()
+        )
+        key = next((k for k, v in items if v is target), None)
+        if key is not None:
+            self._target_key = key
+
     def functional_loss(self, name: str, output: Any) -> None:
+        if self._probe_batch is not None and self.observation is not None:
+            args = self.observation.functional_args
+            if len(args) >= 2:
+                self._learn_target(args[1])
         self.run.loss = self.run.loss or f"F.{name}"
         self._last_loss_output = output
         if self._open_val is not None and isinstance(output, torch.Tensor):
@@ -421,7 +509,29 @@ class Watcher(Listener):
         self._step_kinds.append(kind)
 
     def zero_grad(self, owner: Any, set_to_none: bool) -> None:
-        self._zero_grads += 1
+        # counted for the optimizer it was called on, or for the optimizers whose parameters
+        # the module holds (`netD.zero_grad()` zeroes the discriminator's only)
+        ref = self._optimizer_ref
+        mine = ref() if ref is not None else None
+        if mine is None or owner is mine or (isinstance(owner, nn.Module) and self._holds(owner, self._params)):
+            self._zero_grads += 1
+        for other in self._others.values():
+            if owner is other.ref() or (isinstance(owner, nn.Module) and self._holds(owner, other.params)):
+                other.zero_grads += 1
+
+    def _holds(self, module: nn.Module, params: list[torch.Tensor]) -> bool:
+        """The module holds some of these parameters (an optimizer's); the answer is cached per
+        module and parameter list, so a `model.zero_grad()` per step costs two lookups."""
+        if not params:
+            return False
+        answers = self._module_params.get(module)
+        if answers is None:
+            answers = self._module_params[module] = {}
+        held = answers.get(id(params))
+        if held is None:
+            ids = {id(p) for p in module.parameters()}
+            held = answers[id(params)] = any(id(p) in ids for p in params)
+        return held
 
     def scheduler_step(self, scheduler: Any) -> None:
         mine = self.optimizer
@@ -442,10 +552,17 @@ class Watcher(Listener):
                 length = None
             self._lengths[key] = length
         if (length is None or seen < length) and self._label_counts.get(key, 0) < MAX_LABELS:
-            labels = _labels_of(batch)  # first pass of this loader: keep its labels (read at the end)
-            if labels is not None:
-                self._labels.setdefault(key, []).append(labels)
-                self._label_counts[key] = self._label_counts.get(key, 0) + labels.numel()
+            # first pass of this loader: keep what could be its labels (read at the end)
+            candidates = _label_candidates(batch)
+            if candidates:
+                kept = self._labels.setdefault(key, {})
+                for name, labels in candidates.items():
+                    kept.setdefault(name, []).append(labels)
+                self._label_counts[key] = self._label_counts.get(key, 0) + next(iter(candidates.values())).numel()
+                if self._default_key is None:
+                    self._default_key = _default_label_key(batch)
+        if not self._started:
+            self._probe_batch = batch
         train = self._train_loader() if self._train_loader is not None else None
         last = self._last_loader
         if last is None or last() is not loader:  # one weakref per loader change, not per batch
@@ -477,6 +594,11 @@ class Watcher(Listener):
                 batches=0,
                 train_data=evaluating_train,
             )
+            loss = self.run.loss
+            if self._started and loss is not None and loss.startswith("F.") and self.observation is not None:
+                # a functional loss (F.cross_entropy) is only seen under the loss mode: back on
+                # for the validation pass (not for the training steps, which it would slow down)
+                self.observation.start_functional_losses()
         self._open_val.batches += 1
 
     def _close_val(self) -> None:
@@ -484,9 +606,14 @@ class Watcher(Listener):
         if vp is None:
             return
         self._open_val = None
-        if self._val_losses:
-            vp.loss = float(torch.stack([v.to(self._val_losses[0].device) for v in self._val_losses]).mean())
+        observation = self.observation
+        if self._started and observation is not None and observation.functional_losses:
+            observation.stop_functional_losses()
+        losses = self._val_losses or self._val_model_losses  # a loss the script called, else the model's own
+        if losses:
+            vp.loss = float(torch.stack([v.to(losses[0].device) for v in losses]).mean())
         self._val_losses = []
+        self._val_model_losses = []
         if vp.model_calls:
             self.run.val_passes.append(vp)
             self._val_since_train = True
@@ -498,6 +625,7 @@ class Watcher(Listener):
             if given is not None and optimizer is not given:
                 return
             self._started = True
+            self._probe_batch = None
             self._adopt_optimizer(optimizer)
             if self._last_loader is not None:
                 self._train_loader = self._last_loader
@@ -509,10 +637,12 @@ class Watcher(Listener):
                     self.run.sites["train_loader"] = self._sites[id(loader)]
         ref = self._optimizer_ref
         if ref is None or optimizer is not ref():
+            self._other_step(optimizer)
             return
         if self._open_val is not None:  # batches a step followed: not a validation pass
             self._open_val = None
             self._val_losses = []
+            self._val_model_losses = []
         if self._mode_on or self._mode is not None:
             self._leave_mode()
         if self._due:
@@ -521,6 +651,13 @@ class Watcher(Listener):
             self._finish_localization()
         run = self.run
         step = run.steps
+        mode = self._forward_training
+        if mode is not None:
+            if mode:
+                run.train_mode_steps += 1
+            else:
+                run.eval_mode_steps += 1
+            self._forward_training = None
         lrs = []
         for group in optimizer.param_groups:
             lr = group["lr"]
@@ -558,6 +695,27 @@ class Watcher(Listener):
             self.on_sample(self)
         if self.run.steps % self.every == 0:
             self._arm_sample()
+
+    def _other_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """A step of an optimizer other than the one followed: its own gradient pattern."""
+        other = self._others.get(id(optimizer))
+        if other is None or other.ref() is not optimizer:
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            other = self._others[id(optimizer)] = _OtherOptimizer(weakref.ref(optimizer), params)
+            other.record = {
+                "optimizer": type(optimizer).__name__,
+                "site": self._sites.get(id(optimizer)),
+                "steps": 0,
+                "kept": 0,
+                "zero_grads": 0,
+            }
+            self.run.other_optimizers.append(other.record)
+        pattern = other.pattern()
+        record = other.record
+        record["steps"] += 1
+        record["zero_grads"] += other.zero_grads
+        record["kept"] += int(pattern == GRAD_KEPT and record["steps"] > 1)
+        other.zero_grads = 0
 
     def _grad_pattern(self) -> str:
         grad = None
@@ -808,7 +966,9 @@ class Watcher(Listener):
             self._pending_steps, self._pending_losses, self._pending_fns = [], [], []
         while len(self.run.losses) < self.run.steps:
             self.run.losses.append(None)
-        chunks = self._labels.get(self._train_key, []) if self._train_key is not None else []
+        found = self._labels.get(self._train_key, {}) if self._train_key is not None else {}
+        key = self._target_key if self._target_key in found else self._default_key
+        chunks = found.get(key, [])
         if chunks:
             labels = torch.cat([c.reshape(-1).to("cpu") for c in chunks]).tolist()
             self.run.label_runs = label_runs(labels[:MAX_LABELS])

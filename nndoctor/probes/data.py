@@ -16,6 +16,7 @@ from torch import nn
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
 from nndoctor.declare import setting
+from nndoctor.errors import Skip
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import watch_input
 
@@ -84,9 +85,18 @@ class _InputSums:
         self.masked = masked
         self.total: torch.Tensor | None = None  # [3, features]: count, sum, sum of squares
         self.nonfinite: torch.Tensor | None = None
+        self.pooled = False
 
     def add(self, x: torch.Tensor) -> None:
         xf = x if x.dim() >= 2 else x.reshape(-1, 1)
+        if self.pooled:  # batches of different widths came before: one pooled "feature"
+            xf = xf.reshape(-1, 1)
+        elif self.total is not None and self.total.shape[1] != xf.shape[1]:
+            # dim 1 changes from batch to batch (padded sequences, (B, L, F)): it is no feature
+            # axis; pool what was summed so far and every batch from here into one column
+            self.pooled = True
+            self.total = self.total.sum(dim=1, keepdim=True)
+            xf = xf.reshape(-1, 1)
         dims = [d for d in range(xf.dim()) if d != 1]
         per_feature = xf.numel() // max(xf.shape[1], 1)
         finite = torch.isfinite(xf)
@@ -199,10 +209,16 @@ def data_stats(ctx: Context, model: nn.Module, settings: DataStatsSettings) -> D
         count += 1
         samples += int(x.shape[0]) if x.dim() else 1
         last_batch = int(x.shape[0]) if x.dim() else None
-        if x.is_floating_point():
-            inputs.add(x.detach())
         flat = _flat_target(y)
-        targets.add(flat)
+        try:
+            if x.is_floating_point():
+                inputs.add(x.detach())
+            targets.add(flat)
+        except RuntimeError as exc:  # a batch layout the sums cannot merge: say so, do not crash the report
+            raise Skip(
+                f"training batch {count} (inputs {list(x.shape)}, targets {list(y.shape)}) could not be summed "
+                f"with the batches before it: {exc}"
+            ) from None
         if not flat.is_floating_point() and flat.shape[1] == 1:
             runs.append(torch.unique(flat).numel() * torch.ones((), device=flat.device))
             modes.append(flat.reshape(-1).mode().values)
