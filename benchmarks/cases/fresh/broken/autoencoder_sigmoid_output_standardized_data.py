@@ -42,7 +42,9 @@ class AutoEncoder(nn.Module):
     def __init__(self, sigmoid: bool) -> None:
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 4), nn.ReLU())
-        self.decoder = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 20), *([nn.Sigmoid()] if sigmoid else []))
+        self.decoder = nn.Sequential(
+            nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 20), *([nn.Sigmoid()] if sigmoid else [])
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
