@@ -32,6 +32,7 @@ class Setup:
     loss_name: str
     loss_fn: Callable[..., Any]
     blocked: str | None = None  # why the loss cannot be computed at all (a data bug ND102 reports)
+    blocked_fix: str | None = None  # what to do about it, when it is not the labels' range
 
 
 def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
@@ -80,6 +81,10 @@ def resolve_setup(
     except SystemExit as exc:
         raise UserCodeExit(f"The loss ({label}) called sys.exit({exc.code!r}) on the first training batch.") from None
     except Exception as exc:
+        floats = float_class_labels(output, target, exc)
+        if floats is not None:
+            task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
+            return Setup(task, size, len(batches), val_batches, math.nan, label, loss, *floats)
         raise TargetError(
             f"The loss ({label}) raised {type(exc).__name__}: {exc}. It got "
             f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "
@@ -123,6 +128,28 @@ def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
     return (
         f"class labels run from {low} to {high} but the output has {classes} classes (valid labels "
         f"0..{classes - 1}), so the loss cannot be computed"
+    )
+
+
+def float_class_labels(output: Any, target: Any, error: Exception) -> tuple[str, str] | None:
+    """Floating-point class labels given to a class-index loss, which refused them: (why, fix), or None.
+
+    Only when the loss itself raised the dtype error: a float target of one value per sample can be
+    a regression target for a custom loss, so the shapes alone do not tell.
+    """
+    if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
+        return None
+    if not target.is_floating_point() or output.dim() < 2 or target.dim() != output.dim() - 1:
+        return None
+    if "Long" not in str(error):
+        return None
+    whole = bool(torch.all(target == torch.round(target))) if target.numel() else False
+    values = f", whole numbers from {float(target.min()):g} to {float(target.max()):g}" if whole else ""
+    return (
+        f"the class labels are {str(target.dtype).removeprefix('torch.')}{values}, but the loss takes class "
+        f"indices as integers (torch.long) and refused them ({type(error).__name__}: {error})",
+        "Convert the labels to integer class indices, e.g. `labels.long()` in the Dataset or `loss(output, "
+        "target.long())`; keep float targets only for class probabilities shaped like the output.",
     )
 
 

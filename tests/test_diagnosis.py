@@ -90,7 +90,7 @@ def test_the_range_tests_verdict_needs_training_at_the_configured_lr_to_agree() 
     confirmers = {
         cid: spec.confirmed_by for cid, spec in load_registry(probes=False).checks.items() if spec.confirmed_by
     }
-    assert set(confirmers["ND403"]) == {"ND402", "ND404", "ND406"}
+    assert set(confirmers["ND403"]) == {"ND402", "ND404", "ND406", "ND303"}
     trains_fine = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS), finding("ND402", Outcome.PASS)]
     confirm(trains_fine, confirmers, {})
     assert trains_fine[0].outcome == Outcome.PASS and trains_fine[0].message.startswith("note, not a warning")
@@ -100,6 +100,14 @@ def test_the_range_tests_verdict_needs_training_at_the_configured_lr_to_agree() 
     far_off = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.PASS)]
     confirm(far_off, confirmers, {"ND403": True})
     assert far_off[0].outcome == Outcome.WARN
+    # one step that rewrites the weights (an extreme ND303, standing on its own) confirms it even when
+    # the short run and the tiny-subset fit survived; an ND303 that itself needs confirming does not
+    rewrites = [finding("ND403", Outcome.WARN), finding("ND303", Outcome.WARN), finding("ND404", Outcome.PASS)]
+    confirm(rewrites, confirmers, {"ND303": True})
+    assert rewrites[0].outcome == Outcome.WARN and rewrites[1].outcome == Outcome.WARN
+    only_each_other = [finding("ND403", Outcome.WARN), finding("ND303", Outcome.WARN), finding("ND404", Outcome.PASS)]
+    confirm(only_each_other, confirmers, {})
+    assert only_each_other[0].outcome == Outcome.PASS and only_each_other[1].outcome == Outcome.PASS
     # `nndoctor lr-find` runs the range test alone: nothing refutes it, so its warning stands
     alone = [finding("ND403", Outcome.WARN)]
     confirm(alone, confirmers, {}, {"ND403"})

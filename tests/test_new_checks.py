@@ -7,6 +7,8 @@ training outcome feed hand-made probe results to the pure check function.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -269,6 +271,51 @@ def _mlp() -> nn.Module:
     return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 5))
 
 
+def test_nd102_fails_float_class_labels_the_loss_refuses_and_names_the_conversion():
+    x, y = _blobs(256, 4)
+    floats = _one("ND102", _mlp(), _batches(x, y.float()), loss_fn=nn.CrossEntropyLoss())
+    assert floats.outcome == Outcome.FAIL and "float32, whole numbers from 0 to 3" in floats.message
+    assert ".long()" in floats.recommendation
+    ints = _one("ND102", _mlp(), _batches(x, y), loss_fn=nn.CrossEntropyLoss())
+    assert ints.outcome == Outcome.PASS
+    # a float target of one value per sample that a custom loss accepts is not refused labels
+    custom = _one("ND102", _mlp(), _batches(x, y.float()), loss_fn=lambda out, t: F.mse_loss(out[:, 0], t))
+    assert custom.outcome == Outcome.PASS and "torch.long" not in custom.message
+
+
+class TokenTagger(nn.Module):
+    """Token ids (B, L) -> per-position class scores (B, C, L), as CrossEntropyLoss takes them."""
+
+    def __init__(self, vocab: int = 12) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 16)
+        self.head = nn.Linear(16, vocab)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(tokens)).permute(0, 2, 1)
+
+
+def _skewed_labels(shape: tuple[int, ...], classes: int, seed: int = 0) -> torch.Tensor:
+    """Label 0 about 40x as common as each of the others."""
+    weights = torch.tensor([40.0] + [1.0] * (classes - 1))
+    draws = torch.multinomial(
+        weights, int(torch.tensor(shape).prod()), replacement=True, generator=torch.Generator().manual_seed(seed)
+    )
+    return draws.reshape(shape)
+
+
+def test_nd102_warns_on_imbalanced_per_sample_labels_but_not_on_per_token_labels():
+    x, _ = _blobs(1200, 5)
+    per_sample = _one("ND102", _mlp(), _loader(x, _skewed_labels((1200,), 5), 64))
+    assert per_sample.outcome == Outcome.WARN and "imbalanced" in per_sample.message
+    assert per_sample.evidence["labels_per_sample"] == 1
+    tokens = _skewed_labels((600, 20), 12, seed=1)
+    next_tokens = torch.roll(tokens, -1, dims=1)  # a language model's targets: the same skewed frequencies
+    per_token = _one("ND102", TokenTagger(), _loader(tokens, next_tokens, 32), loss_fn=nn.CrossEntropyLoss())
+    assert per_token.outcome == Outcome.PASS, per_token.message
+    assert per_token.evidence["imbalance_ratio"] > 20 and per_token.evidence["labels_per_sample"] == 20
+
+
 def test_nd109_fails_class_sorted_data_and_passes_the_shuffled_twin():
     x, y = _sorted()
     sorted_finding = _one("ND109", _mlp(), _loader(x, y, 16))
@@ -449,6 +496,21 @@ def test_nd103_warns_on_mse_between_softmax_and_one_hot_and_notes_logits():
     assert logits.outcome == Outcome.PASS and logits.message.startswith("note:")
     declared = _one("ND103", softmax, _onehot(), loss_fn=nn.MSELoss(), hints={"task": "regression"})
     assert declared.outcome == Outcome.PASS and "one-hot" not in declared.message
+
+
+def test_nd103_fails_per_class_sigmoids_into_cross_entropy_and_passes_logits():
+    x, y = _blobs(256, 4)
+    squashed = _one(
+        "ND103", nn.Sequential(nn.Linear(8, 4), nn.Sigmoid()), _batches(x, y), loss_fn=nn.CrossEntropyLoss()
+    )
+    assert squashed.outcome == Outcome.FAIL and "confined to [0, 1]" in squashed.message
+    assert abs(squashed.evidence["probability_ceiling"] - math.e / (math.e + 3)) < 1e-9
+    assert "Remove the final Sigmoid" in squashed.recommendation
+    logits = _one("ND103", nn.Linear(8, 4), _batches(x, y), loss_fn=nn.CrossEntropyLoss())
+    assert logits.outcome == Outcome.PASS
+    # non-negative logits that are not squashed (a ReLU head) are not this bug
+    relu = _one("ND103", nn.Sequential(nn.Linear(8, 4), nn.ReLU()), _batches(x, y), loss_fn=nn.CrossEntropyLoss())
+    assert "confined to [0, 1]" not in relu.message
 
 
 def test_nd103_fails_a_negative_nll_loss_and_passes_log_softmax():

@@ -110,13 +110,16 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
 
     What it checks:
     NaN or Inf in inputs or targets; class labels outside the range the output can predict (or
-    outside {0, 1} for binary losses); targets that never change; strong class imbalance.
+    outside {0, 1} for binary losses), or floating-point labels a class-index loss refuses;
+    targets that never change; strong class imbalance.
 
     Why it matters:
     A single NaN in the data turns the loss into NaN; labels outside [0, C) crash cross-entropy
     on the GPU with an opaque device-side assert or silently train the wrong classes; constant
     targets leave nothing to learn; a heavily imbalanced set lets the model reach a good loss by
-    always predicting the majority class.
+    always predicting the majority class. Imbalance is judged on one label per sample only: labels
+    per position (a language model's next tokens, a segmentation mask's pixels) follow the data's
+    own frequencies, which no sampler can balance.
 
     Evidence:
     Non-finite counts, target min/max, distinct labels and their counts, the number of outputs.
@@ -147,7 +150,8 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
         return failed(
             setup.blocked,
             evidence,
-            fix="Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the final layer "
+            fix=setup.blocked_fix
+            or "Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the final layer "
             "to the true number of classes.",
         )
     counts = data_stats.class_counts
@@ -176,10 +180,15 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
             fix="Check that the target column/labels are the intended ones and that the loader "
             "shuffles (a sorted dataset can put one class first).",
         )
+    # one label per position (tokens of a language model, pixels of a segmentation mask) follows the
+    # data's own frequencies (a few tokens or the background dominate): only per-sample labels can be
+    # balanced by the user, so only they are judged
+    per_sample = sum(counts.values()) <= data_stats.samples
     if task.kind == "classification" and len(counts) > 1:
         ratio = max(counts.values()) / min(counts.values())
         evidence["imbalance_ratio"] = ratio
-        if ratio > limits.max_class_imbalance:
+        evidence["labels_per_sample"] = sum(counts.values()) / max(data_stats.samples, 1)
+        if ratio > limits.max_class_imbalance and per_sample:
             return warned(
                 f"classes are imbalanced: the most frequent label is {ratio:.0f}x as common as "
                 "the rarest in the sampled batches",
@@ -203,7 +212,8 @@ def loss_output_pairing(
 
     What it checks:
     Probabilities (softmax or sigmoid outputs) fed to a loss that expects logits
-    (CrossEntropyLoss, BCEWithLogitsLoss); NLLLoss fed something that is not log-probabilities,
+    (CrossEntropyLoss, BCEWithLogitsLoss; per-class sigmoids into CrossEntropyLoss cap the right
+    class's probability at e / (e + C - 1)); NLLLoss fed something that is not log-probabilities,
     and a negative initial NLL/cross-entropy loss, which no valid setup produces; an element-wise
     loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a regression loss
     (MSE, L1) comparing softmax probabilities with one-hot class targets (on logits it is noted,
@@ -285,6 +295,18 @@ def loss_output_pairing(
             "BCEWithLogitsLoss expects logits: the sigmoid is applied twice",
             evidence,
             fix="Remove the final Sigmoid from the model; BCEWithLogitsLoss applies it, stably.",
+        )
+    if loss == "cross_entropy" and non_negative and init_forward.output_max <= 1 and squashed:
+        classes = task.output_shape[1] if len(task.output_shape) >= 2 else 0
+        ceiling = math.e / (math.e + classes - 1) if classes >= 2 else None
+        limit = f": the right class's probability can never exceed {ceiling:.2f} ({classes} classes)" if ceiling else ""
+        return failed(
+            "the outputs are confined to [0, 1] (a sigmoid or similar at the end) but CrossEntropyLoss expects raw "
+            f"logits: its softmax sees scores that differ by at most 1{limit}, so the loss cannot fall far and the "
+            "gradients stay small",
+            {"probability_ceiling": ceiling, **evidence},
+            fix="Remove the final Sigmoid and pass the last layer's logits to CrossEntropyLoss, which applies "
+            "log_softmax itself.",
         )
     elementwise = loss in ("mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits")
     if elementwise and task.output_shape != task.target_shape:

@@ -21,7 +21,7 @@ def _fmt(lr: float | None) -> str:
     "The configured learning rate lies in the range the LR range test recommends",
     cost="train",
     thresholds={"outside_factor": 10.0, "diverge_margin": 1.0, "extreme_factor": 100.0},
-    confirmed_by=("ND402", "ND404", "ND406"),
+    confirmed_by=("ND402", "ND404", "ND406", "ND303"),
     stands_alone=True,
 )
 def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
@@ -53,9 +53,11 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     step, at the smallest learning rate of the sweep. The range test is a reading of how the loss
     reacts to a rising learning rate, not a run at yours: its warning stands only when training
     at the configured rate shows the consequence (the short run is flat, slow, oscillating or
-    diverging, the tiny subset cannot be fit, or units die: ND404, ND402, ND406), when the rate
-    is more than `extreme_factor` (100x) off the range, or when none of those ran (`nndoctor
-    lr-find`); when they ran and training at your rate went fine, it is a note on a pass.
+    diverging, the tiny subset cannot be fit, or units die: ND404, ND402, ND406), when one step
+    at your rate rewrites the weights (ND303 standing on its own: an update larger than the
+    weights themselves, a reading a short run can miss when it survives the first steps), when
+    the rate is more than `extreme_factor` (100x) off the range, or when none of those ran
+    (`nndoctor lr-find`); when they ran and training at your rate went fine, it is a note on a pass.
 
     Measured on the oracle benchmark (benchmarks/lr_oracle2/RESULTS.md: fixed-budget training at
     16 learning rates x 3 seeds per task, "good" = within 2 accuracy points or 10% of the best
