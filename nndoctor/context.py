@@ -372,11 +372,13 @@ class Context:
         return self.data.val
 
     def forward(self, model: nn.Module, batch: Batch) -> tuple[Any, Any]:
+        if self.setup.blocked_by == "ND105" and model.training:
+            raise Skip(f"{self.setup.blocked} (see ND105)")
         return self.forward_fn(model, batch)
 
     def loss(self, output: Any, target: Any) -> torch.Tensor:
         if self.setup.blocked:
-            raise Skip(f"{self.setup.blocked} (see ND102)")
+            raise Skip(f"{self.setup.blocked} (see {self.setup.blocked_by})")
         return self.setup.loss_fn(output, target)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:

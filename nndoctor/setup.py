@@ -9,8 +9,9 @@ batch has no findings, only a problem to fix.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ class Setup:
     loss_fn: Callable[..., Any]
     blocked: str | None = None  # why the loss cannot be computed at all (a data bug ND102 reports)
     blocked_fix: str | None = None  # what to do about it, when it is not the labels' range
+    blocked_by: str = "ND102"  # the check that reports `blocked` (ND105: BatchNorm on a batch of one)
 
 
 def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
@@ -61,13 +63,24 @@ def resolve_setup(
 ) -> Setup:
     batch = batches[0]
     where = "your `forward(model, batch)`" if user_forward else "the model's forward"
+    single = None
     with torch.no_grad():
-        output, target = _user_step(where, batch, lambda: forward(model, batch))
+        try:
+            output, target = _user_step(where, batch, lambda: forward(model, batch))
+        except TargetError as exc:
+            single = _single_sample_batchnorm(exc.__cause__)
+            if single is None:
+                raise
+            with _eval_mode(model):  # what the output looks like, for the task, from the mode that runs it
+                output, target = _user_step(where, batch, lambda: forward(model, batch))
     loss_inferred = loss_fn is None
     loss = loss_fn if loss_fn is not None else default_loss_for(target, output, hints)
     label = loss_label(loss)
     blocked = labels_out_of_range(output, target, loss)
     size = batch_size_of(batch)
+    if single is not None:
+        task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
+        return Setup(task, size, len(batches), val_batches, math.nan, label, loss, *single, blocked_by="ND105")
     if blocked is not None:
         # Never call the loss on these labels: on CUDA it is a device-side assert that kills the
         # process. Probes that need the loss skip, and ND102 reports the cause.
@@ -129,6 +142,30 @@ def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
         f"class labels run from {low} to {high} but the output has {classes} classes (valid labels "
         f"0..{classes - 1}), so the loss cannot be computed"
     )
+
+
+def _single_sample_batchnorm(error: BaseException | None) -> tuple[str, str] | None:
+    """BatchNorm's refusal of a batch with one value per channel, in training mode: (why, fix), or None."""
+    if not isinstance(error, ValueError) or "Expected more than 1 value per channel when training" not in str(error):
+        return None
+    return (
+        f"the first training batch cannot run in training mode: BatchNorm has one value per channel to normalize "
+        f"over and refused it ({error}); every training step on such a batch fails the same way",
+        "Train with batches of more than one sample (16 or more for stable BatchNorm statistics), set "
+        "drop_last=True when the dataset leaves a last batch of one, or use GroupNorm/LayerNorm, which do not "
+        "depend on the batch.",
+    )
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[None]:
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
 
 
 def float_class_labels(output: Any, target: Any, error: Exception) -> tuple[str, str] | None:

@@ -283,6 +283,23 @@ def test_nd102_fails_float_class_labels_the_loss_refuses_and_names_the_conversio
     assert custom.outcome == Outcome.PASS and "torch.long" not in custom.message
 
 
+def _bn_mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 5))
+
+
+def test_nd105_fails_a_batch_of_one_batchnorm_refuses_and_the_rest_skips_instead_of_erroring():
+    x, y = _blobs(64, 5)
+    model = _bn_mlp()
+    report = diagnose(model, _loader(x, y, 1), device="cpu", probes=FAST)
+    single = _finding(report, "ND105")
+    assert single.outcome == Outcome.FAIL and "cannot run in training mode" in single.message
+    assert single.evidence["batchnorm_layers"] == ["1 (BatchNorm1d)"] and "drop_last=True" in single.recommendation
+    assert not [f.check_id for f in report.findings if f.outcome == Outcome.ERROR]
+    assert model.training  # the user's model is left in its mode
+    healthy = _one("ND105", _bn_mlp(), _loader(x, y, 32))
+    assert healthy.outcome == Outcome.PASS and healthy.evidence["batchnorm_layers"] == ["1 (BatchNorm1d)"]
+
+
 class TokenTagger(nn.Module):
     """Token ids (B, L) -> per-position class scores (B, C, L), as CrossEntropyLoss takes them."""
 
@@ -508,9 +525,13 @@ def test_nd103_fails_per_class_sigmoids_into_cross_entropy_and_passes_logits():
     assert "Remove the final Sigmoid" in squashed.recommendation
     logits = _one("ND103", nn.Linear(8, 4), _batches(x, y), loss_fn=nn.CrossEntropyLoss())
     assert logits.outcome == Outcome.PASS
-    # non-negative logits that are not squashed (a ReLU head) are not this bug
-    relu = _one("ND103", nn.Sequential(nn.Linear(8, 4), nn.ReLU()), _batches(x, y), loss_fn=nn.CrossEntropyLoss())
-    assert "confined to [0, 1]" not in relu.message
+    # a ReLU head whose scores also lie in [0, 1] at init (as the PyTorch nn tutorial's CNN does) is no sigmoid
+    relu_head = nn.Sequential(nn.Linear(8, 4), nn.ReLU())
+    with torch.no_grad():
+        relu_head[0].weight.mul_(0.01)
+        relu_head[0].bias.zero_()
+    relu = _one("ND103", relu_head, _batches(x, y), loss_fn=nn.CrossEntropyLoss())
+    assert relu.outcome == Outcome.PASS and relu.evidence["output_range"][1] <= 1
 
 
 def test_nd103_fails_a_negative_nll_loss_and_passes_log_softmax():

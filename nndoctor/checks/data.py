@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from nndoctor.check import Skip, Thresholds, Verdict, check, failed, passed, warned
 
-BATCH_NORM_KINDS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
 # what a loss that does not measure the task (ND103's newer verdicts) spoils downstream
 TRAINING_CONSEQUENCES = ("ND201", "ND402", "ND403", "ND404", "ND405")
 
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from nndoctor.probes.data import DataStats
     from nndoctor.probes.forward import ForwardStats
     from nndoctor.probes.head import OutputHead
-    from nndoctor.probes.modes import ModeStats
+    from nndoctor.probes.modes import BatchNormLayers, ModeStats
     from nndoctor.setup import Setup
 
 
@@ -146,7 +145,7 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
             f"{data_stats.target_nonfinite} in targets (over {data_stats.samples} samples)",
             evidence,
         )
-    if setup.blocked:
+    if setup.blocked and setup.blocked_by == "ND102":
         return failed(
             setup.blocked,
             evidence,
@@ -296,7 +295,9 @@ def loss_output_pairing(
             evidence,
             fix="Remove the final Sigmoid from the model; BCEWithLogitsLoss applies it, stably.",
         )
-    if loss == "cross_entropy" and non_negative and init_forward.output_max <= 1 and squashed:
+    # a sigmoid itself, not any op after the last layer: a ReLU + pooling head also ends in [0, 1] at init
+    sigmoid = output_head.op in ("Sigmoid", "Hardsigmoid") or init_forward.sigmoid_after_last_layer
+    if loss == "cross_entropy" and non_negative and init_forward.output_max <= 1 and sigmoid:
         classes = task.output_shape[1] if len(task.output_shape) >= 2 else 0
         ceiling = math.e / (math.e + classes - 1) if classes >= 2 else None
         limit = f": the right class's probability can never exceed {ceiling:.2f} ({classes} classes)" if ceiling else ""
@@ -465,7 +466,7 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     confirmed_by=("ND402", "ND404", "ND405"),
 )
 def batchnorm_batch_size(
-    init_forward: ForwardStats, setup: Setup, data_stats: DataStats, limits: Thresholds
+    batchnorm_layers: BatchNormLayers, setup: Setup, data_stats: DataStats, limits: Thresholds
 ) -> Verdict:
     """Batch normalization with small training batches.
 
@@ -488,16 +489,21 @@ def batchnorm_batch_size(
     BatchNorm with GroupNorm or LayerNorm, which do not depend on the batch. Set drop_last=True
     on the training DataLoader when the dataset size leaves a final batch of one.
 
-    A batch of one is a failure; a small batch (below the floor) warns only when training shows
-    the noise (a tiny subset that cannot be fitted, an unsteady loss, a train/val gap) or when the
-    batch is tiny (a quarter of the floor or less); otherwise it is a note on a pass.
+    A batch of one is a failure. When BatchNorm refuses the first training batch outright (one
+    value per channel), that batch runs once in eval mode only to learn what the model outputs;
+    the experiments that train skip, pointing here. A small batch (below the floor) warns only
+    when training shows the noise (a tiny subset that cannot be fitted, an unsteady loss, a
+    train/val gap) or when the batch is tiny (a quarter of the floor or less); otherwise it is a
+    note on a pass.
     """
-    norms = [s for s in init_forward.sites if s.kind in BATCH_NORM_KINDS]
+    norms = batchnorm_layers.names
     if not norms:
         raise Skip("the model has no BatchNorm layers")
     batch = setup.batch_size or 0
-    spatial = any(len(s.shape) > 1 for s in norms)
-    evidence: dict[str, object] = {"batch_size": batch, "batchnorm_layers": [s.name for s in norms]}
+    spatial = any(batchnorm_layers.spatial)
+    evidence: dict[str, object] = {"batch_size": batch, "batchnorm_layers": norms}
+    if setup.blocked_by == "ND105" and setup.blocked:
+        return failed(setup.blocked, evidence, fix=setup.blocked_fix)
     last = None
     if data_stats.dataset_size and data_stats.loader_batch_size and not data_stats.drop_last:
         last = data_stats.dataset_size % data_stats.loader_batch_size

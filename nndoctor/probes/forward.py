@@ -76,6 +76,13 @@ class ForwardStats:
         return abs(self.output_std - last.std) > 0.01 * scale or abs(self.output_mean - last.mean) > 0.01 * scale
 
     @property
+    def sigmoid_after_last_layer(self) -> bool:
+        """A Sigmoid-like module runs after the last Linear/Conv (the model squashes its scores)."""
+        weighted = self.weighted
+        after = self.sites[weighted[-1].order + 1 :] if weighted else self.sites
+        return any(s.kind in ("Sigmoid", "Hardsigmoid") for s in after)
+
+    @property
     def weighted(self) -> list[Site]:
         return [s for s in self.sites if s.weighted]
 

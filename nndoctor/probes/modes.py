@@ -13,7 +13,7 @@ from torch import nn
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
 from nndoctor.errors import Skip
-from nndoctor.layers import BATCH_NORMS, DROPOUTS
+from nndoctor.layers import BATCH_NORMS, DROPOUTS, module_names
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import watch_input
 
@@ -49,6 +49,43 @@ def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
         train_eval_diff=float(host[1]),
         output_scale=float(host[2]),
     )
+
+
+@dataclass
+class BatchNormLayers:
+    """The BatchNorm layers one forward pass calls, in call order, and whether each normalizes over
+    positions as well as the batch (images, sequences: more values per channel than samples)."""
+
+    names: list[str]
+    spatial: list[bool]
+
+
+@probe("batchnorm_layers", "the BatchNorm layers a forward pass calls", cost="forward")
+def batchnorm_layers(ctx: Context, model: nn.Module) -> BatchNormLayers:
+    # in eval mode: a training batch BatchNorm refuses in training mode (one sample) still runs, and
+    # the running statistics are left alone
+    norms = {m for m in model.modules() if isinstance(m, BATCH_NORMS)}
+    if not norms:
+        return BatchNormLayers([], [])
+    names = module_names(model)
+    called: dict[nn.Module, bool] = {}
+
+    def hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
+        x = first_tensor(inputs)
+        if module not in called and x is not None:
+            called[module] = x.dim() > 2
+
+    handles = [m.register_forward_pre_hook(hook) for m in norms]
+    was = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            ctx.forward(model, ctx.train_batches()[0])
+    finally:
+        model.train(was)
+        for handle in handles:
+            handle.remove()
+    return BatchNormLayers([names.get(m, type(m).__name__) for m in called], list(called.values()))
 
 
 @dataclass
