@@ -448,7 +448,7 @@ class Watcher(Listener):
             alive = positive.flatten(2).any(2).any(0)
         else:  # (..., units)
             alive = positive.reshape(-1, positive.shape[-1]).any(0)
-        self._dead[key] = 1.0 - alive.float().mean()
+        self._dead[key] = torch.rsub(alive.float().mean(), 1.0)  # 1 - share: not the Python-level __rsub__
 
     def _enter_mode(self, reset: bool = True) -> None:
         if self._mode is None:
@@ -741,24 +741,35 @@ class Watcher(Listener):
 
     def _sample_before(self) -> None:
         params = self._params
-        with torch.no_grad():  # no autograd record: the tensors need no detach() (one op each)
+        # no autograd record: the tensors need no detach() (one op each); the grad switch is
+        # set directly, `torch.no_grad()`'s context object costs more than the norms of a small model
+        grad_was = torch.is_grad_enabled()
+        torch._C._set_grad_enabled(False)
+        try:
             maybe = [p.grad for p in params]
             present = [g is not None for g in maybe]
             grads = [g for g in maybe if g is not None]
-            stats = list(torch._foreach_norm(grads)) if grads else []
-            stats += list(torch._foreach_norm(params)) if params else []
+            # one call for the gradients and the weights: the same norms as two calls
+            stats = list(torch._foreach_norm(grads + params)) if grads or params else []
             self._grad_stats = stats
             self._grad_present = present
             self._before = [p.clone() for p in params]
+        finally:
+            torch._C._set_grad_enabled(grad_was)
 
     def _sample_after(self) -> None:
         params = self._params
         run = self.run
-        with torch.no_grad():
+        grad_was = torch.is_grad_enabled()
+        torch._C._set_grad_enabled(False)
+        try:
             values = list(self._grad_stats)
-            if self._before is not None and params:
-                diffs = torch._foreach_sub(params, self._before)
-                values += list(torch._foreach_norm(diffs))
+            before = self._before
+            if before is not None and params:
+                # in place on the copies (before - after: the same norm as after - before), no
+                # new tensors
+                torch._foreach_sub_(before, params)
+                values += list(torch._foreach_norm(before))
             self._before = None
             dead_keys = list(self._dead)
             values += [self._dead[k] for k in dead_keys]
@@ -768,6 +779,8 @@ class Watcher(Listener):
             losses = self._pending_losses
             values += losses
             host = _read(values)
+        finally:
+            torch._C._set_grad_enabled(grad_was)
         n_grads = sum(self._grad_present)
         n_params = len(params)
         pos = 0
@@ -869,8 +882,8 @@ class Watcher(Listener):
         if len(recent) == 3 and recent == [GRAD_NONE] * 3 and all(b > 0 for b in run.backwards[-3:]):
             self._note("ND501 every gradient is None at step()")
         prints = [s.fingerprint for s in run.samples[-3:] if s.fingerprint is not None]
-        stale = sum(run.batches) > 0 and all(b == 0 for b in run.batches[-3:])
-        if len(prints) == 3 and len(set(prints)) == 1 and stale:
+        # `any(run.batches)` last and short-circuiting: a sum over every step would grow with the run
+        if len(prints) == 3 and len(set(prints)) == 1 and all(b == 0 for b in run.batches[-3:]) and any(run.batches):
             self._note("ND510 the same batch at every step")
         if (
             run.steps >= 10
@@ -988,12 +1001,23 @@ def _read(values: list[torch.Tensor]) -> list[float]:
     if not values:
         return []
     device = values[0].device
-    if all(v.ndim == 0 and v.device == device for v in values):
-        # one op: stack promotes mixed dtypes (bool, half, float) to a common one, exactly
-        stacked = torch.stack(values).to(dtype=torch.float64)
-    else:
+    if not all(v.ndim == 0 and v.device == device for v in values):
         stacked = torch.stack([v.detach().reshape(()).to(device=device, dtype=torch.float64) for v in values])
-    return [float(x) for x in stacked.tolist()]
+        return [float(x) for x in stacked.tolist()]
+    # one stack per dtype, then one cat: `torch.stack` of mixed dtypes (the float64 batch
+    # checksum among float32 norms) takes a slow path, about 6x a same-dtype stack on CPU; each
+    # value converts to float64 exactly either way, and the cat keeps it one transfer
+    groups: dict[torch.dtype, list[int]] = {}
+    for i, v in enumerate(values):
+        groups.setdefault(v.dtype, []).append(i)
+    if len(groups) == 1:
+        return [float(x) for x in torch.stack(values).to(dtype=torch.float64).tolist()]
+    order = [i for indices in groups.values() for i in indices]
+    parts = [torch.stack([values[i] for i in indices]).to(dtype=torch.float64) for indices in groups.values()]
+    host: list[float] = [0.0] * len(values)
+    for i, x in zip(order, torch.cat(parts).tolist(), strict=True):
+        host[i] = float(x)
+    return host
 
 
 def _last_finite(losses: list[float | None], before: int) -> float | None:
