@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import sys
+import types
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -142,8 +143,11 @@ class _ReluMode(TorchFunctionMode):
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         output = func(*args, **(kwargs or {}))
-        if func in _RELUS and self.watcher._mode_on and isinstance(output, torch.Tensor):
-            self.watcher._relu_output(output)
+        watcher = self.watcher
+        if func in _RELUS and watcher._mode_on and isinstance(output, torch.Tensor):
+            if not watcher._relu_module_calls:
+                watcher._functional_relu = True  # not inside an nn.ReLU module's forward
+            watcher._relu_output(output)
         return output
 
 
@@ -236,6 +240,17 @@ class Watcher(Listener):
         # the batch loading, the loss or the backward, which every torch call would pay for)
         self._due = False
         self._forward_mode = False  # the mode was entered by the model forward running now
+        # ReLUs without the mode: when the first step (always sampled, under the mode) ran no
+        # ReLU outside an `nn.ReLU` module, the later sampled forwards measure the outputs of
+        # `nn.ReLU` modules through a wrapper of the class's `forward`, set for that forward only
+        # (a TorchFunctionMode costs every torch call of the forward). Decided once, at the first
+        # step: a functional relu first called after it is not measured then (documented).
+        self._functional_relu = False  # a relu ran outside nn.ReLU.forward under the mode
+        self._relu_decided = False
+        self._relu_module_calls = 0  # nn.ReLU forwards running now (the wrapper's count)
+        self._relu_tap: Callable[..., Any] | None = None  # the wrapper while it is set
+        self._relu_tap_measures = False
+        self._relu_original: Callable[..., Any] | None = None
         # gradient identity, for the zero_grad pattern
         self._grad_ref: weakref.ref[torch.Tensor] | None = None
         self._grad_version = 0
@@ -279,6 +294,7 @@ class Watcher(Listener):
         if model is not None:
             self._adopt_model(model)
         self._enter_mode()  # the first step is a sampled one: its forward measures the ReLUs
+        self._set_relu_tap(measure=False)  # the mode measures; the tap tells module ReLUs apart
 
     @property
     def model(self) -> nn.Module | None:
@@ -374,6 +390,8 @@ class Watcher(Listener):
         if self._forward_mode:
             self._forward_mode = False
             self._leave_mode()
+            if self._relu_tap is not None:
+                self._remove_relu_tap()
         grad_on = torch.is_grad_enabled()
         if self._open_val is not None:
             self._open_val.model_calls += 1
@@ -402,6 +420,9 @@ class Watcher(Listener):
         if not self._due or self._mode_on or self._open_val is not None or not torch.is_grad_enabled():
             return
         if module is self.model:
+            if self._relu_decided and not self._functional_relu and self._set_relu_tap(measure=True):
+                self._forward_mode = True  # module ReLUs only: no mode (see `_set_relu_tap`)
+                return
             self._enter_mode(reset=False)
             self._forward_mode = True
 
@@ -485,6 +506,42 @@ class Watcher(Listener):
         self._forward_mode = False
         if self.observation is not None:
             self.observation.forward_starts = False
+
+    def _set_relu_tap(self, measure: bool) -> bool:
+        """Wrap `nn.ReLU.forward` (restored by `_remove_relu_tap`, at the latest when observing
+        ends): it counts the module ReLU calls running, and with `measure` records their outputs
+        (the same site and order as the mode would: `_relu_output` looks past this frame)."""
+        original = nn.ReLU.__dict__.get("forward")
+        if self._relu_tap is not None:
+            self._relu_tap_measures = measure
+            return True
+        observation = self.observation
+        if observation is None or not isinstance(original, types.FunctionType):
+            return False
+        watcher = self
+
+        def forward(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
+            watcher._relu_module_calls += 1
+            try:
+                output = original(module, *args, **kwargs)
+            finally:
+                watcher._relu_module_calls -= 1
+            if watcher._relu_tap_measures and isinstance(output, torch.Tensor):
+                watcher._relu_output(output)
+            return output
+
+        if self._relu_original is None:  # once: observing's exit restores it whatever happens
+            observation.on_remove(self._remove_relu_tap)
+        self._relu_original = original
+        self._relu_tap, self._relu_tap_measures = forward, measure
+        nn.ReLU.forward = forward  # type: ignore[method-assign,assignment]
+        return True
+
+    def _remove_relu_tap(self) -> None:
+        tap, self._relu_tap = self._relu_tap, None
+        self._relu_tap_measures = False
+        if tap is not None and nn.ReLU.__dict__.get("forward") is tap and self._relu_original is not None:
+            nn.ReLU.forward = self._relu_original  # type: ignore[method-assign]
 
     def _leave_mode(self) -> None:
         self._mode_on = False
@@ -656,6 +713,10 @@ class Watcher(Listener):
             self._val_model_losses = []
         if self._mode_on or self._mode is not None:
             self._leave_mode()
+        if self._relu_tap is not None:
+            self._remove_relu_tap()
+        if not self._relu_decided:  # the first step's forward ran under the mode
+            self._relu_decided = True
         if self._due:
             self._disarm_sample()
         if self._localize:
@@ -967,6 +1028,7 @@ class Watcher(Listener):
             return self.run
         self._finished = True
         self._leave_mode()
+        self._remove_relu_tap()
         self._disarm_sample()
         if self._mode is not None:  # left inert under a user's mode: take it out now
             stack = torch.overrides._get_current_function_mode_stack()
