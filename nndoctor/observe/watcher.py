@@ -10,8 +10,9 @@ gradient tensors' identity); every tensor it looks at stays on the device:
 - every `every` steps (and the first): per-parameter gradient and weight norms (`_foreach_norm`),
   the update norm of that step (a copy of the weights before it), the share of dead units at every
   ReLU call of that step's forward (a TorchFunctionMode entered at the model's `forward_start` and
-  left when its forward returns), a batch checksum, plus the pending per-backward losses: stacked
-  and read back with one `.tolist()`;
+  left when its forward returns; or, when the first step ran `nn.ReLU` modules only, a wrapper of
+  `nn.ReLU.forward` set for that forward only), a batch checksum, plus the pending per-backward
+  losses: stacked and read back with one `.tolist()`;
 - after the first step the global module hooks are removed; only the model and the loss
   modules are still reported, through a wrapper of their class's `forward` (no module hook: their
   calls stay on torch's fast path). The hooks come back for one forward to localize a NaN/Inf.
