@@ -412,9 +412,14 @@ class Watcher(Listener):
                 x = _first_tensor(self.observation.forward_kwargs)  # model(**batch)
             if x is not None:
                 flat = x.detach().reshape(-1)
-                head = flat[:FINGERPRINT_ELEMENTS].double()
-                tail = flat[-FINGERPRINT_ELEMENTS:].double()
-                self._fingerprint = head.sum() + 3.0 * tail.sum() + float(flat.numel())
+                n = flat.numel()
+                if n <= FINGERPRINT_ELEMENTS:  # head and tail are the whole batch: one sum, same value
+                    total = flat.double().sum()
+                    self._fingerprint = total + 3.0 * total + float(n)
+                else:
+                    head = flat[:FINGERPRINT_ELEMENTS].double()
+                    tail = flat[-FINGERPRINT_ELEMENTS:].double()
+                    self._fingerprint = head.sum() + 3.0 * tail.sum() + float(n)
 
     def forward_start(self, module: nn.Module) -> None:
         """Switched on for a sampled step only: its model forwards run under the ReLU mode."""
