@@ -424,3 +424,113 @@ def test_a_functional_validation_loss_is_seen_after_the_first_step():
     run = watcher.finish()
     assert run.loss == "F.cross_entropy" and not any(during_training)
     assert len(run.val_passes) == 3 and all(vp.loss is not None for vp in run.val_passes)
+
+
+def test_the_dead_share_of_each_relu_counts_units_with_no_positive_output():
+    """Channels of a conv ReLU (N, C, H, W) and units of a linear one (N, units) that are never
+    positive over the batch are dead; a NaN in an otherwise positive channel leaves it alive, as
+    `(x > 0).any()` does (the watcher reduces with a sum that ignores NaNs)."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(1, 4, 3, padding=1)
+    linear = nn.Linear(4 * 36, 8)
+    with torch.no_grad():
+        conv.bias[:2], conv.bias[2:] = -1e4, 1e4  # channels 0 and 1 never positive: 2 of 4 dead
+        linear.bias[:3], linear.bias[3:] = -1e6, 1e6  # 3 of 8 units dead
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.linear, self.head = conv, linear, nn.Linear(8, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = torch.relu(self.conv(x))
+            return self.head(torch.relu(self.linear(h.flatten(1))))
+
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.randn(5, 1, 6, 6)
+    x_nan = x.clone()
+    x_nan[0, 0, 0, 0] = float("nan")  # a NaN reaches every channel and unit it touches
+    watcher = Watcher(every=1)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for batch in (x, x_nan):
+            optimizer.zero_grad()
+            loss_fn(model(batch), torch.zeros(5, dtype=torch.long)).backward()
+            optimizer.step()
+    run = watcher.finish()
+    first, second = (list(s.dead.values()) for s in run.samples)
+    assert first == pytest.approx([0.5, 3 / 8], abs=1e-6)
+    # with the NaN: the conv's channels 0-1 hold NaN and zeros only (dead), 2-3 NaN and positives
+    # (alive); the linear layer's outputs are all NaN for sample 0, positive elsewhere for 5 units
+    assert second == pytest.approx([0.5, 3 / 8], abs=1e-6)
+    healthy = Watcher(every=1)
+    with observing(healthy, strict=True) as obs:
+        healthy.attach(obs)
+        plain = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(144, 2))
+        opt = torch.optim.SGD(plain.parameters(), lr=0.0)
+        loss_fn(plain(x), torch.zeros(5, dtype=torch.long)).backward()
+        opt.step()
+    assert list(healthy.finish().samples[0].dead.values()) == [0.0]
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_module_relus_are_measured_without_the_mode_after_the_first_step(functional):
+    """The first step runs under the ReLU mode; when every ReLU it saw was an `nn.ReLU` module,
+    the later sampled forwards measure them through `nn.ReLU.forward` (no TorchFunctionMode),
+    with the same values; a functional relu keeps the mode on for every sampled forward."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.act, self.b = nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.act(self.a(x))
+            return self.b(torch.relu(h - 0.1) if functional else h)
+
+    model = Net()
+    expected: list[list[float]] = []
+    modes: list[int] = []
+
+    def probe(module: nn.Module, args: Any, output: torch.Tensor) -> None:
+        alive = (output.detach() > 0).reshape(-1, output.shape[-1]).any(0)
+        expected.append([1.0 - alive.float().mean().item()])
+        modes.append(len(torch.overrides._get_current_function_mode_stack()))
+
+    model.act.register_forward_hook(probe)
+    original = nn.ReLU.__dict__["forward"]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    watcher = Watcher(every=2)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(6):
+            optimizer.zero_grad()
+            loss_fn(model(torch.randn(8, 6)), torch.randint(0, 2, (8,))).backward()
+            optimizer.step()
+    run = watcher.finish()
+    assert nn.ReLU.__dict__["forward"] is original
+    dead = [list(s.dead.values()) for s in run.samples]
+    assert [s.step for s in run.samples] == [0, 2, 4]
+    assert [d[0] for d in dead] == pytest.approx([e[0] for e in expected[::2]], abs=1e-6)
+    assert any(d[0] > 0 for d in dead)  # some units dead: the values are not all zero
+    if functional:
+        assert all(len(d) == 2 for d in dead) and all(m > 0 for m in modes[::2])
+    else:
+        assert all(len(d) == 1 for d in dead)
+        assert modes[0] > 0 and modes[2] == 0 and modes[4] == 0  # steps 2 and 4: no mode

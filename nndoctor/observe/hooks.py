@@ -357,6 +357,11 @@ class Observation:
         self._undo.append(undo)
         return True
 
+    def on_remove(self, undo: Callable[[], None]) -> None:
+        """Run `undo` when observing ends (exceptions included): a listener's own patch is
+        restored with the hooks' even when the listener is never finished."""
+        self._undo.append(undo)
+
     @property
     def functional_losses(self) -> bool:
         """Whether functional losses are reported (the TorchFunctionMode is on)."""
