@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -28,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
     import torch
 
     torch.set_num_threads(1)
+    # A suite started in the background of a non-interactive shell (`cmd &`, nohup, some CI
+    # runners) inherits SIGINT ignored, and so would every CLI the tests start: the Ctrl-C tests
+    # would send a signal nobody hears. Restore the default so children start with Python's own
+    # KeyboardInterrupt handler, as they do from a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 SCHEMA_VALIDATED: list[str] = []  # targets of the reports validated so far (tests read it)
