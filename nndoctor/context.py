@@ -373,12 +373,12 @@ class Context:
 
     def forward(self, model: nn.Module, batch: Batch) -> tuple[Any, Any]:
         if self.setup.blocked_by == "ND105" and model.training:
-            raise Skip(f"{self.setup.blocked} (see ND105)")
+            raise Skip(_BLOCKED["ND105"])
         return self.forward_fn(model, batch)
 
     def loss(self, output: Any, target: Any) -> torch.Tensor:
-        if self.setup.blocked:
-            raise Skip(f"{self.setup.blocked} (see {self.setup.blocked_by})")
+        if self.setup.blocked:  # the whole reason is said once, by the check that reports it
+            raise Skip(_BLOCKED.get(self.setup.blocked_by, f"the setup is blocked (see {self.setup.blocked_by})"))
         return self.setup.loss_fn(output, target)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
@@ -396,6 +396,13 @@ class Context:
             return contextlib.nullcontext()
         dtype = torch.bfloat16 if self.settings.precision == "bf16" else torch.float16
         return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+
+# what an experiment that cannot run says, per check that reports the cause
+_BLOCKED = {
+    "ND102": "the loss cannot be computed on these targets (see ND102)",
+    "ND105": "BatchNorm refuses the training batch in training mode (see ND105)",
+}
 
 
 @contextlib.contextmanager

@@ -295,6 +295,8 @@ def test_nd105_fails_a_batch_of_one_batchnorm_refuses_and_the_rest_skips_instead
     assert single.outcome == Outcome.FAIL and "cannot run in training mode" in single.message
     assert single.evidence["batchnorm_layers"] == ["1 (BatchNorm1d)"] and "drop_last=True" in single.recommendation
     assert not [f.check_id for f in report.findings if f.outcome == Outcome.ERROR]
+    pointing = [f for f in report.findings if f.outcome == Outcome.SKIP and f.message.endswith("(see ND105)")]
+    assert pointing and all("Expected more than 1" not in f.message for f in pointing)  # said once, by ND105
     assert model.training  # the user's model is left in its mode
     healthy = _one("ND105", _bn_mlp(), _loader(x, y, 32))
     assert healthy.outcome == Outcome.PASS and healthy.evidence["batchnorm_layers"] == ["1 (BatchNorm1d)"]
