@@ -52,8 +52,9 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
 
     What it checks:
     At every optimizer step of your run (every optimizer's, for a GAN or one optimizer per module
-    group), whether the gradient tensors are new or zeroed since the previous step (`zero_grad()` was called) or are the same tensors, only accumulated into, with
-    no `zero_grad()` call in between; and whether every gradient is None at the step although
+    group), whether the gradient tensors are new or zeroed since the previous step (`zero_grad()`
+    was called) or are the same tensors, only accumulated into, with no `zero_grad()` call in
+    between; and whether every gradient is None at the step although
     `backward()` ran (a `zero_grad()` between `backward()` and `step()`). Several backward passes
     per step followed by one `zero_grad()` is deliberate gradient accumulation and passes.
 

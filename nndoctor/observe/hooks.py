@@ -337,9 +337,7 @@ class Observation:
                 return output
             finally:  # like a forward hook with always_call=True
                 if not obs._forward_handles:
-                    obs.forward_kwargs = kwargs
-                    obs._deliver(on_forward, self, args, output, 0)
-                    obs.forward_kwargs = _NO_KWARGS
+                    obs._deliver_forward(on_forward, self, args, kwargs, output, 0)
 
         functools.update_wrapper(forward, original)
         try:
@@ -404,6 +402,22 @@ class Observation:
                 raise
             if len(self.errors) < _MAX_ERRORS:
                 self.errors.append(exc)
+
+    def _deliver_forward(
+        self,
+        on_forward: Callable[..., None],
+        module: nn.Module,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        output: Any,
+        depth: int,
+    ) -> None:
+        """`_deliver` a forward event with the call's keyword arguments in `forward_kwargs` meanwhile."""
+        self.forward_kwargs = kwargs
+        try:
+            self._deliver(on_forward, module, args, output, depth)
+        finally:
+            self.forward_kwargs = _NO_KWARGS
 
     # ------------------------------------------------------------------ install / remove
     def _patch(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
@@ -471,9 +485,7 @@ class Observation:
             self._forward_depth = depth = 0
         on_forward = self._on_forward
         if on_forward is not None:
-            self.forward_kwargs = kwargs
-            self._deliver(on_forward, module, args, output, depth)
-            self.forward_kwargs = _NO_KWARGS
+            self._deliver_forward(on_forward, module, args, kwargs, output, depth)
 
     def _instance_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         on_forward_start = self._on_forward_start
@@ -483,9 +495,7 @@ class Observation:
     def _instance_post(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
         on_forward = self._on_forward
         if not self._forward_handles and on_forward is not None:
-            self.forward_kwargs = kwargs
-            self._deliver(on_forward, module, args, output, 0)
-            self.forward_kwargs = _NO_KWARGS
+            self._deliver_forward(on_forward, module, args, kwargs, output, 0)
 
     # ------------------------------------------------------------------ optimizer steps
     def _step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:

@@ -23,7 +23,8 @@ gradient tensors' identity); every tensor it looks at stays on the device:
   compares with (the labels, for ND509).
 
 Nothing here modifies a tensor, draws from an RNG or keeps a tensor alive longer than the next
-sample (or, for that one batch, the first step). A step's counters count what happened since the previous step.
+sample (or, for that one batch, the first step). A step's counters count what happened since the
+previous step.
 """
 
 from __future__ import annotations
@@ -119,10 +120,13 @@ def _default_label_key(batch: Any) -> Any:
     """Where the labels are when no loss said so: `batch["labels"]`-like keys, or the tuple's
     labels (`nndoctor.batches.batch_labels`)."""
     labels = batch_labels(batch)
-    if labels is None:
-        return None
-    items = batch.items() if isinstance(batch, dict) else enumerate(batch)
-    return next((k for k, v in items if v is labels), None)
+    return None if labels is None else _key_of(batch, labels)
+
+
+def _key_of(batch: Any, value: Any) -> Any:
+    """The key (dict batch) or index (tuple batch) of the element that is `value`, else None."""
+    items = batch.items() if isinstance(batch, dict) else enumerate(batch) if isinstance(batch, (list, tuple)) else ()
+    return next((k for k, v in items if v is value), None)
 
 
 def _all_finite(tensors: list[torch.Tensor]) -> bool:
@@ -152,33 +156,50 @@ class _ReluMode(TorchFunctionMode):
         return output
 
 
+class _GradIdentity:
+    """Which gradient tensor an optimizer's first parameter held at its previous step, and its
+    version: a step's gradients are new (fresh), zeroed in place, or only added to (kept)."""
+
+    def __init__(self) -> None:
+        self.ref: weakref.ref[torch.Tensor] | None = None
+        self.version = 0
+
+    def pattern(self, params: list[torch.Tensor], zero_grads: int, first: bool) -> str:
+        grad = None
+        for p in params:  # a loop, not a generator: the first parameter has a gradient
+            grad = p.grad
+            if grad is not None:
+                break
+        if grad is None:
+            self.ref = None
+            return GRAD_NONE if params else GRAD_UNKNOWN
+        previous = self.ref() if self.ref is not None else None
+        if previous is not grad:  # a new weakref only when the gradient tensor is a new one
+            self.ref = weakref.ref(grad)
+        version = grad._version
+        before, self.version = self.version, version
+        if previous is None:
+            return GRAD_UNKNOWN if first else GRAD_FRESH
+        if previous is not grad:
+            return GRAD_FRESH
+        if zero_grads == 0 and version > before:
+            return GRAD_KEPT
+        return GRAD_ZEROED
+
+
 class _OtherOptimizer:
     """An optimizer that is not the one followed: enough to tell whether its gradients are
-    cleared between its steps (the same identity and version test as the followed one's)."""
+    cleared between its steps (the same test as the followed one's, `_GradIdentity`)."""
 
     def __init__(self, ref: weakref.ref[torch.optim.Optimizer], params: list[torch.Tensor]) -> None:
         self.ref = ref
         self.params = params
         self.zero_grads = 0
-        self.grad_ref: weakref.ref[torch.Tensor] | None = None
-        self.version = 0
+        self.grads = _GradIdentity()
         self.record: dict[str, Any] = {}
 
     def pattern(self) -> str:
-        grad = next((p.grad for p in self.params if p.grad is not None), None)
-        if grad is None:
-            self.grad_ref = None
-            return GRAD_NONE
-        previous = self.grad_ref() if self.grad_ref is not None else None
-        if previous is not grad:
-            self.grad_ref = weakref.ref(grad)
-        version, before = grad._version, self.version
-        self.version = version
-        if previous is None or previous is not grad:
-            return GRAD_FRESH
-        if self.zero_grads == 0 and version > before:
-            return GRAD_KEPT
-        return GRAD_ZEROED
+        return self.grads.pattern(self.params, self.zero_grads, first=False)
 
 
 class Watcher(Listener):
@@ -253,8 +274,7 @@ class Watcher(Listener):
         self._relu_tap_measures = False
         self._relu_original: Callable[..., Any] | None = None
         # gradient identity, for the zero_grad pattern
-        self._grad_ref: weakref.ref[torch.Tensor] | None = None
-        self._grad_version = 0
+        self._grads = _GradIdentity()
         # loaders
         self._train_loader: weakref.ref[Any] | None = None
         self._train_key: int | None = None
@@ -434,11 +454,7 @@ class Watcher(Listener):
 
     def _learn_target(self, target: Any) -> None:
         """The batch element the loss compares with is the labels (before the first step)."""
-        batch = self._probe_batch
-        items = (
-            batch.items() if isinstance(batch, dict) else enumerate(batch) if isinstance(batch, (list, tuple)) else ()
-        )
-        key = next((k for k, v in items if v is target), None)
+        key = _key_of(self._probe_batch, target)
         if key is not None:
             self._target_key = key
 
@@ -796,26 +812,7 @@ class Watcher(Listener):
         other.zero_grads = 0
 
     def _grad_pattern(self) -> str:
-        grad = None
-        for p in self._params:  # a loop, not a generator: the first parameter has a gradient
-            grad = p.grad
-            if grad is not None:
-                break
-        if grad is None:
-            self._grad_ref = None
-            return GRAD_NONE if self._params else GRAD_UNKNOWN
-        previous = self._grad_ref() if self._grad_ref is not None else None
-        if previous is not grad:  # a new weakref only when the gradient tensor is a new one
-            self._grad_ref = weakref.ref(grad)
-        version = grad._version
-        before, self._grad_version = self._grad_version, version
-        if previous is None:
-            return GRAD_UNKNOWN if self.run.steps == 0 else GRAD_FRESH
-        if previous is not grad:
-            return GRAD_FRESH
-        if self._zero_grads == 0 and version > before:
-            return GRAD_KEPT
-        return GRAD_ZEROED
+        return self._grads.pattern(self._params, self._zero_grads, first=self.run.steps == 0)
 
     def _sample_before(self) -> None:
         params = self._params
