@@ -378,7 +378,7 @@ class Context:
 
     def loss(self, output: Any, target: Any) -> torch.Tensor:
         if self.setup.blocked:  # the whole reason is said once, by the check that reports it
-            raise Skip(_BLOCKED.get(self.setup.blocked_by, f"the setup is blocked (see {self.setup.blocked_by})"))
+            raise Skip(_BLOCKED[self.setup.blocked_by])
         return self.setup.loss_fn(output, target)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:

@@ -76,16 +76,20 @@ def resolve_setup(
     loss_inferred = loss_fn is None
     loss = loss_fn if loss_fn is not None else default_loss_for(target, output, hints)
     label = loss_label(loss)
-    blocked = labels_out_of_range(output, target, loss)
     size = batch_size_of(batch)
-    if single is not None:
+
+    def blocked_setup(why: str, fix: str | None = None, by: str = "ND102") -> Setup:
+        """A setup whose loss is never called: the probes that need it skip, and `by` reports why."""
         task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
-        return Setup(task, size, len(batches), val_batches, math.nan, label, loss, *single, blocked_by="ND105")
+        return Setup(task, size, len(batches), val_batches, math.nan, label, loss, why, fix, by)
+
+    if single is not None:
+        return blocked_setup(*single, by="ND105")
+    blocked = labels_out_of_range(output, target, loss)
     if blocked is not None:
         # Never call the loss on these labels: on CUDA it is a device-side assert that kills the
         # process. Probes that need the loss skip, and ND102 reports the cause.
-        task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
-        return Setup(task, size, len(batches), val_batches, math.nan, label, loss, blocked)
+        return blocked_setup(blocked)
     try:
         with torch.no_grad():
             value_tensor = loss(output, target)
@@ -96,8 +100,7 @@ def resolve_setup(
     except Exception as exc:
         floats = float_class_labels(output, target, exc)
         if floats is not None:
-            task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
-            return Setup(task, size, len(batches), val_batches, math.nan, label, loss, *floats)
+            return blocked_setup(*floats)
         raise TargetError(
             f"The loss ({label}) raised {type(exc).__name__}: {exc}. It got "
             f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "

@@ -182,12 +182,12 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     # one label per position (tokens of a language model, pixels of a segmentation mask) follows the
     # data's own frequencies (a few tokens or the background dominate): only per-sample labels can be
     # balanced by the user, so only they are judged
-    per_sample = sum(counts.values()) <= data_stats.samples
     if task.kind == "classification" and len(counts) > 1:
         ratio = max(counts.values()) / min(counts.values())
+        labels = sum(counts.values())
         evidence["imbalance_ratio"] = ratio
-        evidence["labels_per_sample"] = sum(counts.values()) / max(data_stats.samples, 1)
-        if ratio > limits.max_class_imbalance and per_sample:
+        evidence["labels_per_sample"] = labels / max(data_stats.samples, 1)
+        if ratio > limits.max_class_imbalance and labels <= data_stats.samples:
             return warned(
                 f"classes are imbalanced: the most frequent label is {ratio:.0f}x as common as "
                 "the rarest in the sampled batches",

@@ -16,6 +16,7 @@ from nndoctor.errors import Skip
 from nndoctor.layers import BATCH_NORMS, DROPOUTS, module_names
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import watch_input
+from nndoctor.probes.loop import eval_mode
 
 
 @dataclass
@@ -76,13 +77,10 @@ def batchnorm_layers(ctx: Context, model: nn.Module) -> BatchNormLayers:
             called[module] = x.dim() > 2
 
     handles = [m.register_forward_pre_hook(hook) for m in norms]
-    was = model.training
     try:
-        model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(model):
             ctx.forward(model, ctx.train_batches()[0])
     finally:
-        model.train(was)
         for handle in handles:
             handle.remove()
     return BatchNormLayers([names.get(m, type(m).__name__) for m in called], list(called.values()))

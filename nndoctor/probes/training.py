@@ -5,9 +5,10 @@ Each is an experiment (`ctx.experiment()`): it starts from the saved initial sta
 resets the private model afterwards. Runs are bounded by steps, so their results do not depend on
 how fast or busy the machine is; the run's wall-clock safety cap (`budget_s`), when set and hit,
 discards the experiment (`NotJudged`) rather than judging a partial one. Statistics stay on the
-device: per-step losses go into one preallocated device buffer (`StepLosses`), per-layer gradient norms and update ratios are stacked every few steps, and the host reads them
-once at the end. The only mid-run reads are a small slice of the loss curve every `check_every`
-steps, which is what it takes to stop early on NaN, divergence or a reached goal.
+device: per-step losses go into one preallocated device buffer (`StepLosses`), per-layer gradient
+norms and update ratios are stacked every few steps, and the host reads them once at the end.
+The only mid-run reads are a small slice of the loss curve every `check_every` steps, which is
+what it takes to stop early on NaN, divergence or a reached goal.
 """
 
 from __future__ import annotations
