@@ -5,7 +5,7 @@ model on the chosen device (the user's object is never touched, and the user's m
 run on the copy), the device-resident batches, the resolved loss and task (`Setup`), the optimizer
 factory. Probes never patch it. Every experiment runs inside `ctx.experiment()`, which resets the
 private model to its initial state (weights and buffers, train mode, no gradients, seeded RNG) on
-entry and again on exit. The global RNG state and the loaders' shuffle generators are restored
+entry, and frees its gradients and reseeds the RNG on exit. The global RNG state and the loaders' shuffle generators are restored
 when the context closes, so the user's data order and dropout draws are as if nndoctor never ran.
 """
 
@@ -339,11 +339,16 @@ class Context:
     # -- experiments --------------------------------------------------------------------------
     @contextlib.contextmanager
     def experiment(self) -> Iterator[nn.Module]:
-        """The private model at its initial state; it is reset again when the block ends."""
+        """The private model at its initial state. When the block ends its gradients are freed and
+        the RNG reseeded; its weights are restored by the next experiment, which is the only way
+        anything reads them (one full copy of the weights per experiment instead of two)."""
         try:
             yield reset_model(self.model, self.initial_state, self.seed, self.strays)
         finally:
-            reset_model(self.model, self.initial_state, self.seed, self.strays)
+            self.model.zero_grad(set_to_none=True)
+            for live, _ in self.strays:
+                live.grad = None
+            seed_everything(self.seed)
 
     def time_left(self) -> float | None:
         """Seconds left of the run's wall-clock safety cap (`budget_s`), or None without one."""
