@@ -9,9 +9,10 @@ gradients (heavy, momentum-like), so training is slower and noisier than the twi
 How it shows: lower validation accuracy and a higher training loss than the twin at every
 epoch (compare the final lines).
 
-Public reports: PyTorch forum "Why do we need to call zero_grad() in PyTorch?" and "What happens
-if I call optimizer.zero_grad() outside the loop?" threads; Stack Overflow 48001598 (see
-README.md).
+Public reports: heartcored98/Standalone-DeepLearning#11 (zero_grad() called once per epoch in
+the lab notebooks; the maintainer fixed it in several labs), salesforce/corr_based_prediction#1
+("the zero_grad is outside the training stage, the gradients will be accumulated"),
+speedinghzl/Pytorch-Deeplab#30 ("Zero_grad only once?").
 
 Which id: ND501 (gradients kept across steps).
 """

@@ -8,9 +8,9 @@ so all 75 steps of every epoch use the same 32 rows.
 How it shows: the training loss falls to near zero (it is the loss on 32 memorized rows) while
 the validation loss rises and validation accuracy stays far below the twin's.
 
-Public reports: leohsuofnthu/Pytorch-IterativeFCN#7 and YichengWu/PhaseCam3D#1 (the same batch
-used for the whole training), PyTorch forum "training on the same batch every iteration"
-threads (see README.md).
+Public reports: ZhaoJ9014/face.evoLVe#39 ("It will always iter the first batch"),
+leohsuofnthu/Pytorch-IterativeFCN#7 ("during the whole iteration there is only one subject
+used to training").
 
 Which id: ND510 (the same batch at every step, none fetched).
 """

@@ -8,8 +8,10 @@ multiplies the LR by 0.2: 2e-3, 4e-4, 8e-5, 1.6e-5, ... and training stalls afte
 How it shows: the printed `lr` falls by x0.2 every epoch from epoch 2 on; the validation loss
 stops improving early and ends well above the twin's.
 
-Public reports: PyTorch forum "ReduceLROnPlateau reduces learning rate even though loss is
-decreasing" (answer: mode must be "min" for a loss) and similar GitHub issues (see README.md).
+Public reports: FunctionLab/selene#115 (ReduceLROnPlateau left in "max" mode after switching
+the monitored metric from AUROC to loss), RMeli/gnina-torch#57 (fix: mode=max -> mode=min for a
+loss), Lightning-AI/pytorch-lightning#673 (validation loss decreasing while the scheduler keeps
+reducing the LR).
 
 Which id: ND502 (the schedule drives the LR to under 1% of its peak in the first half).
 """

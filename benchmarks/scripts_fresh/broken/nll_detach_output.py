@@ -5,12 +5,13 @@ Twin of healthy/nll_subset_onecycle.py with one change: the log-probabilities ar
 the loss got `loss.requires_grad_(True)`. backward() now runs, but the graph ends at the loss:
 no parameter receives a gradient, every `.grad` stays None and the optimizer never moves.
 
-How it shows: the validation loss and accuracy are identical in every epoch (chance level,
-val_acc ~0.33) while the twin reaches val_acc ~0.99.
+How it shows: the validation loss and accuracy are identical in every epoch (1.0987 and
+0.325) while the twin reaches val_acc 1.0.
 
-Public reports: PyTorch forum threads "loss.requires_grad = True ... but the model does not
-learn" and "element 0 of tensors does not require grad and does not have a grad_fn" where the
-answer is that a `.detach()` / `.item()` / numpy round-trip cut the graph (see README.md).
+Public reports: ronghuaiyang/arcface-pytorch#56 (added `loss.requires_grad = True` to silence
+"element 0 of tensors does not require grad"; then "the loss is not decline"),
+mazurowski-lab/finetune-SAM#26 (the same `loss.requires_grad = True` workaround),
+yifita/deep_cage#16 (a `.detach()` made a loss term have no effect on training).
 
 Which id: ND504 (flat loss curve, weights never move).
 """

@@ -6,13 +6,13 @@ caller's model stays untouched"). The forward, the loss and `backward()` all run
 optimizer holds the original's parameters, whose `.grad` stays None, so `optimizer.step()` does
 nothing and the copy never changes.
 
-How it shows: the validation loss is bit-identical in every epoch (~1.39, chance for 4 classes)
+How it shows: the validation loss is bit-identical in every epoch (1.4097, val_acc 0.135)
 and early stopping ends the run after `patience` epochs; the twin reaches val_acc ~0.84.
 
-Public reports: PyTorch forum "Model parameters are not being updated" / "optimizer defined
-before model copy" threads; pytorch/pytorch#7844-style reports that an optimizer created before
-`model.cuda()` / before re-creating the model updates tensors the model no longer uses (see
-README.md for the exact links found).
+Public reports: pytorch/pytorch#14467 (after a refactor the optimizer held the parameters of a
+model object the training no longer used; request for a warning when they do not match),
+kitzeslab/opensoundscape#351 (continued training did not work: the optimizer's parameter list
+pointed at the old model object).
 
 Which id: ND504 (the loss curve is flat: the weights never move).
 """

@@ -10,8 +10,9 @@ How it shows: evaluating the same final weights twice gives two different valida
 (`val_loss` vs `val_loss_again` on the final line), and the validation loss is noisy from epoch
 to epoch.
 
-Public reports: PyTorch forum "Model.eval() vs torch.no_grad()" and "validation loss changes
-when evaluated twice / forgot model.eval()" threads (see README.md for the links found).
+Public reports: wolny/pytorch-3dunet#53 ("need to set the model to 'eval' mode when assessing
+the validation data"), nshaud/DeepHyperX#51 ("why during validation not using model.eval()?"),
+udacity/deep-learning-v2-pytorch#3 (validation with dropout active, fixed by the maintainer).
 
 Which id: ND508 (validation in training mode).
 """
