@@ -62,7 +62,9 @@ class Score:
 def constant(path: Path, name: str) -> Any:
     """A module-level constant of a script, read without importing it."""
     for node in ast.parse(path.read_text()).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
             return ast.literal_eval(node.value)
     raise KeyError(f"{path}: no {name}")
@@ -103,7 +105,9 @@ def findings(report: dict[str, Any]) -> dict[str, str]:
 
 def alarm_lines(report: dict[str, Any]) -> list[str]:
     return [
-        f"{f['id']} {f['outcome']}: {f.get('message', '')}" for f in report.get("findings", []) if f["outcome"] in ALARMS
+        f"{f['id']} {f['outcome']}: {f.get('message', '')}"
+        for f in report.get("findings", [])
+        if f["outcome"] in ALARMS
     ]
 
 
@@ -126,7 +130,7 @@ def score(path: Path, kind: str, raw: Path | None, timeout: float) -> Score:
         try:
             report = json.loads(out)
         except json.JSONDecodeError:
-            s.check_crash = tb or f"no JSON report on stdout (rc {rc}): {err.strip().splitlines()[-1:] }"
+            s.check_crash = tb or f"no JSON report on stdout (rc {rc}): {err.strip().splitlines()[-1:]}"
         if rc is None or rc >= 2:
             s.check_crash = s.check_crash or tb or f"exit code {rc}: {' | '.join(err.strip().splitlines()[-3:])}"
         s.captured = parse_capture(err)
@@ -216,8 +220,12 @@ def main() -> int:
     for path, kind in scripts:
         s = score(path, kind, raw, args.timeout)
         scores.append(s)
-        print(f"[{kind}/{s.name}] check {s.check_s:.0f}s rc={s.check_rc}, watch {s.watch_s:.0f}s rc={s.watch_rc}: "
-              f"{'ok' if s.ok else 'NOT OK'}", file=sys.stderr, flush=True)
+        print(
+            f"[{kind}/{s.name}] check {s.check_s:.0f}s rc={s.check_rc}, watch {s.watch_s:.0f}s rc={s.watch_rc}: "
+            f"{'ok' if s.ok else 'NOT OK'}",
+            file=sys.stderr,
+            flush=True,
+        )
     print(table(scores))
     print()
     print(totals(scores))

@@ -20,7 +20,7 @@ Which id: ND501 (gradients kept across steps).
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 

@@ -77,7 +77,9 @@ def main():
     model = TwoHeadNet()
     ce, mse = nn.CrossEntropyLoss(), nn.MSELoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.2, patience=0)  # BUG: mode="max" for a loss
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="max", factor=0.2, patience=0
+    )  # BUG: mode="max" for a loss
 
     for epoch in range(1, args.epochs + 1):
         model.train()

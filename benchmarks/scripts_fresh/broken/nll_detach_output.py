@@ -20,7 +20,7 @@ import argparse
 import math
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, Subset, TensorDataset
 

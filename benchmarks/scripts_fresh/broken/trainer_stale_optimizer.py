@@ -110,7 +110,9 @@ class Trainer:
             val_loss, val_acc = self.evaluate()
             self.scheduler.step(val_loss)
             lr = self.optimizer.param_groups[0]["lr"]
-            print(f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_acc={val_acc:.4f} lr={lr:.2e}")
+            print(
+                f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_acc={val_acc:.4f} lr={lr:.2e}"
+            )
             if val_loss < best:
                 best, bad = val_loss, 0
                 torch.save(self.model.state_dict(), path)

@@ -39,7 +39,9 @@ class SmoothTable(Dataset):
 class Regressor(nn.Module):
     def __init__(self, hidden=128):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(6, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
+        self.net = nn.Sequential(
+            nn.Linear(6, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1)
+        )
 
     def forward(self, x):
         return self.net(x)

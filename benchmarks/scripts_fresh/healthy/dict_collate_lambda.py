@@ -12,7 +12,7 @@ warm-up (LambdaLR stepped per batch) then a constant LR; gradients cleared with
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
