@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import re
@@ -41,6 +42,7 @@ class Score:
     check_rc: int | None = None
     check_s: float = 0.0
     check_crash: str = ""
+    check_refused: str = ""
     captured: dict[str, Any] = field(default_factory=dict)
     capture_mismatch: list[str] = field(default_factory=list)
     check_alarms: list[str] = field(default_factory=list)
@@ -52,7 +54,7 @@ class Score:
 
     @property
     def ok(self) -> bool:
-        if self.check_crash or self.watch_crash or self.capture_mismatch:
+        if self.check_crash or self.check_refused or self.watch_crash or self.capture_mismatch:
             return False
         if self.kind == "broken":
             return not self.missed
@@ -111,6 +113,12 @@ def alarm_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def panel_text(text: str) -> str:
+    """The title and text of the boxed error nndoctor prints on stderr, as one line."""
+    lines = [ln.strip().strip("│╭╮╰╯─").strip() for ln in text.splitlines() if ln.strip()[:1] in "│╭"]
+    return " ".join(ln for ln in lines if ln)
+
+
 def traceback_of(text: str) -> str:
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -127,16 +135,18 @@ def score(path: Path, kind: str, raw: Path | None, timeout: float) -> Score:
         s.check_rc = rc
         tb = traceback_of(err)
         report: dict[str, Any] = {}
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             report = json.loads(out)
-        except json.JSONDecodeError:
-            s.check_crash = tb or f"no JSON report on stdout (rc {rc}): {err.strip().splitlines()[-1:]}"
-        if rc is None or rc >= 2:
-            s.check_crash = s.check_crash or tb or f"exit code {rc}: {' | '.join(err.strip().splitlines()[-3:])}"
+        if tb or rc is None or rc >= 3:
+            s.check_crash = tb or f"exit code {rc}: {' | '.join(err.strip().splitlines()[-3:])}"
+        elif rc == 2 or not report:
+            # nndoctor refused the target (bad input) with a message, no traceback
+            s.check_refused = panel_text(err) or f"exit code {rc}, no JSON report"
         s.captured = parse_capture(err)
-        for key, want in s.expect.items():
-            if s.captured.get(key) != want:
-                s.capture_mismatch.append(f"{key}: expected {want!r}, got {s.captured.get(key)!r}")
+        if s.captured.get("model") is not None:
+            for key, want in s.expect.items():
+                if s.captured.get(key) != want:
+                    s.capture_mismatch.append(f"{key}: expected {want!r}, got {s.captured.get(key)!r}")
         s.check_alarms = alarm_lines(report)
         if raw is not None:
             (raw / f"{path.stem}.check.json").write_text(out)
@@ -174,10 +184,13 @@ def table(scores: list[Score]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
-        capture = "ok" if not s.capture_mismatch else cell(s.capture_mismatch)
+        if s.captured.get("model") is None:
+            capture = "not printed"
+        else:
+            capture = "ok" if not s.capture_mismatch else cell(s.capture_mismatch)
         fires = ", ".join(f"{k}:{v}" for k, v in s.fires.items()) or "-"
         met = "-" if s.kind == "healthy" else ("yes" if not s.missed else "MISSED " + cell(s.missed))
-        check_rc = f"{s.check_rc}" + (" CRASH" if s.check_crash else "")
+        check_rc = f"{s.check_rc}" + (" CRASH" if s.check_crash else " refused" if s.check_refused else "")
         watch_rc = f"{s.watch_rc}" + (" CRASH" if s.watch_crash else "")
         rows.append(
             f"| `{s.kind}/{s.name}.py` | {fires} | {check_rc} | {capture} | {cell(s.check_alarms)} | {watch_rc} | "
@@ -193,12 +206,13 @@ def totals(scores: list[Score]) -> str:
     quiet = sum(1 for s in healthy if not s.check_alarms and not s.watch_alarms)
     quiet_watch = sum(1 for s in healthy if not s.watch_alarms)
     crashes = sum(1 for s in scores if s.check_crash)
+    refused = sum(1 for s in scores if s.check_refused)
     watch_crashes = sum(1 for s in scores if s.watch_crash)
     mism = sum(1 for s in scores if s.capture_mismatch)
     return (
         f"broken named by watch: {named}/{len(broken)}; healthy quiet (check and watch): {quiet}/{len(healthy)} "
-        f"(watch alone: {quiet_watch}/{len(healthy)}); check crashes: {crashes}; watch crashes: {watch_crashes}; "
-        f"capture mismatches: {mism}/{len(scores)}"
+        f"(watch alone: {quiet_watch}/{len(healthy)}); check crashes (traceback, rc>=3): {crashes}; check refused "
+        f"(rc 2, no report): {refused}; watch crashes: {watch_crashes}; capture mismatches: {mism}/{len(scores)}"
     )
 
 
@@ -229,6 +243,9 @@ def main() -> int:
     print(table(scores))
     print()
     print(totals(scores))
+    for s in scores:
+        if s.check_refused or s.check_crash:
+            print(f"\n- `{s.kind}/{s.name}.py` check: {s.check_crash or s.check_refused}")
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(s) for s in scores], indent=1))
     return 0
