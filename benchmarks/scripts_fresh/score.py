@@ -205,13 +205,15 @@ def totals(scores: list[Score]) -> str:
     named = sum(1 for s in broken if not s.missed and not s.watch_crash)
     quiet = sum(1 for s in healthy if not s.check_alarms and not s.watch_alarms)
     quiet_watch = sum(1 for s in healthy if not s.watch_alarms)
+    clean = sum(1 for s in scores if s.ok)
     crashes = sum(1 for s in scores if s.check_crash)
     refused = sum(1 for s in scores if s.check_refused)
     watch_crashes = sum(1 for s in scores if s.watch_crash)
     mism = sum(1 for s in scores if s.capture_mismatch)
     return (
         f"broken named by watch: {named}/{len(broken)}; healthy quiet (check and watch): {quiet}/{len(healthy)} "
-        f"(watch alone: {quiet_watch}/{len(healthy)}); check crashes (traceback, rc>=3): {crashes}; check refused "
+        f"(watch alone: {quiet_watch}/{len(healthy)}); all OK (no crash, refusal, mismatch, miss or alarm): "
+        f"{clean}/{len(scores)}; check crashes (traceback, rc>=3): {crashes}; check refused "
         f"(rc 2, no report): {refused}; watch crashes: {watch_crashes}; capture mismatches: {mism}/{len(scores)}"
     )
 
@@ -222,6 +224,7 @@ def main() -> int:
     parser.add_argument("--json", default="", help="write the per-script scores to this file")
     parser.add_argument("--raw", default="", help="keep every report and stderr in this folder")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command")
+    parser.add_argument("--from-json", default="", help="print the table of an earlier --json run, run nothing")
     args = parser.parse_args()
 
     raw = Path(args.raw) if args.raw else None
@@ -231,6 +234,9 @@ def main() -> int:
     if args.only:
         scripts = [(p, k) for p, k in scripts if p.stem in args.only]
     scores = []
+    if args.from_json:
+        scores = [Score(**row) for row in json.loads(Path(args.from_json).read_text())]
+        scripts = []
     for path, kind in scripts:
         s = score(path, kind, raw, args.timeout)
         scores.append(s)
