@@ -23,7 +23,6 @@ Verified (verify.py): the 1-NN validation accuracy rises well above chance (1/8)
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -55,7 +54,7 @@ class EmbeddingNet(nn.Module):
         self.net = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 16))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.net(x), dim=1)
+        return nn.functional.normalize(self.net(x), dim=1)
 
 
 class BatchHardTripletLoss(nn.Module):
@@ -72,7 +71,7 @@ class BatchHardTripletLoss(nn.Module):
         has_pos = (same & ~eye).any(1)
         pos = emb[pos_d.argmax(1)]
         neg = emb[neg_d.argmin(1)]
-        losses = F.triplet_margin_loss(emb, pos, neg, margin=self.margin, reduction="none")
+        losses = nn.functional.triplet_margin_loss(emb, pos, neg, margin=self.margin, reduction="none")
         return losses[has_pos].mean()
 
 

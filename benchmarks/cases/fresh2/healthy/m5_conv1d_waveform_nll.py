@@ -22,7 +22,6 @@ Verified (verify.py): validation accuracy well above chance after 3 epochs.
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -61,10 +60,10 @@ class M5(nn.Module):
         self.fc1 = nn.Linear(2 * n_channel, CLASSES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.max_pool1d(F.relu(self.bn1(self.conv1(x))), 4)
-        x = F.max_pool1d(F.relu(self.bn2(self.conv2(x))), 4)
-        x = F.max_pool1d(F.relu(self.bn3(self.conv3(x))), 4)
-        return F.log_softmax(self.fc1(x.mean(2)), dim=1)
+        x = nn.functional.max_pool1d(nn.functional.relu(self.bn1(self.conv1(x))), 4)
+        x = nn.functional.max_pool1d(nn.functional.relu(self.bn2(self.conv2(x))), 4)
+        x = nn.functional.max_pool1d(nn.functional.relu(self.bn3(self.conv3(x))), 4)
+        return nn.functional.log_softmax(self.fc1(x.mean(2)), dim=1)
 
 
 def build_model() -> nn.Module:

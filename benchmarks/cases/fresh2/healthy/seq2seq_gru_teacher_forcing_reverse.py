@@ -21,7 +21,6 @@ Verified (verify.py): per-token validation accuracy well above chance (0.1) afte
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -55,8 +54,8 @@ class Seq2Seq(nn.Module):
         _, h = self.encoder(self.src_embed(src))
         sos = torch.full((len(tgt), 1), SOS, dtype=torch.long)
         dec_in = torch.cat([sos, tgt[:, :-1]], 1)
-        out, _ = self.decoder(F.relu(self.tgt_embed(dec_in)), h)
-        return F.log_softmax(self.out(out), dim=-1)
+        out, _ = self.decoder(nn.functional.relu(self.tgt_embed(dec_in)), h)
+        return nn.functional.log_softmax(self.out(out), dim=-1)
 
 
 def build_model() -> nn.Module:
