@@ -544,6 +544,16 @@ def test_nd103_fails_a_negative_nll_loss_and_passes_log_softmax():
     assert fine.outcome == Outcome.PASS
 
 
+def test_nd103_fails_cross_entropy_on_a_single_output_unit_and_passes_two():
+    x, y = _blobs(256, 2)
+    soft = [(a, b.float()[:, None]) for a, b in _batches(x, y)]  # 0/1 targets shaped like the one logit
+    single = _one("ND103", nn.Linear(8, 1), soft, loss_fn=nn.CrossEntropyLoss())
+    assert single.outcome == Outcome.FAIL and "one output unit" in single.message
+    assert single.evidence["initial_loss"] == 0 and "BCEWithLogitsLoss" in single.recommendation
+    two = _one("ND103", nn.Linear(8, 2), _batches(x, y), loss_fn=nn.CrossEntropyLoss())
+    assert two.outcome == Outcome.PASS
+
+
 # -- ND302 / ND404 / ND405 on models nothing can train ---------------------------------------------
 @pytest.mark.parametrize("case", ["frozen", "detached"])
 def test_untrainable_models_fail_clearly_instead_of_erroring(case):

@@ -216,7 +216,8 @@ def loss_output_pairing(
     and a negative initial NLL/cross-entropy loss, which no valid setup produces; an element-wise
     loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a regression loss
     (MSE, L1) comparing softmax probabilities with one-hot class targets (on logits it is noted,
-    not warned: it trains); a regression loss trained on what look like class labels.
+    not warned: it trains); a regression loss trained on what look like class labels; a
+    class-normalizing loss (CrossEntropyLoss, NLLLoss) on a single output unit.
 
     Why it matters:
     CrossEntropyLoss applies log-softmax itself: feeding it probabilities squashes the logits
@@ -254,6 +255,23 @@ def loss_output_pairing(
     tol = limits.probability_tolerance
     non_negative = init_forward.output_min >= 0
     initial = init_forward.mean_loss
+    shape = list(task.output_shape)
+    if loss in ("nll", "cross_entropy") and len(shape) >= 2 and shape[1] == 1:
+        constant = loss == "cross_entropy"
+        return failed(
+            f"the model has one output unit per sample but {setup.loss_name} normalizes over the class dimension: "
+            + (
+                "log-softmax over a single class is always 0, so the loss is 0 from the start and no weight ever "
+                "gets a gradient"
+                if constant
+                else "with one class the only valid target is 0 and the loss is just minus the raw output, which "
+                "falls forever without learning anything"
+            ),
+            {"initial_loss": initial, **evidence},
+            fix="For two classes keep the single logit and use BCEWithLogitsLoss with float 0/1 targets of the same "
+            "shape; for C classes make the last layer C wide and keep the loss on class indices.",
+            explains=TRAINING_CONSEQUENCES + ("ND302",),
+        )
     if loss in ("nll", "cross_entropy") and math.isfinite(initial) and initial < 0:
         probabilities = non_negative and init_forward.output_row_sum_dev < tol
         why = (
