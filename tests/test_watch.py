@@ -262,6 +262,43 @@ def test_python_api_watches_a_loop_and_reports():
         pass
 
 
+@pytest.mark.parametrize("bug", ["zero_grad_after_backward", "optimizer_of_a_copy", ""])
+def test_nd501_names_why_every_gradient_is_none(bug):
+    """All-None gradients at the step: a zero_grad() between backward() and step() is named only
+    when one was called there; an optimizer over another copy of the model is named otherwise."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    import nndoctor
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    trained = copy.deepcopy(model) if bug == "optimizer_of_a_copy" else model
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(12)]
+    with nndoctor.watch(model, optimizer, every=4) as w:
+        for x, y in data:
+            if bug != "zero_grad_after_backward":
+                optimizer.zero_grad()
+            loss_fn(trained(x), y).backward()
+            if bug == "zero_grad_after_backward":
+                optimizer.zero_grad()
+            optimizer.step()
+    finding = w.report().finding("ND501")
+    if not bug:
+        assert finding.outcome.value == "pass"
+        return
+    assert finding.outcome.value == "warn" and finding.evidence["steps_with_every_gradient_none"] == 12
+    if bug == "zero_grad_after_backward":
+        assert "between backward() and step()" in finding.message
+    else:
+        assert "never reaches the parameters" in finding.message and "between backward()" not in finding.message
+        assert finding.evidence["steps_zeroed_after_backward"] == 0
+
+
 @pytest.mark.parametrize("zero_g", ["module", "optimizer", ""])
 def test_every_optimizer_is_followed_and_zero_grad_goes_to_its_owner(zero_g):
     """Two optimizers (a GAN's shape): `net_d.zero_grad()` zeroes D only; G's gradients are

@@ -55,7 +55,9 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
     group), whether the gradient tensors are new or zeroed since the previous step (`zero_grad()`
     was called) or are the same tensors, only accumulated into, with no `zero_grad()` call in
     between; and whether every gradient is None at the step although
-    `backward()` ran (a `zero_grad()` between `backward()` and `step()`). Several backward passes
+    `backward()` ran: a `zero_grad()` between `backward()` and `step()` when one was called there,
+    else a backward pass that never reaches the optimizer's parameters (a detached output, an
+    optimizer built over another copy of the model). Several backward passes
     per step followed by one `zero_grad()` is deliberate gradient accumulation and passes.
 
     Why it matters:
@@ -122,12 +124,23 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
         return warned(message, evidence)
     if none >= 0.9 * run.steps:
         evidence["steps_with_every_gradient_none"] = none
+        evidence["steps_zeroed_after_backward"] = run.zeroed_after_backward
+        if run.zeroed_after_backward >= 0.9 * none:
+            return warned(
+                f"every gradient was None at {none} of {run.steps} steps although backward() ran: zero_grad() "
+                "is called between backward() and step(), so the optimizer never sees a gradient",
+                evidence,
+                fix="Move `optimizer.zero_grad()` before `loss.backward()` (or after `optimizer.step()`); "
+                "between backward() and step() it throws the gradients away.",
+            )
         return warned(
-            f"every gradient was None at {none} of {run.steps} steps although backward() ran: zero_grad() "
-            "is called between backward() and step(), so the optimizer never sees a gradient",
+            f"every gradient of the optimizer's parameters was None at {none} of {run.steps} steps although "
+            "backward() ran and nothing cleared them in between: the backward pass never reaches the parameters "
+            "this optimizer holds, so its steps change nothing",
             evidence,
-            fix="Move `optimizer.zero_grad()` before `loss.backward()` (or after `optimizer.step()`); "
-            "between backward() and step() it throws the gradients away.",
+            fix="Keep the loss connected to the model's output (no `.detach()`, `.item()`, `.data` or NumPy round "
+            "trip before the loss), and build the optimizer over the parameters of the model that is trained: "
+            "after the model's final re-creation, deep copy or `.to()` that makes new parameters.",
         )
     if per_step_backward > 1:
         return passed(

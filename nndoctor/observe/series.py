@@ -99,6 +99,9 @@ class WatchedRun:
     batches: list[int] = field(default_factory=list)
     scheduler_calls: list[int] = field(default_factory=list)
     grad_pattern: list[str] = field(default_factory=list)
+    # steps at which zero_grad() cleared the followed optimizer's gradients after a backward()
+    # of that step, before its step() (what leaves a step with no gradient on purpose or not)
+    zeroed_after_backward: int = 0
     # steps with several backward passes: how many divided the loss before backward
     accumulation_steps: int = 0
     accumulation_scaled: int = 0  # the tensor backward ran on was the loss scaled down

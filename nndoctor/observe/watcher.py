@@ -236,6 +236,7 @@ class Watcher(Listener):
         self._top_calls: list[weakref.ref[nn.Module]] = []  # depth-0 non-loss calls with grad, since last step
         # counters since the last step
         self._zero_grads = 0
+        self._zeroed_after_backward = False
         self._backwards = 0
         self._batches = 0
         self._sched_calls = 0
@@ -605,6 +606,8 @@ class Watcher(Listener):
         mine = ref() if ref is not None else None
         if mine is None or owner is mine or (isinstance(owner, nn.Module) and self._holds(owner, self._params)):
             self._zero_grads += 1
+            if self._backwards:
+                self._zeroed_after_backward = True
         for other in self._others.values():
             if owner is other.ref() or (isinstance(owner, nn.Module) and self._holds(owner, other.params)):
                 other.zero_grads += 1
@@ -759,6 +762,9 @@ class Watcher(Listener):
         run.lrs.append(lrs)
         run.zero_grads.append(self._zero_grads)
         run.backwards.append(self._backwards)
+        if self._zeroed_after_backward:
+            run.zeroed_after_backward += 1
+            self._zeroed_after_backward = False
         run.batches.append(self._batches)
         run.scheduler_calls.append(self._sched_calls)
         run.grad_pattern.append(self._grad_pattern())
