@@ -605,3 +605,47 @@ def test_unregistered_tensors_on_the_run_device_stay_as_they_are():
     pairs = stray_state(model, torch.device("cpu"))
     assert [live for live, _ in pairs][:2] == tensors[:2] and any(live is tensors[2] for live, _ in pairs)
     assert all(torch.equal(live, saved) and live is not saved for live, saved in pairs)
+
+
+# -- ND402 / ND405 on a custom loss over embeddings --------------------------------------------------
+class CenterLoss(nn.Module):
+    """Pulls each sample's 8-d output to a fixed centre of its label: it uses the labels, but the
+    centre of label k peaks at coordinate k + 1, so argmax(output) never equals the label."""
+
+    def __init__(self, classes: int = 3, width: int = 8) -> None:
+        super().__init__()
+        self.register_buffer("centres", 3 * F.one_hot((torch.arange(classes) + 1) % width, width).float())
+
+    def forward(self, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return (output - self.centres[labels]).square().sum(dim=1).mean()
+
+
+def test_nd402_judges_a_label_using_custom_loss_by_the_loss_not_a_guessed_accuracy():
+    x, y = _blobs()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 8))
+
+    def nd402(loss_fn: nn.Module):
+        report = diagnose(
+            model,
+            _batches(x, y),
+            select=["ND402"],
+            device="cpu",
+            probes={"overfit_tiny": {"steps": 200}},
+            loss_fn=loss_fn,
+            optimizer=lambda p: torch.optim.Adam(p, lr=0.03),
+        )
+        return _finding(report, "ND402")
+
+    overfit = nd402(CenterLoss())
+    assert overfit.outcome == Outcome.PASS and "depends on the labels" in overfit.message
+    assert overfit.evidence["labels_matter"] is True
+    # the same loss made blind to the labels is the bug ND402 exists for
+    blind = nd402(BlindCenterLoss())
+    assert blind.outcome == Outcome.FAIL and "not measuring agreement" in blind.message
+    assert blind.evidence["labels_matter"] is False
+
+
+class BlindCenterLoss(CenterLoss):
+    def forward(self, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return super().forward(output, torch.zeros_like(labels))  # the bug: every sample pulled to one centre

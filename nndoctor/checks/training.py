@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import statistics
@@ -13,6 +14,7 @@ from nndoctor.check import Skip, Table, Thresholds, Verdict, check, failed, pass
 if TYPE_CHECKING:
     from nndoctor.probes.data import DataStats
     from nndoctor.probes.training import EvalPoint, OverfitRun, RegularizationStats, ShortRun
+    from nndoctor.setup import Setup
 
 
 def _g(value: float | None) -> float | str | None:
@@ -205,7 +207,11 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     goal (accuracy 80%, R^2 0.8) passes with a note, whether it is still improving or has leveled
     off; only a stall far from the goal is a failure. A loss still descending when the budget ends
     (its last quarter brings `still_falling` of its whole fall, or `still_falling_level` of its own
-    level: a low learning rate after a fast first drop) is slow, not stalled, and passes.
+    level: a low learning rate after a fast first drop) is slow, not stalled, and passes. For a
+    custom loss with integer targets the accuracy is only a guess: the loss is evaluated once more
+    with the labels swapped among the samples, and a loss that changes (it uses the labels) while
+    argmax accuracy does not follow it (a triplet or contrastive loss on embeddings) is judged on
+    the loss alone; one that does not change ignores its labels.
 
     Why it matters:
     Any reasonable network has far more parameters than 20 samples need, so it must be able to
@@ -292,14 +298,31 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     best_skill = _skill(o.metric, o.best_metric, o.chance)
     reference = min(o.initial_loss, o.chance_loss) if o.chance_loss else o.initial_loss
     evidence["chance_accuracy"] = _g(o.chance)
-    if (
+    if o.labels_matter is not None:
+        evidence["labels_matter"] = o.labels_matter
+    if o.labels_matter and best_skill is not None and best_skill < limits.labels_ignored_skill:
+        # a custom loss that uses the labels (swapping them changes it) while argmax accuracy does not
+        # follow it: its outputs are no class scores (an embedding for a triplet or contrastive loss),
+        # so the accuracy guessed from the integer targets is the wrong measure: judged on the loss
+        evidence["judged_on"] = "loss"
+        if math.isfinite(best_ratio) and best_ratio <= 0.05:
+            return passed(
+                f"the custom loss on {o.samples} samples fell to {_pct(best_ratio)} of its start; it depends on the "
+                "labels (swapping them among the samples changes it), but the argmax accuracy guessed from the "
+                "integer targets does not follow it, so the outputs are not class scores and the loss is what is "
+                "judged",
+                evidence,
+            )
+        o = dataclasses.replace(o, metric=None, goal=None, initial_metric=None, final_metric=None, best_metric=None)
+    loss_outruns_accuracy = (
         o.metric == "accuracy"
         and math.isfinite(o.best_loss)
         and reference > 0
         and o.best_loss / reference <= limits.labels_ignored_loss_ratio
         and best_skill is not None
         and best_skill < limits.labels_ignored_skill
-    ):
+    )
+    if loss_outruns_accuracy:
         return failed(
             f"cannot overfit {o.samples} samples: {progress}. The loss falls while the predictions do not match "
             "the labels: the loss is not measuring agreement with the targets",
@@ -732,7 +755,7 @@ def _eval_table(evals: Sequence[EvalPoint], metric: str | None) -> Table:
         "saturated_train_skill": 0.95,
     },
 )
-def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
+def generalization_gap(short_run: ShortRun, setup: Setup, limits: Thresholds) -> Verdict:
     """Overfitting and underfitting, read from the same short run.
 
     What it checks:
@@ -868,7 +891,17 @@ def generalization_gap(short_run: ShortRun, limits: Thresholds) -> Verdict:
     else:
         floor = limits.min_train_skill if metric == "accuracy" else limits.min_train_r2
         poor = skill is not None and skill < floor and (val_skill is None or val_skill <= skill + 0.1)
-        if poor and late < limits.plateau_progress and not val_still_falling:
+        task = setup.task
+        guessed = metric == "accuracy" and task.loss_kind is None and not task.hinted
+        if poor and guessed and shape["drop"] >= 0.5:
+            verdict = passed(
+                f"note: the custom loss fell {_pct(shape['drop'])} while the argmax accuracy guessed from the integer "
+                f"targets stayed at training {train_txt}, validation {val_txt}: accuracy is not what this loss "
+                "optimizes (an embedding or ranking loss, or one that ignores the labels: ND402 tells), so it is "
+                "not read as underfitting",
+                evidence,
+            )
+        elif poor and late < limits.plateau_progress and not val_still_falling:
             chance = f" (always guessing the majority class gives {_pct(run.chance)})" if run.chance is not None else ""
             verdict = warned(
                 f"underfitting: training {train_txt} and validation {val_txt}{chance} after {run.steps_run} steps, "

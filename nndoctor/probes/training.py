@@ -331,6 +331,9 @@ class OverfitRun:
     seconds: float
     trainable_params: int = 0
     outputs_per_sample: int = 1  # output values per sample: what memorizing one sample means
+    # a custom loss the classification task was only guessed for (integer targets): whether its
+    # value changes when the labels are swapped among the samples; None when not measured
+    labels_matter: bool | None = None
 
     @property
     def capacity_limited(self) -> bool:
@@ -429,6 +432,9 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
                     stop_reason = "not_trainable"
                     break
                 check_cap(ctx, "the tiny-subset overfit", steps_run, steps)
+    labels_matter = None
+    if task.loss_kind is None and not task.hinted and task.kind == "classification" and stop_reason != "nonfinite":
+        labels_matter = _labels_matter(ctx, model, batch)
     chance = majority_share(task, [batch])
     curve, metrics, chance_host = fetch(
         [losses.recorded(), checked_metrics[: len(checked)] if checked else None, chance]
@@ -464,8 +470,25 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
         seconds=time.perf_counter() - started,
         trainable_params=trainable_params,
         outputs_per_sample=outputs_per_sample,
+        labels_matter=labels_matter,
     )
     return result
+
+
+def _labels_matter(ctx: Context, model: nn.Module, batch: Any) -> bool | None:
+    """Does the loss change when the same outputs meet the labels of other samples? A loss that
+    ignores its targets gives exactly the same value; None when the targets cannot be swapped."""
+    with torch.no_grad(), ctx.autocast():
+        output, target = ctx.forward(model, batch)
+        if not isinstance(target, torch.Tensor) or target.dim() == 0 or target.shape[0] < 2:
+            return None
+        swapped = target.roll(target.shape[0] // 2, 0)
+        if torch.equal(swapped, target):
+            return None
+        values = torch.stack([ctx.loss(output, target).float(), ctx.loss(output, swapped).float()]).cpu().tolist()
+    if not all(math.isfinite(v) for v in values):
+        return None
+    return abs(values[1] - values[0]) > 1e-6 * max(abs(values[0]), abs(values[1]), 1e-12)
 
 
 # -- regularization ------------------------------------------------------------------------
