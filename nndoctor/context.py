@@ -330,6 +330,7 @@ class Context:
     user_hooks_removed: int = 0
     strays: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # see reset_model
     train_loader: Any = None  # the user's training loader itself, for `train_stream`
+    script_gradients: frozenset[str] = frozenset()  # see Target.script_gradients
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -454,6 +455,7 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
             user_hooks_removed=removed,
             strays=strays,
             train_loader=target.train_data,
+            script_gradients=target.script_gradients,
         )
     finally:
         stack.close()

@@ -753,6 +753,74 @@ for xb, yb in loader:
     ]
 
 
+def test_a_multi_task_loss_is_captured_by_its_first_part_and_the_other_head_is_not_unused(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+z = torch.randn(64, 1)
+loader = DataLoader(TensorDataset(x, y, z), batch_size=16, shuffle=True)
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(3, 8)
+        self.cls = nn.Linear(8, 2)
+        self.reg = nn.Linear(8, 1)
+
+    def forward(self, xb):
+        h = torch.relu(self.body(xb))
+        return self.cls(h), self.reg(h)
+
+
+model = TwoHeads()
+ce, mse = nn.CrossEntropyLoss(), nn.MSELoss()
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+for xb, yb, zb in loader:
+    opt.zero_grad()
+    logits, value = model(xb)
+    loss = ce(logits, yb) + 0.5 * mse(value, zb)
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert type(got.target.loss_fn).__name__ == "CrossEntropyLoss"
+    assert any("combines 2 losses" in note for note in got.notes)
+    xb, yb, zb = next(iter(got.target.train_data))
+    output, target = got.target.forward_fn(got.target.model, (xb, yb, zb))
+    assert output.shape == (16, 2) and target is yb
+    assert got.target.script_gradients >= {"reg.weight", "reg.bias", "cls.weight"}
+    report = nndoctor.diagnose(got, select=["ND302", "ND103"], device="cpu")
+    nd302 = report.finding("ND302")
+    assert nd302.outcome.value == "pass" and "other losses" in nd302.message, nd302.message
+    assert nd302.evidence["trained_by_the_scripts_other_losses"] == ["reg.weight", "reg.bias"]
+    assert report.finding("ND103").outcome.value == "pass"
+
+
+def test_an_optimizer_over_a_replaced_model_is_named_as_the_bug(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+import copy
+model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+model = copy.deepcopy(model)  # the bug: opt still holds the first copy's parameters
+for xb, yb in loader:
+    opt.zero_grad()
+    nn.functional.cross_entropy(model(xb), yb).backward()
+    opt.step()
+""",
+    )
+    with pytest.raises(CaptureError) as info:
+        capture(script)
+    message = str(info.value)
+    assert "holds the parameters of another module of the same shapes" in message and "Sequential" in message
+    assert "Write a recipe" not in message
+
+
 def test_a_data_parallel_wrapper_is_unwrapped(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

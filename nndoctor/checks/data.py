@@ -270,7 +270,7 @@ def loss_output_pairing(
             {"initial_loss": initial, **evidence},
             fix="For two classes keep the single logit and use BCEWithLogitsLoss with float 0/1 targets of the same "
             "shape; for C classes make the last layer C wide and keep the loss on class indices.",
-            explains=TRAINING_CONSEQUENCES + ("ND302",),
+            explains=(*TRAINING_CONSEQUENCES, "ND302"),
         )
     if loss in ("nll", "cross_entropy") and math.isfinite(initial) and initial < 0:
         probabilities = non_negative and init_forward.output_row_sum_dev < tol

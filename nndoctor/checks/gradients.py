@@ -134,7 +134,8 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
     trainable = [p for p in params if p.requires_grad]
     frozen = [p.name for p in params if not p.requires_grad]
     missing = [p.name for p in trainable if not p.in_optimizer]
-    no_grad = [p.name for p in trainable if not p.has_grad]
+    no_grad = [p.name for p in trainable if not p.has_grad and not p.trained_by_script]
+    elsewhere = [p.name for p in trainable if p.trained_by_script]
     zero = [p.name for p in trainable if p.has_grad and p.grad_norm == 0]
     evidence = {
         "trainable": len(trainable),
@@ -142,6 +143,7 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
         "not_in_optimizer": missing[:20],
         "no_gradient": no_grad[:20],
         "zero_gradient": zero[:20],
+        "trained_by_the_scripts_other_losses": elsewhere[:20],
     }
     if not trainable:
         return failed(
@@ -168,6 +170,11 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
             fix="Remove the unused layers, or call them in forward() if they were meant to be used.",
         )
     note = f"; {len(frozen)} frozen" if frozen else ""
+    if elsewhere:
+        note += (
+            f"; {len(elsewhere)} of them get theirs from the script's other losses, which the checks do not use "
+            f"({', '.join(elsewhere[:4])})"
+        )
     return passed(
         f"all {len(trainable)} trainable parameter tensors get gradients and are in the optimizer{note}", evidence
     )

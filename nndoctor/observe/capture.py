@@ -61,6 +61,7 @@ REGRESSION_LOSSES = (
 # a script that calls backward() this often without an optimizer step trains some other way (or
 # accumulates absurdly long): stop it instead of running the whole training for nothing
 MAX_BACKWARDS_WITHOUT_STEP = 256
+MAX_LOSS_CALLS = 64  # loss-module calls kept before the first step (a multi-task loss is a few)
 _SKIPPED = (
     str(Path(torch.__file__).resolve().parent),
     str(Path(__file__).resolve().parent.parent),
@@ -170,6 +171,7 @@ class _CaptureListener(Listener):
         self.loaders: list[weakref.ref[DataLoader[Any]]] = []
         self.calls: dict[int, _Call] = {}
         self.loss_module: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
+        self.loss_calls: list[tuple[weakref.ref[nn.Module], tuple[Any, ...]]] = []  # every one, in order
         self.custom_loss: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
         self.functional: tuple[str, tuple[Any, ...]] | None = None  # name, positional args
         self.functional_site: str | None = None
@@ -208,6 +210,8 @@ class _CaptureListener(Listener):
         self._stop_if_done()
         if isinstance(module, nn.modules.loss._Loss):
             self.loss_module = (weakref.ref(module), args)
+            if len(self.loss_calls) < MAX_LOSS_CALLS:
+                self.loss_calls.append(self.loss_module)
             return
         # a parameter-free module that turns another module's output into a scalar: a loss that
         # is no nn._Loss (FocalLoss(nn.Module))
@@ -321,6 +325,27 @@ class _CaptureListener(Listener):
                     "there is no model call to capture before the first step. Write a recipe for it "
                     "(`nndoctor init`)."
                 )
+            shapes = sorted(tuple(p.shape) for group in optimizer.param_groups for p in group["params"])
+            twin = next(
+                (
+                    m
+                    for c in self.calls.values()
+                    if (m := c.module()) is not None
+                    and c.grad_calls
+                    and sorted(tuple(p.shape) for p in m.parameters()) == shapes
+                ),
+                None,
+            )
+            if twin is not None:
+                raise CaptureError(
+                    f"{self.script.name} trains a {type(twin).__name__}"
+                    + (f" (created at {_short(self.sites.get(twin))})" if self.sites.get(twin) else "")
+                    + f", but the {type(optimizer).__name__} stepped at {_short(_step_site())} holds the parameters "
+                    "of another module of the same shapes: the optimizer was built before the model was re-created, "
+                    "deep-copied or replaced, so its steps never change the model the script trains. This is a bug "
+                    "in the script: build the optimizer from the parameters of the model that is trained, after its "
+                    "last re-creation (`nndoctor watch` shows it as ND501)."
+                )
             raise CaptureError(
                 f"{self.script.name} called {type(optimizer).__name__}.step() at {_short(_step_site())}, but no "
                 "module holding the optimizer's parameters was called with gradients on before it, so there is no "
@@ -357,9 +382,17 @@ class _CaptureListener(Listener):
         others = [loader for ref in self.loaders if (loader := ref()) is not None and loader is not train]
         val = _pick_validation(others)
         inner = _unwrap(model)
+        combined = self._loss_on_output(call.last_output)
+        script_gradients = (
+            frozenset(name for name, p in inner.named_parameters() if p.grad is not None)
+            if combined is not None
+            else frozenset()
+        )
         frozen = copy.deepcopy(inner)
         for p in frozen.parameters():
             p.grad = None
+        if combined is not None:
+            self.loss_module = combined
         loss_fn, loss = self._loss()
         loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
         if loss_args is None and self.functional is not None:
@@ -389,6 +422,12 @@ class _CaptureListener(Listener):
                 Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
             )
         notes = []
+        losses = [type(m).__name__ for ref, _ in self.loss_calls if (m := ref()) is not None]
+        if combined is not None and len(set(losses)) > 1:
+            notes.append(
+                f"the script combines {len(set(losses))} losses ({', '.join(dict.fromkeys(losses))}); the checks use "
+                f"{type(combined[0]()).__name__}, the first applied to the model's output"
+            )
         if inner is not model:
             notes.append(f"the model is {type(inner).__name__} inside the script's {type(model).__name__} wrapper")
         if loss is None and output_loss(call.last_output) is not None:
@@ -428,7 +467,22 @@ class _CaptureListener(Listener):
             "captured": captured,
             "notes": notes,
             "step_site": step_site,
+            "script_gradients": script_gradients,
         }
+
+    def _loss_on_output(self, output: Any) -> tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None:
+        """With several loss modules before the step (a multi-task loss `ce(out[0], y) + mse(out[1], z)`):
+        the first one applied to the model's output or one of its elements. None with one loss, or
+        when none reads the output."""
+        distinct = {id(ref()) for ref, _ in self.loss_calls if ref() is not None}
+        if len(distinct) < 2:
+            return None
+        parts = list(output) if isinstance(output, (list, tuple)) else [output]
+        for found in self.loss_calls:
+            args = found[1]
+            if args and any(args[0] is part for part in parts):
+                return found
+        return None
 
     def _loss(self) -> tuple[Any, Captured | None]:
         for found in (self.loss_module, self.custom_loss):
@@ -620,8 +674,12 @@ def _forward_from(
                 break
     if target is None:
         return None
+    # the element of a tuple output the loss read (`(logits, value) = model(x)`, a multi-task head)
+    picked = None
+    if not own_loss and loss_args and isinstance(output, (list, tuple)):
+        picked = next((i for i, part in enumerate(output) if part is loss_args[0]), None)
     default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
-    if default and not own_loss:
+    if default and not own_loss and picked is None:
         return None
 
     def value(spec: Any, batch: Any) -> Any:
@@ -641,7 +699,7 @@ def _forward_from(
         out = model(
             *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
         )
-        return output_prediction(out), value(target, batch)
+        return (out[picked] if picked is not None else output_prediction(out)), value(target, batch)
 
     return forward
 
@@ -864,6 +922,7 @@ def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: 
         forward_fn=result["forward_fn"],
         hints=result["hints"],
         locations=locations,
+        script_gradients=result["script_gradients"],
     )
     result_capture = Capture(
         script=script,

@@ -37,6 +37,9 @@ class ParamStats:
     weight_norm: float
     update_norm: float
     grad_nonfinite: int
+    trained_by_script: bool = (
+        False  # no gradient here, but one from the script's other losses (Target.script_gradients)
+    )
 
 
 @dataclass
@@ -250,6 +253,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
             weight_norm=by_param[id(p)][1],
             update_norm=by_param[id(p)][2],
             grad_nonfinite=int(by_param[id(p)][3]),
+            trained_by_script=p.grad is None and name in ctx.script_gradients,
         )
         for name, p in named
     ]

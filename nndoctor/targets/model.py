@@ -34,6 +34,9 @@ class Target:
     # a target captured from a training script: what was captured and where (Capture.to_dict());
     # the report carries it in its artifacts ("capture")
     capture: dict[str, Any] | None = None
+    # parameters the script's own loss gave a gradient at its first step (set when the script
+    # combines several losses and the checks use one of them: the rest train the others' heads)
+    script_gradients: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
