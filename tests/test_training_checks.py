@@ -27,6 +27,8 @@ from nndoctor.probes.training import EvalPoint, LayerTrack, OverfitRun, ShortRun
 from nndoctor.registry import load_registry
 from nndoctor.report.model import Outcome
 from nndoctor.samples.datasets import digits_loaders
+from nndoctor.setup import Setup
+from nndoctor.tasks import TaskInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING = ("ND401", "ND402", "ND404", "ND405")
@@ -263,6 +265,11 @@ def test_nd401_warns_when_weight_decay_swamps_the_loss():
 
 
 # -- ND404 / ND405 / ND402 branches on hand-made probe results ------------------------------------
+def _setup(loss_kind: str | None = "cross_entropy") -> Setup:
+    task = TaskInfo("classification", 10, loss_kind, False, False, (64, 10), (64,), "torch.int64")
+    return Setup(task, 64, 8, 2, 2.3, loss_kind or "custom", lambda o, t: o.sum())
+
+
 def _run(losses: list[float], evals: list[tuple[int, float, float, float, float]], **kw) -> ShortRun:
     return ShortRun(
         steps_planned=kw.pop("steps_planned", len(losses)),
@@ -305,17 +312,28 @@ def test_nd404_and_nd405_skip_runs_cut_short_by_time():
     cut = _run(
         [2.3, 2.2, 2.1], [(0, 2.3, 0.1, 2.3, 0.1), (3, 2.1, 0.2, 2.1, 0.2)], stop_reason="time", steps_planned=200
     )
-    for func, limits in ((loss_dynamics, limits404), (generalization_gap, limits405)):
-        with pytest.raises(Skip, match="time budget"):
-            func(cut, limits)
+    with pytest.raises(Skip, match="time budget"):
+        loss_dynamics(cut, limits404)
+    with pytest.raises(Skip, match="time budget"):
+        generalization_gap(cut, _setup(), limits405)
 
 
 def test_nd405_reports_a_rising_validation_loss_as_overfitting():
     _, limits = _check("ND405")
     losses = [2.3 * math.exp(-i / 30) for i in range(200)]
     evals = [(0, 2.3, 0.1, 2.3, 0.1), (100, 0.3, 0.9, 0.5, 0.86), (200, 0.05, 0.95, 1.5, 0.88)]
-    verdict = generalization_gap(_run(losses, evals), limits)
+    verdict = generalization_gap(_run(losses, evals), _setup(), limits)
     assert verdict.outcome == Outcome.WARN and "validation loss rose" in verdict.message
+
+
+def test_nd405_does_not_read_a_custom_losss_poor_argmax_accuracy_as_underfitting():
+    _, limits = _check("ND405")
+    losses = [2.3 * math.exp(-i / 30) + 0.02 for i in range(200)]
+    evals = [(0, 2.3, 0.1, 2.3, 0.1), (100, 0.1, 0.11, 0.12, 0.1), (200, 0.03, 0.11, 0.04, 0.1)]
+    stock = generalization_gap(_run(losses, evals), _setup(), limits)
+    assert stock.outcome == Outcome.WARN and "underfitting" in stock.message
+    custom = generalization_gap(_run(losses, evals), _setup(loss_kind=None), limits)
+    assert custom.outcome == Outcome.PASS and "accuracy is not what this loss optimizes" in custom.message
 
 
 def _overfit(**kw) -> OverfitRun:
