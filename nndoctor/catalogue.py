@@ -19,6 +19,7 @@ def catalogue_rows(plugins: bool = True) -> list[dict[str, Any]]:
             "family": spec.family,
             "cost": spec.cost,
             "needs": list(spec.needs),
+            "uses": list(spec.uses),
             "thresholds": dict(spec.thresholds),
             "source": spec.source,
             "explains": list(spec.explains),
@@ -37,7 +38,8 @@ def explain_spec(spec: CheckSpec) -> str:
     parts = [
         f"# {spec.id} {spec.name}",
         "",
-        f"**{spec.title}** · family: {spec.family} · cost: {spec.cost} · needs: {', '.join(spec.needs) or 'nothing'}",
+        f"**{spec.title}** · family: {spec.family} · cost: {spec.cost} · needs: {', '.join(spec.needs) or 'nothing'}"
+        + (f" · uses, when the run measures it: {', '.join(spec.uses)}" if spec.uses else ""),
         "",
     ]
     for section in DOC_SECTIONS:

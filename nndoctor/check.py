@@ -2,7 +2,8 @@
 
 A check is one decorated function. The decorator records its id, problem name, one-line title,
 cost tier, thresholds and the findings it explains; the function's parameters name the probes it
-needs (plus `limits` for its thresholds); its docstring carries the sections that `nndoctor
+needs (plus `limits` for its thresholds), and a parameter that defaults to `None` names a probe it
+*uses* when the run measures that probe's inputs anyway (see `CheckSpec.uses`); its docstring carries the sections that `nndoctor
 explain`, the catalogue and the docs print. Declarations are validated when the module is
 imported, so a malformed check never reaches a run.
 
@@ -139,6 +140,9 @@ class CheckSpec:
     confirmed_by: tuple[str, ...] = ()  # a heuristic: its warning needs one of these to warn/fail too
     stands_alone: bool = False  # ... unless none of them ran (see `check`)
     source: str = "nndoctor"
+    # probes read only when every probe they need is needed by the run anyway (None otherwise): a
+    # quick check's ND204 looks at the short run's NaN without making quick run the short run
+    uses: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -222,13 +226,15 @@ def check(
     values = _validated_thresholds(id, thresholds)
 
     def decorate(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
-        params = list(inspect.signature(func).parameters)
+        signature = inspect.signature(func).parameters
+        optional = tuple(p for p, info in signature.items() if p != "limits" and info.default is None)
         spec = CheckSpec(
             id=id,
             name=name,
             title=title,
             cost=cost,
-            needs=tuple(p for p in params if p != "limits"),
+            needs=tuple(p for p in signature if p != "limits" and p not in optional),
+            uses=optional,
             thresholds=MappingProxyType(values),
             sections=MappingProxyType(parse_sections(func.__doc__, f"check {id}")),
             func=func,

@@ -30,14 +30,32 @@ def confirm(
     confirmers: Mapping[str, Sequence[str]],
     extreme: Mapping[str, bool],
     stands_alone: Collection[str] = (),
+    explains: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Demote unconfirmed heuristic warnings to notes on a pass (in place). A heuristic in
     `stands_alone` is demoted only when one of its confirmers ran (passed) and found nothing.
+    A confirming finding that a standing fact outside the heuristic's confirmers explains (the
+    loss curve's NaN that ND204 traced to the loss function) confirms nothing: the fact is its
+    cause, not the rule of thumb.
 
     Returns, for each confirmed heuristic, the confirming findings: they are its consequences.
     """
     by_id = {f.check_id: f for f in findings}
     heuristic = {f.check_id for f in findings if confirmers.get(f.check_id) and f.outcome == Outcome.WARN}
+    facts = {f.check_id for f in findings if f.outcome in ACTIONABLE and f.check_id not in heuristic}
+    explains = explains or {}
+
+    def explained_elsewhere(confirmer: str, check_id: str) -> list[str]:
+        return sorted(
+            fact
+            for fact in facts
+            if fact not in (confirmer, check_id)
+            and fact not in confirmers[check_id]
+            and confirmer in explains.get(fact, ())
+        )
+
+    def confirms(confirmer: str, check_id: str) -> bool:
+        return confirmer in standing and not explained_elsewhere(confirmer, check_id)
 
     # what stands: every warn/fail that is not an unconfirmed heuristic, grown from the facts (and
     # extreme heuristics) outwards, so heuristics that only "confirm" each other do not stand
@@ -56,29 +74,30 @@ def confirm(
     while changed:
         changed = False
         for check_id in sorted(heuristic - standing):
-            if any(c in standing for c in confirmers[check_id]):
+            if any(confirms(c, check_id) for c in confirmers[check_id]):
                 standing.add(check_id)
                 changed = True
     confirmed: dict[str, tuple[str, ...]] = {}
     for check_id in sorted(heuristic):
         needed = tuple(confirmers[check_id])
         if check_id in standing:
-            shown = tuple(c for c in needed if c in standing)
+            shown = tuple(c for c in needed if confirms(c, check_id))
             if shown:
                 confirmed[check_id] = shown
         else:
-            _demote(by_id[check_id], needed, by_id)
+            causes = {c: explained_elsewhere(c, check_id) for c in needed if c in standing}
+            _demote(by_id[check_id], needed, by_id, {c: f for c, f in causes.items() if f})
     return confirmed
 
 
-def _demote(finding: Finding, needed: Sequence[str], by_id: Mapping[str, Finding]) -> None:
+def _demote(
+    finding: Finding, needed: Sequence[str], by_id: Mapping[str, Finding], causes: Mapping[str, Sequence[str]]
+) -> None:
     """A heuristic warning nothing confirmed: a note on a pass, with the reason."""
     ran = [c for c in needed if c in by_id and by_id[c].outcome == Outcome.PASS]
-    why = (
-        f"{', '.join(ran)} found no consequence of it"
-        if ran
-        else "no training experiment ran to confirm it (the default profile runs them)"
-    )
+    reasons = [f"{', '.join(ran)} found no consequence of it"] if ran else []
+    reasons += [f"{c}'s finding is explained by {', '.join(f)} instead" for c, f in causes.items()]
+    why = "; ".join(reasons) or "no training experiment ran to confirm it (the default profile runs them)"
     finding.evidence = {**finding.evidence, "unconfirmed": True, "confirmed_by": list(needed)}
     finding.message = f"note, not a warning: {finding.message}; {why}"
     finding.outcome = Outcome.PASS

@@ -46,6 +46,22 @@ class ProbeRunner:
         self.results: dict[str, Any] = {}
         self.errors: dict[str, BaseException] = {}
         self.timings: dict[str, float] = {}
+        self.planned: set[str] = set()  # every probe the selected checks need (see `plan`)
+
+    def plan(self, checks: Sequence[CheckSpec]) -> None:
+        self.planned = set()
+        pending = [need for spec in checks for need in spec.needs]
+        while pending:
+            name = pending.pop()
+            if name not in self.planned and name in self.specs:
+                self.planned.add(name)
+                pending.extend(self.specs[name].needs)
+
+    def offers(self, name: str) -> bool:
+        """Whether a check's optional probe (`CheckSpec.uses`) runs: only when it adds no experiment
+        but its own, i.e. everything it needs is needed by the run anyway."""
+        spec = self.specs.get(name)
+        return spec is not None and all(need in self.planned for need in spec.needs)
 
     def get(self, name: str) -> Any:
         if name in self.results:
@@ -110,6 +126,7 @@ def run_checks(
     `locations` are the target's builder definition sites (`Target.locations`), which the report
     carries so CI annotations can point at the recipe's lines."""
     runner = ProbeRunner(ctx, registry.probes)
+    runner.plan(checks)
     started = time.perf_counter()
     judged = _judge(runner, checks, ctx.settings, on_check)
     settings = ctx.settings.to_dict()
@@ -144,6 +161,9 @@ class SuppliedProbes:
         if name not in self.results:
             raise Skip(f"it needs the probe '{name}', which this run does not measure")
         return self.results[name]
+
+    def offers(self, name: str) -> bool:
+        return name in self.results
 
 
 def run_checks_on_values(
@@ -228,7 +248,7 @@ def _judge(
         links[spec.id] = verdict.explains if verdict.explains is not None else spec.explains
         extreme[spec.id] = verdict.extreme
     confirmed = confirm(
-        findings, {s.id: s.confirmed_by for s in specs}, extreme, {s.id for s in specs if s.stands_alone}
+        findings, {s.id: s.confirmed_by for s in specs}, extreme, {s.id for s in specs if s.stands_alone}, links
     )
     for check_id, consequences in confirmed.items():  # a confirmed heuristic explains what confirmed it
         links[check_id] = tuple(dict.fromkeys((*links.get(check_id, ()), *consequences)))
@@ -245,6 +265,8 @@ def _run_one(
 ) -> Verdict:
     try:
         kwargs: dict[str, Any] = {need: runner.get(need) for need in spec.needs}
+        for use in spec.uses:
+            kwargs[use] = _optional(runner, use, tracebacks)
         if spec.wants_limits:
             kwargs["limits"] = limits
         verdict = spec.func(**kwargs)
@@ -267,6 +289,20 @@ def _run_one(
     if not isinstance(verdict, Verdict):
         return Verdict(Outcome.ERROR, f"the check returned {type(verdict).__name__}, not a Verdict")
     return verdict
+
+
+def _optional(runner: ProbeRunner | SuppliedProbes, name: str, tracebacks: dict[str, str]) -> Any:
+    """An optional probe's value, or None when the run does not offer it or it could not run (its
+    failure is kept in the tracebacks; the check judges without it)."""
+    if not runner.offers(name):
+        return None
+    try:
+        return runner.get(name)
+    except (Skip, NotJudged, NndoctorError):
+        return None
+    except ProbeFailed as exc:
+        tracebacks.setdefault(f"probe {exc.probe}", "".join(traceback.format_exception(exc.error)))
+        return None
 
 
 def _finding(spec: CheckSpec, verdict: Verdict, duration: float) -> Finding:

@@ -54,7 +54,7 @@ class Registry:
     def validate_needs(self) -> None:
         """Every check and probe asks only for probes that exist, without cycles."""
         for spec in self.checks.values():
-            missing = [n for n in spec.needs if n not in self.probes]
+            missing = [n for n in (*spec.needs, *spec.uses) if n not in self.probes]
             if missing:
                 raise UsageError(
                     f"Check {spec.id} ({spec.func.__module__}) needs the probe(s) {', '.join(missing)}, which no "

@@ -52,6 +52,20 @@ def test_confirmation_must_be_grounded_in_a_fact() -> None:
     }
 
 
+def test_a_symptom_that_a_fact_explains_does_not_confirm_a_heuristic() -> None:
+    # the short run's NaN (ND404) traced to the loss function (ND204): the update-ratio rule is not confirmed
+    traced = [finding("ND204", Outcome.FAIL), finding("ND303", Outcome.WARN), finding("ND404", Outcome.FAIL)]
+    assert confirm(traced, {"ND303": ("ND402", "ND404")}, {}, explains={"ND204": ("ND404",)}) == {}
+    assert traced[1].outcome == Outcome.PASS and "ND404's finding is explained by ND204" in traced[1].message
+    # without the fact, the same symptom confirms it
+    alone = [finding("ND303", Outcome.WARN), finding("ND404", Outcome.FAIL)]
+    assert confirm(alone, {"ND303": ("ND402", "ND404")}, {}, explains={}) == {"ND303": ("ND404",)}
+    # a fact that is itself one of the heuristic's confirmers confirms it directly
+    both = [finding("ND303", Outcome.WARN), finding("ND402", Outcome.FAIL), finding("ND404", Outcome.FAIL)]
+    confirmed = confirm(both, {"ND303": ("ND402", "ND404")}, {}, explains={"ND402": ("ND404",)})
+    assert confirmed == {"ND303": ("ND402", "ND404")} and both[0].outcome == Outcome.WARN
+
+
 def test_consequences_point_at_their_cause_and_keep_their_own_advice_in_evidence() -> None:
     findings = [
         finding("ND301", Outcome.WARN, "use ReLU"),

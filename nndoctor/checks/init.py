@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from nndoctor.probes.backward import BackwardStats
     from nndoctor.probes.data import DataStats
     from nndoctor.probes.forward import ForwardStats, Site
+    from nndoctor.probes.nonfinite import TrainingNonfinite
     from nndoctor.setup import Setup
 
 
@@ -387,15 +388,27 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     "non-finite-values",
     "No NaN/Inf in outputs, loss or gradients",
     cost="backward",
+    thresholds={"grown_activation": 1e4},
     explains=("ND201", "ND203", "ND301", "ND401", "ND402", "ND403", "ND404", "ND405"),
 )
-def nonfinite_localization(init_forward: ForwardStats, init_backward: BackwardStats, data_stats: DataStats) -> Verdict:
-    """Find the first place a NaN or Inf appears, forward and backward.
+def nonfinite_localization(
+    init_forward: ForwardStats,
+    init_backward: BackwardStats,
+    data_stats: DataStats,
+    limits: Thresholds,
+    training_nonfinite: TrainingNonfinite | None = None,
+) -> Verdict:
+    """Find the first place a NaN or Inf appears, forward and backward, at init and in training.
 
     What it checks:
     Every module's output during the forward pass at init, the model output and loss, and the
     gradient arriving at every module's output during one backward pass; it names the first
-    module whose output is non-finite although its inputs were finite.
+    module whose output is non-finite although its inputs were finite. When the short run (the
+    default profile's ND404) turns NaN/Inf, the run is replayed step by step to the first step
+    whose loss, gradients or weights are non-finite, and that step is localized the same way: a
+    module, the loss computed from finite outputs, the backward pass of a finite loss, or the
+    optimizer update of finite gradients. A NaN that follows activations grown past
+    `grown_activation` is the step size's doing, left to ND404 and ND303.
 
     Why it matters:
     One NaN propagates everywhere: after a single bad step every weight is NaN and training is
@@ -451,4 +464,104 @@ def nonfinite_localization(init_forward: ForwardStats, init_backward: BackwardSt
     if bad_params:
         evidence.update(parameters=bad_params[:10])
         return failed(f"{len(bad_params)} parameter gradient(s) are non-finite, first {bad_params[0]}", evidence)
-    return passed(f"all {len(init_forward.sites)} module outputs, the loss and the gradients are finite", evidence)
+    at_init = f"all {len(init_forward.sites)} module outputs, the loss and the gradients are finite at init"
+    if training_nonfinite is None:
+        return passed(at_init, evidence)
+    return _training_nonfinite(training_nonfinite, at_init, limits)
+
+
+def _largest_activation(stats: ForwardStats) -> float:
+    """The largest finite activation scale (|mean| + std of any module output, or |output|)."""
+    sizes = [abs(s.mean) + s.std for s in stats.sites if math.isfinite(s.mean) and math.isfinite(s.std)]
+    sizes += [abs(v) for v in (stats.output_min, stats.output_max) if math.isfinite(v)]
+    return max(sizes, default=0.0)
+
+
+def _nonfinite_name(value: float) -> str:
+    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf") if math.isinf(value) else f"{value:.4g}"
+
+
+def _training_nonfinite(found: TrainingNonfinite, at_init: str, limits: Thresholds) -> Verdict:
+    """ND204 on the short run that went non-finite, from its replay."""
+    run = f"{found.optimizer}" + (f" lr {found.lr:g}" if found.lr is not None else "")
+    evidence: dict[str, object] = {
+        "training_step": found.step,
+        "short_run_step": found.short_run_step,
+        "where": found.where,
+        "optimizer": run,
+    }
+    if found.step is None or found.where is None:
+        return passed(
+            f"{at_init}; the short run's NaN/Inf at step {found.short_run_step} did not recur when it was "
+            "replayed (a non-deterministic operation?), so it was not localized",
+            evidence,
+        )
+    step = f"at step {found.step} of the short run ({run})"
+    stats = found.forward
+    largest = _largest_activation(stats) if stats is not None else math.nan
+    if math.isfinite(largest):
+        evidence["largest_activation"] = _fmt(largest)
+    if found.where in ("forward", "loss", "gradient") and largest > limits.grown_activation:
+        return passed(
+            f"{at_init}; the NaN/Inf {step} came after activations grew to {largest:.3g} (past "
+            f"{limits.grown_activation:g}): the weights grew too fast, which ND404 and ND303 judge",
+            evidence,
+        )
+    if found.where == "forward" and stats is not None:
+        culprit = stats.first_nonfinite
+        if culprit is not None:
+            evidence.update(module=culprit.name, kind=culprit.kind, nonfinite_values=culprit.nonfinite)
+            return failed(
+                f"{step}, NaN/Inf first appears in the output of {culprit.name} ({culprit.kind}) from finite "
+                f"inputs ({culprit.nonfinite} values); its weights were still finite",
+                evidence,
+            )
+        after = next((s for s in stats.sites if s.input_nonfinite), None)
+        place = f"before {after.name}" if after is not None else "after the last module"
+        return failed(
+            f"{step}, NaN/Inf first appears in code between modules ({place}: a functional operation in "
+            "a forward() method); the weights were still finite",
+            evidence,
+        )
+    if found.where == "loss":
+        low = stats.output_min if stats is not None else math.nan
+        high = stats.output_max if stats is not None else math.nan
+        evidence.update(output_min=_fmt(low), output_max=_fmt(high), loss=_nonfinite_name(found.loss))
+        return failed(
+            f"{step}, the loss became {_nonfinite_name(found.loss)} from finite model outputs (in [{low:.3g}, {high:.3g}]): "
+            "the loss computation is not safe for outputs of this size",
+            evidence,
+            fix=(
+                "Compute the loss from logits in a stable form: BCEWithLogitsLoss or F.logsigmoid instead of "
+                "log(sigmoid(x)) and log(1 - sigmoid(x)), cross_entropy or log_softmax instead of log(softmax(x)); "
+                "clamp what goes into log, sqrt and divisions (e.g. `x.clamp_min(1e-8)`)."
+            ),
+        )
+    if found.where == "gradient":
+        evidence.update(gradient_nonfinite_at=found.grad_modules[:10], parameters=found.grad_params[:10])
+        where = (
+            f"at the output of {found.grad_modules[0]} (in the backward pass of what comes after it)"
+            if found.grad_modules
+            else f"in the gradient of {found.grad_params[0]}"
+        )
+        return failed(
+            f"{step}, the loss was finite ({found.loss:.4g}) but its gradient became NaN/Inf {where}: "
+            "an operation whose derivative is infinite at the value it met (sqrt or a norm at 0, pow with "
+            "a fractional exponent, acos/asin at +-1)",
+            evidence,
+            fix=(
+                "Guard the operation whose derivative blows up: sqrt(x + eps) or clamp_min before sqrt, a norm "
+                "with an epsilon, clamp inputs of acos/asin inside (-1, 1); then re-run nndoctor."
+            ),
+        )
+    evidence.update(parameters=found.bad_weights[:10])
+    return failed(
+        f"{step}, the optimizer update turned {len(found.bad_weights)} parameter(s) non-finite (first "
+        f"{found.bad_weights[0]}) from finite gradients: the update overflowed or divided by zero",
+        evidence,
+        fix=(
+            "Check the optimizer's settings: an eps of 0 in Adam-like optimizers divides by zero where a "
+            "gradient is 0, and an enormous learning rate overflows; use the defaults and confirm with "
+            "`nndoctor lr-find`."
+        ),
+    )

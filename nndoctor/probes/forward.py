@@ -9,13 +9,14 @@ Everything stays on the device until the end of the probe, when one transfer bri
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from nndoctor.batches import first_tensor
+from nndoctor.batches import Batch, first_tensor
 from nndoctor.context import Context
 from nndoctor.declare import setting
 from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, module_names
@@ -201,7 +202,11 @@ class _Recorder:
 
 @probe("init_forward", "forward pass at init with activation hooks", cost="forward", settings=InitForwardSettings)
 def init_forward(ctx: Context, model: nn.Module, settings: InitForwardSettings) -> ForwardStats:
-    batches = ctx.train_batches()[: settings.batches]
+    return record_forward(ctx, model, ctx.train_batches()[: settings.batches])
+
+
+def record_forward(ctx: Context, model: nn.Module, batches: Sequence[Batch]) -> ForwardStats:
+    """`batches` through the hooked model (no gradients, the model's current mode and weights)."""
     recorder = _Recorder(model)
     losses: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
