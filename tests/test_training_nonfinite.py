@@ -156,6 +156,26 @@ def test_an_update_that_divides_by_zero_is_named_as_the_optimizers():
     assert nd204.evidence["parameters"][0] == "0.weight" and "eps" in (nd204.recommendation or "")
 
 
+def test_nan_rows_past_the_held_batches_are_named_as_the_data():
+    x = torch.randn(3200, 10, generator=torch.Generator().manual_seed(7))
+    y = torch.randint(0, 4, (3200,), generator=torch.Generator().manual_seed(8))
+    x[3100, 3] = float("nan")  # batch 48 of 50: past the 32 batches held and checked at init
+    train = DataLoader(TensorDataset(x, y), batch_size=64)
+    report = diagnose(
+        nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 4)),
+        train,
+        optimizer_fn=lambda p: torch.optim.SGD(p, lr=0.05),
+        select=["ND102", "ND204", "ND404"],
+        device="cpu",
+    )
+    found = _findings(report)
+    assert found["ND102"].outcome == Outcome.PASS  # the held batches are clean
+    nd204 = found["ND204"]
+    assert nd204.outcome == Outcome.FAIL and nd204.evidence["where"] == "data", nd204.message
+    assert nd204.evidence["training_step"] == 48 and nd204.evidence["batch_nonfinite"] == 1
+    assert found["ND404"].explained_by == ["ND204"]
+
+
 def _site(name: str, kind: str, order: int, mean: float, std: float, nonfinite: int = 0) -> Site:
     return Site(
         name=name,

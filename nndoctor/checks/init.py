@@ -405,10 +405,11 @@ def nonfinite_localization(
     gradient arriving at every module's output during one backward pass; it names the first
     module whose output is non-finite although its inputs were finite. When the short run (the
     default profile's ND404) turns NaN/Inf, the run is replayed step by step to the first step
-    whose loss, gradients or weights are non-finite, and that step is localized the same way: a
-    module, the loss computed from finite outputs, the backward pass of a finite loss, or the
-    optimizer update of finite gradients. A NaN that follows activations grown past
-    `grown_activation` is the step size's doing, left to ND404 and ND303.
+    whose loss, gradients or weights are non-finite, and that step is localized the same way: the
+    batch itself (data past the batches held at init), a module, the loss computed from finite
+    outputs, the backward pass of a finite loss, or the optimizer update of finite gradients. A
+    NaN that follows activations grown past `grown_activation` is the step size's doing, left to
+    ND404 and ND303.
 
     Why it matters:
     One NaN propagates everywhere: after a single bad step every weight is NaN and training is
@@ -497,6 +498,18 @@ def _training_nonfinite(found: TrainingNonfinite, at_init: str, limits: Threshol
             evidence,
         )
     step = f"at step {found.step} of the short run ({run})"
+    if found.where == "data":
+        evidence["batch_nonfinite"] = found.batch_nonfinite
+        return failed(
+            f"{step}, the training batch itself holds {found.batch_nonfinite} NaN/Inf value(s) in its inputs or "
+            "targets: rows past the batches checked at init (ND102) are broken",
+            evidence,
+            fix=(
+                "Find and clean the non-finite rows of the training data (e.g. `torch.isfinite(x).all(dim=1)` over "
+                "the whole dataset, or `df.isna().any(axis=1)`): impute, drop them, or fix the preprocessing that "
+                "produced them (a division by a zero std, a log of 0)."
+            ),
+        )
     stats = found.forward
     largest = _largest_activation(stats) if stats is not None else math.nan
     if math.isfinite(largest):

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, first_tensor
+from nndoctor.batches import Batch, first_tensor, map_tensors
 from nndoctor.context import Context
 from nndoctor.layers import module_names
 from nndoctor.probe import probe
@@ -36,7 +36,7 @@ class TrainingNonfinite:
 
     short_run_step: int  # the step whose loss the short run saw non-finite
     step: int | None  # the replay's first step with a non-finite loss, gradient or weight; None: not reproduced
-    # forward: a module's output (or code between modules); loss: the loss from finite outputs;
+    # data: the batch itself; forward: a module's output (or code between modules); loss: the loss from finite outputs;
     # gradient: the backward pass of a finite loss; update: the optimizer step from finite gradients
     where: str | None
     optimizer: str
@@ -46,6 +46,7 @@ class TrainingNonfinite:
     grad_modules: list[str] = field(default_factory=list)  # non-finite output gradients, backward order
     grad_params: list[str] = field(default_factory=list)  # parameters with non-finite gradients
     bad_weights: list[str] = field(default_factory=list)  # parameters non-finite after the update
+    batch_nonfinite: int = 0  # non-finite values in the batch of `step` (inputs and targets)
 
     @property
     def output_absmax(self) -> float:
@@ -83,6 +84,10 @@ def _replay(ctx: Context, model: nn.Module, first: int) -> TrainingNonfinite:
             _output, _target, loss = stepper.forward(batch)
             if not bool(torch.isfinite(loss.detach()).all()):
                 found.step, found.loss = step, float(loss.detach().float().reshape(-1)[0])
+                found.batch_nonfinite = _batch_nonfinite(batch)
+                if found.batch_nonfinite:  # a bad row past the batches nndoctor held and checked
+                    found.where = "data"
+                    return found
                 with _rng_restored(rng, ctx.device):
                     found.forward = _hooked_forward(ctx, model, batch)
                 found.where = "loss" if _outputs_finite(found.forward) else "forward"
@@ -111,6 +116,12 @@ def _outputs_finite(stats: ForwardStats) -> bool:
     return (
         not stats.output_nonfinite and stats.first_nonfinite is None and not any(s.input_nonfinite for s in stats.sites)
     )
+
+
+def _batch_nonfinite(batch: Batch) -> int:
+    counts: list[torch.Tensor] = []
+    map_tensors(batch, lambda t: counts.append((~torch.isfinite(t)).sum()) if t.is_floating_point() else None)
+    return int(torch.stack(counts).sum()) if counts else 0
 
 
 def _nonfinite_names(named: list[tuple[str, nn.Parameter]], tensor_of: Any) -> list[str]:
