@@ -144,27 +144,47 @@ def _rows_identical(t: torch.Tensor, tolerance: float) -> torch.Tensor:
     return spread <= tolerance * (t2.abs().max() + 1e-12)
 
 
-@probe("init_backward", "one backward pass and one optimizer step at init", cost="backward")
-def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
-    batch = ctx.train_batches()[0]
-    names = module_names(model)
-    bad_grad_modules: list[torch.Tensor] = []
-    bad_grad_names: list[str] = []
-    order: dict[str, int] = {}
+class OutputGradients:
+    """Forward hooks that flag, for every leaf module call, whether the gradient the backward pass
+    brings to its output holds NaN/Inf (kept on the device, in backward order); `order` is the
+    forward order of every module."""
 
-    def watch(module: nn.Module, _inputs: Any, output: Any) -> None:
-        name = names.get(module, type(module).__name__)
-        order.setdefault(name, len(order))
+    def __init__(self, model: nn.Module) -> None:
+        self.names = module_names(model)
+        self.order: dict[str, int] = {}
+        self.reached: list[str] = []
+        self._flags: list[torch.Tensor] = []
+        self.handles = [m.register_forward_hook(self._watch) for m in model.modules()]
+
+    def _watch(self, module: nn.Module, _inputs: Any, output: Any) -> None:
+        name = self.names.get(module, type(module).__name__)
+        self.order.setdefault(name, len(self.order))
         out = first_tensor(output)
         if out is not None and out.requires_grad and next(module.children(), None) is None:
 
             def on_grad(grad: torch.Tensor) -> None:
-                bad_grad_names.append(name)
-                bad_grad_modules.append((~torch.isfinite(grad)).any().reshape(1))
+                self.reached.append(name)
+                self._flags.append((~torch.isfinite(grad)).any().reshape(1))
 
             out.register_hook(on_grad)
 
-    handles = [m.register_forward_hook(watch) for m in model.modules()]
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def flags(self, device: torch.device) -> torch.Tensor:
+        return torch.cat(self._flags).float() if self._flags else torch.zeros(0, device=device)
+
+    def flagged(self, host_flags: list[float]) -> list[str]:
+        """The modules whose output gradient was non-finite, given `flags()` read back."""
+        return [name for name, bad in zip(self.reached, host_flags, strict=True) if bad]
+
+
+@probe("init_backward", "one backward pass and one optimizer step at init", cost="backward")
+def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
+    batch = ctx.train_batches()[0]
+    names = module_names(model)
+    grads = OutputGradients(model)
     try:
         with watch_input(model, requires_grad=True) as captured:  # lets the graph be traced to the input
             output, target = ctx.forward(model, batch)
@@ -174,8 +194,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         if loss.requires_grad:
             loss.backward()
     finally:
-        for handle in handles:
-            handle.remove()
+        grads.close()
     named = list(model.named_parameters())
     optimizer = ctx.make_optimizer(model)
     in_optimizer = {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -222,7 +241,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         for m in model.modules()
         if is_weighted(m) or (matrix_params(m) and is_leaf(m) and not isinstance(m, nn.Embedding))
     ]
-    flags = torch.cat(bad_grad_modules).float() if bad_grad_modules else zero.new_zeros(0)
+    flags = grads.flags(ctx.device)
     symmetric = [symmetric_rows.get(m, zero) for m in layer_modules]
     # the probe's one host transfer: every per-parameter statistic at once
     host = (
@@ -281,7 +300,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
                 fan_out=fan_out,
             )
         )
-    layers.sort(key=lambda layer: order.get(layer.name, len(order)))
+    layers.sort(key=lambda layer: grads.order.get(layer.name, len(grads.order)))
     lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
     return BackwardStats(
         loss=host[-1],
@@ -291,7 +310,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         depth_shortest=depth[1] if depth else None,
         optimizer=type(optimizer).__name__,
         lr=float(lr) if isinstance(lr, (int, float)) else None,
-        grad_output_nonfinite=[n for n, bad in zip(bad_grad_names, host_flags, strict=True) if bad],
+        grad_output_nonfinite=grads.flagged(host_flags),
     )
 
 

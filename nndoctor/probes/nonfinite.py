@@ -21,10 +21,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, first_tensor, map_tensors
+from nndoctor.batches import Batch, map_tensors
 from nndoctor.context import Context
-from nndoctor.layers import module_names
 from nndoctor.probe import probe
+from nndoctor.probes.backward import OutputGradients
 from nndoctor.probes.forward import ForwardStats, record_forward
 from nndoctor.probes.loop import Stepper
 from nndoctor.probes.training import ShortRun
@@ -101,7 +101,7 @@ def _replay(ctx: Context, model: nn.Module, first: int) -> TrainingNonfinite:
                     with _rng_restored(rng, ctx.device):  # the activations, to tell growth from numerics
                         found.forward = _hooked_forward(ctx, model, batch)
                     with _rng_restored(rng, ctx.device):
-                        found.grad_modules = _hooked_backward(ctx, model, batch, stepper)
+                        found.grad_modules = _hooked_backward(model, batch, stepper)
                     return found
             stepper.step(stepper.closure(batch))
             bad = _nonfinite_names(named, lambda p: p)
@@ -140,35 +140,17 @@ def _hooked_forward(ctx: Context, model: nn.Module, batch: Batch) -> ForwardStat
         return record_forward(ctx, model, [batch])
 
 
-def _hooked_backward(ctx: Context, model: nn.Module, batch: Batch, stepper: Stepper) -> list[str]:
+def _hooked_backward(model: nn.Module, batch: Batch, stepper: Stepper) -> list[str]:
     """The leaf modules whose output gradient is non-finite, in the order the backward pass reaches
     them (the first one sits just before the operation whose backward made the NaN/Inf)."""
-    names = module_names(model)
-    flags: list[torch.Tensor] = []
-    order: list[str] = []
-
-    def watch(module: nn.Module, _inputs: Any, output: Any) -> None:
-        out = first_tensor(output)
-        if out is not None and out.requires_grad and next(module.children(), None) is None:
-            name = names.get(module, type(module).__name__)
-
-            def on_grad(grad: torch.Tensor) -> None:
-                order.append(name)
-                flags.append((~torch.isfinite(grad)).any().reshape(1))
-
-            out.register_hook(on_grad)
-
-    handles = [m.register_forward_hook(watch) for m in model.modules()]
+    grads = OutputGradients(model)
     try:
         _output, _target, loss = stepper.forward(batch)
         stepper.backward(loss)
     finally:
-        for handle in handles:
-            handle.remove()
-    if not flags:
-        return []
-    bad = torch.cat(flags).cpu().tolist()
-    return [name for name, flag in zip(order, bad, strict=True) if flag]
+        grads.close()
+    flags = grads.flags(loss.device)
+    return grads.flagged(flags.cpu().tolist()) if flags.numel() else []
 
 
 def _rng_state(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
