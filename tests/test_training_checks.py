@@ -7,6 +7,7 @@ branch tests feed hand-made probe results to the pure check functions.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import math
@@ -369,6 +370,30 @@ def _overfit(**kw) -> OverfitRun:
 
 
 UNIT_DATA = DataStats(batches=1, samples=20, input_float=True, input_shape=(4,), input_nonfinite=0, target_nonfinite=0)
+
+
+def test_nd402_does_not_read_a_negative_loss_as_a_share_of_its_start():
+    _, limits = _check("ND402")
+    # a Poisson NLL on log-rates: -618.7 -> -624.3 is "101% of its start", and R^2 of the log-rate is not
+    # what the loss optimizes; nothing here says the model cannot fit
+    poisson = _overfit(
+        metric="r2",
+        goal=0.99,
+        initial_loss=-618.7,
+        final_loss=-624.3,
+        best_loss=-624.3,
+        initial_metric=-11.0,
+        final_metric=-10.1,
+        best_metric=-10.1,
+        losses=[-618.7, -624.3],
+    )
+    with pytest.raises(Skip, match="negative"):
+        overfit_small_batch(poisson, UNIT_DATA, limits)
+    fits = dataclasses.replace(poisson, best_metric=1.0, final_metric=1.0)
+    assert overfit_small_batch(fits, UNIT_DATA, limits).outcome == Outcome.PASS
+    # a positive loss that barely moves still fails
+    stuck = _overfit(final_loss=2.29, best_loss=2.29, best_metric=0.15, final_metric=0.15, losses=[2.3, 2.29])
+    assert overfit_small_batch(stuck, UNIT_DATA, limits).outcome == Outcome.FAIL
 
 
 def test_nd402_branches():

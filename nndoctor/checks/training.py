@@ -211,7 +211,9 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     custom loss with integer targets the accuracy is only a guess: the loss is evaluated once more
     with the labels swapped among the samples, and a loss that changes (it uses the labels) while
     argmax accuracy does not follow it (a triplet or contrastive loss on embeddings) is judged on
-    the loss alone; one that does not change ignores its labels.
+    the loss alone; one that does not change ignores its labels. A negative loss (a Poisson or
+    Gaussian NLL without its constant term: its minimum is not 0) passes when the metric shows the
+    fit and is otherwise skipped, since its fall cannot be judged against its start.
 
     Why it matters:
     Any reasonable network has far more parameters than 20 samples need, so it must be able to
@@ -292,6 +294,17 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
             else ""
         )
     )
+    if o.initial_loss <= 0 or o.best_loss < 0:
+        # no stock loss goes negative: this one carries a constant offset (a Poisson or Gaussian NLL
+        # without its constant term), so its fall cannot be read against its start, and the metric of
+        # the raw output need not be what it optimizes (a log-rate is no count)
+        near = limits.near_accuracy if o.metric == "accuracy" else limits.near_r2
+        if o.metric is not None and o.best_metric is not None and o.best_metric >= near:
+            return passed(f"overfit {o.samples} samples: {progress}", evidence)
+        raise Skip(
+            f"the loss is negative ({o.initial_loss:.4g} at the start): a likelihood with a constant offset, whose "
+            "fall cannot be judged against its start, and whose minimum nndoctor does not know"
+        )
     # Conclusive at any point of the run: a loss that uses the labels cannot fall far below both its
     # start and a uniform guess's value while the predictions miss the labels. Classification only:
     # a regression loss also falls a lot by just learning the targets' mean.
