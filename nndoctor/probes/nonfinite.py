@@ -48,11 +48,6 @@ class TrainingNonfinite:
     bad_weights: list[str] = field(default_factory=list)  # parameters non-finite after the update
     batch_nonfinite: int = 0  # non-finite values in the batch of `step` (inputs and targets)
 
-    @property
-    def output_absmax(self) -> float:
-        stats = self.forward
-        return max(abs(stats.output_min), abs(stats.output_max)) if stats is not None else math.nan
-
 
 @probe("training_nonfinite", "the short run replayed to its first NaN/Inf, localized", cost="train")
 def training_nonfinite(ctx: Context, short_run: ShortRun) -> TrainingNonfinite | None:
