@@ -433,8 +433,8 @@ class Watcher(Listener):
         if isinstance(module, _Loss):  # `_loss_output` inline: this runs at every step
             if self._probe_batch is not None and len(args) >= 2:
                 self._learn_target(args[1])
-            ref = self._optimizer_ref
-            if (ref is None or ref() is None) and not any(r() is module for r in self._loss_modules):
+            opt_ref = self._optimizer_ref
+            if (opt_ref is None or opt_ref() is None) and not any(r() is module for r in self._loss_modules):
                 self._loss_modules.append(weakref.ref(module))
             self.run.loss = type(module).__name__
             self._last_loss_output = output
