@@ -12,7 +12,7 @@ patch on exit, exceptions included. What it installs (measured in docs/watch-hoo
 - until the first optimizer step, a TorchFunctionMode that reports functional losses
   (`functional_loss`, only outside any module call); a listener can switch it on again for a
   while (`Observation.start_functional_losses`, e.g. during a validation pass);
-- patches of `Tensor.backward` / `torch.autograd.backward` (`backward`), `Optimizer.zero_grad` and
+- a patch of `torch.autograd.backward`, which `Tensor.backward` calls (`backward`), `Optimizer.zero_grad` and
   `Module.zero_grad` (`zero_grad`), the schedulers' `step` (`scheduler_step`, outermost call only,
   calls from a scheduler's own `__init__` ignored), `Module.train` (`mode_change`, outermost call),
   `DataLoader.__iter__` and `_BaseDataLoaderIter.__next__` (`batch`), and the `__init__` of modules,
@@ -337,7 +337,15 @@ class Observation:
                 return output
             finally:  # like a forward hook with always_call=True
                 if not obs._forward_handles:
-                    obs._deliver_forward(on_forward, self, args, kwargs, output, 0)
+                    if kwargs:
+                        obs._deliver_forward(on_forward, self, args, kwargs, output, 0)
+                    else:  # `forward_kwargs` is empty already: the listener is called directly
+                        try:
+                            on_forward(self, args, output, 0)
+                        except Exception as exc:
+                            if obs.strict:
+                                raise
+                            obs._keep(exc)
 
         functools.update_wrapper(forward, original)
         try:
@@ -400,8 +408,14 @@ class Observation:
         except Exception as exc:
             if self.strict:
                 raise
-            if len(self.errors) < _MAX_ERRORS:
-                self.errors.append(exc)
+            self._keep(exc)
+
+    def _keep(self, exc: Exception) -> None:
+        """Keep what a listener raised (the hooks of every step call the listener themselves,
+        `try: ... except Exception as exc: if strict: raise; _keep(exc)`: one Python call less
+        per event than `_deliver`)."""
+        if len(self.errors) < _MAX_ERRORS:
+            self.errors.append(exc)
 
     def _deliver_forward(
         self,
@@ -412,10 +426,14 @@ class Observation:
         output: Any,
         depth: int,
     ) -> None:
-        """`_deliver` a forward event with the call's keyword arguments in `forward_kwargs` meanwhile."""
+        """Deliver a forward event with the call's keyword arguments in `forward_kwargs` meanwhile."""
         self.forward_kwargs = kwargs
         try:
-            self._deliver(on_forward, module, args, output, depth)
+            on_forward(module, args, output, depth)
+        except Exception as exc:
+            if self.strict:
+                raise
+            self._keep(exc)
         finally:
             self.forward_kwargs = _NO_KWARGS
 
@@ -510,7 +528,12 @@ class Observation:
             self.steps += 1
             on_step_pre = self._on_step_pre
             if on_step_pre is not None:
-                self._deliver(on_step_pre, optimizer)
+                try:
+                    on_step_pre(optimizer)
+                except Exception as exc:
+                    if self.strict:
+                        raise
+                    self._keep(exc)
             if self._functional_on:
                 self.stop_functional_losses()
         except BaseException:
@@ -519,43 +542,46 @@ class Observation:
 
     def _step_post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         key = id(optimizer)
-        depth = self._step_depth.get(key, 0) - 1
-        if depth > 0:
-            self._step_depth[key] = depth
+        depth = self._step_depth.pop(key, 0)
+        if depth > 1:
+            self._step_depth[key] = depth - 1
             return
-        self._step_depth.pop(key, None)
         on_step_post = self._on_step_post
         if on_step_post is not None:
-            self._deliver(on_step_post, optimizer)
+            try:
+                on_step_post(optimizer)
+            except Exception as exc:
+                if self.strict:
+                    raise
+                self._keep(exc)
 
     # ------------------------------------------------------------------ patches
     def _patch_backward(self) -> None:
+        # `Tensor.backward` calls `torch.autograd.backward(self, ...)` (looked up at call time), so
+        # one patch sees both forms with the same tensor: a second one on `Tensor.backward` would
+        # put two wrappers on every step's backward
         obs = self
-        tensor_backward = torch.Tensor.__dict__["backward"]
         autograd_backward = torch.autograd.__dict__["backward"]
         on_backward = self._on_backward
 
-        def backward(self: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-            if obs._backward_depth == 0 and on_backward is not None:
-                obs._deliver(on_backward, self)
-            obs._backward_depth += 1
-            try:
-                return tensor_backward(self, *args, **kwargs)
-            finally:
-                obs._backward_depth -= 1
+        tensor_type = torch.Tensor
 
         def autograd_backward_(tensors: Any, *args: Any, **kwargs: Any) -> Any:
             if obs._backward_depth == 0 and on_backward is not None:
-                first = tensors if isinstance(tensors, torch.Tensor) else next(iter(tensors), None)
-                if isinstance(first, torch.Tensor):
-                    obs._deliver(on_backward, first)
+                first = tensors if isinstance(tensors, tensor_type) else next(iter(tensors), None)
+                if isinstance(first, tensor_type):
+                    try:
+                        on_backward(first)
+                    except Exception as exc:
+                        if obs.strict:
+                            raise
+                        obs._keep(exc)
             obs._backward_depth += 1
             try:
                 return autograd_backward(tensors, *args, **kwargs)
             finally:
                 obs._backward_depth -= 1
 
-        self._patch(torch.Tensor, "backward", backward)
         self._patch(torch.autograd, "backward", autograd_backward_)
 
     def _patch_zero_grad(self) -> None:
@@ -571,7 +597,12 @@ class Observation:
                 finally:
                     obs._zero_grad_depth -= 1
                     if outermost and on_zero_grad is not None:
-                        obs._deliver(on_zero_grad, self, bool(set_to_none))
+                        try:
+                            on_zero_grad(self, bool(set_to_none))
+                        except Exception as exc:
+                            if obs.strict:
+                                raise
+                            obs._keep(exc)
 
             return zero_grad
 
@@ -670,7 +701,12 @@ class Observation:
         def iter_next_(self: Any) -> Any:
             batch = iter_next(self)
             if on_batch is not None:
-                obs._deliver(on_batch, getattr(self, "_nndoctor_loader", None), batch)
+                try:
+                    on_batch(getattr(self, "_nndoctor_loader", None), batch)
+                except Exception as exc:
+                    if obs.strict:
+                        raise
+                    obs._keep(exc)
             return batch
 
         self._patch(DataLoader, "__init__", loader_init_)

@@ -106,14 +106,31 @@ def _is_labels(value: Any) -> bool:
 
 def _label_candidates(batch: Any) -> dict[Any, torch.Tensor]:
     """Every element of a tuple or dict batch that could hold class labels (a 1-d integer
-    tensor), by index or key; which one does is learned from the loss (`Watcher._target_key`)."""
+    tensor), by index or key; which one does is learned from the loss (`Watcher._target_key`).
+    (Called for every batch of a loader's first pass: a plain loop over a tuple's elements.)"""
+    if isinstance(batch, (list, tuple)):
+        found: dict[Any, torch.Tensor] = {}
+        for i in range(1, min(len(batch), MAX_BATCH_ITEMS)):
+            value = batch[i]
+            if _is_labels(value):
+                found[i] = value
+        return found
     if isinstance(batch, dict):
-        items = list(batch.items())[:MAX_BATCH_ITEMS]
-    elif isinstance(batch, (list, tuple)) and len(batch) >= 2:
-        items = list(enumerate(batch))[1:MAX_BATCH_ITEMS]
-    else:
-        return {}
-    return {k: v for k, v in items if _is_labels(v)}
+        return {k: v for k, v in list(batch.items())[:MAX_BATCH_ITEMS] if _is_labels(v)}
+    return {}
+
+
+class _LoaderState:
+    """Per loader: batches produced so far, its length (None: no len()), labels kept, and the
+    batch index where keeping labels stops (the end of its first pass, 0 once MAX_LABELS are kept)."""
+
+    __slots__ = ("collect_until", "labels", "length", "seen")
+
+    def __init__(self, length: int | None) -> None:
+        self.seen = 0
+        self.length = length
+        self.labels = 0
+        self.collect_until = sys.maxsize if length is None else length
 
 
 def _default_label_key(batch: Any) -> Any:
@@ -127,6 +144,24 @@ def _key_of(batch: Any, value: Any) -> Any:
     """The key (dict batch) or index (tuple batch) of the element that is `value`, else None."""
     items = batch.items() if isinstance(batch, dict) else enumerate(batch) if isinstance(batch, (list, tuple)) else ()
     return next((k for k, v in items if v is value), None)
+
+
+def _fn_name(fn_type: type) -> str:
+    """The name of a loss's last operation from the type of its `grad_fn` ("none" without one)."""
+    return "none" if fn_type is type(None) else fn_type.__name__
+
+
+def _backward_kind(fn_type: type, own_output: bool) -> str:
+    """What a backward of an accumulating step ran on: the loss itself (`own_output`: the loss
+    module's or function's own result), the loss scaled down, or something else."""
+    if own_output:
+        return "unscaled"
+    grad_fn = _fn_name(fn_type)
+    if grad_fn in _SCALING_GRAD_FNS:
+        return "scaled"
+    if grad_fn.endswith("LossBackward0") or grad_fn.startswith(("NllLoss", "BinaryCrossEntropy")):
+        return "unscaled"
+    return "unknown"
 
 
 def _all_finite(tensors: list[torch.Tensor]) -> bool:
@@ -240,13 +275,14 @@ class Watcher(Listener):
         self._backwards = 0
         self._batches = 0
         self._sched_calls = 0
-        self._step_kinds: list[str] = []  # per backward of the current step: scaled / unscaled / unknown
-        # pending device values, read at the next sample
-        # per backward since the last sample: its step, the detached loss, its last operation
-        # (the finiteness test runs on the host values read back at the sample: no torch op here)
-        self._pending_steps: list[int] = []
-        self._pending_losses: list[torch.Tensor] = []
-        self._pending_fns: list[str] = []
+        # per backward of the current step: the type of its last operation and whether it ran on
+        # the loss module's or function's own output; the step's accumulation kind (scaled /
+        # unscaled) is worked out from them at its `step_pre`, only when it had several backwards
+        self._step_backs: list[tuple[type, bool]] = []
+        # pending device values, read at the next sample: per backward since the last sample, its
+        # step, the detached loss and the type of its last operation (the finiteness test runs on
+        # the host values read back at the sample: no torch op here beyond the detach)
+        self._pending: list[tuple[int, torch.Tensor, type]] = []
         self._last_loss_output: Any = None
         self._last_loss_module: str | None = None
         # sampled-step state
@@ -280,16 +316,14 @@ class Watcher(Listener):
         self._train_loader: weakref.ref[Any] | None = None
         self._train_key: int | None = None
         self._last_loader: weakref.ref[Any] | None = None
-        self._loader_batches: dict[int, int] = {}
+        self._loaders: dict[int, _LoaderState] = {}  # id(loader) -> its batches so far, length, labels kept
         # per loader, per batch element that could be the labels: the chunks of its first pass
         self._labels: dict[int, dict[Any, list[torch.Tensor]]] = {}
-        self._label_counts: dict[int, int] = {}
         # the batch element the loss compared with (by identity, before the first step), and
         # the last batch until then (dropped at the first step)
         self._target_key: Any = None
         self._default_key: Any = None
         self._probe_batch: Any = None
-        self._lengths: dict[int, int | None] = {}
         self._train_seen = 0
         self._open_val: ValPass | None = None
         self._val_losses: list[torch.Tensor] = []
@@ -397,10 +431,16 @@ class Watcher(Listener):
             self._check_module(module, args, output)
         if depth != 0:
             return
-        if isinstance(module, _Loss):
+        if isinstance(module, _Loss):  # `_loss_output` inline: this runs at every step
             if self._probe_batch is not None and len(args) >= 2:
                 self._learn_target(args[1])
-            self._loss_output(module, output)
+            opt_ref = self._optimizer_ref
+            if (opt_ref is None or opt_ref() is None) and not any(r() is module for r in self._loss_modules):
+                self._loss_modules.append(weakref.ref(module))
+            self.run.loss = type(module).__name__
+            self._last_loss_output = output
+            if self._open_val is not None and isinstance(output, torch.Tensor):
+                self._val_losses.append(output.detach().float().mean())
             return
         ref = self._model_ref
         model = ref() if ref is not None else None
@@ -465,15 +505,6 @@ class Watcher(Listener):
             if len(args) >= 2:
                 self._learn_target(args[1])
         self.run.loss = self.run.loss or f"F.{name}"
-        self._last_loss_output = output
-        if self._open_val is not None and isinstance(output, torch.Tensor):
-            self._val_losses.append(output.detach().float().mean())
-
-    def _loss_output(self, module: nn.Module, output: Any) -> None:
-        ref = self._optimizer_ref
-        if (ref is None or ref() is None) and not any(r() is module for r in self._loss_modules):
-            self._loss_modules.append(weakref.ref(module))
-        self.run.loss = type(module).__name__
         self._last_loss_output = output
         if self._open_val is not None and isinstance(output, torch.Tensor):
             self._val_losses.append(output.detach().float().mean())
@@ -579,25 +610,12 @@ class Watcher(Listener):
     # ------------------------------------------------------------------ backward, zero_grad, data
     def backward(self, tensor: torch.Tensor) -> None:
         self._backwards += 1
-        step = self.run.steps
         value = tensor.detach()
         if value.numel() != 1:
             value = value.float().mean()
-        self._pending_steps.append(step)
-        self._pending_losses.append(value)
-        fn = tensor.grad_fn
-        grad_fn = type(fn).__name__ if fn is not None else "none"
-        self._pending_fns.append(grad_fn)
-        loss = self._last_loss_output
-        if loss is tensor:
-            kind = "unscaled"
-        elif grad_fn in _SCALING_GRAD_FNS:
-            kind = "scaled"
-        elif grad_fn.endswith("LossBackward0") or grad_fn.startswith(("NllLoss", "BinaryCrossEntropy")):
-            kind = "unscaled"
-        else:
-            kind = "unknown"
-        self._step_kinds.append(kind)
+        fn_type = type(tensor.grad_fn)
+        self._pending.append((self.run.steps, value, fn_type))
+        self._step_backs.append((fn_type, self._last_loss_output is tensor))
 
     def zero_grad(self, owner: Any, set_to_none: bool) -> None:
         # counted for the optimizer it was called on, or for the optimizers whose parameters
@@ -608,9 +626,10 @@ class Watcher(Listener):
             self._zero_grads += 1
             if self._backwards:
                 self._zeroed_after_backward = True
-        for other in self._others.values():
-            if owner is other.ref() or (isinstance(owner, nn.Module) and self._holds(owner, other.params)):
-                other.zero_grads += 1
+        if self._others:
+            for other in self._others.values():
+                if owner is other.ref() or (isinstance(owner, nn.Module) and self._holds(owner, other.params)):
+                    other.zero_grads += 1
 
     def _holds(self, module: nn.Module, params: list[torch.Tensor]) -> bool:
         """The module holds some of these parameters (an optimizer's); the answer is cached per
@@ -635,23 +654,25 @@ class Watcher(Listener):
         if loader is None:
             return
         key = id(loader)
-        seen = self._loader_batches.get(key, 0)
-        self._loader_batches[key] = seen + 1
-        length = self._lengths.get(key, -1)
-        if length == -1:  # the first batch of this loader: len() once (a length is never negative)
+        state = self._loaders.get(key)
+        if state is None:  # the first batch of this loader: len() once
             try:
                 length = len(loader)
             except TypeError:
                 length = None
-            self._lengths[key] = length
-        if (length is None or seen < length) and self._label_counts.get(key, 0) < MAX_LABELS:
+            state = self._loaders[key] = _LoaderState(length)
+        seen = state.seen
+        state.seen = seen + 1
+        if seen < state.collect_until:
             # first pass of this loader: keep what could be its labels (read at the end)
             candidates = _label_candidates(batch)
             if candidates:
                 kept = self._labels.setdefault(key, {})
                 for name, labels in candidates.items():
                     kept.setdefault(name, []).append(labels)
-                self._label_counts[key] = self._label_counts.get(key, 0) + next(iter(candidates.values())).numel()
+                state.labels += next(iter(candidates.values())).numel()
+                if state.labels >= MAX_LABELS:
+                    state.collect_until = 0
                 if self._default_key is None:
                     self._default_key = _default_label_key(batch)
         if not self._started:
@@ -660,20 +681,30 @@ class Watcher(Listener):
         last = self._last_loader
         if last is None or last() is not loader:  # one weakref per loader change, not per batch
             self._last_loader = weakref.ref(loader)
-        evaluating_train = loader is train and not torch.is_grad_enabled()  # e.g. train accuracy under no_grad
-        if train is None or (loader is train and not evaluating_train):
-            if self._open_val is not None:
-                self._close_val()
-            self._batches += 1
-            if train is not None:
-                new_epoch = (length is not None and length > 0 and self._train_seen % length == 0) or (
-                    length is None and self._val_since_train
-                )
-                if new_epoch and self._train_seen > 0:
-                    self.run.epoch_starts.append(self.run.steps)
-                self._train_seen += 1
-            self._val_since_train = False
+        if loader is train:
+            if not torch.is_grad_enabled():  # the training loader under no_grad: e.g. train accuracy
+                self._other_batch(key, evaluating_train=True)
+                return
+        elif train is not None:
+            self._other_batch(key, evaluating_train=False)
             return
+        # a training batch (or any batch before the training loader is known)
+        if self._open_val is not None:
+            self._close_val()
+        self._batches += 1
+        if train is not None:
+            length = state.length
+            new_epoch = (length is not None and length > 0 and self._train_seen % length == 0) or (
+                length is None and self._val_since_train
+            )
+            if new_epoch and self._train_seen > 0:
+                self.run.epoch_starts.append(self.run.steps)
+            self._train_seen += 1
+        self._val_since_train = False
+
+    def _other_batch(self, key: int, evaluating_train: bool) -> None:
+        """A batch of a loader that is not the training one, or of the training one without
+        gradients: part of a validation pass."""
         if (
             self._open_val is None
             or self._open_val.loader != self._sites.get(key)
@@ -755,11 +786,12 @@ class Watcher(Listener):
             else:
                 run.eval_mode_steps += 1
             self._forward_training = None
-        lrs = []
-        for group in optimizer.param_groups:
-            lr = group["lr"]
-            lrs.append(lr if type(lr) is float else _as_float(lr))
-        run.lrs.append(lrs)
+        groups = optimizer.param_groups
+        if len(groups) == 1:  # the usual case: no loop
+            lr = groups[0]["lr"]
+            run.lrs.append([lr if type(lr) is float else _as_float(lr)])
+        else:
+            run.lrs.append([lr if type(lr) is float else _as_float(lr) for lr in [g["lr"] for g in groups]])
         run.zero_grads.append(self._zero_grads)
         run.backwards.append(self._backwards)
         if self._zeroed_after_backward:
@@ -767,15 +799,16 @@ class Watcher(Listener):
             self._zeroed_after_backward = False
         run.batches.append(self._batches)
         run.scheduler_calls.append(self._sched_calls)
-        run.grad_pattern.append(self._grad_pattern())
+        run.grad_pattern.append(self._grads.pattern(self._params, self._zero_grads, step == 0))
         if self._backwards > 1:
             run.accumulation_steps += 1
-            if "scaled" in self._step_kinds:
+            kinds = [_backward_kind(fn, own) for fn, own in self._step_backs]
+            if "scaled" in kinds:
                 run.accumulation_scaled += 1
-            elif self._step_kinds and all(k == "unscaled" for k in self._step_kinds):
+            elif kinds and all(k == "unscaled" for k in kinds):
                 run.accumulation_unscaled += 1
         self._zero_grads = self._backwards = self._batches = self._sched_calls = 0
-        self._step_kinds = []
+        self._step_backs = []
         if self._top_calls:
             self._top_calls = []
         self._sampling = step % self.every == 0
@@ -789,11 +822,12 @@ class Watcher(Listener):
         sampled = self._sampling
         if sampled:
             self._sample_after()
-        self.run.steps += 1
+        run = self.run
+        steps = run.steps = run.steps + 1
         self._sampling = False
         if sampled and self.on_sample is not None:
             self.on_sample(self)
-        if self.run.steps % self.every == 0:
+        if steps % self.every == 0:
             self._arm_sample()
 
     def _other_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -816,9 +850,6 @@ class Watcher(Listener):
         record["zero_grads"] += other.zero_grads
         record["kept"] += int(pattern == GRAD_KEPT and record["steps"] > 1)
         other.zero_grads = 0
-
-    def _grad_pattern(self) -> str:
-        return self._grads.pattern(self._params, self._zero_grads, first=self.run.steps == 0)
 
     def _sample_before(self) -> None:
         params = self._params
@@ -857,7 +888,8 @@ class Watcher(Listener):
             has_fp = self._fingerprint is not None
             if has_fp:
                 values.append(self._fingerprint)  # type: ignore[arg-type]
-            losses = self._pending_losses
+            pending = self._pending
+            losses = [p[1] for p in pending]
             values += losses
             host = _read(values)
         finally:
@@ -891,10 +923,10 @@ class Watcher(Listener):
             params_finite=all(math.isfinite(v) for v in param_norms),
         )
         run.samples.append(sample)
-        steps, fns = self._pending_steps, self._pending_fns
+        steps = [p[0] for p in pending]
         self._record_losses(steps, loss_values)
-        self._record_flags(steps, fns, loss_values, sample)
-        self._pending_steps, self._pending_losses, self._pending_fns = [], [], []
+        self._record_flags(steps, [_fn_name(p[2]) for p in pending], loss_values, sample)
+        self._pending = []
         self._dead, self._fingerprint, self._grad_stats = {}, None, []
         self._live_alerts()
 
@@ -1050,15 +1082,16 @@ class Watcher(Listener):
                     torch._C._push_on_torch_function_stack(other)
             self._mode = None
         self._close_val()
-        if self._pending_losses:
+        if self._pending:
+            pending = self._pending
             with torch.no_grad():
-                host = _read(self._pending_losses)
-            steps, fns = self._pending_steps, self._pending_fns
+                host = _read([p[1] for p in pending])
+            steps = [p[0] for p in pending]
             self._record_losses(steps, host)
             if self.run.nonfinite is None:
                 fake = Sample(step=self.run.steps, grad_norms=[], param_norms=[])
-                self._record_flags(steps, fns, host, fake)
-            self._pending_steps, self._pending_losses, self._pending_fns = [], [], []
+                self._record_flags(steps, [_fn_name(p[2]) for p in pending], host, fake)
+            self._pending = []
         while len(self.run.losses) < self.run.steps:
             self.run.losses.append(None)
         found = self._labels.get(self._train_key, {}) if self._train_key is not None else {}
