@@ -13,7 +13,7 @@ TRAINING_CONSEQUENCES = ("ND201", "ND402", "ND403", "ND404", "ND405")
 
 if TYPE_CHECKING:
     from nndoctor.probes.backward import BackwardStats
-    from nndoctor.probes.data import DataStats
+    from nndoctor.probes.data import DataStats, IdFeatures
     from nndoctor.probes.forward import ForwardStats
     from nndoctor.probes.head import OutputHead
     from nndoctor.probes.modes import BatchNormLayers, ModeStats
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     explains=("ND201", "ND203", "ND301", "ND303", "ND402", "ND403", "ND404", "ND405"),
     confirmed_by=("ND201", "ND203", "ND402", "ND404", "ND405"),
 )
-def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
+def input_normalization(data_stats: DataStats, limits: Thresholds, id_features: IdFeatures | None = None) -> Verdict:
     """Look at the per-feature statistics of the training inputs.
 
     What it checks:
@@ -60,13 +60,21 @@ def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
     warning only when a training experiment shows a consequence (initial loss, activations, the
     tiny-subset fit, the short run); a deviation beyond `extreme_rms` or `extreme_scale_spread`
     (raw 0..255 pixels, prices in dollars next to ratios) is reported on its own.
+
+    Columns of whole numbers that the model reads only through an integer cast (category ids
+    packed into a float tensor beside the features, `x[:, :3].long()` into embeddings) are left
+    out: adding a fraction to them leaves the output unchanged, which a scaled feature never does.
     """
     if data_stats.samples == 0:
         raise Skip("no input and target tensors could be found in the batches")
     if not data_stats.input_float:
         raise Skip("the inputs are integer ids (e.g. tokens), not features to normalize")
-    stds = [s for s in data_stats.feature_std if s > 0 and math.isfinite(s)]
-    means = data_stats.feature_mean
+    ids = set(id_features.ids) if id_features is not None else set()
+    kept = [i for i in range(len(data_stats.feature_std)) if i not in ids]
+    if ids and not kept:
+        raise Skip("every input column is a category id the model reads through an integer cast")
+    stds = [s for i in kept if (s := data_stats.feature_std[i]) > 0 and math.isfinite(s)]
+    means = [data_stats.feature_mean[i] for i in kept] if ids else data_stats.feature_mean
     median_std = sorted(stds)[len(stds) // 2] if stds else 0.0
     spread = max(stds) / median_std if median_std > 0 else 1.0
     evidence = {
@@ -78,6 +86,12 @@ def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
         "features": len(data_stats.feature_std),
     }
     rms = data_stats.input_rms
+    if ids:
+        # the per-feature mean square is mean^2 + variance; the columns weigh equally in the RMS
+        squares = [data_stats.feature_mean[i] ** 2 + data_stats.feature_std[i] ** 2 for i in kept]
+        rms = math.sqrt(sum(squares) / len(squares))
+        evidence["input_rms"] = rms
+        evidence["id_columns"] = sorted(ids)
     if rms > limits.max_rms:
         return warned(
             f"inputs are large: RMS {rms:.3g} (features' means up to {max(abs(m) for m in means):.3g}); expected about 1",
@@ -93,7 +107,8 @@ def input_normalization(data_stats: DataStats, limits: Thresholds) -> Verdict:
             evidence,
             extreme=spread > limits.extreme_scale_spread,
         )
-    return passed(f"inputs look normalized: RMS {data_stats.input_rms:.3g}, scale spread {spread:.1f}x", evidence)
+    note = f" (columns {', '.join(map(str, sorted(ids)))} are ids the model casts to integers, left out)" if ids else ""
+    return passed(f"inputs look normalized: RMS {rms:.3g}, scale spread {spread:.1f}x{note}", evidence)
 
 
 @check(

@@ -19,6 +19,7 @@ from nndoctor.declare import setting
 from nndoctor.errors import Skip
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import watch_input
+from nndoctor.probes.loop import eval_mode
 
 
 @dataclass(frozen=True)
@@ -283,3 +284,59 @@ def to_host(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     flat = torch.cat([t.detach().reshape(-1).double() for t in tensors.values()]).cpu()
     parts = flat.split([t.numel() for t in tensors.values()])
     return {k: part.reshape(t.shape).to(t.dtype) for (k, t), part in zip(tensors.items(), parts, strict=True)}
+
+
+@dataclass
+class IdFeatures:
+    """Input columns that hold non-negative whole numbers the model reads only through an integer
+    cast (`x[:, :3].long()` into embeddings): category ids packed beside scaled features, whose
+    size says nothing about normalization."""
+
+    ids: list[int]
+    candidates: list[int]
+
+
+ID_PERTURBATION = 0.25  # moves a float but not its integer part: 7.25.long() == 7
+MAX_ID_CANDIDATES = 32
+
+
+@probe("id_features", "integer input columns the model reads only as ids", cost="forward")
+def id_features(ctx: Context, model: nn.Module) -> IdFeatures:
+    # Measured, not guessed from the values: a zip code and a category id are both whole numbers,
+    # but only the id stops mattering when a fraction is added to it.
+    batches = ctx.train_batches()
+    if ctx.user_forward or not batches or not all(isinstance(b, (list, tuple)) and len(b) == 2 for b in batches):
+        return IdFeatures([], [])
+    x, y = batches[0]
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or not x.is_floating_point() or x.shape[1] < 2:
+        return IdFeatures([], [])
+    whole = ((x == x.round()) & (x >= 0)).all(dim=0) & (x.amax(dim=0) >= 2)
+    candidates = [int(i) for i in torch.nonzero(whole).flatten().tolist()][:MAX_ID_CANDIDATES]
+    if not candidates:
+        return IdFeatures([], [])
+
+    def output(inputs: torch.Tensor) -> torch.Tensor | None:
+        return first_tensor(ctx.forward(model, (inputs, y))[0])
+
+    def shifted(columns: list[int]) -> torch.Tensor:
+        moved = x.clone()
+        moved[:, columns] += ID_PERTURBATION
+        return moved
+
+    with torch.no_grad(), eval_mode(model):
+        try:
+            base = output(x)
+            again = output(x)
+            if base is None or again is None or not torch.equal(base, again):  # not repeatable: nothing to compare
+                return IdFeatures([], candidates)
+            together = output(shifted(candidates))
+            if together is not None and torch.equal(base, together):
+                return IdFeatures(candidates, candidates)
+            ids = []
+            for column in candidates:
+                alone = output(shifted([column]))
+                if alone is not None and torch.equal(base, alone):
+                    ids.append(column)
+        except (RuntimeError, IndexError, TypeError, ValueError):  # a model that refuses the shifted batch
+            return IdFeatures([], candidates)
+    return IdFeatures(ids, candidates)
