@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, TrainStream, describe_shapes, loader_epoch, map_tensors, move_to
+from nndoctor.batches import Batch, TrainStream, batch_size_of, describe_shapes, loader_epoch, map_tensors, move_to
 from nndoctor.errors import Skip, TargetError, UsageError
 from nndoctor.progress import ProgressSink
 from nndoctor.registration import find_unregistered, move_strays
@@ -204,6 +204,12 @@ def _materialize(
                 "`build_data()` must return a DataLoader or any iterable of batches."
             ) from exc
         for batch in iterator:
+            if batch_size_of(batch) == 0:
+                raise TargetError(
+                    f"Batch {len(batches) + 1} of the {which} loader of {name} holds no samples "
+                    f"(its tensors: {describe_shapes(batch)}); a loss averaged over it is NaN. Check the dataset's length, "
+                    "the sampler's indices and any collate_fn that filters samples out."
+                )
             size = batch_bytes(batch)
             if batches and held + size > max_bytes:
                 break  # the data cap (max_data_mib): the batches held so far are the sample

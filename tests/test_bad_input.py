@@ -124,6 +124,20 @@ def test_empty_loader(tmp_path: Path) -> None:
     assert_usage_error(["check", recipe, "--profile", "quick"], recipe.name, "yielded no batches", "dataset")
 
 
+def test_a_batch_without_samples_is_named(tmp_path: Path) -> None:
+    recipe = write(
+        tmp_path,
+        "zero_rows.py",
+        GOOD_MODEL,
+        """
+        def build_data():
+            x, y = torch.randn(16, 4), torch.zeros(16, dtype=torch.long)
+            return [(x[:8], y[:8]), (x[:0], y[:0])]
+        """,
+    )
+    assert_usage_error(["check", recipe, "--profile", "quick"], "Batch 2", "holds no samples", "Tensor[0, 4]")
+
+
 def test_batch_that_is_not_a_pair_without_forward(tmp_path: Path) -> None:
     recipe = write(
         tmp_path,
