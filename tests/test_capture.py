@@ -483,7 +483,7 @@ for xb, yb in loader:
             "import torch\n\ndef load():\n    raise FileNotFoundError('data.csv')\n\nload()\n",
             ("train.py raised FileNotFoundError", "train.py:4", "data.csv", "before its first optimizer step"),
         ),
-        ("import torch\nx = torch.ones(2)\n", ("without calling optimizer.step()", "build_model()")),
+        ("import torch\nx = torch.ones(2)\n", ("without calling optimizer.step()", "build_model()", "after `--`")),
     ],
     ids=["sys-exit", "exception", "no-step"],
 )
@@ -494,6 +494,7 @@ def test_a_script_that_ends_before_its_first_step_is_a_clear_error(
         capture(write_script(tmp_path, body))
     for needle in needles:
         assert needle in str(info.value)
+    assert "{" not in str(info.value), "an unformatted placeholder"
 
 
 @pytest.mark.parametrize(

@@ -869,7 +869,7 @@ def _no_capture_error(
             error = CaptureError(
                 f"{name} ran to its end without calling optimizer.step() on a torch.optim optimizer, so there was "
                 "nothing to capture. `nndoctor check` captures a training script at its first optimizer step; "
-                "otherwise give it a recipe defining build_model() and build_data() (`nndoctor init` writes one).{argv_hint if not args else ''}"
+                f"otherwise give it a recipe defining build_model() and build_data() (`nndoctor init` writes one).{argv_hint}"
             )
     return error
 
