@@ -179,6 +179,16 @@ def test_the_scripts_own_output_and_exit_code(tmp_path):
     assert "trained" in machine.stderr
 
 
+def test_a_script_that_never_steps_gets_a_report_not_a_crash(tmp_path):
+    path = _script(tmp_path, "model(x).sum().backward()\nprint('no step')\n")
+    result = _run(["watch", str(path), "--format", "json"])
+    assert result.returncode == 0, result.stderr
+    assert "made no optimizer step" in result.stderr and "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["artifacts"]["watched_run"]["steps"] == 0
+    assert {f["outcome"] for f in report["findings"]} == {"skip"}
+
+
 def test_gate_fails_on_findings_and_passes_a_clean_run(tmp_path):
     broken = _script(tmp_path, "for _ in range(30):\n    opt.zero_grad = lambda *a, **k: None\n    step()\n")
     bad = tmp_path / "bad.py"

@@ -147,6 +147,8 @@ class WatchedRun:
     def epochs(self) -> list[tuple[int, int]]:
         """(first step, end step) of each training epoch, end exclusive."""
         starts = [s for s in self.epoch_starts if s < self.steps] or ([0] if self.steps else [])
+        if not starts:
+            return []
         ends = [*starts[1:], self.steps]
         return [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
 
