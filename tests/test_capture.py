@@ -877,6 +877,63 @@ def test_a_loader_free_script_and_a_missing_file_are_clear_errors(tmp_path: Path
         capture(tmp_path / "missing.py")
 
 
+HAND_FED = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+X = torch.randn(400, 6)
+Y = (X[:, 0] > 0).long()
+model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 2))
+torch.save(model.state_dict(), {saved!r})
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range({steps}):
+    ix = torch.randint(0, X.shape[0], (32,))
+    logits = model(X[ix])
+    loss = F.cross_entropy(logits, Y[ix])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    open({counter!r}, "a").write("x")
+    if step % 5 == 0:
+        with torch.no_grad():
+            model(X[:100])  # an evaluation under no_grad: not a training batch
+"""
+
+
+@pytest.mark.parametrize(("steps", "collected"), [(200, 32), (6, 6)])
+def test_a_script_that_slices_its_own_batches_is_captured_from_its_first_steps(
+    tmp_path: Path, steps: int, collected: int
+) -> None:
+    saved, counter = tmp_path / "init.pt", tmp_path / "steps.txt"
+    script = write_script(tmp_path, HAND_FED.format(saved=str(saved), counter=str(counter), steps=steps))
+    got = capture(script)
+    batches = got.target.train_data
+    assert isinstance(batches, list) and len(batches) == collected
+    assert all(x.shape == (32, 6) and y.shape == (32,) and y.dtype == torch.long for x, y in batches)
+    assert not torch.equal(batches[0][0], batches[1][0]), "each step's own batch"
+    assert len(counter.read_text()) == min(steps, collected - 1 if steps > collected else steps)
+    initial = torch.load(saved)
+    assert all(torch.equal(v, initial[k]) for k, v in got.target.model.state_dict().items()), "the state before step 1"
+    train = next(c for c in got.captured if c.kind == "train loader")
+    assert f"{collected} batches of Tensor[32, 6]" in train.description and "by hand" in train.description
+    assert any("slices itself" in note for note in got.notes)
+    report = nndoctor.diagnose(got, select=["ND101", "ND102", "ND201"], device="cpu")
+    assert {f.check_id: f.outcome.value for f in report.findings} == {"ND101": "pass", "ND102": "pass", "ND201": "pass"}
+
+
+def test_a_hand_fed_script_whose_batches_cannot_be_paired_is_a_clear_error(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        "import torch\nfrom torch import nn\nm = nn.Bilinear(2, 2, 1)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+        "a, b, t = torch.randn(4, 2), torch.randn(4, 2), torch.randn(4, 1)\n"
+        "nn.functional.mse_loss(m(a, b), t).backward()\nopt.step()\n",
+    )
+    with pytest.raises(CaptureError, match="cannot be collected as \\(input, target\\) pairs"):
+        capture(script)
+
+
 def test_is_script_tells_scripts_from_recipes(tmp_path: Path) -> None:
     assert is_script(SCRIPTS / "healthy" / "mlp_classifier.py")
     assert not is_script(SCRIPTS / "recipes" / "mlp_classifier.py")

@@ -15,6 +15,10 @@ ones the script built), takes what a recipe would have given:
   (another loader the script built before the step, preferring one that does not shuffle);
 - where each was created (file:line), for the report.
 
+A script with no DataLoader (it slices its own batches) is not stopped at the first step: it runs
+on for up to HAND_FED_BATCHES steps, and the (model input, loss target) pair of each step becomes
+the training data, as a recipe's list of batches would be.
+
 Then the script is stopped (`StopScript`) and the capture becomes a `Target`, the same object a
 recipe gives, so the pre-flight pipeline runs unchanged. Two models or two optimizers make the
 capture ambiguous: the error lists the candidates and `--model NAME` / `--optimizer NAME` (a
@@ -62,6 +66,10 @@ REGRESSION_LOSSES = (
 # accumulates absurdly long): stop it instead of running the whole training for nothing
 MAX_BACKWARDS_WITHOUT_STEP = 256
 MAX_LOSS_CALLS = 64  # loss-module calls kept before the first step (a multi-task loss is a few)
+# a script that slices its own batches (no DataLoader) runs on after its first step, its batches
+# collected as the training data, until this many steps or this much data
+HAND_FED_BATCHES = 32
+HAND_FED_BYTES = 64 * 2**20
 _SKIPPED = (
     str(Path(torch.__file__).resolve().parent),
     str(Path(__file__).resolve().parent.parent),
@@ -183,6 +191,12 @@ class _CaptureListener(Listener):
         self.result: dict[str, Any] | None = None
         self.failure: BaseException | None = None
         self.done = False
+        # a loader-free script: the capture waiting for its batches, and the batches so far
+        self.collecting: dict[str, Any] | None = None
+        self.collected: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.collected_bytes = 0
+        self.fed: torch.Tensor | None = None  # this step's model input
+        self.fed_target: torch.Tensor | None = None  # and the target its loss compared with
 
     # -- creation
     def module_created(self, module: nn.Module, site: str | None) -> None:
@@ -208,6 +222,9 @@ class _CaptureListener(Listener):
         if depth != 0:
             return
         self._stop_if_done()
+        if self.collecting is not None:
+            self._collect_call(module, args)
+            return
         if isinstance(module, nn.modules.loss._Loss):
             self.loss_module = (weakref.ref(module), args)
             if len(self.loss_calls) < MAX_LOSS_CALLS:
@@ -233,6 +250,9 @@ class _CaptureListener(Listener):
 
     def functional_loss(self, name: str, output: Any) -> None:
         args = self.observation.functional_args if self.observation is not None else ()
+        if self.collecting is not None:
+            self._collect_target(args)
+            return
         self.functional = (name, args)
         self.functional_site = user_site()
 
@@ -257,6 +277,10 @@ class _CaptureListener(Listener):
     def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
         self._stop_if_done()
         self.backwards_since_step = 0
+        if self.collecting is not None:
+            if optimizer is self.collecting["stepped"]():
+                self._collect_step()
+            return
         try:
             result = self._capture(optimizer)
         except StopScript:
@@ -265,12 +289,71 @@ class _CaptureListener(Listener):
             self.failure = exc
             self.done = True
             raise StopScript("the capture failed") from None
-        if result is None:  # not the optimizer or model the user picked: let this step run
-            self.steps_skipped += 1
+        if result is None:  # not the optimizer or model the user picked, or batches to collect: let this step run
+            if self.collecting is None:
+                self.steps_skipped += 1
             return
         self.result = result
         self.done = True
         raise StopScript("captured at the first optimizer step")
+
+    # -- a loader-free script: its batches, step by step
+    def _collect_call(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        assert self.collecting is not None
+        if isinstance(module, nn.modules.loss._Loss) or module is self.collecting["custom_loss"]():
+            self._collect_target(args)
+        elif (
+            module is self.collecting["called"]()
+            and torch.is_grad_enabled()
+            and len(args) == 1
+            and isinstance(args[0], torch.Tensor)
+        ):
+            self.fed, self.fed_target = args[0], None
+
+    def _collect_target(self, args: tuple[Any, ...]) -> None:
+        if self.fed is not None and self.fed_target is None and len(args) >= 2 and isinstance(args[1], torch.Tensor):
+            self.fed_target = args[1]
+
+    def _collect_step(self) -> None:
+        if self.fed is not None and self.fed_target is not None:
+            self._keep(self.fed, self.fed_target)
+        self.fed = self.fed_target = None
+        if len(self.collected) >= HAND_FED_BATCHES or self.collected_bytes >= HAND_FED_BYTES:
+            self.finish_collection()
+            raise StopScript("collected the hand-fed batches")
+
+    def _keep(self, inputs: torch.Tensor, target: torch.Tensor) -> None:
+        pair = (inputs.detach().clone(), target.detach().clone())
+        self.collected.append(pair)
+        self.collected_bytes += sum(t.numel() * t.element_size() for t in pair)
+
+    def finish_collection(self) -> None:
+        """The capture of a loader-free script, with the batches it fed so far as its training data."""
+        if self.collecting is None:
+            return
+        result, self.collecting = self.collecting, None
+        batches = list(self.collected)
+        result["train"] = batches
+        first = batches[0][0]
+        for item in result["captured"]:
+            if item.kind == "train loader":
+                item.description = (
+                    f"{len(batches)} batches of {describe_shapes(first)} the script fed by hand (no DataLoader), "
+                    "collected from its first steps"
+                )
+        result["notes"].append(
+            f"the script feeds batches it slices itself (no DataLoader): it ran {len(batches) - 1} more step(s) so "
+            f"that nndoctor could collect {len(batches)} of them; the checks train on those batches"
+        )
+        del result["stepped"], result["called"], result["custom_loss"]
+        self.result = result
+        self.done = True
+
+    def step_post(self, optimizer: torch.optim.Optimizer) -> None:
+        # the hooks leave the functional-loss mode at every step; collecting still needs it to see
+        # the targets of `F.cross_entropy(model(x), y)`
+        if self.collecting is not None and self.observation is not None:
+            self.observation.start_functional_losses()
 
     def _stop_if_done(self) -> None:
         # a script whose bare `except:` swallowed the stop meets it again at its next event
@@ -370,15 +453,13 @@ class _CaptureListener(Listener):
 
     def _snapshot(
         self, optimizer: torch.optim.Optimizer, model: nn.Module, call: _Call, names: dict[int, list[str]]
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         train_ref, batch = self.last_batch if self.last_batch is not None else (None, None)
-        train = train_ref() if train_ref is not None else None
+        train: Any = train_ref() if train_ref is not None else None
+        hand_fed = None
         if train is None:
-            raise CaptureError(
-                f"{self.script.name} fed {type(model).__name__} without a torch DataLoader (no DataLoader batch came "
-                "before its first optimizer step), so there is no training data to capture. Wrap the data in a "
-                "DataLoader, or write a recipe (`nndoctor init`)."
-            )
+            hand_fed = self._hand_fed_batch(model, call)
+            batch = hand_fed
         others = [loader for ref in self.loaders if (loader := ref()) is not None and loader is not train]
         val = _pick_validation(others)
         inner = _unwrap(model)
@@ -414,9 +495,14 @@ class _CaptureListener(Listener):
         ]
         if loss is not None:
             captured.append(loss)
-        captured.append(
-            Captured("train loader", _describe_loader(train), self.sites.get(train), tuple(names.get(id(train), ())))
-        )
+        if hand_fed is None:
+            captured.append(
+                Captured(
+                    "train loader", _describe_loader(train), self.sites.get(train), tuple(names.get(id(train), ()))
+                )
+            )
+        else:
+            captured.append(Captured("train loader", "batches the script fed by hand", None))
         if val is not None:
             captured.append(
                 Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
@@ -456,7 +542,7 @@ class _CaptureListener(Listener):
             notes.append(
                 f"{len(others)} other loaders were built; the validation loader is the {_describe_loader(val)} one"
             )
-        return {
+        result = {
             "model": frozen,
             "train": train,
             "val": val,
@@ -469,6 +555,32 @@ class _CaptureListener(Listener):
             "step_site": step_site,
             "script_gradients": script_gradients,
         }
+        if hand_fed is not None:  # the script runs on; its next steps' batches are the training data
+            custom = self.custom_loss[0] if self.custom_loss is not None else None
+            result.update(
+                stepped=weakref.ref(optimizer), called=weakref.ref(model), custom_loss=custom or (lambda: None)
+            )
+            self._keep(*hand_fed)
+            self.collecting = result
+            return None
+        return result
+
+    def _hand_fed_batch(self, model: nn.Module, call: _Call) -> tuple[torch.Tensor, torch.Tensor]:
+        """The (input, target) pair of a step whose batch came from no DataLoader: the model's only
+        positional input and the tensor its loss compared the output with."""
+        loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
+        if loss_args is None and self.functional is not None:
+            loss_args = self.functional[1]
+        inputs = call.last_args[0] if len(call.last_args) == 1 and not call.last_kwargs else None
+        target = loss_args[1] if loss_args is not None and len(loss_args) >= 2 else None
+        if not isinstance(inputs, torch.Tensor) or not isinstance(target, torch.Tensor):
+            raise CaptureError(
+                f"{self.script.name} fed {type(model).__name__} without a torch DataLoader, and its batches cannot be "
+                "collected as (input, target) pairs: that needs one tensor into the model and a loss module or "
+                "torch.nn.functional loss comparing the output with a target tensor. Wrap the data in a DataLoader, "
+                "or write a recipe (`nndoctor init`)."
+            )
+        return inputs, target
 
     def _loss_on_output(self, output: Any) -> tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None:
         """With several loss modules before the step (a multi-task loss `ce(out[0], y) + mse(out[1], z)`):
@@ -823,6 +935,8 @@ def capture(
         raise CaptureError(
             f"Capturing {script.name} failed: {type(listener.failure).__name__}: {listener.failure}."
         ) from listener.failure
+    if listener.result is None and listener.collecting is not None:  # a short loader-free script ended
+        listener.finish_collection()
     result = listener.result
     if result is None:
         raise _no_capture_error(script, args, outcome, listener)
