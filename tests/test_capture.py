@@ -923,6 +923,85 @@ def test_a_script_that_slices_its_own_batches_is_captured_from_its_first_steps(
     assert {f.check_id: f.outcome.value for f in report.findings} == {"ND101": "pass", "ND102": "pass", "ND201": "pass"}
 
 
+RESHAPED = """
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+
+class SeqFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 8)  # sequence-first: the script transposes its batch-first data
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0][-1])
+
+
+torch.manual_seed(0)
+{data}
+loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+model = {model}
+criterion = {loss}
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+for xb, yb in loader:
+    out = model({feed})
+    loss = criterion(out, {target})
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize(
+    ("data", "model", "loss", "feed", "target"),
+    [
+        (  # the MNIST-tutorial flatten
+            "x, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))",
+            "nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))",
+            "nn.CrossEntropyLoss()",
+            "xb.view(-1, 28 * 28)",
+            "yb",
+        ),
+        (  # uint8 pixels cast, integer labels made float columns for BCE
+            "x, y = torch.randint(0, 2, (64, 6), dtype=torch.uint8), torch.randint(0, 2, (64,))",
+            "nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 1))",
+            "nn.BCEWithLogitsLoss()",
+            "xb.float()",
+            "yb.unsqueeze(1).float()",
+        ),
+        (  # batch-first data into a sequence-first GRU
+            "x, y = torch.randn(64, 5, 3), torch.randint(0, 2, (64,))",
+            "SeqFirst()",
+            "nn.CrossEntropyLoss()",
+            "xb.transpose(0, 1)",
+            "yb",
+        ),
+    ],
+    ids=["flatten", "cast", "transpose"],
+)
+def test_inputs_and_targets_reshaped_or_cast_before_the_call_are_replayed(
+    tmp_path: Path, data: str, model: str, loss: str, feed: str, target: str
+) -> None:
+    script = write_script(tmp_path, RESHAPED.format(data=data, model=model, loss=loss, feed=feed, target=target))
+    got = capture(script)
+    forward = got.target.forward_fn
+    assert forward is not None
+    batch = next(iter(got.target.train_data))
+    xb, yb = batch
+    out, replayed_target = forward(got.target.model, batch)
+    namespace = {"xb": xb, "yb": yb}
+    expected_target = eval(target, namespace)  # the test's own expression
+    assert torch.equal(replayed_target, expected_target)
+    assert torch.equal(out, got.target.model(eval(feed, namespace)))
+    partial = (xb[:5], yb[:5])  # a last, smaller batch replays too
+    assert forward(got.target.model, partial)[0].shape[0] == 5
+    report = nndoctor.diagnose(got, select=["ND102", "ND103", "ND201"], device="cpu")
+    assert all(f.outcome.value in ("pass", "skip") for f in report.findings), [f.message for f in report.findings]
+
+
 def test_a_hand_fed_script_whose_batches_cannot_be_paired_is_a_clear_error(tmp_path: Path) -> None:
     script = write_script(
         tmp_path,

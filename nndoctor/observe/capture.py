@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import sys
 import weakref
 from collections.abc import Callable, Iterable
@@ -698,6 +699,54 @@ def _clone(value: Any) -> Any:
 _WHOLE = ("the whole batch",)  # a model input or target that is the batch itself (a bare tensor)
 
 
+@dataclass(frozen=True)
+class _Derived:
+    """A model input or target that is a batch element reshaped, permuted or cast before the call
+    (`images.view(-1, 784)`, `x.transpose(0, 1)`, `y.unsqueeze(1).float()`): how to redo it on any
+    batch. `tail` is the shape after the batch dimension when the element was reshaped."""
+
+    key: Any
+    dtype: torch.dtype
+    perm: tuple[int, ...] | None
+    tail: tuple[int, ...] | None
+
+    def apply(self, element: torch.Tensor) -> torch.Tensor:
+        out = element.to(self.dtype)
+        if self.perm is not None:
+            out = out.permute(self.perm)
+        if self.tail is not None:
+            out = out.reshape(-1, *self.tail)
+        return out
+
+
+MAX_DERIVED_DIMS = 4  # permutations tried up to this many dimensions (24)
+
+
+def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | None:
+    """How `arg` was made from a batch element, when it holds the same values in another shape,
+    order of dimensions or dtype; None otherwise (a slice, a scaling, anything computed)."""
+    if element.numel() != arg.numel() or element.dim() == 0 or arg.dim() == 0 or element.is_complex():
+        return None
+    perms: list[tuple[int, ...] | None] = [None]
+    if element.dim() <= MAX_DERIVED_DIMS:
+        perms += [p for p in itertools.permutations(range(element.dim())) if list(p) != sorted(p)]
+    target = arg.detach()
+    for perm in perms:
+        moved = element.detach().to(device=target.device, dtype=target.dtype)
+        moved = moved.permute(perm) if perm is not None else moved
+        if moved.shape == target.shape:
+            tail = None
+        elif target.shape[0] == element.shape[0]:
+            tail = tuple(target.shape[1:])
+        else:
+            continue
+        if torch.equal(moved.reshape(target.shape), target):
+            if perm is None and tail is None and arg.dtype == element.dtype:
+                return None  # a copy (`x.clone()`, `x.to(device)`): the key itself is the spec
+            return _Derived(key, arg.dtype, perm, tail)
+    return None
+
+
 def _forward_from(
     model_args: tuple[Any, ...],
     batch: Any,
@@ -734,6 +783,24 @@ def _forward_from(
             return _WHOLE
         return next((k for k, b in zip(keys, items, strict=True) if b is value), None)
 
+    def derived_of(value: Any) -> Any:
+        """A batch element reshaped, permuted, cast or copied into `value`: its key or a _Derived."""
+        if not isinstance(value, torch.Tensor):
+            return None
+        sources = [(_WHOLE, batch)] if isinstance(batch, torch.Tensor) else list(zip(keys, items, strict=True))
+        for k, element in sources:
+            if isinstance(element, torch.Tensor) and element.numel() == value.numel():
+                if (
+                    element.shape == value.shape
+                    and element.dtype == value.dtype
+                    and torch.equal(element.detach().to(value.device), value.detach())
+                ):
+                    return k
+                found = _derived(value, k, element)
+                if found is not None:
+                    return found
+        return None
+
     def spec_of(arg: Any) -> Any:
         """A batch key, or (module copy, its input's batch key, grad on); None: untraceable."""
         key = key_of(arg)
@@ -744,7 +811,7 @@ def _forward_from(
         feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
         fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
         if feeder is None or fed is None:
-            return None
+            return derived_of(arg)
         frozen = copy.deepcopy(feeder[0])
         if not feeder[1].any_grad:
             frozen.requires_grad_(False)
@@ -778,6 +845,8 @@ def _forward_from(
         keyword[name] = spec
     own_loss = output_loss(output) is not None
     target = key_of(loss_args[1]) if loss_args and len(loss_args) >= 2 else None
+    if target is None and loss_args and len(loss_args) >= 2:
+        target = derived_of(loss_args[1])
     if target is None and own_loss:  # the model computed its loss from labels it was given
         for k in LABEL_KEYS:
             if kwargs.get(k) is not None:
@@ -797,6 +866,8 @@ def _forward_from(
     def value(spec: Any, batch: Any) -> Any:
         if spec is _WHOLE:
             return batch
+        if isinstance(spec, _Derived):
+            return spec.apply(batch if spec.key is _WHOLE else batch[spec.key])
         if not isinstance(spec, tuple):
             return batch[spec]
         if spec[0] == "constant":
