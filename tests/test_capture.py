@@ -979,8 +979,15 @@ for xb, yb in loader:
             "xb.transpose(0, 1)",
             "yb",
         ),
+        (  # raw pixels scaled and centred with scalar statistics
+            "x, y = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8), torch.randint(0, 3, (64,))",
+            "nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))",
+            "nn.CrossEntropyLoss()",
+            "(xb.float() / 255.0 - 0.5) / 0.25",
+            "yb",
+        ),
     ],
-    ids=["flatten", "cast", "transpose"],
+    ids=["flatten", "cast", "transpose", "scaled"],
 )
 def test_inputs_and_targets_reshaped_or_cast_before_the_call_are_replayed(
     tmp_path: Path, data: str, model: str, loss: str, feed: str, target: str
@@ -995,11 +1002,30 @@ def test_inputs_and_targets_reshaped_or_cast_before_the_call_are_replayed(
     namespace = {"xb": xb, "yb": yb}
     expected_target = eval(target, namespace)  # the test's own expression
     assert torch.equal(replayed_target, expected_target)
-    assert torch.equal(out, got.target.model(eval(feed, namespace)))
+    assert torch.allclose(out, got.target.model(eval(feed, namespace)), atol=1e-6)
     partial = (xb[:5], yb[:5])  # a last, smaller batch replays too
     assert forward(got.target.model, partial)[0].shape[0] == 5
     report = nndoctor.diagnose(got, select=["ND102", "ND103", "ND201"], device="cpu")
     assert all(f.outcome.value in ("pass", "skip") for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_batch_changed_in_a_way_that_cannot_be_redone_is_noted_or_named(tmp_path: Path) -> None:
+    noisy = RESHAPED.format(
+        data="x, y = torch.randn(64, 6), torch.randint(0, 2, (64,))",
+        model="nn.Linear(6, 2)",
+        loss="nn.CrossEntropyLoss()",
+        feed="xb + 0.01 * torch.randn_like(xb)",  # an augmentation: the batch as it comes is close enough
+        target="yb",
+    )
+    got = capture(write_script(tmp_path, noisy))
+    assert any("cannot redo" in note for note in got.notes)
+    report = nndoctor.diagnose(got, select=["ND101", "ND201"], device="cpu")
+    assert {f.outcome.value for f in report.findings} == {"pass"}
+    computed = noisy.replace("xb + 0.01 * torch.randn_like(xb)", "xb[:, :3]").replace(
+        "nn.Linear(6, 2)", "nn.Linear(3, 2)"
+    )
+    with pytest.raises(TargetError, match="changes its batch before calling Linear in a way nndoctor cannot redo"):
+        nndoctor.diagnose(capture(write_script(tmp_path, computed, "computed.py")), select=["ND201"], device="cpu")
 
 
 def test_a_hand_fed_script_whose_batches_cannot_be_paired_is_a_clear_error(tmp_path: Path) -> None:

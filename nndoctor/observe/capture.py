@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import itertools
+import math
 import sys
 import weakref
 from collections.abc import Callable, Iterable
@@ -509,6 +510,13 @@ class _CaptureListener(Listener):
                 Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
             )
         notes = []
+        if forward_fn is None and not _fed_as_is(call.last_args, batch):
+            forward_fn = _as_is_forward(self.script.name, type(model).__name__)
+            notes.append(
+                f"the script changes its batch before calling {type(model).__name__} in a way nndoctor cannot redo "
+                "(a slice, a computed feature, ...); the checks feed the batch's first element as it comes from "
+                "the loader: if the report looks off, write a recipe with forward(model, batch)"
+            )
         losses = [type(m).__name__ for ref, _ in self.loss_calls if (m := ref()) is not None]
         if combined is not None and len(set(losses)) > 1:
             notes.append(
@@ -709,6 +717,8 @@ class _Derived:
     dtype: torch.dtype
     perm: tuple[int, ...] | None
     tail: tuple[int, ...] | None
+    scale: float = 1.0  # and scaled: `x / 255`, `(x - mean) / std` with scalar statistics
+    shift: float = 0.0
 
     def apply(self, element: torch.Tensor) -> torch.Tensor:
         out = element.to(self.dtype)
@@ -716,6 +726,8 @@ class _Derived:
             out = out.permute(self.perm)
         if self.tail is not None:
             out = out.reshape(-1, *self.tail)
+        if self.scale != 1.0 or self.shift != 0.0:
+            out = out * self.scale + self.shift
         return out
 
 
@@ -744,7 +756,29 @@ def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | N
             if perm is None and tail is None and arg.dtype == element.dtype:
                 return None  # a copy (`x.clone()`, `x.to(device)`): the key itself is the spec
             return _Derived(key, arg.dtype, perm, tail)
+        if target.is_floating_point():
+            fitted = _affine(element.detach().to(target.device).double(), perm, target)
+            if fitted is not None:
+                return _Derived(key, arg.dtype, perm, tail, *fitted)
     return None
+
+
+def _affine(element: torch.Tensor, perm: tuple[int, ...] | None, target: torch.Tensor) -> tuple[float, float] | None:
+    """(scale, shift) with target == element * scale + shift to float32 rounding, or None."""
+    e = (element.permute(perm) if perm is not None else element).reshape(-1)
+    t = target.double().reshape(-1)
+    centred = e - e.mean()
+    spread = centred.pow(2).sum()
+    if e.numel() < 2 or not torch.isfinite(spread) or spread == 0:
+        return None
+    scale = float((centred * (t - t.mean())).sum() / spread)
+    shift = float(t.mean() - scale * e.mean())
+    if scale == 0 or not math.isfinite(scale) or not math.isfinite(shift):
+        return None
+    error = (e * scale + shift - t).abs().max()
+    if float(error) > 1e-5 * max(float(t.abs().max()), 1e-12):
+        return None
+    return scale, shift
 
 
 def _forward_from(
@@ -883,6 +917,38 @@ def _forward_from(
             *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
         )
         return (out[picked] if picked is not None else output_prediction(out)), value(target, batch)
+
+    return forward
+
+
+def _fed_as_is(model_args: tuple[Any, ...], batch: Any) -> bool:
+    """The model's first input is the batch's first element (the same tensor or an equal copy)."""
+    if not model_args or not isinstance(batch, (list, tuple)) or not batch:
+        return True
+    arg, first = model_args[0], batch[0]
+    if arg is first or not isinstance(arg, torch.Tensor) or not isinstance(first, torch.Tensor):
+        return True
+    return arg.shape == first.shape and torch.equal(arg.detach().cpu(), first.detach().cpu().to(arg.dtype))
+
+
+def _as_is_forward(script: str, model: str) -> Callable[[nn.Module, Any], tuple[Any, Any]]:
+    """The default forward (`model(batch[0])` against `batch[1]`) for a script that changes its
+    batch before the call in a way that cannot be redone: when the model refuses the batch as it
+    comes, the error says why, instead of blaming the model's input shape."""
+    from nndoctor.context import default_forward
+
+    def forward(model_: nn.Module, batch: Any) -> tuple[Any, Any]:
+        try:
+            return default_forward(model_, batch)
+        except TargetError:
+            raise
+        except Exception as exc:
+            raise TargetError(
+                f"{script} changes its batch before calling {model} in a way nndoctor cannot redo (a slice, a "
+                f"computed feature, ...), and {model} refuses the batch as the loader gives it "
+                f"({describe_shapes(batch)}): {type(exc).__name__}: {exc}. Write a recipe (`nndoctor init`) "
+                "whose forward(model, batch) does what the script does before the call."
+            ) from exc
 
     return forward
 
