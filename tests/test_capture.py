@@ -1009,6 +1009,39 @@ def test_inputs_and_targets_reshaped_or_cast_before_the_call_are_replayed(
     assert all(f.outcome.value in ("pass", "skip") for f in report.findings), [f.message for f in report.findings]
 
 
+@pytest.mark.parametrize(
+    ("data", "model", "loss", "call"),
+    [
+        (  # the one-logit head squeezed for BCE / MSE against [N] targets
+            "x = torch.randn(64, 5); y = (x[:, 0] > 0).float()",
+            "nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))",
+            "nn.BCEWithLogitsLoss()",
+            "criterion(model(xb).squeeze(1), yb)",
+        ),
+        (  # a language model's logits and targets flattened for cross-entropy
+            "x = torch.randint(0, 7, (64, 6)); y = torch.roll(x, 1, 1)",
+            "nn.Sequential(nn.Embedding(7, 8), nn.Linear(8, 7))",
+            "nn.CrossEntropyLoss()",
+            "criterion(model(xb).view(-1, 7), yb.view(-1))",
+        ),
+    ],
+    ids=["squeeze", "flatten-lm"],
+)
+def test_a_prediction_reshaped_before_the_loss_is_replayed(
+    tmp_path: Path, data: str, model: str, loss: str, call: str
+) -> None:
+    body = RESHAPED.format(data=data, model=model, loss=loss, feed="xb", target="yb").replace(
+        "    out = model(xb)\n    loss = criterion(out, yb)\n", f"    loss = {call}\n"
+    )
+    assert call in body
+    got = capture(write_script(tmp_path, body))
+    batch = next(iter(got.target.train_data))
+    out, target = got.target.forward_fn(got.target.model, batch)
+    assert out.shape[0] == target.shape[0] and out.dim() == target.dim() + (loss == "nn.CrossEntropyLoss()")
+    report = nndoctor.diagnose(got, select=["ND103", "ND108", "ND201"], device="cpu")
+    assert all(f.outcome.value in ("pass", "skip") for f in report.findings), [f.message for f in report.findings]
+
+
 def test_a_batch_changed_in_a_way_that_cannot_be_redone_is_noted_or_named(tmp_path: Path) -> None:
     noisy = RESHAPED.format(
         data="x, y = torch.randn(64, 6), torch.randint(0, 2, (64,))",

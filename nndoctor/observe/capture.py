@@ -746,12 +746,9 @@ def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | N
     for perm in perms:
         moved = element.detach().to(device=target.device, dtype=target.dtype)
         moved = moved.permute(perm) if perm is not None else moved
-        if moved.shape == target.shape:
-            tail = None
-        elif target.shape[0] == element.shape[0]:
-            tail = tuple(target.shape[1:])
-        else:
-            continue
+        # a reshape keeps the samples' order: it is redone as (-1, *the rest), which also flattens
+        # leading dimensions (`logits.view(-1, vocab)`) for any batch size
+        tail = None if moved.shape == target.shape else tuple(target.shape[1:])
         if torch.equal(moved.reshape(target.shape), target):
             if perm is None and tail is None and arg.dtype == element.dtype:
                 return None  # a copy (`x.clone()`, `x.to(device)`): the key itself is the spec
@@ -893,8 +890,19 @@ def _forward_from(
     picked = None
     if not own_loss and loss_args and isinstance(output, (list, tuple)):
         picked = next((i for i, part in enumerate(output) if part is loss_args[0]), None)
+    # the prediction reshaped before the loss (`model(x).squeeze(1)`, `logits.view(-1, vocab)`)
+    reshaped = None
+    prediction = output[picked] if picked is not None else output
+    if (
+        not own_loss
+        and loss_args
+        and isinstance(prediction, torch.Tensor)
+        and isinstance(loss_args[0], torch.Tensor)
+        and loss_args[0] is not prediction
+    ):
+        reshaped = _derived(loss_args[0], None, prediction)
     default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
-    if default and not own_loss and picked is None:
+    if default and not own_loss and picked is None and reshaped is None:
         return None
 
     def value(spec: Any, batch: Any) -> Any:
@@ -916,7 +924,10 @@ def _forward_from(
         out = model(
             *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
         )
-        return (out[picked] if picked is not None else output_prediction(out)), value(target, batch)
+        prediction = out[picked] if picked is not None else output_prediction(out)
+        if reshaped is not None:
+            prediction = reshaped.apply(prediction)
+        return prediction, value(target, batch)
 
     return forward
 
