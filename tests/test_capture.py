@@ -1024,8 +1024,14 @@ def test_inputs_and_targets_reshaped_or_cast_before_the_call_are_replayed(
             "nn.CrossEntropyLoss()",
             "criterion(model(xb).view(-1, 7), yb.view(-1))",
         ),
+        (  # a sigmoid outside the model, into nn.BCELoss
+            "x = torch.randn(64, 5); y = (x[:, 0] > 0).float().unsqueeze(1)",
+            "nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))",
+            "nn.BCELoss()",
+            "criterion(torch.sigmoid(model(xb)), yb)",
+        ),
     ],
-    ids=["squeeze", "flatten-lm"],
+    ids=["squeeze", "flatten-lm", "sigmoid-bce"],
 )
 def test_a_prediction_reshaped_before_the_loss_is_replayed(
     tmp_path: Path, data: str, model: str, loss: str, call: str
@@ -1040,6 +1046,18 @@ def test_a_prediction_reshaped_before_the_loss_is_replayed(
     assert out.shape[0] == target.shape[0] and out.dim() == target.dim() + (loss == "nn.CrossEntropyLoss()")
     report = nndoctor.diagnose(got, select=["ND103", "ND108", "ND201"], device="cpu")
     assert all(f.outcome.value in ("pass", "skip") for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_softmax_between_the_model_and_cross_entropy_reaches_nd103(tmp_path: Path) -> None:
+    body = RESHAPED.format(
+        data="x = torch.randn(64, 5); y = x[:, :3].argmax(1)",
+        model="nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3))",
+        loss="nn.CrossEntropyLoss()",
+        feed="xb",
+        target="yb",
+    ).replace("loss = criterion(out, yb)", "loss = criterion(torch.softmax(out, dim=1), yb)")
+    report = nndoctor.diagnose(capture(write_script(tmp_path, body)), select=["ND103"], device="cpu")
+    assert report.findings[0].outcome.value == "fail", report.findings[0].message
 
 
 def test_a_batch_changed_in_a_way_that_cannot_be_redone_is_noted_or_named(tmp_path: Path) -> None:

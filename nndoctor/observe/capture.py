@@ -760,6 +760,55 @@ def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | N
     return None
 
 
+# what scripts apply to the model's output between the model and the loss (a sigmoid before
+# nn.BCELoss; a softmax before nn.CrossEntropyLoss is ND103's bug, and must reach it)
+_OUTPUT_FUNCTIONS: tuple[tuple[str, Callable[[torch.Tensor], torch.Tensor]], ...] = (
+    ("sigmoid", torch.sigmoid),
+    ("softmax", lambda t: torch.softmax(t, dim=-1)),
+    ("softmax over dim 1", lambda t: torch.softmax(t, dim=1)),
+    ("log_softmax", lambda t: torch.log_softmax(t, dim=-1)),
+    ("log_softmax over dim 1", lambda t: torch.log_softmax(t, dim=1)),
+    ("tanh", torch.tanh),
+)
+
+
+@dataclass(frozen=True)
+class _OutputChange:
+    """A function of the prediction (from _OUTPUT_FUNCTIONS) and/or a reshape after it."""
+
+    function: Callable[[torch.Tensor], torch.Tensor] | None
+    derived: _Derived | None
+
+    def apply(self, prediction: torch.Tensor) -> torch.Tensor:
+        out = self.function(prediction) if self.function is not None else prediction
+        return self.derived.apply(out) if self.derived is not None else out
+
+
+def _prediction_change(prediction: torch.Tensor, loss_input: torch.Tensor) -> _OutputChange | None:
+    """How the loss's input was made from the model's prediction: reshaped (`.squeeze(1)`,
+    `.view(-1, vocab)`), passed through a sigmoid/softmax/log_softmax/tanh, or both; None when it
+    is the prediction itself or cannot be told."""
+    derived = _derived(loss_input, None, prediction)
+    if derived is not None:
+        return _OutputChange(None, derived)
+    if not prediction.is_floating_point() or prediction.dim() == 0:
+        return None
+    target = loss_input.detach()
+    for _, function in _OUTPUT_FUNCTIONS:
+        try:
+            applied = function(prediction.detach())
+        except (RuntimeError, IndexError):
+            continue
+        if applied.shape == target.shape:
+            if torch.allclose(applied.to(target.dtype), target, rtol=1e-5, atol=1e-7):
+                return _OutputChange(function, None)
+            continue
+        derived = _derived(target, None, applied)
+        if derived is not None and derived.scale == 1.0 and derived.shift == 0.0:
+            return _OutputChange(function, derived)
+    return None
+
+
 def _affine(element: torch.Tensor, perm: tuple[int, ...] | None, target: torch.Tensor) -> tuple[float, float] | None:
     """(scale, shift) with target == element * scale + shift to float32 rounding, or None."""
     e = (element.permute(perm) if perm is not None else element).reshape(-1)
@@ -900,7 +949,7 @@ def _forward_from(
         and isinstance(loss_args[0], torch.Tensor)
         and loss_args[0] is not prediction
     ):
-        reshaped = _derived(loss_args[0], None, prediction)
+        reshaped = _prediction_change(prediction, loss_args[0])
     default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
     if default and not own_loss and picked is None and reshaped is None:
         return None
