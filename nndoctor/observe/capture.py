@@ -719,8 +719,11 @@ class _Derived:
     tail: tuple[int, ...] | None
     scale: float = 1.0  # and scaled: `x / 255`, `(x - mean) / std` with scalar statistics
     shift: float = 0.0
+    one_hot: int = 0  # class labels one-hot encoded first (`F.one_hot(y, 10).float()`): the classes
 
     def apply(self, element: torch.Tensor) -> torch.Tensor:
+        if self.one_hot:
+            element = torch.nn.functional.one_hot(element.long(), self.one_hot)
         out = element.to(self.dtype)
         if self.perm is not None:
             out = out.permute(self.perm)
@@ -737,6 +740,19 @@ MAX_DERIVED_DIMS = 4  # permutations tried up to this many dimensions (24)
 def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | None:
     """How `arg` was made from a batch element, when it holds the same values in another shape,
     order of dimensions or dtype; None otherwise (a slice, a scaling, anything computed)."""
+    if (
+        not element.is_floating_point()
+        and not element.is_complex()
+        and element.dim() >= 1
+        and arg.dim() == element.dim() + 1
+        and arg.shape[:-1] == element.shape
+    ):
+        classes = int(arg.shape[-1])
+        labels = element.detach().to(arg.device)
+        if classes > 1 and bool(((labels >= 0) & (labels < classes)).all()):
+            encoded = torch.nn.functional.one_hot(labels.long(), classes).to(arg.dtype)
+            if torch.equal(encoded, arg.detach()):
+                return _Derived(key, arg.dtype, None, None, one_hot=classes)
     if element.numel() != arg.numel() or element.dim() == 0 or arg.dim() == 0 or element.is_complex():
         return None
     perms: list[tuple[int, ...] | None] = [None]
@@ -869,16 +885,17 @@ def _forward_from(
             return None
         sources = [(_WHOLE, batch)] if isinstance(batch, torch.Tensor) else list(zip(keys, items, strict=True))
         for k, element in sources:
-            if isinstance(element, torch.Tensor) and element.numel() == value.numel():
-                if (
-                    element.shape == value.shape
-                    and element.dtype == value.dtype
-                    and torch.equal(element.detach().to(value.device), value.detach())
-                ):
-                    return k
-                found = _derived(value, k, element)
-                if found is not None:
-                    return found
+            if not isinstance(element, torch.Tensor):
+                continue
+            if (
+                element.shape == value.shape
+                and element.dtype == value.dtype
+                and torch.equal(element.detach().to(value.device), value.detach())
+            ):
+                return k
+            found = _derived(value, k, element)
+            if found is not None:
+                return found
         return None
 
     def spec_of(arg: Any) -> Any:
