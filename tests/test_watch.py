@@ -189,6 +189,25 @@ def test_a_script_that_never_steps_gets_a_report_not_a_crash(tmp_path):
     assert {f["outcome"] for f in report["findings"]} == {"skip"}
 
 
+def test_os_exit_in_the_script_still_gives_the_report_and_its_code(tmp_path):
+    # a forked child (what a DataLoader worker is) ends with the real os._exit, not the script's
+    body = (
+        "import os\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0)\n"
+        "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0\n"
+        "print('child', file=sys.stderr)\n"
+        "for _ in range(12):\n"
+        "    step()\n"
+        "os._exit(4)\n"
+    )
+    result = _run(["watch", str(_script(tmp_path, body)), "--format", "json"])
+    assert result.returncode == 4, result.stderr
+    assert json.loads(result.stdout)["artifacts"]["watched_run"]["steps"] == 12
+    assert result.stderr.count("child") >= 1 and "Traceback" not in result.stderr
+
+
 def test_gate_fails_on_findings_and_passes_a_clean_run(tmp_path):
     broken = _script(tmp_path, "for _ in range(30):\n    opt.zero_grad = lambda *a, **k: None\n    step()\n")
     bad = tmp_path / "bad.py"

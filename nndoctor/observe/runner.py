@@ -11,14 +11,16 @@ writes its report first and then lets the exception out.
 from __future__ import annotations
 
 import contextlib
+import os
 import runpy
 import sys
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 if TYPE_CHECKING:
     from nndoctor.observe.hooks import Listener
@@ -136,14 +138,30 @@ def _format_from_script(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _script_environment(path: Path, argv: list[str]) -> Iterator[None]:
-    saved_argv, saved_path = sys.argv[:], sys.path[:]
+    saved_argv, saved_path, hard_exit = sys.argv[:], sys.path[:], os._exit
     sys.argv = [str(path), *argv]
     sys.path.insert(0, str(path.resolve().parent))
+    os._exit = _exit_as_system_exit(hard_exit)  # type: ignore[assignment]  # same signature, a plain function
     try:
         yield
     finally:
         sys.argv = saved_argv
         sys.path[:] = saved_path
+        os._exit = hard_exit
+
+
+def _exit_as_system_exit(hard_exit: Callable[[int], NoReturn]) -> Callable[[int], NoReturn]:
+    """`os._exit(code)` in the script's own thread and process becomes `sys.exit(code)`, so the
+    report is still written (then nndoctor exits with that code). Anywhere else (a thread, a
+    forked DataLoader worker) it is the real one."""
+    pid, main = os.getpid(), threading.main_thread()
+
+    def _exit(code: int) -> NoReturn:
+        if os.getpid() != pid or threading.current_thread() is not main:
+            hard_exit(code)
+        raise SystemExit(code)
+
+    return _exit
 
 
 def _exit_code(exc: SystemExit) -> tuple[int, str | None]:
