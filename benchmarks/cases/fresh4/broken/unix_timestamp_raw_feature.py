@@ -9,9 +9,9 @@ converging normalize": the asker considers feeding "the time (in milliseconds si
 suggests cyclic or calendar encodings.
 
 Bug: one input is ~1e9 times larger than the others. The first layer's pre-activations are
-dominated by it (~1e8), the initial loss is astronomically large, and Adam needs thousands of
-steps just to shrink the timestamp weights; the useful features are drowned out within the
-budget. (Stored as float32, the timestamp is also quantized to 128 s steps.)
+dominated by it (~1e8), the initial loss is astronomically large, and Adam's steps of ~lr per
+weight cannot bring the timestamp's contribution down to the scale of the target within the
+budget, so the useful features stay drowned out. (Stored as float32, the timestamp is also quantized to 128 s steps.)
 
 Reproduction: 3,000 rows with timestamps spread over one year, 6 standardized features; the
 target is a nonlinear function of the features plus a weekly cycle (which the timestamp could
