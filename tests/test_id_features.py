@@ -69,3 +69,15 @@ def test_an_id_also_used_as_a_number_is_judged_as_a_feature() -> None:
     finding = _nd101(Embedded(also_as_float=True))
     assert finding.evidence["id_columns"] == [1]
     assert finding.outcome == Outcome.WARN, finding.message
+
+
+def test_a_timestamp_too_large_for_the_shift_to_show_is_not_taken_for_an_id() -> None:
+    # float32 steps are 128 wide at 1.7e9: adding 0.25 changes nothing, so the shift proves nothing
+    g = torch.Generator().manual_seed(0)
+    stamps = 1.7e9 + torch.randint(0, 10**7, (256, 1), generator=g).float()
+    x = torch.cat([stamps, torch.randn(256, 2, generator=g)], 1)
+    y = (x[:, 1] > 0).long()
+    torch.manual_seed(0)
+    report = diagnose(nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2)), _batches(x, y), select=["ND101"])
+    finding = report.findings[0]
+    assert finding.outcome == Outcome.WARN and "id_columns" not in finding.evidence

@@ -310,7 +310,9 @@ def id_features(ctx: Context, model: nn.Module) -> IdFeatures:
     x, y = batches[0]
     if not isinstance(x, torch.Tensor) or x.dim() != 2 or not x.is_floating_point() or x.shape[1] < 2:
         return IdFeatures([], [])
-    whole = ((x == x.round()) & (x >= 0)).all(dim=0) & (x.amax(dim=0) >= 2)
+    # a shift the dtype can represent at every value (float32 cannot add 0.25 to a timestamp)
+    visible = (x + ID_PERTURBATION != x).all(dim=0)
+    whole = ((x == x.round()) & (x >= 0)).all(dim=0) & (x.amax(dim=0) >= 2) & visible
     candidates = [int(i) for i in torch.nonzero(whole).flatten().tolist()][:MAX_ID_CANDIDATES]
     if not candidates:
         return IdFeatures([], [])
