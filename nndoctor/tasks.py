@@ -113,6 +113,20 @@ def default_loss_for(target: Any, output: Any, hints: Mapping[str, Any]) -> nn.M
     return nn.MSELoss()
 
 
+def _could_index(target: torch.Tensor, out_shape: tuple[int, ...]) -> bool:
+    """Integer targets that fit as class indices of an output with classes on dim 1."""
+    if len(out_shape) < 2 or target.numel() == 0:
+        return True
+    return bool(target.min() >= 0) and int(target.max()) < out_shape[1]
+
+
+def _zero_one(target: torch.Tensor, out_shape: tuple[int, ...]) -> bool:
+    """Float targets that are all 0 or 1, with one per output value."""
+    if target.numel() == 0 or int(torch.Size(out_shape).numel()) != target.numel():
+        return False
+    return bool(((target == 0) | (target == 1)).all())
+
+
 def infer_task(
     loss_kind: str | None,
     output: Any,
@@ -132,7 +146,12 @@ def infer_task(
         elif loss_kind in REGRESSION_LOSSES:
             kind = "regression"
         elif isinstance(target, torch.Tensor) and not target.is_floating_point():
-            kind = "classification"
+            # a custom loss with integer targets: class labels, unless they cannot index the output's
+            # classes (sample ids a contrastive loss carries along, never reads as classes)
+            kind = "classification" if _could_index(target, out_shape) else "unknown"
+        elif isinstance(target, torch.Tensor) and _zero_one(target, out_shape):
+            # a custom loss on 0/1 float targets shaped like the output: a focal or weighted BCE
+            kind = "binary" if (len(out_shape) <= 1 or out_shape[-1] == 1) else "multilabel"
         elif isinstance(target, torch.Tensor):
             kind = "regression"
         else:

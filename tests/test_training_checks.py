@@ -29,7 +29,7 @@ from nndoctor.registry import load_registry
 from nndoctor.report.model import Outcome
 from nndoctor.samples.datasets import digits_loaders
 from nndoctor.setup import Setup
-from nndoctor.tasks import TaskInfo
+from nndoctor.tasks import TaskInfo, infer_task
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING = ("ND401", "ND402", "ND404", "ND405")
@@ -511,3 +511,40 @@ def test_nd404_tells_a_slow_fall_under_batch_noise_from_a_flat_curve():
     bumpy = [(0, 3.29, 0.03, 3.30, 0.03), (100, 3.31, 0.03, 3.33, 0.03), (200, 3.17, 0.04, 3.28, 0.04)]
     flat = [3.3 + 0.12 * math.sin(i * 2.7) for i in range(200)]
     assert loss_dynamics(_run(flat, bumpy), limits).outcome == Outcome.WARN
+
+
+def test_nd402_judges_a_custom_loss_near_zero_on_the_loss_not_a_guessed_r2():
+    _, limits = _check("ND402")
+    # a KL divergence to a teacher's logits: 0.5% of its start, while R^2 of the raw logits against the
+    # teacher's (which the KL ignores a per-row shift of) is 0.73
+    kd = _overfit(
+        metric="r2",
+        goal=0.99,
+        initial_loss=4.849,
+        final_loss=0.0248,
+        best_loss=0.0248,
+        initial_metric=-0.5,
+        final_metric=0.73,
+        best_metric=0.73,
+        losses=[4.849, 1.0, 0.3, 0.0248, 0.0248, 0.0248, 0.0248, 0.0248],
+        custom_loss=True,
+    )
+    verdict = overfit_small_batch(kd, UNIT_DATA, limits)
+    assert verdict.outcome == Outcome.PASS and "the loss is what is judged" in verdict.message
+    # the same numbers under a stock regression loss are a stall
+    assert overfit_small_batch(dataclasses.replace(kd, custom_loss=False), UNIT_DATA, limits).outcome == Outcome.FAIL
+
+
+@pytest.mark.parametrize(
+    ("output", "target", "kind"),
+    [
+        (torch.zeros(8, 1), torch.tensor([[0.0], [1.0]] * 4), "binary"),  # a focal loss on 0/1 floats
+        (torch.zeros(8, 3), (torch.arange(24).reshape(8, 3) % 2).float(), "multilabel"),
+        (torch.zeros(8, 32), torch.arange(8) * 25, "unknown"),  # sample ids of a contrastive loss
+        (torch.zeros(8, 5), torch.arange(8) % 5, "classification"),
+        (torch.zeros(8, 1), torch.rand(8, 1) * 3, "regression"),
+    ],
+    ids=["binary", "multilabel", "ids", "classes", "regression"],
+)
+def test_a_custom_losss_task_is_read_from_its_targets(output, target, kind):
+    assert infer_task(None, output, target, {}, loss_inferred=False).kind == kind

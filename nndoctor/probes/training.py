@@ -334,6 +334,8 @@ class OverfitRun:
     # a custom loss the classification task was only guessed for (integer targets): whether its
     # value changes when the labels are swapped among the samples; None when not measured
     labels_matter: bool | None = None
+    # the loss is the user's own (no stock loss, no task hint): the metric is nndoctor's guess
+    custom_loss: bool = False
 
     @property
     def capacity_limited(self) -> bool:
@@ -471,6 +473,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
         trainable_params=trainable_params,
         outputs_per_sample=outputs_per_sample,
         labels_matter=labels_matter,
+        custom_loss=task.loss_kind is None and not task.hinted,
     )
     return result
 
