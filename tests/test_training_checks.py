@@ -548,3 +548,29 @@ def test_nd402_judges_a_custom_loss_near_zero_on_the_loss_not_a_guessed_r2():
 )
 def test_a_custom_losss_task_is_read_from_its_targets(output, target, kind):
     assert infer_task(None, output, target, {}, loss_inferred=False).kind == kind
+
+
+def test_nd402_names_a_loss_that_falls_without_bound_or_below_chance():
+    _, limits = _check("ND402")
+    # a log-likelihood minimized without its minus sign: -1.66 -> -3155 on 20 samples
+    unbounded = _overfit(
+        initial_loss=-1.66,
+        final_loss=-3154.9,
+        best_loss=-3154.9,
+        initial_metric=0.25,
+        final_metric=0.1,
+        best_metric=0.25,
+        chance=0.25,
+        losses=[-1.66, -3154.9],
+    )
+    verdict = overfit_small_batch(unbounded, UNIT_DATA, limits)
+    assert verdict.outcome == Outcome.FAIL and "falls without bound" in verdict.message
+    # a positive loss that falls while the accuracy drops well below always guessing the majority class
+    reversed_margin = _overfit(final_loss=0.4, best_loss=0.4, final_metric=0.0, best_metric=0.3, chance=0.3)
+    verdict = overfit_small_batch(reversed_margin, UNIT_DATA, limits)
+    assert verdict.outcome == Outcome.FAIL and "rewards the wrong answer" in verdict.message
+    # a bounded negative loss (a likelihood with a constant offset) is still not judged on its fall
+    with pytest.raises(Skip, match="negative"):
+        overfit_small_batch(
+            dataclasses.replace(unbounded, final_loss=-2.5, best_loss=-2.5, final_metric=0.3), UNIT_DATA, limits
+        )

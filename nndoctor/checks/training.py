@@ -190,8 +190,10 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
         "max_target_rms": 10.0,
         "still_falling": 0.1,
         "still_falling_level": 0.035,
+        "below_chance_skill": -0.3,
+        "unbounded_fall": 100.0,
     },
-    explains=("ND404", "ND405"),
+    explains=("ND403", "ND404", "ND405"),
 )
 def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """A network that cannot memorize 20 samples will not learn the full data set.
@@ -294,6 +296,42 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
             else ""
         )
     )
+    final_skill = _skill(o.metric, o.final_metric, o.chance)
+    if (
+        o.metric == "accuracy"
+        and final_skill is not None
+        and final_skill < limits.below_chance_skill
+        and math.isfinite(o.final_loss)
+        and o.final_loss < o.initial_loss
+    ):
+        # training made the predictions worse than always guessing the most common class: whatever the
+        # loss's scale or sign, what it rewards is the wrong answer
+        evidence["chance_accuracy"] = _g(o.chance)
+        return failed(
+            f"cannot overfit {o.samples} samples: {progress}, and the accuracy ended at "
+            f"{_metric_text(o.metric, o.final_metric)}, below the {_metric_text(o.metric, o.chance)} of always "
+            "predicting the most common class. The loss falls as the predictions move away from the labels: it "
+            "rewards the wrong answer (a log-likelihood minimized without its minus sign, a reversed margin)",
+            evidence,
+            fix="Check the loss's sign and direction: minimize the negative log-likelihood (-log p of the true "
+            "class), or use nn.CrossEntropyLoss / nn.NLLLoss.",
+        )
+    if (
+        math.isfinite(o.final_loss)
+        and o.final_loss < 0
+        and o.initial_loss - o.final_loss > limits.unbounded_fall * max(abs(o.initial_loss), 1.0)
+    ):
+        # on 20 samples a loss with a minimum levels off; one that keeps falling to hundreds of times
+        # its starting size has no minimum: it is minimized in a direction with no end
+        metric = f"; {metric_label} at the end {_metric_text(o.metric, o.final_metric)}" if o.metric else ""
+        return failed(
+            f"the loss falls without bound on {o.samples} samples: {o.initial_loss:.4g} -> {o.final_loss:.4g} in "
+            f"{o.steps_run} steps ({lr}){metric}. A loss with a minimum levels off; this one is minimized in a "
+            "direction with no end, as a log-likelihood without its minus sign or a reversed margin is",
+            evidence,
+            fix="Check the loss's sign: minimize the negative log-likelihood (-log p of the true class), or use "
+            "nn.CrossEntropyLoss / nn.NLLLoss; a margin or distance loss must be bounded below.",
+        )
     if o.initial_loss <= 0 or o.best_loss < 0:
         # no stock loss goes negative: this one carries a constant offset (a Poisson or Gaussian NLL
         # without its constant term), so its fall cannot be read against its start, and the metric of
