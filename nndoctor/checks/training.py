@@ -193,7 +193,7 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
         "below_chance_skill": -0.3,
         "unbounded_fall": 100.0,
     },
-    explains=("ND403", "ND404", "ND405"),
+    explains=("ND404", "ND405"),
 )
 def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits: Thresholds) -> Verdict:
     """A network that cannot memorize 20 samples will not learn the full data set.
