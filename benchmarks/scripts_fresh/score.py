@@ -7,7 +7,9 @@ stderr) matches the script's `EXPECT_CAPTURE`, for broken scripts whether every 
 out at least at its level in the watch report, and for healthy scripts every warn/fail/error of
 both commands (false alarms). Prints a markdown table and the totals.
 
-    python benchmarks/scripts_fresh/score.py [--only NAME ...] [--json results.json] [--raw DIR]
+    python benchmarks/scripts_fresh/score.py [--dir DIR] [--only NAME ...] [--json results.json] [--raw DIR]
+
+`--dir` scores another folder with the same `healthy/` and `broken/` layout (default: this one).
 """
 
 from __future__ import annotations
@@ -220,6 +222,7 @@ def totals(scores: list[Score]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default=str(HERE), help="folder holding healthy/ and broken/ (default: this one)")
     parser.add_argument("--only", nargs="*", default=[], help="script names (stems) to run")
     parser.add_argument("--json", default="", help="write the per-script scores to this file")
     parser.add_argument("--raw", default="", help="keep every report and stderr in this folder")
@@ -230,7 +233,8 @@ def main() -> int:
     raw = Path(args.raw) if args.raw else None
     if raw is not None:
         raw.mkdir(parents=True, exist_ok=True)
-    scripts = [(p, kind) for kind in ("healthy", "broken") for p in sorted((HERE / kind).glob("*.py"))]
+    root = Path(args.dir).resolve()
+    scripts = [(p, kind) for kind in ("healthy", "broken") for p in sorted((root / kind).glob("*.py"))]
     if args.only:
         scripts = [(p, k) for p, k in scripts if p.stem in args.only]
     scores = []
