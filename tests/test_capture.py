@@ -1056,6 +1056,61 @@ def test_a_prediction_reshaped_before_the_loss_is_replayed(
     assert all(f.outcome.value in ("pass", "skip") for f in report.findings), [f.message for f in report.findings]
 
 
+OWN_LM_LOSS = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+
+torch.manual_seed(0)
+V = 11
+rows = [{{"input_ids": torch.randint(0, V, (9,)), "labels": None}} for _ in range(64)]
+for r in rows:
+    r["labels"] = r["input_ids"].clone()
+    r["labels"][:2] = -100  # a prompt left out of the loss
+
+
+class TinyLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 16)
+        self.head = nn.Linear(16, V)
+
+    def forward(self, input_ids, labels=None):
+        logits = self.head(self.emb(input_ids))
+        loss = None
+        if labels is not None:
+            {loss}
+        return {{"loss": loss, "logits": logits}}
+
+
+model = TinyLM()
+opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+for batch in DataLoader(rows, batch_size=8):
+    out = model(**batch)
+    out["loss"].backward()
+    opt.step()
+    opt.zero_grad()
+"""
+
+
+@pytest.mark.parametrize(
+    ("loss", "tokens"),
+    [
+        ("loss = F.cross_entropy(logits[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1))", 8 * 7),
+        ("loss = F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1))", 8 * 7),
+    ],
+    ids=["causal-shifted", "per-token"],
+)
+def test_a_language_models_own_loss_is_compared_per_token(tmp_path: Path, loss: str, tokens: int) -> None:
+    got = capture(write_script(tmp_path, OWN_LM_LOSS.format(loss=loss)))
+    batch = next(iter(got.target.train_data))
+    logits, labels = got.target.forward_fn(got.target.model, batch)
+    assert logits.shape == (tokens, 11) and labels.shape == (tokens,) and bool((labels >= 0).all())
+    report = nndoctor.diagnose(got, select=["ND102", "ND201"], device="cpu")
+    assert {f.check_id: f.outcome.value for f in report.findings} == {"ND102": "pass", "ND201": "pass"}
+
+
 def test_a_softmax_between_the_model_and_cross_entropy_reaches_nd103(tmp_path: Path) -> None:
     body = RESHAPED.format(
         data="x = torch.randn(64, 5); y = x[:, :3].argmax(1)",

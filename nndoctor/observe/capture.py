@@ -967,6 +967,11 @@ def _forward_from(
         and loss_args[0] is not prediction
     ):
         reshaped = _prediction_change(prediction, loss_args[0])
+    # a language model's own loss over [batch, time, vocab] logits: per token, shifted for a causal LM
+    layout = None
+    if own_loss:
+        given = next((kwargs[k] for k in LABEL_KEYS if isinstance(kwargs.get(k), torch.Tensor)), None)
+        layout = _token_layout(output, given) if given is not None else None
     default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
     if default and not own_loss and picked is None and reshaped is None:
         return None
@@ -993,9 +998,44 @@ def _forward_from(
         prediction = out[picked] if picked is not None else output_prediction(out)
         if reshaped is not None:
             prediction = reshaped.apply(prediction)
+        if layout is not None:
+            return _per_token(prediction, value(target, batch), layout)
         return prediction, value(target, batch)
 
     return forward
+
+
+IGNORE_INDEX = -100  # the label HuggingFace models and nn.CrossEntropyLoss leave out of the loss
+
+
+def _token_layout(output: Any, labels: torch.Tensor) -> str | None:
+    """How a model's own loss compares [batch, time, vocab] logits with [batch, time] labels:
+    "tokens" (position by position) or "shifted" (a causal LM: the logits at t predict label t+1),
+    found by recomputing its loss both ways; None for any other layout."""
+    logits, loss = output_prediction(output), output_loss(output)
+    if not isinstance(logits, torch.Tensor) or loss is None or logits.dim() != 3 or labels.dim() != 2:
+        return None
+    if tuple(logits.shape[:2]) != tuple(labels.shape) or labels.is_floating_point():
+        return None
+    vocab = logits.shape[-1]
+    with torch.no_grad():
+        for layout in ("tokens", "shifted"):
+            pred, tgt = (logits, labels) if layout == "tokens" else (logits[:, :-1], labels[:, 1:])
+            ref = torch.nn.functional.cross_entropy(
+                pred.reshape(-1, vocab).float(), tgt.reshape(-1).long(), ignore_index=IGNORE_INDEX
+            )
+            if math.isclose(float(ref), float(loss), rel_tol=1e-3, abs_tol=1e-5):
+                return layout
+    return None
+
+
+def _per_token(logits: torch.Tensor, labels: torch.Tensor, layout: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits and labels as one row per scored token, as the model's own loss reads them."""
+    if layout == "shifted":
+        logits, labels = logits[:, :-1], labels[:, 1:]
+    flat_logits, flat_labels = logits.reshape(-1, logits.shape[-1]), labels.reshape(-1)
+    kept = flat_labels != IGNORE_INDEX
+    return flat_logits[kept], flat_labels[kept]
 
 
 def _fed_as_is(model_args: tuple[Any, ...], batch: Any) -> bool:
