@@ -649,3 +649,31 @@ def test_nd402_judges_a_label_using_custom_loss_by_the_loss_not_a_guessed_accura
 class BlindCenterLoss(CenterLoss):
     def forward(self, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return super().forward(output, torch.zeros_like(labels))  # the bug: every sample pulled to one centre
+
+
+# -- ND106: sampling in eval mode vs dropout that ignores it ------------------------------------------
+class Sampler(nn.Module):
+    """A VAE-style head: z = mu + eps * std in every mode, or dropout that forgets eval mode."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.mu, self.logvar, self.out = nn.Linear(8, 4), nn.Linear(8, 4), nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.kind == "dropout":
+            return self.out(F.dropout(self.mu(x), 0.5))  # training defaults to True
+        z = self.mu(x) + torch.randn_like(self.mu(x)) * torch.exp(0.5 * self.logvar(x))
+        return self.out(z)
+
+
+@pytest.mark.parametrize(("kind", "outcome"), [("sampling", Outcome.PASS), ("dropout", Outcome.FAIL)])
+def test_nd106_tells_sampling_in_eval_mode_from_dropout_that_ignores_it(kind: str, outcome: Outcome) -> None:
+    torch.manual_seed(0)
+    x, y = _blobs()
+    finding = _one("ND106", Sampler(kind), _batches(x, y))
+    assert finding.outcome == outcome, finding.message
+    if kind == "sampling":
+        assert "randn_like" in finding.message and finding.evidence["eval_sampling_calls"] == ["randn_like"]
+    else:
+        assert finding.evidence["eval_dropout_calls"] == ["dropout"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
@@ -26,14 +27,45 @@ class ModeStats:
     eval_repeat_diff: float  # max |eval(x) - eval(x)|, relative to the output scale
     train_eval_diff: float  # max |train(x) - eval(x)|, relative to the output scale
     output_scale: float
+    # the random torch functions an eval-mode forward called: dropout that ignores eval mode
+    # (`F.dropout(x, p)`) or sampling (`torch.randn_like`: a VAE's reparameterization)
+    eval_dropout_calls: list[str] = field(default_factory=list)
+    eval_sampling_calls: list[str] = field(default_factory=list)
+
+
+# dropout-like: units zeroed at random; `training` is the functional's third argument
+_DROPOUTS = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "bernoulli"}
+_SAMPLING = {"randn", "randn_like", "normal", "rand", "rand_like", "randint", "randint_like", "multinomial", "poisson"}
+
+
+class _RandomCalls(TorchFunctionMode):
+    """Records the random torch functions called under it; every call goes through unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropout: set[str] = set()
+        self.sampling: set[str] = set()
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name in _DROPOUTS:
+            training = kwargs.get("training", args[2] if len(args) > 2 else True)
+            if name == "bernoulli" or training is True:
+                self.dropout.add(name)
+        elif name in _SAMPLING:
+            self.sampling.add(name)
+        return func(*args, **kwargs)
 
 
 @probe("train_eval", "outputs in train and eval mode", cost="forward")
 def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
     batch = ctx.train_batches()[0]
+    calls = _RandomCalls()
     with torch.no_grad():
         model.eval()
-        first = first_tensor(ctx.forward(model, batch)[0])
+        with calls:
+            first = first_tensor(ctx.forward(model, batch)[0])
         second = first_tensor(ctx.forward(model, batch)[0])
         model.train()
         trained = first_tensor(ctx.forward(model, batch)[0])
@@ -49,6 +81,8 @@ def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
         eval_repeat_diff=float(host[0]),
         train_eval_diff=float(host[1]),
         output_scale=float(host[2]),
+        eval_dropout_calls=sorted(calls.dropout),
+        eval_sampling_calls=sorted(calls.sampling),
     )
 
 
