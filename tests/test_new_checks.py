@@ -663,11 +663,19 @@ class Sampler(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "dropout":
             return self.out(F.dropout(self.mu(x), 0.5))  # training defaults to True
+        if self.kind == "mask":  # a hand-written dropout mask
+            return self.out(self.mu(x) * (torch.rand_like(self.mu(x)) > 0.5))
+        if self.kind == "python-random":  # teacher forcing drawn per call in Python, as seq2seq loops do
+            self.calls = getattr(self, "calls", 0) + 1
+            return self.out(self.mu(x) if self.calls % 2 else self.logvar(x))
         z = self.mu(x) + torch.randn_like(self.mu(x)) * torch.exp(0.5 * self.logvar(x))
         return self.out(z)
 
 
-@pytest.mark.parametrize(("kind", "outcome"), [("sampling", Outcome.PASS), ("dropout", Outcome.FAIL)])
+@pytest.mark.parametrize(
+    ("kind", "outcome"),
+    [("sampling", Outcome.PASS), ("python-random", Outcome.PASS), ("dropout", Outcome.FAIL), ("mask", Outcome.FAIL)],
+)
 def test_nd106_tells_sampling_in_eval_mode_from_dropout_that_ignores_it(kind: str, outcome: Outcome) -> None:
     torch.manual_seed(0)
     x, y = _blobs()
@@ -675,5 +683,7 @@ def test_nd106_tells_sampling_in_eval_mode_from_dropout_that_ignores_it(kind: st
     assert finding.outcome == outcome, finding.message
     if kind == "sampling":
         assert "randn_like" in finding.message and finding.evidence["eval_sampling_calls"] == ["randn_like"]
+    elif kind == "python-random":
+        assert "no torch random function" in finding.message
     else:
-        assert finding.evidence["eval_dropout_calls"] == ["dropout"]
+        assert finding.evidence["eval_dropout_calls"] == (["dropout"] if kind == "dropout" else ["rand_like"])

@@ -34,8 +34,10 @@ class ModeStats:
 
 
 # dropout-like: units zeroed at random; `training` is the functional's third argument
-_DROPOUTS = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "bernoulli"}
-_SAMPLING = {"randn", "randn_like", "normal", "rand", "rand_like", "randint", "randint_like", "multinomial", "poisson"}
+# (uniform draws are how a hand-written dropout mask is made: `torch.rand_like(x) > p`)
+_DROPOUTS = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
+_MASKS = {"bernoulli", "rand", "rand_like"}
+_SAMPLING = {"randn", "randn_like", "normal", "randint", "randint_like", "multinomial", "poisson"}
 
 
 class _RandomCalls(TorchFunctionMode):
@@ -51,8 +53,10 @@ class _RandomCalls(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         if name in _DROPOUTS:
             training = kwargs.get("training", args[2] if len(args) > 2 else True)
-            if name == "bernoulli" or training is True:
+            if training is True:
                 self.dropout.add(name)
+        elif name in _MASKS:
+            self.dropout.add(name)
         elif name in _SAMPLING:
             self.sampling.add(name)
         return func(*args, **kwargs)
