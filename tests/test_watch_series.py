@@ -100,7 +100,14 @@ def test_nd501_never_zeroed_fails_and_accumulation_passes():
 def test_nd502_per_batch_step_lr_and_early_decay():
     run = healthy()
     run.scheduler_calls = [0] + [1] * (run.steps - 1)
+    run.lrs = [[0.1 * 0.5 ** (i // 5)] for i in range(run.steps)]  # StepLR(step_size=5) meant in epochs
     assert judge("ND502", run).outcome == Outcome.WARN
+    # milestones in iterations (the first at 80% of the run), stepped per batch on purpose
+    iterations = healthy()
+    iterations.scheduler, iterations.scheduler_calls = "MultiStepLR", [0] + [1] * (iterations.steps - 1)
+    iterations.lrs = [[0.1 if i < 0.8 * iterations.steps else 0.01] for i in range(iterations.steps)]
+    verdict = judge("ND502", iterations)
+    assert verdict.outcome == Outcome.PASS and "written in iterations" in verdict.message
     tiny = healthy()
     tiny.scheduler = "LambdaLR"
     tiny.lrs = [[0.1 * 0.01 ** (i // 25)] for i in range(tiny.steps)]

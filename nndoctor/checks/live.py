@@ -156,7 +156,13 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
     "scheduler-misused",
     "The LR schedule keeps a usable learning rate",
     cost="train",
-    thresholds={"min_lr_ratio": 0.01, "early_fraction": 0.5, "per_step_share": 0.9, "cosine_rise": 10.0},
+    thresholds={
+        "min_lr_ratio": 0.01,
+        "early_fraction": 0.5,
+        "per_step_share": 0.9,
+        "cosine_rise": 10.0,
+        "iteration_schedule_share": 0.25,
+    },
     explains=["ND504", "ND505"],
 )
 def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
@@ -169,7 +175,9 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     written in epochs (StepLR, MultiStepLR, ExponentialLR, ReduceLROnPlateau, PolynomialLR) is
     stepped after every batch, or when a CosineAnnealingLR is stepped past its `T_max` so that
     the LR climbs back up: an LR `cosine_rise` times a previous minimum, and at least a tenth of
-    the peak, after the schedule had annealed.
+    the peak, after the schedule had annealed. An epoch-type schedule stepped per batch whose first
+    change comes only after `iteration_schedule_share` of the run (milestones at iterations 300
+    and 450 of 500) is written in iterations on purpose and passes.
 
     Why it matters:
     A schedule stepped per batch instead of per epoch decays `len(loader)` times too fast: a
@@ -209,7 +217,20 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     }
     if run.sites.get("scheduler"):
         evidence["scheduler_site"] = run.sites["scheduler"]
+    first_change = next((i for i, lr in enumerate(lrs) if lr != lrs[0]), None)
     if run.scheduler in PER_EPOCH_SCHEDULERS and per_step >= limits.per_step_share:
+        if first_change is None or first_change >= limits.iteration_schedule_share * len(lrs):
+            evidence["first_lr_change_step"] = _step(first_change) if first_change is not None else None
+            return passed(
+                f"{run.scheduler} was stepped after every batch, and the LR "
+                + (
+                    f"first changed at step {_step(first_change)} of {len(lrs)}"
+                    if first_change is not None
+                    else "never changed"
+                )
+                + ": a schedule written in iterations (its milestones or step size count batches), not epochs",
+                evidence,
+            )
         return warned(
             f"{run.scheduler} was stepped after every batch ({per_step:.2f} calls per optimizer step): a schedule "
             f"written in epochs decays per batch; the LR went from {lrs[0]:.3g} to {lrs[-1]:.3g}",
