@@ -578,6 +578,11 @@ def train_eval_modes(train_eval: ModeStats, limits: Thresholds) -> Verdict:
     That two eval-mode forward passes on the same batch agree, and that when the model has
     dropout or BatchNorm, train-mode output differs from eval-mode output.
 
+    Randomness in eval mode is told apart by the torch random functions the eval forward calls:
+    dropout (a functional dropout left in training mode, a uniform mask) fails; sampling alone
+    (`torch.randn_like` in a VAE's reparameterization) and randomness outside torch (Python's
+    `random` choosing teacher forcing) pass with a note.
+
     Why it matters:
     Dropout must be active only in training and BatchNorm must switch from batch statistics to
     running averages at evaluation. Random eval outputs usually come from
