@@ -16,7 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sample_models" / "zoo"))
 
-from _synthetic import (  # noqa: E402
+from _synthetic import (
     DictDataset,
     image_loaders,
     majority_sequences,
@@ -32,6 +32,7 @@ __all__ = [
     "majority_sequences",
     "marker_sequences",
     "markov_sequences",
+    "cipher_pairs",
     "reversal_pairs",
     "shape_masks",
     "shuffled",
@@ -75,3 +76,19 @@ def reversal_pairs(
     g = torch.Generator().manual_seed(seed)
     src = torch.randint(first, vocab, (n, length), generator=g)
     return src, src.flip(1)
+
+
+def cipher_pairs(
+    n: int, seed: int, vocab: int = 24, length: int = 10, first: int = 3, cipher_seed: int = 777
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Source ids [n, length] and target ids [n, length]: a word-for-word substitution cipher.
+
+    A fixed random permutation of the word ids `first`..vocab-1 maps each source word to its
+    target word, in the same order (a toy monotonic translation). The decoder must align each
+    output position with the same source position; chance is about 1 / (vocab - first).
+    """
+    mapping = torch.arange(vocab)
+    mapping[first:] = first + torch.randperm(vocab - first, generator=torch.Generator().manual_seed(cipher_seed))
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(first, vocab, (n, length), generator=g)
+    return src, mapping[src]

@@ -5,7 +5,15 @@
 convs, expansion 6, squeeze-and-excitation with sigmoid gates, swish activations, BatchNorm,
 stochastic depth 0.2), a 1x1 head conv, average pooling, dropout 0.2 and a linear head. Only the
 width is reduced (width coefficient 0.25, head conv 320 channels instead of 1280); the library's
-own initialization and BatchNorm settings are kept. Built from a config.
+BatchNorm settings are kept. Built from a config.
+
+The weights are then initialized as the EfficientNet authors' code does (and timm): convs normal
+with std sqrt(2 / fan_out) and zero bias, BatchNorm weight 1 and bias 0, the head uniform within
+1/sqrt(out_features). The library's own `_init_weights` draws every Conv2d, Linear *and
+BatchNorm weight* from normal(0, 0.02); it is meant to be overwritten by pretrained weights. From
+scratch, each BatchNorm then scales its output by about 0.02: the activation std is 0.0087 after
+the stem and 8e-34 after the last stage, the logits are constant and the loss stays at ln 10 =
+2.3026 for 300 steps (measured with this recipe's data before the re-initialization).
 
 Training as in the EfficientNet paper: RMSprop with decay 0.9, momentum 0.9 and TensorFlow's
 epsilon 1e-3, weight decay 1e-5, cross-entropy, batch 32, lr 1e-3 (the paper's 0.016 is for
@@ -33,7 +41,22 @@ def build_model() -> nn.Module:
         drop_connect_rate=0.2,
         num_labels=10,
     )
-    return EfficientNetForImageClassification(config)
+    model = EfficientNetForImageClassification(config)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            k_h, k_w = module.kernel_size
+            fan_out = k_h * k_w * module.out_channels // module.groups
+            nn.init.normal_(module.weight, 0.0, (2.0 / fan_out) ** 0.5)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            bound = 1.0 / module.out_features**0.5
+            nn.init.uniform_(module.weight, -bound, bound)
+            nn.init.zeros_(module.bias)
+    return model
 
 
 def build_data() -> tuple[DataLoader, DataLoader]:

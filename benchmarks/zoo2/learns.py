@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import zoo_learns  # noqa: E402
+import zoo_learns
 
 ZOO2 = Path(__file__).resolve().parent
 METRIC = {

@@ -6,7 +6,7 @@ sublayer, relative position buckets, no biases), dropout 0.1, a final RMS norm a
 head with T5's d_model**-0.5 rescaling. T5's architecture and initialization at a small size
 (vocabulary 24); built from a config.
 
-The task: write the 10-token source backwards (`_data.reversal_pairs`). `forward` passes the
+The task: write the 10-token source backwards (`_data.cipher_pairs`). `forward` passes the
 target as `labels`, so the model shifts it right behind the decoder start token (0) itself, as
 in T5 fine-tuning; it returns the logits flattened to [batch * 10, vocab] and the target tokens,
 for token-level cross-entropy. The T5 recipe: Adafactor (PyTorch's, lr 1e-2, its defaults:
@@ -14,7 +14,7 @@ relative step sizes, factored second moments), batch 32.
 """
 
 import torch
-from _data import reversal_pairs, shuffled
+from _data import cipher_pairs, shuffled
 from torch import nn
 from torch.optim.optimizer import ParamsT
 from torch.utils.data import DataLoader, TensorDataset
@@ -43,8 +43,8 @@ def build_model() -> nn.Module:
 
 
 def build_data() -> tuple[DataLoader, DataLoader]:
-    train = TensorDataset(*reversal_pairs(4096, seed=0, vocab=VOCAB))
-    val = TensorDataset(*reversal_pairs(512, seed=1, vocab=VOCAB))
+    train = TensorDataset(*cipher_pairs(4096, seed=0, vocab=VOCAB))
+    val = TensorDataset(*cipher_pairs(512, seed=1, vocab=VOCAB))
     return shuffled(train, batch_size=32), DataLoader(val, batch_size=64)
 
 

@@ -5,7 +5,7 @@ Token embeddings scaled by sqrt(d_model) plus sinusoidal positions, `nn.Transfor
 as in the original paper, PyTorch's default init) with a causal mask on the decoder, and a linear
 output layer. Teacher forcing: the decoder reads the target shifted right behind a start token.
 
-The task: write the 10-token source backwards (`_data.reversal_pairs`); `forward` returns the
+The task: write the 10-token source backwards (`_data.cipher_pairs`); `forward` returns the
 logits flattened to [batch * 10, vocab] and the target tokens. "Attention Is All You Need"'s
 optimizer: Adam betas (0.9, 0.98), eps 1e-9, lr 5e-4 (no warm-up: a recipe has no schedule),
 batch 32, cross-entropy.
@@ -14,7 +14,7 @@ batch 32, cross-entropy.
 import math
 
 import torch
-from _data import reversal_pairs, shuffled
+from _data import cipher_pairs, shuffled
 from torch import nn
 from torch.optim.optimizer import ParamsT
 from torch.utils.data import DataLoader, TensorDataset
@@ -59,8 +59,8 @@ def build_model() -> nn.Module:
 
 
 def build_data() -> tuple[DataLoader, DataLoader]:
-    train = TensorDataset(*reversal_pairs(4096, seed=60, vocab=VOCAB))
-    val = TensorDataset(*reversal_pairs(512, seed=61, vocab=VOCAB))
+    train = TensorDataset(*cipher_pairs(4096, seed=60, vocab=VOCAB))
+    val = TensorDataset(*cipher_pairs(512, seed=61, vocab=VOCAB))
     return shuffled(train, batch_size=32), DataLoader(val, batch_size=64)
 
 
