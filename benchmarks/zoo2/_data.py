@@ -2,7 +2,7 @@
 
 Not a recipe (the leading underscore keeps it out of `learns.py`). The image, token and mask
 generators come from `sample_models/zoo/_synthetic.py`, re-exported here so every zoo2 recipe
-imports from one place; this module adds raw-audio tones and sequence-to-sequence pairs. Every
+imports from one place; this module adds raw-audio tones. Every
 generator depends only on its `seed` arguments, never on the global RNG.
 """
 
@@ -32,8 +32,6 @@ __all__ = [
     "majority_sequences",
     "marker_sequences",
     "markov_sequences",
-    "cipher_pairs",
-    "reversal_pairs",
     "shape_masks",
     "shuffled",
     "tone_audio",
@@ -62,33 +60,3 @@ def tone_audio(
     wave = wave + noise * torch.randn(n, length, generator=g)
     wave = (wave - wave.mean(dim=1, keepdim=True)) / wave.std(dim=1, keepdim=True)
     return wave, y
-
-
-def reversal_pairs(
-    n: int, seed: int, vocab: int = 24, length: int = 10, first: int = 3
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Source ids [n, length] and target ids [n, length]: the source written backwards.
-
-    Words are uniform over ids `first`..vocab-1 (ids below are left for pad, start and end
-    tokens). A sequence-to-sequence model must attend across the whole source to get it right;
-    chance token accuracy is about 1 / (vocab - first).
-    """
-    g = torch.Generator().manual_seed(seed)
-    src = torch.randint(first, vocab, (n, length), generator=g)
-    return src, src.flip(1)
-
-
-def cipher_pairs(
-    n: int, seed: int, vocab: int = 24, length: int = 10, first: int = 3, cipher_seed: int = 777
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Source ids [n, length] and target ids [n, length]: a word-for-word substitution cipher.
-
-    A fixed random permutation of the word ids `first`..vocab-1 maps each source word to its
-    target word, in the same order (a toy monotonic translation). The decoder must align each
-    output position with the same source position; chance is about 1 / (vocab - first).
-    """
-    mapping = torch.arange(vocab)
-    mapping[first:] = first + torch.randperm(vocab - first, generator=torch.Generator().manual_seed(cipher_seed))
-    g = torch.Generator().manual_seed(seed)
-    src = torch.randint(first, vocab, (n, length), generator=g)
-    return src, mapping[src]

@@ -11,7 +11,7 @@ without gradients; torch.manual_seed(0) before each recipe is built. The metric 
 helpers are `benchmarks/zoo_learns.py`'s.
 
     OMP_NUM_THREADS=1 python benchmarks/zoo2/learns.py              # every recipe, 300 steps
-    OMP_NUM_THREADS=1 python benchmarks/zoo2/learns.py --steps 500 swin t5_seq2seq
+    OMP_NUM_THREADS=1 python benchmarks/zoo2/learns.py --steps 500 swin segformer
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ ZOO2 = Path(__file__).resolve().parent
 METRIC = {
     "segformer": "IoU",
     "llama_lm": "token accuracy",
-    "t5_seq2seq": "token accuracy",
-    "transformer_seq2seq": "token accuracy",
 }
 
 
