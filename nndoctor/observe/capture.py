@@ -170,6 +170,17 @@ class _Call:
     any_grad: bool = True
 
 
+@dataclass
+class _Collection:
+    """A loader-free script's capture while its batches are collected: the capture so far, and
+    what tells its training steps apart (the stepped optimizer, the model, a custom loss module)."""
+
+    result: dict[str, Any]
+    optimizer: weakref.ref[torch.optim.Optimizer]
+    model: weakref.ref[nn.Module]
+    custom_loss: weakref.ref[nn.Module] | None
+
+
 class _CaptureListener(Listener):
     def __init__(self, script: Path, pick_model: str | None, pick_optimizer: str | None) -> None:
         self.script = script
@@ -194,7 +205,7 @@ class _CaptureListener(Listener):
         self.failure: BaseException | None = None
         self.done = False
         # a loader-free script: the capture waiting for its batches, and the batches so far
-        self.collecting: dict[str, Any] | None = None
+        self.collecting: _Collection | None = None
         self.collected: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.collected_bytes = 0
         self.fed: torch.Tensor | None = None  # this step's model input
@@ -280,7 +291,7 @@ class _CaptureListener(Listener):
         self._stop_if_done()
         self.backwards_since_step = 0
         if self.collecting is not None:
-            if optimizer is self.collecting["stepped"]():
+            if optimizer is self.collecting.optimizer():
                 self._collect_step()
             return
         try:
@@ -302,10 +313,11 @@ class _CaptureListener(Listener):
     # -- a loader-free script: its batches, step by step
     def _collect_call(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         assert self.collecting is not None
-        if isinstance(module, nn.modules.loss._Loss) or module is self.collecting["custom_loss"]():
+        custom = self.collecting.custom_loss
+        if isinstance(module, nn.modules.loss._Loss) or (custom is not None and module is custom()):
             self._collect_target(args)
         elif (
-            module is self.collecting["called"]()
+            module is self.collecting.model()
             and torch.is_grad_enabled()
             and len(args) == 1
             and isinstance(args[0], torch.Tensor)
@@ -333,7 +345,7 @@ class _CaptureListener(Listener):
         """The capture of a loader-free script, with the batches it fed so far as its training data."""
         if self.collecting is None:
             return
-        result, self.collecting = self.collecting, None
+        result, self.collecting = self.collecting.result, None
         batches = list(self.collected)
         result["train"] = batches
         first = batches[0][0]
@@ -347,7 +359,6 @@ class _CaptureListener(Listener):
             f"the script feeds batches it slices itself (no DataLoader): it ran {len(batches) - 1} more step(s) so "
             f"that nndoctor could collect {len(batches)} of them; the checks train on those batches"
         )
-        del result["stepped"], result["called"], result["custom_loss"]
         self.result = result
         self.done = True
 
@@ -477,9 +488,7 @@ class _CaptureListener(Listener):
         if combined is not None:
             self.loss_module = combined
         loss_fn, loss = self._loss()
-        loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
-        if loss_args is None and self.functional is not None:
-            loss_args = self.functional[1]
+        loss_args = self._loss_args()
         feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
         forward_fn = _forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
         if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
@@ -566,20 +575,15 @@ class _CaptureListener(Listener):
         }
         if hand_fed is not None:  # the script runs on; its next steps' batches are the training data
             custom = self.custom_loss[0] if self.custom_loss is not None else None
-            result.update(
-                stepped=weakref.ref(optimizer), called=weakref.ref(model), custom_loss=custom or (lambda: None)
-            )
+            self.collecting = _Collection(result, weakref.ref(optimizer), weakref.ref(model), custom)
             self._keep(*hand_fed)
-            self.collecting = result
             return None
         return result
 
     def _hand_fed_batch(self, model: nn.Module, call: _Call) -> tuple[torch.Tensor, torch.Tensor]:
         """The (input, target) pair of a step whose batch came from no DataLoader: the model's only
         positional input and the tensor its loss compared the output with."""
-        loss_args = next((found[1] for found in (self.loss_module, self.custom_loss) if found is not None), None)
-        if loss_args is None and self.functional is not None:
-            loss_args = self.functional[1]
+        loss_args = self._loss_args()
         inputs = call.last_args[0] if len(call.last_args) == 1 and not call.last_kwargs else None
         target = loss_args[1] if loss_args is not None and len(loss_args) >= 2 else None
         if not isinstance(inputs, torch.Tensor) or not isinstance(target, torch.Tensor):
@@ -604,6 +608,14 @@ class _CaptureListener(Listener):
             if args and any(args[0] is part for part in parts):
                 return found
         return None
+
+    def _loss_args(self) -> tuple[Any, ...] | None:
+        """The arguments of the loss before the step: the loss module's, a custom loss module's, else
+        the functional loss's."""
+        found = next((f[1] for f in (self.loss_module, self.custom_loss) if f is not None), None)
+        if found is None and self.functional is not None:
+            found = self.functional[1]
+        return found
 
     def _loss(self) -> tuple[Any, Captured | None]:
         for found in (self.loss_module, self.custom_loss):
@@ -759,9 +771,10 @@ def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | N
     if element.dim() <= MAX_DERIVED_DIMS:
         perms += [p for p in itertools.permutations(range(element.dim())) if list(p) != sorted(p)]
     target = arg.detach()
+    cast = element.detach().to(device=target.device, dtype=target.dtype)
+    wide = element.detach().to(target.device).double() if target.is_floating_point() else None
     for perm in perms:
-        moved = element.detach().to(device=target.device, dtype=target.dtype)
-        moved = moved.permute(perm) if perm is not None else moved
+        moved = cast.permute(perm) if perm is not None else cast
         # a reshape keeps the samples' order: it is redone as (-1, *the rest), which also flattens
         # leading dimensions (`logits.view(-1, vocab)`) for any batch size
         tail = None if moved.shape == target.shape else tuple(target.shape[1:])
@@ -769,8 +782,8 @@ def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | N
             if perm is None and tail is None and arg.dtype == element.dtype:
                 return None  # a copy (`x.clone()`, `x.to(device)`): the key itself is the spec
             return _Derived(key, arg.dtype, perm, tail)
-        if target.is_floating_point():
-            fitted = _affine(element.detach().to(target.device).double(), perm, target)
+        if wide is not None:
+            fitted = _affine(wide, perm, target)
             if fitted is not None:
                 return _Derived(key, arg.dtype, perm, tail, *fitted)
     return None
