@@ -104,11 +104,7 @@ def default_loss_for(target: Any, output: Any, hints: Mapping[str, Any]) -> nn.M
     if isinstance(target, torch.Tensor):
         if not target.is_floating_point():
             return nn.CrossEntropyLoss()
-        if (
-            isinstance(output, torch.Tensor)
-            and output.shape == target.shape
-            and bool(((target == 0) | (target == 1)).all())
-        ):
+        if isinstance(output, torch.Tensor) and output.shape == target.shape and _all_zero_or_one(target):
             return nn.BCEWithLogitsLoss()
     return nn.MSELoss()
 
@@ -124,7 +120,16 @@ def _zero_one(target: torch.Tensor, out_shape: tuple[int, ...]) -> bool:
     """Float targets that are all 0 or 1, with one per output value."""
     if target.numel() == 0 or int(torch.Size(out_shape).numel()) != target.numel():
         return False
+    return _all_zero_or_one(target)
+
+
+def _all_zero_or_one(target: torch.Tensor) -> bool:
     return bool(((target == 0) | (target == 1)).all())
+
+
+def _binary_kind(out_shape: tuple[int, ...]) -> str:
+    """One output per sample is binary; several independent 0/1 outputs are multilabel."""
+    return "binary" if (len(out_shape) <= 1 or out_shape[-1] == 1) else "multilabel"
 
 
 def infer_task(
@@ -142,7 +147,7 @@ def infer_task(
         if loss_kind in CLASSIFICATION_LOSSES:
             kind = "classification"
         elif loss_kind in BINARY_LOSSES:
-            kind = "binary" if (len(out_shape) <= 1 or out_shape[-1] == 1) else "multilabel"
+            kind = _binary_kind(out_shape)
         elif loss_kind in REGRESSION_LOSSES:
             kind = "regression"
         elif isinstance(target, torch.Tensor) and not target.is_floating_point():
@@ -151,7 +156,7 @@ def infer_task(
             kind = "classification" if _could_index(target, out_shape) else "unknown"
         elif isinstance(target, torch.Tensor) and _zero_one(target, out_shape):
             # a custom loss on 0/1 float targets shaped like the output: a focal or weighted BCE
-            kind = "binary" if (len(out_shape) <= 1 or out_shape[-1] == 1) else "multilabel"
+            kind = _binary_kind(out_shape)
         elif isinstance(target, torch.Tensor):
             kind = "regression"
         else:

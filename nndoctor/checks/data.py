@@ -563,6 +563,39 @@ def batchnorm_batch_size(
     return passed(f"batch size {batch} for {len(norms)} BatchNorm layer(s)", evidence)
 
 
+def _random_in_eval(train_eval: ModeStats, evidence: dict[str, object]) -> Verdict:
+    """ND106's verdict on eval outputs that differ between two passes, by what drew the randomness."""
+    changed = (
+        f"eval() outputs change between two passes (by up to {train_eval.eval_repeat_diff:.3g} of the output scale)"
+    )
+    dropout, sampling = train_eval.eval_dropout_calls, train_eval.eval_sampling_calls
+    if sampling and not dropout:
+        # random numbers drawn on purpose (a VAE's z = mu + eps * std, noise injection), no dropout
+        evidence["eval_sampling_calls"] = sampling
+        return passed(
+            f"note: {changed} because the forward samples ({', '.join(sampling)}) in eval mode, as a VAE's "
+            "reparameterization does; deliberate in a generative model, but use the mean (e.g. `z = mu` when not "
+            "self.training) where predictions must be repeatable",
+            evidence,
+        )
+    if not dropout and not train_eval.has_dropout:
+        # no torch random function ran: Python's or NumPy's random decides something in forward (teacher
+        # forcing drawn per call, an augmentation), which dropout never is
+        return passed(
+            f"note: {changed} though the forward calls no torch random function: Python's or NumPy's random "
+            "decides something in forward (teacher forcing drawn per call, an augmentation). Gate it on "
+            "self.training if evaluation must be repeatable",
+            evidence,
+        )
+    if dropout:
+        evidence["eval_dropout_calls"] = dropout
+    return failed(
+        f"eval() outputs change between two passes on the same batch (by up to "
+        f"{train_eval.eval_repeat_diff:.3g} of the output scale): something random is active in eval mode",
+        evidence,
+    )
+
+
 @check(
     "ND106",
     "train-eval-mode-mismatch",
@@ -604,44 +637,8 @@ def train_eval_modes(train_eval: ModeStats, limits: Thresholds) -> Verdict:
         "has_dropout": train_eval.has_dropout,
         "has_batchnorm": train_eval.has_batchnorm,
     }
-    if (
-        train_eval.eval_repeat_diff > limits.eval_tolerance
-        and train_eval.eval_sampling_calls
-        and not (train_eval.eval_dropout_calls)
-    ):
-        # random numbers drawn on purpose (a VAE's z = mu + eps * std, noise injection), no dropout
-        evidence["eval_sampling_calls"] = train_eval.eval_sampling_calls
-        return passed(
-            f"note: eval() outputs change between two passes (by up to {train_eval.eval_repeat_diff:.3g} of the "
-            f"output scale) because the forward samples ({', '.join(train_eval.eval_sampling_calls)}) in eval mode, "
-            "as a VAE's reparameterization does; deliberate in a generative model, but use the mean (e.g. "
-            "`z = mu` when not self.training) where predictions must be repeatable",
-            evidence,
-        )
-    if (
-        train_eval.eval_repeat_diff > limits.eval_tolerance
-        and not train_eval.eval_dropout_calls
-        and not train_eval.eval_sampling_calls
-        and not train_eval.has_dropout
-    ):
-        # no torch random function ran: Python's or NumPy's random decides something in forward (teacher
-        # forcing drawn per call, an augmentation), which dropout never is
-        return passed(
-            f"note: eval() outputs change between two passes (by up to {train_eval.eval_repeat_diff:.3g} of the "
-            "output scale) though the forward calls no torch random function: Python's or NumPy's random decides "
-            "something in forward (teacher forcing drawn per call, an augmentation). Gate it on self.training if "
-            "evaluation must be repeatable",
-            evidence,
-        )
     if train_eval.eval_repeat_diff > limits.eval_tolerance:
-        if train_eval.eval_dropout_calls:
-            evidence["eval_dropout_calls"] = train_eval.eval_dropout_calls
-        return failed(
-            f"eval() outputs change between two passes on the same batch (by up to "
-            f"{train_eval.eval_repeat_diff:.3g} of the output scale): something random is active "
-            "in eval mode",
-            evidence,
-        )
+        return _random_in_eval(train_eval, evidence)
     if (train_eval.has_dropout or train_eval.has_batchnorm) and train_eval.train_eval_diff < limits.same_tolerance:
         return warned(
             "the model has dropout/BatchNorm layers but train() and eval() outputs are identical: "
