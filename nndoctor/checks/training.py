@@ -215,7 +215,11 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     argmax accuracy does not follow it (a triplet or contrastive loss on embeddings) is judged on
     the loss alone; one that does not change ignores its labels. A negative loss (a Poisson or
     Gaussian NLL without its constant term: its minimum is not 0) passes when the metric shows the
-    fit and is otherwise skipped, since its fall cannot be judged against its start.
+    fit and is otherwise skipped, since its fall cannot be judged against its start; one that keeps
+    falling past `unbounded_fall` times its starting size has no minimum and fails. A loss that falls
+    while the accuracy ends below always guessing the majority class (skill under
+    `below_chance_skill`) rewards the wrong answer and fails. A custom loss on float targets that
+    falls below `near_zero_loss_ratio` of its start passes whatever R^2 of the raw output says.
 
     Why it matters:
     Any reasonable network has far more parameters than 20 samples need, so it must be able to
