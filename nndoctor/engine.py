@@ -21,6 +21,7 @@ from nndoctor.check import CheckSpec, Thresholds, Verdict
 from nndoctor.context import Context
 from nndoctor.diagnosis import confirm, link
 from nndoctor.errors import NndoctorError, NotJudged, Skip, UserCodeExit
+from nndoctor.layers import is_leaf, layer_modules
 from nndoctor.probe import ProbeSpec
 from nndoctor.registry import Registry
 from nndoctor.report.model import Finding, Outcome, Report
@@ -345,7 +346,7 @@ def model_summary(ctx: Context) -> dict[str, Any]:
     model = ctx.user_model
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    leaves = [m for m in model.modules() if not list(m.children())]
+    leaves = [m for m in layer_modules(model) if is_leaf(m)]
     return {
         "class": type(model).__name__,
         "params": params,

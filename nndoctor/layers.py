@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 RELU_LIKE = (nn.ReLU, nn.ReLU6)
 SATURATING = (nn.Tanh, nn.Sigmoid, nn.Hardtanh, nn.Hardsigmoid, nn.Softsign)
@@ -40,8 +41,29 @@ def module_names(model: nn.Module) -> dict[nn.Module, str]:
     return names
 
 
+def _own_children(module: nn.Module) -> list[nn.Module]:
+    """Children that are layers: a parametrized module's `parametrizations` (weight norm, spectral
+    norm) compute its weight and are part of the layer, not layers of their own."""
+    parametrized = parametrize.is_parametrized(module)
+    return [child for name, child in module.named_children() if not (parametrized and name == "parametrizations")]
+
+
 def is_leaf(module: nn.Module) -> bool:
-    return next(module.children(), None) is None
+    return not _own_children(module)
+
+
+def layer_modules(model: nn.Module) -> list[nn.Module]:
+    """`model.modules()` less parametrization internals, which run on every access of a weight
+    (inside a hook too) and would be recorded as layers."""
+    found: list[nn.Module] = []
+
+    def visit(module: nn.Module) -> None:
+        found.append(module)
+        for child in _own_children(module):
+            visit(child)
+
+    visit(model)
+    return list(dict.fromkeys(found))  # a module shared by two parents once, as modules() does
 
 
 def is_transposed_linear(module: nn.Module) -> bool:

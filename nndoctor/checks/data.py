@@ -439,11 +439,15 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     consequence (unstable activations, vanishing gradients, a tiny subset that cannot be fitted,
     a flat loss), or when the pattern is extreme (`extreme_saturating_layers` saturating layers in
     a row, a plain net deeper than `extreme_plain_depth`); otherwise it is a note on a pass. A
-    single tanh or sigmoid (a pooler, a gate) is not counted as a risk.
+    single tanh or sigmoid (a pooler) is not counted as a risk, nor is a gate: a sigmoid or tanh
+    whose output the autograd graph shows only multiplying another tensor (squeeze-and-excitation,
+    gated units), since the main path's gradient does not pass through its derivative.
     """
     sites = init_forward.sites
     last_weighted = max((s.order for s in sites if s.weighted), default=-1)
-    saturating = [s for s in sites if s.kind in ("Sigmoid", "Tanh") and s.order < last_weighted]
+    gates = set(init_backward.gates)
+    hidden = [s for s in sites if s.kind in ("Sigmoid", "Tanh") and s.order < last_weighted]
+    saturating = [s for s in hidden if s.name.split("#")[0] not in gates]
     notes = []
     for before, after in itertools.pairwise(sites):
         if before.weighted and before.bias and after.kind.startswith("BatchNorm"):
@@ -456,6 +460,7 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
         "depth_longest_path": init_backward.depth_longest,
         "depth_shortest_path": init_backward.depth_shortest,
         "saturating_hidden": [s.name for s in saturating],
+        "gates_not_counted": [s.name for s in hidden if s not in saturating],
         "notes": notes,
     }
     traced = init_backward.depth_longest is not None

@@ -34,6 +34,13 @@ def _metric_text(metric: str | None, value: float | None) -> str:
     return _pct(value) if metric == "accuracy" else f"R^2 {value:.3f}"
 
 
+def _role(name: str) -> str:
+    """A module's place in its block, whatever the block's index: `blocks.3.drop (Dropout)` and
+    `blocks.7.drop (Dropout)` are the same role."""
+    path = name.split(" (", 1)[0]
+    return ".".join("*" if part.isdigit() else part for part in path.split("."))
+
+
 # -- ND401 ---------------------------------------------------------------------------------
 @check(
     "ND401",
@@ -65,7 +72,9 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
     thrown away, or it sits on a branch that is never used), so the model trains without the
     regularization its author relies on. BatchNorm makes train() and eval() outputs differ
     anyway, which hides such a layer from a plain train/eval comparison; switching the dropout
-    modules one at a time does not. At the other end, a weight-decay term larger than the data
+    modules one at a time does not. A module unused in some blocks while the same module of
+    sibling blocks acts (a library's stochastic depth, skipped where a block has no residual) is
+    unused by design and only noted. At the other end, a weight-decay term larger than the data
     loss at the start (e.g. weight_decay=0.5 instead of 5e-4) makes the optimizer shrink weights
     instead of fitting the data, and the model underfits.
 
@@ -111,7 +120,15 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
                 [[d.name, d.kind, d.p, _g(d.output_change)] for d in r.dropout],
             )
         )
-    dead = [d for d in r.dropout if math.isfinite(d.output_change) and d.output_change < limits.min_dropout_change]
+    unused = [d for d in r.dropout if math.isfinite(d.output_change) and d.output_change < limits.min_dropout_change]
+    acting_roles = {_role(d.name) for d in r.dropout if d not in unused}
+    # a library that builds the module in every block and uses it only where it applies
+    # (EfficientNet's stochastic depth, skipped in blocks without a residual) leaves some unused
+    # by design; a discarded result is a line of code, so it leaves every sibling unused
+    by_design = [d for d in unused if _role(d.name) in acting_roles]
+    dead = [d for d in unused if d not in by_design]
+    if by_design:
+        evidence["unused_where_siblings_act"] = [d.name for d in by_design]
     share = r.matrix_penalty / abs(r.data_loss) if r.data_loss else 0.0
     evidence["matrix_penalty_share"] = _g(share)
     if dead:
@@ -163,7 +180,13 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
             f"an L2 penalty (lambda {r.l2_lambda:g}, {r.l2_source}) adds {r.penalty:.3g} to the loss "
             f"({r.data_loss:.4g} -> {r.penalized_loss:.4g})"
         ]
-        if r.dropout and r.dropout_loss is not None:
+        if by_design and r.dropout_loss is not None:
+            parts.append(
+                f"{len(r.dropout) - len(by_design)} of {len(r.dropout)} dropout module(s) act on the output (loss "
+                f"with dropout on {r.dropout_loss:.4g}); {len(by_design)} unused in blocks where the same module "
+                f"of sibling blocks acts, as libraries do where a block cannot drop (first {by_design[0].name})"
+            )
+        elif r.dropout and r.dropout_loss is not None:
             parts.append(
                 f"all {len(r.dropout)} dropout module(s) act on the output (loss with dropout on {r.dropout_loss:.4g})"
             )

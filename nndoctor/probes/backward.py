@@ -16,9 +16,17 @@ from torch import nn
 
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
-from nndoctor.layers import fan_in_out, is_leaf, is_transposed_linear, is_weighted, module_names
+from nndoctor.layers import (
+    SATURATING,
+    fan_in_out,
+    is_leaf,
+    is_transposed_linear,
+    is_weighted,
+    layer_modules,
+    module_names,
+)
 from nndoctor.probe import probe
-from nndoctor.probes._inputs import watch_input
+from nndoctor.probes._inputs import CapturedInput, watch_input
 from nndoctor.probes.loop import step_optimizer
 
 # autograd nodes of ops that multiply by a weight (the layers counted when measuring depth)
@@ -69,6 +77,7 @@ class BackwardStats:
     optimizer: str
     lr: float | None
     grad_output_nonfinite: list[str] = field(default_factory=list)  # modules, in backward order
+    gates: list[str] = field(default_factory=list)  # sigmoid/tanh modules used only as multiplicative gates
 
     def layer(self, name: str) -> LayerGrad | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -107,6 +116,30 @@ def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
     if longest.get(root) is None:
         return None
     return longest[root], shortest[root]  # type: ignore[return-value]
+
+
+def gates(root: Any, saturating: dict[Any, str]) -> list[str]:
+    """The sigmoid/tanh modules whose output only ever scales another tensor (squeeze-and-excitation,
+    gated units): the main path's gradient is multiplied by the gate's value, it does not pass
+    through the gate's derivative, so these are not saturating layers in series."""
+    consumers: dict[Any, set[str]] = {node: set() for node in saturating}
+    seen: set[Any] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for child, _ in getattr(node, "next_functions", ()):
+            if child is None:
+                continue
+            if child in consumers:
+                consumers[child].add(type(node).__name__)
+            if child not in seen:
+                stack.append(child)
+    gating = {node: bool(ops) and ops <= {"MulBackward0"} for node, ops in consumers.items()}
+    names = set(saturating.values())
+    return sorted(n for n in names if all(gating[node] for node, name in saturating.items() if name == n))
 
 
 def diff_norm(a: torch.Tensor, b: torch.Tensor, chunk: int = 1 << 20) -> torch.Tensor:
@@ -154,13 +187,16 @@ class OutputGradients:
         self.order: dict[str, int] = {}
         self.reached: list[str] = []
         self._flags: list[torch.Tensor] = []
-        self.handles = [m.register_forward_hook(self._watch) for m in model.modules()]
+        self.saturating: dict[Any, str] = {}  # autograd node of a sigmoid/tanh module's output -> its name
+        self.handles = [m.register_forward_hook(self._watch) for m in layer_modules(model)]
 
     def _watch(self, module: nn.Module, _inputs: Any, output: Any) -> None:
         name = self.names.get(module, type(module).__name__)
         self.order.setdefault(name, len(self.order))
         out = first_tensor(output)
-        if out is not None and out.requires_grad and next(module.children(), None) is None:
+        if out is not None and out.grad_fn is not None and isinstance(module, SATURATING):
+            self.saturating[out.grad_fn] = name
+        if out is not None and out.requires_grad and is_leaf(module):
 
             def on_grad(grad: torch.Tensor) -> None:
                 self.reached.append(name)
@@ -186,11 +222,20 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     names = module_names(model)
     grads = OutputGradients(model)
     try:
-        with watch_input(model, requires_grad=True) as captured:  # lets the graph be traced to the input
+        try:
+            with watch_input(model, requires_grad=True) as captured:  # lets the graph be traced to the input
+                output, target = ctx.forward(model, batch)
+        except RuntimeError as error:
+            if "requires_grad" not in str(error):
+                raise
+            # the model sets requires_grad on a view of its input itself (transformers' Wav2Vec2
+            # does, for gradient checkpointing): run it on the batch as given, without the depth trace
+            captured = CapturedInput()
             output, target = ctx.forward(model, batch)
         loss = ctx.loss(output, target)
         leaf = captured.tensor
         depth = weighted_depth(loss.grad_fn, leaf) if leaf is not None else None
+        gated = gates(loss.grad_fn, grads.saturating)
         if loss.requires_grad:
             loss.backward()
     finally:
@@ -236,13 +281,13 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         )
     # weighted layers, and leaf modules with weight matrices (LSTM, attention); a container's own
     # tensors (position embeddings, class tokens) are looked up or added, not multiplied: left out
-    layer_modules = [
+    tracked_layers = [
         m
         for m in model.modules()
         if is_weighted(m) or (matrix_params(m) and is_leaf(m) and not isinstance(m, nn.Embedding))
     ]
     flags = grads.flags(ctx.device)
-    symmetric = [symmetric_rows.get(m, zero) for m in layer_modules]
+    symmetric = [symmetric_rows.get(m, zero) for m in tracked_layers]
     # the probe's one host transfer: every per-parameter statistic at once
     host = (
         torch.cat(
@@ -277,7 +322,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         for name, p in named
     ]
     layers = []
-    for m, sym in zip(layer_modules, host_symmetric, strict=True):
+    for m, sym in zip(tracked_layers, host_symmetric, strict=True):
         dense = is_weighted(m)
         tracked = layer_weights(m)
         fan_in, fan_out = fan_in_out(m) if dense else (0, 0)
@@ -311,6 +356,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         optimizer=type(optimizer).__name__,
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         grad_output_nonfinite=grads.flagged(host_flags),
+        gates=gated,
     )
 
 

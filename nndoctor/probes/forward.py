@@ -19,7 +19,7 @@ from torch import nn
 from nndoctor.batches import Batch, first_tensor
 from nndoctor.context import Context
 from nndoctor.declare import setting
-from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, module_names
+from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, layer_modules, module_names
 from nndoctor.probe import probe
 
 _STATS = ("mean", "std", "zero", "saturated", "nonfinite", "input_nonfinite", "dead_inputs")
@@ -108,7 +108,9 @@ class _Recorder:
         self.call_index: dict[nn.Module, int] = {}
         self.site_of: dict[tuple[int, int], int] = {}
         self.seen_weighted = False
-        self.handles = [m.register_forward_hook(self.hook) for m in model.modules() if is_leaf(m) or is_weighted(m)]
+        self.handles = [
+            m.register_forward_hook(self.hook) for m in layer_modules(model) if is_leaf(m) or is_weighted(m)
+        ]
 
     def start_batch(self) -> None:
         self.call_index.clear()

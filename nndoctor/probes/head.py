@@ -20,7 +20,7 @@ from torch import nn
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
 from nndoctor.declare import setting
-from nndoctor.layers import is_leaf
+from nndoctor.layers import is_leaf, layer_modules
 from nndoctor.probe import probe
 
 # single-input nodes that only move, copy or reshape values: the range passes through them
@@ -153,7 +153,7 @@ def output_head(ctx: Context, model: nn.Module, settings: OutputHeadSettings) ->
         if out is not None and out.grad_fn is not None:
             produced.append((module, out.grad_fn))
 
-    handles = [m.register_forward_hook(remember) for m in model.modules() if is_leaf(m)]
+    handles = [m.register_forward_hook(remember) for m in layer_modules(model) if is_leaf(m)]
     try:
         with torch.enable_grad():
             output, _ = ctx.forward(model, batches[0])

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from nndoctor.batches import first_tensor
+from nndoctor.batches import first_tensor, sample_count
 from nndoctor.context import Context
 from nndoctor.errors import Skip
 from nndoctor.layers import BATCH_NORMS, DROPOUTS, module_names
@@ -153,6 +153,12 @@ def _embedding_output_as_leaf(model: nn.Module) -> Iterator[list[torch.Tensor]]:
             handle.remove()
 
 
+def _batch_axis(tensor: torch.Tensor, size: int) -> int | None:
+    """The dimension holding the batch's samples: the first of that size (dim 1 of a
+    sequence-first [T, B, ...] tensor)."""
+    return next((axis for axis, length in enumerate(tensor.shape) if length == size), None)
+
+
 @probe("batch_independence", "gradient of one sample's output w.r.t. other samples", cost="backward")
 def batch_independence(ctx: Context, model: nn.Module) -> IndependenceStats:
     """Probed at the first and the last sample: a mix-up can run one way only (sample i sees the
@@ -166,20 +172,27 @@ def batch_independence(ctx: Context, model: nn.Module) -> IndependenceStats:
     if x is None:
         reason = "integer ids (e.g. tokens) with no embedding layer" if captured.integer else "not a tensor"
         raise Skip(f"the model's input is {reason}: no input gradient exists")
-    n = x.shape[0]
+    # the loader's batches are batch-first; a sequence-first model ([T, B, ...] inside) is probed
+    # along the axis that holds the samples
+    n = sample_count(batch) or x.shape[0]
     if n < 2:
         raise Skip("the first batch holds a single sample")
-    if output is None or output.dim() == 0 or output.shape[0] != n:
+    in_axis = _batch_axis(x, n)
+    out_axis = _batch_axis(output, n) if output is not None else None
+    if in_axis is None or out_axis is None:
         shape = list(output.shape) if output is not None else None
-        raise Skip(f"the output's first dimension ({shape}) is not the batch size {n}")
+        where = f"the input {list(x.shape)}" if in_axis is None else f"the output {shape}"
+        raise Skip(f"{where} has no dimension of the batch size {n}")
+    assert output is not None
     worst: IndependenceStats | None = None
     for sample in (0, n - 1):
-        weights = torch.randn(output[sample].shape, generator=torch.Generator().manual_seed(0)).to(output.device)
-        (grad,) = torch.autograd.grad((output[sample].float() * weights).sum(), x, allow_unused=True, retain_graph=True)
+        sample_output = output.select(out_axis, sample)
+        weights = torch.randn(sample_output.shape, generator=torch.Generator().manual_seed(0)).to(output.device)
+        (grad,) = torch.autograd.grad((sample_output.float() * weights).sum(), x, allow_unused=True, retain_graph=True)
         if grad is None:
             stats = IndependenceStats(n, sample, [], 0.0)
         else:
-            per_sample = grad.reshape(n, -1).float().abs().sum(dim=1).cpu()
+            per_sample = grad.movedim(in_axis, 0).reshape(n, -1).float().abs().sum(dim=1).cpu()
             others = [j for j in range(n) if j != sample and per_sample[j] > 0]
             own = float(per_sample[sample])
             leak = float(per_sample.sum() - per_sample[sample])

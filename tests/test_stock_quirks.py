@@ -1,0 +1,200 @@
+"""Patterns of stock architectures that are healthy but once looked broken to a probe or a check
+(found on the held-out zoo in benchmarks/zoo2/): weight-normalized layers, a model that sets
+`requires_grad` on its own input, squeeze-and-excitation gates, dropout that a library builds in
+every block but uses only in some, and sequence-first models. Each has its broken twin where one
+exists, so the check is shown to still fire.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+from nndoctor.api import diagnose
+from nndoctor.report.model import Outcome
+
+FAST = {"short_run": {"steps": 20}, "overfit_tiny": {"steps": 20}, "lr_range": {"steps": 20}}
+
+
+def _finding(model: nn.Module, batches, check_id: str):
+    report = diagnose(model, batches, select=[check_id], device="cpu", probes=FAST)
+    return next(f for f in report.findings if f.check_id == check_id)
+
+
+def _labelled(shape: tuple[int, ...], n: int = 64, classes: int = 3, size: int = 16, dtype=torch.float32):
+    g = torch.Generator().manual_seed(0)
+    x = (
+        torch.randn(n, *shape, generator=g)
+        if dtype.is_floating_point
+        else torch.randint(0, 20, (n, *shape), generator=g)
+    )
+    y = torch.arange(n) % classes
+    return [(x[i : i + size], y[i : i + size]) for i in range(0, n, size)]
+
+
+# -- weight norm ---------------------------------------------------------------------------------
+def _temporal_net() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        weight_norm(nn.Conv1d(4, 8, 3, padding=1)),
+        nn.ReLU(),
+        weight_norm(nn.Conv1d(8, 8, 3, padding=1)),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(8 * 16, 3),
+    )
+
+
+def test_weight_normalized_convs_are_measured_as_the_layers_they_are():
+    finding = _finding(_temporal_net(), _labelled((4, 16)), "ND203")
+    assert finding.outcome == Outcome.PASS, finding.message
+    assert "std 0" not in finding.message
+
+
+def test_a_weight_normalized_layer_that_outputs_a_constant_is_still_caught():
+    model = _temporal_net()
+    with torch.no_grad():  # g = 0: the normalized kernel is all zeros, and so is the output
+        model[0].parametrizations.weight.original0.zero_()
+        model[0].bias.zero_()
+    finding = _finding(model, _labelled((4, 16)), "ND203")
+    assert finding.outcome in (Outcome.WARN, Outcome.FAIL), finding.message
+    assert "0 (ParametrizedConv1d)" in finding.message
+
+
+# -- a model that marks its own input as requiring grad -------------------------------------------
+class MarksItsInput(nn.Module):
+    """Like transformers' Wav2Vec2 feature encoder: `x[:, None]` then `requires_grad = True` in training."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, 8, 5, stride=2)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        hidden = audio[:, None]
+        if self.training:
+            hidden.requires_grad = True
+        return self.head(torch.relu(self.conv(hidden)).mean(-1))
+
+
+def test_a_model_that_sets_requires_grad_on_its_input_is_still_probed():
+    report = diagnose(MarksItsInput(), _labelled((64,)), select=["ND104", "ND202", "ND301", "ND303"], device="cpu")
+    outcomes = {f.check_id: f.outcome for f in report.findings}
+    assert Outcome.ERROR not in outcomes.values(), [f.message for f in report.findings]
+    assert outcomes["ND301"] == Outcome.PASS
+
+
+# -- gates ----------------------------------------------------------------------------------------
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.reduce = nn.Conv2d(channels, channels // 2, 1)
+        self.expand = nn.Conv2d(channels // 2, channels, 1)
+        self.gate = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(self.expand(torch.relu(self.reduce(self.pool(x)))))
+
+
+class GatedBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.se = SqueezeExcite(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.se(torch.relu(self.conv(x)))
+
+
+class SigmoidBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.conv(x))
+
+
+def _stack(block: type[nn.Module]) -> nn.Sequential:
+    torch.manual_seed(0)
+    blocks = [block(8) for _ in range(10)]
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+
+
+def test_squeeze_excite_gates_are_not_counted_as_saturating_layers():
+    finding = _finding(_stack(GatedBlock), _labelled((3, 8, 8)), "ND104")
+    assert finding.outcome == Outcome.PASS, finding.message
+    assert len(finding.evidence["gates_not_counted"]) == 10 and not finding.evidence["saturating_hidden"]
+
+
+def test_sigmoids_in_series_still_warn():
+    finding = _finding(_stack(SigmoidBlock), _labelled((3, 8, 8)), "ND104")
+    assert finding.outcome == Outcome.WARN and "10 hidden Sigmoid" in finding.message
+    assert finding.evidence["gates_not_counted"] == []
+
+
+# -- dropout unused by design in some blocks ------------------------------------------------------
+class DropBlock(nn.Module):
+    def __init__(self, residual: bool, use_dropout: bool = True) -> None:
+        super().__init__()
+        self.residual, self.use_dropout = residual, use_dropout
+        self.fc = nn.Linear(16, 16)
+        self.dropout = nn.Dropout(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.fc(x))
+        if not self.residual:
+            return h  # like EfficientNet: a block without a residual cannot be dropped
+        if self.use_dropout:
+            h = self.dropout(h)
+        return x + h
+
+
+def _drop_net(use_dropout: bool) -> nn.Sequential:
+    torch.manual_seed(0)
+    blocks = [DropBlock(residual=i % 2 == 1, use_dropout=use_dropout) for i in range(4)]
+    return nn.Sequential(nn.Linear(8, 16), *blocks, nn.Linear(16, 3))
+
+
+def test_dropout_a_library_leaves_unused_where_sibling_blocks_use_it_passes_with_a_note():
+    finding = _finding(_drop_net(use_dropout=True), _labelled((8,)), "ND401")
+    assert finding.outcome == Outcome.PASS, finding.message
+    assert finding.evidence["unused_where_siblings_act"] == ["1.dropout", "3.dropout"]
+    assert "2 of 4 dropout module(s) act" in finding.message
+
+
+def test_dropout_unused_in_every_block_still_warns():
+    finding = _finding(_drop_net(use_dropout=False), _labelled((8,)), "ND401")
+    assert finding.outcome == Outcome.WARN and "4 of 4 dropout module(s) change nothing" in finding.message
+
+
+# -- sequence-first models ------------------------------------------------------------------------
+class SequenceFirstAttention(nn.Module):
+    """Token ids [B, T] in, a GRU run sequence-first, attention pooling over `dim`."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.dim = dim
+        self.embed = nn.Embedding(20, 16)
+        self.gru = nn.GRU(16, 16)
+        self.score = nn.Linear(16, 1)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(self.embed(tokens.t()))  # [T, B, H]; B == H here, as in the case it comes from
+        weights = torch.softmax(self.score(h), dim=self.dim)
+        return self.head((weights * h).sum(0))
+
+
+def test_batch_mixing_is_found_inside_a_sequence_first_model():
+    finding = _finding(SequenceFirstAttention(dim=1), _labelled((12,), dtype=torch.long), "ND304")
+    assert finding.outcome == Outcome.FAIL, finding.message
+
+
+def test_a_sequence_first_model_that_keeps_samples_apart_passes():
+    finding = _finding(SequenceFirstAttention(dim=0), _labelled((12,), dtype=torch.long), "ND304")
+    assert finding.outcome == Outcome.PASS, finding.message
