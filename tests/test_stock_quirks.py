@@ -52,6 +52,13 @@ def test_weight_normalized_convs_are_measured_as_the_layers_they_are():
     assert "std 0" not in finding.message
 
 
+def test_weight_normalized_layers_are_judged_by_their_computed_weight():
+    finding = _finding(_temporal_net(), _labelled((4, 16)), "ND202")
+    assert finding.outcome == Outcome.PASS, finding.message
+    rows = {row[0]: row for row in finding.tables[0].rows}
+    assert float(rows["0 (ParametrizedConv1d)"][3]) > 0.05  # the kernel's std, not 0
+
+
 def test_a_weight_normalized_layer_that_outputs_a_constant_is_still_caught():
     model = _temporal_net()
     with torch.no_grad():  # g = 0: the normalized kernel is all zeros, and so is the output

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from nndoctor.batches import first_tensor
 from nndoctor.context import Context
@@ -262,6 +263,13 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         again.backward()
         return again
 
+    # a weight computed from other parameters (weight norm, spectral norm): its own scale is what
+    # the layer multiplies by, taken before the step
+    computed_rms = {
+        m: norm32(_computed_weight(m)).float() / math.sqrt(max(_computed_weight(m).numel(), 1))
+        for m in model.modules()
+        if is_weighted(m) and parametrize.is_parametrized(m, "weight")
+    }
     step_optimizer(optimizer, closure)
     zero = torch.zeros((), device=ctx.device)
     owner = {id(p): names[m] for m in model.modules() for p in m.parameters(recurse=False)}
@@ -288,12 +296,14 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     ]
     flags = grads.flags(ctx.device)
     symmetric = [symmetric_rows.get(m, zero) for m in tracked_layers]
+    computed = [computed_rms.get(m, zero - 1) for m in tracked_layers]  # -1: a stored weight
     # the probe's one host transfer: every per-parameter statistic at once
     host = (
         torch.cat(
             [
                 torch.stack(rows).reshape(-1) if rows else zero.new_zeros(0),
                 torch.stack(symmetric) if symmetric else zero.new_zeros(0),
+                torch.stack(computed) if computed else zero.new_zeros(0),
                 flags,
                 loss.detach().float().reshape(1),
             ]
@@ -304,7 +314,9 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     by_param = {id(p): host[i * 4 : i * 4 + 4] for i, (_, p) in enumerate(named)}
     offset = len(rows) * 4
     host_symmetric = host[offset : offset + len(symmetric)]
-    host_flags = host[offset + len(symmetric) : -1]
+    offset += len(symmetric)
+    host_computed = host[offset : offset + len(computed)]
+    host_flags = host[offset + len(computed) : -1]
     params = [
         ParamStats(
             name=name,
@@ -322,7 +334,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         for name, p in named
     ]
     layers = []
-    for m, sym in zip(tracked_layers, host_symmetric, strict=True):
+    for m, sym, computed_weight_rms in zip(tracked_layers, host_symmetric, host_computed, strict=True):
         dense = is_weighted(m)
         tracked = layer_weights(m)
         fan_in, fan_out = fan_in_out(m) if dense else (0, 0)
@@ -335,7 +347,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
                 name=names[m],
                 kind=type(m).__name__,
                 grad_rms=math.sqrt(grad_sq / count) if any(p.grad is not None for p in tracked) else math.nan,
-                weight_rms=math.sqrt(weight_sq / count),
+                weight_rms=computed_weight_rms if computed_weight_rms >= 0 else math.sqrt(weight_sq / count),
                 update_ratio=math.sqrt(update_sq) / (math.sqrt(weight_sq) + 1e-30),
                 symmetric=bool(sym),
                 rows=int(tracked[0].shape[1] if is_transposed_linear(m) else tracked[0].shape[0]),
@@ -365,10 +377,20 @@ def matrix_params(module: nn.Module) -> list[nn.Parameter]:
     return [p for p in module.parameters(recurse=False) if p.dim() >= 2]
 
 
+def _computed_weight(module: nn.Module) -> torch.Tensor:
+    weight = module.weight  # computed by the parametrization on access
+    assert isinstance(weight, torch.Tensor)
+    return weight.detach()
+
+
 def layer_weights(module: nn.Module) -> list[nn.Parameter]:
     """The parameters a layer's statistics are taken over: its `weight`, or, when that is computed
     from other parameters (weight norm, pruning), those parameters."""
     weight = getattr(module, "weight", None)
     if is_weighted(module) and isinstance(weight, nn.Parameter):
         return [weight]
+    if parametrize.is_parametrized(module, "weight"):
+        parametrizations = module.parametrizations
+        assert isinstance(parametrizations, nn.ModuleDict)
+        return list(parametrizations["weight"].parameters())
     return matrix_params(module) or [p for p in module.parameters(recurse=False)]
