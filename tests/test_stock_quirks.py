@@ -205,3 +205,42 @@ def test_batch_mixing_is_found_inside_a_sequence_first_model():
 def test_a_sequence_first_model_that_keeps_samples_apart_passes():
     finding = _finding(SequenceFirstAttention(dim=0), _labelled((12,), dtype=torch.long), "ND304")
     assert finding.outcome == Outcome.PASS, finding.message
+
+
+class SequenceFirstTagger(nn.Module):
+    """nn.TransformerEncoder with its default batch_first=False: tokens [T, B] in, tags [T, B, C] out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(20, 16)
+        layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0)
+        self.encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(self.embed(tokens)))
+
+
+def test_time_mixing_in_batches_collated_sequence_first_is_not_batch_mixing():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, 20, (64, 12), generator=g)
+    tags = tokens % 3
+
+    def time_first(samples):  # the torchtext-style [T, B] layout, targets alike
+        xs, ys = zip(*samples, strict=True)
+        return torch.stack(xs, 1), torch.stack(ys, 1)
+
+    loader = DataLoader(TensorDataset(tokens, tags), batch_size=8, collate_fn=time_first)
+    report = diagnose(
+        SequenceFirstTagger(),
+        loader,
+        loss_fn=lambda out, y: nn.functional.cross_entropy(out.reshape(-1, 3), y.reshape(-1)),
+        select=["ND304"],
+        device="cpu",
+    )
+    finding = report.findings[0]
+    assert finding.outcome == Outcome.PASS, finding.message
+    assert finding.evidence["batch_size"] == 8

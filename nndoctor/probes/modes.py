@@ -172,9 +172,17 @@ def batch_independence(ctx: Context, model: nn.Module) -> IndependenceStats:
     if x is None:
         reason = "integer ids (e.g. tokens) with no embedding layer" if captured.integer else "not a tensor"
         raise Skip(f"the model's input is {reason}: no input gradient exists")
-    # the loader's batches are batch-first; a sequence-first model ([T, B, ...] inside) is probed
-    # along the axis that holds the samples
-    n = sample_count(batch) or x.shape[0]
+    # a sequence-first model ([T, B, ...] inside, or batches collated so) is probed along the axis
+    # that holds the samples: the loader's batch size when the tensors have it, else the targets'
+    sizes = [size for size in (ctx.data.loader_batch_size, sample_count(batch), x.shape[0]) if size]
+    n = next(
+        (
+            size
+            for size in sizes
+            if output is not None and _batch_axis(x, size) is not None and _batch_axis(output, size) is not None
+        ),
+        sizes[0],
+    )
     if n < 2:
         raise Skip("the first batch holds a single sample")
     in_axis = _batch_axis(x, n)
