@@ -113,6 +113,16 @@ def test_nd502_per_batch_step_lr_and_early_decay():
     tiny.lrs = [[0.1 * 0.01 ** (i // 25)] for i in range(tiny.steps)]
     verdict = judge("ND502", tiny)
     assert verdict.outcome == Outcome.WARN and "fell to" in verdict.message
+    # sized in iterations: PolynomialLR over the run's steps, ExponentialLR with gamma 0.9995
+    for name, lr_at in (
+        ("PolynomialLR", lambda i, n: 0.1 * (1 - i / n)),
+        ("ExponentialLR", lambda i, n: 0.1 * 0.9995**i),
+    ):
+        sized = healthy()
+        sized.scheduler, sized.scheduler_calls = name, [0] + [1] * (sized.steps - 1)
+        sized.lrs = [[lr_at(i, sized.steps)] for i in range(sized.steps)]
+        verdict = judge("ND502", sized)
+        assert verdict.outcome == Outcome.PASS and "sized in iterations" in verdict.message, (name, verdict.message)
     one_cycle = healthy()
     one_cycle.scheduler = "OneCycleLR"
     one_cycle.scheduler_calls = [0] + [1] * (one_cycle.steps - 1)

@@ -162,6 +162,7 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
         "per_step_share": 0.9,
         "cosine_rise": 10.0,
         "iteration_schedule_share": 0.25,
+        "per_batch_kept_share": 0.1,
     },
     explains=["ND504", "ND505"],
 )
@@ -177,7 +178,9 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     the LR climbs back up: an LR `cosine_rise` times a previous minimum, and at least a tenth of
     the peak, after the schedule had annealed. An epoch-type schedule stepped per batch whose first
     change comes only after `iteration_schedule_share` of the run (milestones at iterations 300
-    and 450 of 500) is written in iterations on purpose and passes.
+    and 450 of 500), or whose LR still holds more than `per_batch_kept_share` of its peak at
+    `early_fraction` of the run (PolynomialLR over the run's steps, ExponentialLR with gamma
+    0.9995), is sized in iterations on purpose and passes.
 
     Why it matters:
     A schedule stepped per batch instead of per epoch decays `len(loader)` times too fast: a
@@ -229,6 +232,14 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
                     else "never changed"
                 )
                 + ": a schedule written in iterations (its milestones or step size count batches), not epochs",
+                evidence,
+            )
+        if lrs[checkpoint] > limits.per_batch_kept_share * peak:
+            # sized in iterations (PolynomialLR over the run's steps, ExponentialLR with gamma
+            # 0.9995): stepped per batch as written, the LR is still a usable share of its peak
+            return passed(
+                f"{run.scheduler} was stepped after every batch and the LR kept {lrs[checkpoint] / peak:.0%} of its "
+                f"peak at step {_step(checkpoint)} of {len(lrs)}: a schedule sized in iterations",
                 evidence,
             )
         return warned(

@@ -1002,6 +1002,8 @@ class Watcher(Listener):
             run.steps >= 10
             and run.scheduler in ("StepLR", "MultiStepLR", "ExponentialLR")
             and all(c >= 1 for c in run.scheduler_calls[-5:])
+            and run.lrs
+            and run.lrs[-1][0] <= 0.1 * run.lrs[0][0]  # decayed as if per epoch, not sized in iterations
         ):
             self._note(f"ND502 {run.scheduler} stepped every batch")
         if run.accumulation_unscaled >= 3 and run.accumulation_scaled == 0:
