@@ -492,6 +492,72 @@ def test_a_functional_validation_loss_is_seen_after_the_first_step():
     assert len(run.val_passes) == 3 and all(vp.loss is not None for vp in run.val_passes)
 
 
+def _watch_tensor_loop(validate, epochs: int = 6, steps: int = 20, train_loader: bool = False):
+    """A loop that trains on tensors (or a loader) and calls `validate(model, loss_fn)` after each
+    epoch, watched; returns the run."""
+    import torch
+    from torch import nn
+
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 8), torch.arange(32) % 3
+    model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), 8)
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        for _ in range(epochs):
+            model.train()
+            for xb, yb in loader if train_loader else [(x, y)] * steps:
+                opt.zero_grad()
+                loss_fn(model(xb), yb).backward()
+                opt.step()
+                with torch.no_grad():  # an accuracy read in training mode: not a validation pass
+                    (model(xb).argmax(1) == yb).float().mean()
+            validate(model, loss_fn)
+    return watcher.finish()
+
+
+@pytest.mark.parametrize("train_loader", [False, True])
+def test_a_validation_on_tensors_is_a_validation_pass(train_loader):
+    import torch
+
+    x_val, y_val = torch.randn(16, 8), torch.arange(16) % 3
+
+    def validate(model, loss_fn):
+        model.eval()
+        with torch.no_grad():
+            loss_fn(model(x_val), y_val)
+
+    run = _watch_tensor_loop(validate, train_loader=train_loader)
+    assert len(run.val_passes) == 6 and all(vp.loss is not None and vp.without_loader for vp in run.val_passes)
+    assert [epoch for epoch, _ in run.val_losses_per_epoch()] == [1, 2, 3, 4, 5, 6]
+    assert len(run.epochs()) == 6
+
+
+def test_an_overfitting_run_validated_on_tensors_warns_nd507():
+    import torch
+
+    from nndoctor.check import Thresholds
+    from nndoctor.checks.live import train_val_gap_over_epochs
+
+    g = torch.Generator().manual_seed(1)
+    x_val, y_val = torch.randn(64, 8, generator=g), torch.randint(0, 3, (64,), generator=g)  # labels unrelated
+
+    def validate(model, loss_fn):
+        model.eval()
+        with torch.no_grad():
+            loss_fn(model(x_val), y_val)
+
+    run = _watch_tensor_loop(validate, epochs=8, steps=40)
+    verdict = train_val_gap_over_epochs(run, Thresholds({"max_val_rise": 0.2, "min_epochs": 4}))
+    assert verdict.outcome.value == "warn", verdict.message
+
+
 def test_the_dead_share_of_each_relu_counts_units_with_no_positive_output():
     """Channels of a conv ReLU (N, C, H, W) and units of a linear one (N, units) that are never
     positive over the batch are dead; a NaN in an otherwise positive channel leaves it alive, as

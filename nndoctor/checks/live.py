@@ -594,8 +594,8 @@ def train_val_gap_over_epochs(watched_run: WatchedRun, limits: Thresholds) -> Ve
     """A validation loss that turns up while the training loss keeps falling (overfitting).
 
     What it checks:
-    The validation passes your script runs (a loader iterated with no optimizer step after it)
-    and their mean loss per epoch, against the mean training loss of the same epoch. It warns when
+    The validation passes your script runs (a loader iterated with no optimizer step after it,
+    or eval-mode model calls without gradients on tensors) and their mean loss per epoch, against the mean training loss of the same epoch. It warns when
     the last validation loss is `max_val_rise` above the best one, reached at least two epochs
     before the end, while the training loss kept falling.
 
@@ -665,7 +665,8 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     """Validation passes run with the model in training mode or with gradients enabled.
 
     What it checks:
-    Every validation pass the script runs (batches from a loader that no optimizer step follows):
+    Every validation pass the script runs (batches from a loader that no optimizer step follows;
+    eval-mode calls without gradients on tensors count for the trend, not for this check's modes):
     whether the model was called in training mode (`model.eval()` missing) and whether gradients
     were enabled (`torch.no_grad()` / `torch.inference_mode()` missing). And the other way round:
     whether at least `max_eval_training_share` of the optimizer steps followed a training forward
@@ -712,6 +713,7 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     passes = run.val_passes
     if not passes:
         raise Skip("no validation pass was seen (no loader iterated without an optimizer step after it)")
+    passes = [p for p in passes if not p.without_loader] or passes
     in_train = [p for p in passes if p.training_calls]
     with_grad = [p for p in passes if p.grad_calls]
     evidence: dict[str, object] = {

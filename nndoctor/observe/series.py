@@ -52,6 +52,7 @@ class ValPass:
     grad_calls: int = 0  # model calls with gradients enabled
     loss: float | None = None  # mean loss over the pass, when a loss module or function was seen
     train_data: bool = False  # a pass over the training loader without gradients (e.g. train accuracy)
+    without_loader: bool = False  # eval-mode, no-grad model calls on tensors (`model(x_val)`), no loader
 
 
 @dataclass

@@ -455,6 +455,10 @@ class Watcher(Listener):
             if self._relu_tap is not None:
                 self._remove_relu_tap()
         grad_on = torch.is_grad_enabled()
+        if self._open_val is not None and self._open_val.without_loader and grad_on:
+            self._close_val()  # training resumed after a validation on tensors
+        if self._open_val is None and not grad_on and not module.training and self._started:
+            self._open_tensor_val()  # `model.eval()`, then `model(x_val)` under no_grad: no loader
         if self._open_val is not None:
             self._open_val.model_calls += 1
             self._open_val.training_calls += int(module.training)
@@ -718,12 +722,27 @@ class Watcher(Listener):
                 batches=0,
                 train_data=evaluating_train,
             )
-            loss = self.run.loss
-            if self._started and loss is not None and loss.startswith("F.") and self.observation is not None:
-                # a functional loss (F.cross_entropy) is only seen under the loss mode: back on
-                # for the validation pass (not for the training steps, which it would slow down)
-                self.observation.start_functional_losses()
+            self._start_functional_losses()
         self._open_val.batches += 1
+
+    def _open_tensor_val(self) -> None:
+        """A validation pass that feeds the model tensors, not loader batches; only eval-mode calls
+        without gradients open one, so a training-mode accuracy read on the step's own batch does not."""
+        self._open_val = ValPass(
+            after_step=self.run.steps,
+            epoch=max(1, len(self.run.epoch_starts)),
+            loader=None,
+            batches=1,
+            without_loader=True,
+        )
+        self._start_functional_losses()
+
+    def _start_functional_losses(self) -> None:
+        loss = self.run.loss
+        if self._started and loss is not None and loss.startswith("F.") and self.observation is not None:
+            # a functional loss (F.cross_entropy) is only seen under the loss mode: back on
+            # for the validation pass (not for the training steps, which it would slow down)
+            self.observation.start_functional_losses()
 
     def _close_val(self) -> None:
         vp = self._open_val
@@ -779,6 +798,12 @@ class Watcher(Listener):
             self._finish_localization()
         run = self.run
         step = run.steps
+        if self._val_since_train and self._train_key is None:
+            # no training loader to count epochs by: a validation pass ends one
+            if not run.epoch_starts:
+                run.epoch_starts.append(0)
+            run.epoch_starts.append(step)
+            self._val_since_train = False
         mode = self._forward_training
         if mode is not None:
             if mode:
