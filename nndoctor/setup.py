@@ -20,7 +20,7 @@ from torch import nn
 
 from nndoctor.batches import Batch, batch_size_of, describe_shapes
 from nndoctor.errors import NndoctorError, TargetError, UserCodeExit
-from nndoctor.tasks import TaskInfo, default_loss_for, identify_loss, infer_task
+from nndoctor.tasks import TaskInfo, class_dim, default_loss_for, identify_loss, infer_task
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def resolve_setup(
 
     def blocked_setup(why: str, fix: str | None = None, by: str = "ND102") -> Setup:
         """A setup whose loss is never called: the probes that need it skip, and `by` reports why."""
-        task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred)
+        task = infer_task(identify_loss(loss, output, target, math.nan), output, target, hints, loss_inferred, loss)
         return Setup(task, size, len(batches), val_batches, math.nan, label, loss, why, fix, by)
 
     if single is not None:
@@ -120,7 +120,7 @@ def resolve_setup(
             "single value to differentiate."
         )
     value = float(value_tensor)
-    task = infer_task(identify_loss(loss, output, target, value), output, target, hints, loss_inferred)
+    task = infer_task(identify_loss(loss, output, target, value), output, target, hints, loss_inferred, loss)
     return Setup(task, size, len(batches), val_batches, value if math.isfinite(value) else math.nan, label, loss)
 
 
@@ -138,7 +138,9 @@ def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
     if labels.numel() == 0:
         return None
     low, high = (int(v) for v in torch.stack([labels.min(), labels.max()]).cpu())
-    classes = int(output.shape[1])
+    # a loss function (not the module) may flatten [B, T, V] logits for [B, T] labels
+    axis = 1 if isinstance(loss_fn, index_losses) else class_dim(tuple(output.shape), tuple(target.shape))
+    classes = int(output.shape[axis])
     if low >= 0 and high < classes:
         return None
     return (

@@ -55,6 +55,7 @@ class TaskInfo:
     output_shape: tuple[int, ...]
     target_shape: tuple[int, ...]
     target_dtype: str
+    class_dim: int = 1  # the output's class axis: 1 ([N, C, ...]), or the last for [B, T, V] logits
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,15 +81,20 @@ def identify_loss(loss_fn: Any, output: torch.Tensor, target: Any, value: float)
         return None
     import warnings
 
-    for kind, reference in _REFERENCE_LOSSES.items():
-        try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ref = float(reference(output.float(), target))
-        except Exception:  # noqa: BLE001 - a reference that does not apply is simply not it
-            continue
-        if math.isfinite(ref) and abs(ref - value) <= 1e-4 * max(1.0, abs(value)):
-            return kind
+    layouts = [(output, target)]
+    axis = class_dim(tuple(output.shape), tuple(target.shape))
+    if axis != 1 and not target.is_floating_point():  # per-token logits a loss function flattens
+        layouts.append((output.reshape(-1, output.shape[-1]), target.reshape(-1)))
+    for out, tgt in layouts:
+        for kind, reference in _REFERENCE_LOSSES.items():
+            try:
+                with torch.no_grad(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ref = float(reference(out.float(), tgt))
+            except Exception:  # noqa: BLE001 - a reference that does not apply is simply not it
+                continue
+            if math.isfinite(ref) and abs(ref - value) <= 1e-4 * max(1.0, abs(value)):
+                return kind
     return None
 
 
@@ -109,11 +115,21 @@ def default_loss_for(target: Any, output: Any, hints: Mapping[str, Any]) -> nn.M
     return nn.MSELoss()
 
 
+def class_dim(out_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> int:
+    """Where an output keeps its classes: dim 1 (CrossEntropyLoss's [N, C, d1, ...]), or the last
+    when the labels are shaped like the output without it ([B, T] tokens for [B, T, V] logits, which
+    a loss function flattens to [B*T, V])."""
+    last = len(out_shape) - 1
+    if last >= 2 and target_shape == out_shape[:-1] and target_shape != out_shape[:1] + out_shape[2:]:
+        return last
+    return 1
+
+
 def _could_index(target: torch.Tensor, out_shape: tuple[int, ...]) -> bool:
-    """Integer targets that fit as class indices of an output with classes on dim 1."""
+    """Integer targets that fit as class indices of the output's classes."""
     if len(out_shape) < 2 or target.numel() == 0:
         return True
-    return bool(target.min() >= 0) and int(target.max()) < out_shape[1]
+    return bool(target.min() >= 0) and int(target.max()) < out_shape[class_dim(out_shape, tuple(target.shape))]
 
 
 def _zero_one(target: torch.Tensor, out_shape: tuple[int, ...]) -> bool:
@@ -138,6 +154,7 @@ def infer_task(
     target: Any,
     hints: Mapping[str, Any],
     loss_inferred: bool,
+    loss_fn: Any = None,
 ) -> TaskInfo:
     out_shape = tuple(output.shape) if isinstance(output, torch.Tensor) else ()
     tgt_shape = tuple(target.shape) if isinstance(target, torch.Tensor) else ()
@@ -161,9 +178,11 @@ def infer_task(
             kind = "regression"
         else:
             kind = "unknown"
+    # the token layout only where a loss function (not CrossEntropyLoss itself) may flatten it
+    axis = 1 if isinstance(loss_fn, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)) else class_dim(out_shape, tgt_shape)
     num_classes = hints.get("num_classes")
     if num_classes is None and kind == "classification" and len(out_shape) >= 2:
-        num_classes = int(out_shape[1])
+        num_classes = int(out_shape[axis])
     if num_classes is None and kind in ("binary",):
         num_classes = 2
     if kind not in ("classification", "binary", "multilabel", "regression", "unknown"):
@@ -177,4 +196,5 @@ def infer_task(
         output_shape=out_shape,
         target_shape=tgt_shape,
         target_dtype=tgt_dtype,
+        class_dim=axis,
     )

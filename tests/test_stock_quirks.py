@@ -244,3 +244,42 @@ def test_time_mixing_in_batches_collated_sequence_first_is_not_batch_mixing():
     finding = report.findings[0]
     assert finding.outcome == Outcome.PASS, finding.message
     assert finding.evidence["batch_size"] == 8
+
+
+# -- per-token logits and a loss function that flattens them ------------------------------------
+class TinyLM(nn.Module):
+    def __init__(self, vocab: int = 50) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(vocab, 16)
+        self.rnn = nn.GRU(16, 16, batch_first=True)
+        self.head = nn.Linear(16, vocab)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.rnn(self.embed(tokens))[0])  # [B, T, V]
+
+
+def test_per_token_logits_with_a_flattening_loss_function_are_a_language_model_not_bad_labels():
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, 50, (64, 21), generator=g)  # T = 20 < V = 50: dim 1 cannot hold the classes
+    batches = [(tokens[i : i + 16, :-1], tokens[i : i + 16, 1:]) for i in range(0, 64, 16)]
+    report = diagnose(
+        TinyLM(),
+        batches,
+        loss_fn=lambda out, y: nn.functional.cross_entropy(out.reshape(-1, 50), y.reshape(-1)),
+        select=["ND102", "ND201"],
+        device="cpu",
+    )
+    by_id = {f.check_id: f for f in report.findings}
+    assert by_id["ND102"].outcome == Outcome.PASS, by_id["ND102"].message
+    assert by_id["ND201"].outcome == Outcome.PASS, by_id["ND201"].message  # the loss at init is about log(50)
+    task = report.model["task"]
+    assert task["num_classes"] == 50 and task["loss"] == "cross_entropy"
+
+
+def test_cross_entropy_loss_on_unpermuted_per_token_logits_is_still_refused():
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, 50, (64, 21), generator=g)
+    batches = [(tokens[i : i + 16, :-1], tokens[i : i + 16, 1:]) for i in range(0, 64, 16)]
+    report = diagnose(TinyLM(), batches, loss_fn=nn.CrossEntropyLoss(), select=["ND102"], device="cpu")
+    assert report.findings[0].outcome == Outcome.FAIL

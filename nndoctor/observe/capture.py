@@ -210,6 +210,7 @@ class _CaptureListener(Listener):
         self.collected_bytes = 0
         self.fed: torch.Tensor | None = None  # this step's model input
         self.fed_target: torch.Tensor | None = None  # and the target its loss compared with
+        self.clipping: tuple[str, float, float, str | None] | None = None  # kind, limit, norm type, site
 
     # -- creation
     def module_created(self, module: nn.Module, site: str | None) -> None:
@@ -373,6 +374,10 @@ class _CaptureListener(Listener):
         if self.done:
             raise StopScript("captured at the first optimizer step")
 
+    def grad_clipped(self, kind: str, limit: float, norm_type: float) -> None:
+        if self.result is None and self.collecting is None:  # the clipping of the step being captured
+            self.clipping = (kind, limit, norm_type, user_site(None, sys._getframe(1)))
+
     # -- the capture
     def _capture(self, optimizer: torch.optim.Optimizer) -> dict[str, Any] | None:
         names = _frame_names()
@@ -494,6 +499,12 @@ class _CaptureListener(Listener):
         if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
             forward_fn = _untraced_forward(self.script.name, type(model).__name__, batch)
         hints = _hints(loss.description if loss else None, call.last_output)
+        if self.clipping is not None:  # the probes' own steps clip as the script's do
+            kind, limit, norm_type, _site = self.clipping
+            if kind == "norm" and norm_type == 2.0:
+                hints["clip_grad_norm"] = limit
+            elif kind == "value":
+                hints["clip_grad_value"] = limit
         step_site = _step_site()
         captured = [
             Captured("model", type(model).__name__, self.sites.get(model), tuple(names.get(id(model), ()))),
@@ -519,6 +530,17 @@ class _CaptureListener(Listener):
                 Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
             )
         notes = []
+        if self.clipping is not None:
+            kind, limit, norm_type, clip_site = self.clipping
+            if kind == "norm":
+                described = f"clip_grad_norm_ (max_norm {limit:g}" + (
+                    f", norm_type {norm_type:g})" if norm_type != 2.0 else ")"
+                )
+            else:
+                described = f"clip_grad_value_ (clip_value {limit:g})"
+            captured.append(Captured("gradient clipping", described, clip_site))
+            if kind == "norm" and norm_type != 2.0:
+                notes.append(f"the script clips a norm of type {norm_type:g}; the checks' own steps do not clip")
         if forward_fn is None and not _fed_as_is(call.last_args, batch):
             forward_fn = _as_is_forward(self.script.name, type(model).__name__)
             notes.append(
@@ -1289,6 +1311,7 @@ def _to_capture(script: Path, args: list[str], result: dict[str, Any], outcome: 
         "loss": "build_loss",
         "train loader": "build_data",
         "val loader": "val_data",
+        "gradient clipping": "clip_grad",
     }
     for item in captured:
         if item.site:

@@ -135,6 +135,9 @@ class Listener:
     def mode_change(self, module: nn.Module, training: bool) -> None:
         """`module.train(mode)` / `module.eval()` was called (outermost call only)."""
 
+    def grad_clipped(self, kind: str, limit: float, norm_type: float) -> None:
+        """`clip_grad_norm_` (kind "norm", `limit` its max_norm) or `clip_grad_value_` ("value") returned."""
+
 
 def _live_step_calls(optimizer: torch.optim.Optimizer) -> int:
     """How many of torch's step wrappers for `optimizer` are running (on this thread's stack)."""
@@ -459,6 +462,7 @@ class Observation:
             self._patch_schedulers()
             self._patch_creation()
             self._patch_loaders()
+            self._patch_clipping()
             self._mode = _LossMode(self)
             self._mode.__enter__()
             self._functional_on = True
@@ -608,6 +612,31 @@ class Observation:
 
         self._patch(torch.optim.Optimizer, "zero_grad", traced(torch.optim.Optimizer.__dict__["zero_grad"]))
         self._patch(nn.Module, "zero_grad", traced(nn.Module.__dict__["zero_grad"]))
+
+    def _patch_clipping(self) -> None:
+        """The clipping functions, in both modules a script imports them from (a `from torch.nn.utils
+        import clip_grad_norm_` in the script runs after this and gets the traced one)."""
+        if _bound(self.listener, "grad_clipped") is None:
+            return
+        obs = self
+        from torch.nn.utils import clip_grad
+
+        for owner in (torch.nn.utils, clip_grad):
+            for name, kind in (("clip_grad_norm_", "norm"), ("clip_grad_value_", "value")):
+                if name not in owner.__dict__:
+                    continue
+
+                def traced(
+                    *args: Any, _original: Callable[..., Any] = owner.__dict__[name], _kind: str = kind, **kwargs: Any
+                ) -> Any:
+                    result = _original(*args, **kwargs)
+                    limit = args[1] if len(args) > 1 else kwargs.get("max_norm", kwargs.get("clip_value"))
+                    norm_type = (args[2] if len(args) > 2 else kwargs.get("norm_type", 2.0)) if _kind == "norm" else 0.0
+                    if isinstance(limit, (int, float)) and isinstance(norm_type, (int, float)):
+                        obs._dispatch("grad_clipped", _kind, float(limit), float(norm_type))
+                    return result
+
+                self._patch(owner, name, traced)
 
     def _patch_train(self) -> None:
         obs = self

@@ -28,7 +28,7 @@ from nndoctor.layers import (
 )
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import CapturedInput, watch_input
-from nndoctor.probes.loop import step_optimizer
+from nndoctor.probes.loop import clip_gradients, step_optimizer
 
 # autograd nodes of ops that multiply by a weight (the layers counted when measuring depth)
 _WEIGHTED_NODES = ("Addmm", "Mm", "Bmm", "Convolution", "Linear", "Matmul", "Baddbmm")
@@ -270,6 +270,8 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         for m in model.modules()
         if is_weighted(m) and parametrize.is_parametrized(m, "weight")
     }
+    # the loop's own clipping acts on the step (the update ratio); the gradient statistics stay raw
+    clip_factor = clip_gradients(ctx, optimizer)
     step_optimizer(optimizer, closure)
     zero = torch.zeros((), device=ctx.device)
     owner = {id(p): names[m] for m in model.modules() for p in m.parameters(recurse=False)}
@@ -280,7 +282,9 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         rows.append(
             torch.stack(
                 [
-                    norm32(g).float() if g is not None else zero,
+                    (norm32(g).float() / clip_factor if clip_factor is not None else norm32(g).float())
+                    if g is not None
+                    else zero,
                     norm32(old).float(),
                     diff_norm(p, old),
                     nonfinite_count(g) if g is not None else zero,

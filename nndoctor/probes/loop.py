@@ -39,6 +39,7 @@ class MetricAccumulator:
     def __init__(self, task: TaskInfo, device: torch.device) -> None:
         self.name = metric_name(task)
         self.kind = task.kind
+        self.class_dim = task.class_dim
         self.threshold = 0.5 if task.loss_kind == "bce" else 0.0
         self.device = device
         self.usable = self.name is not None
@@ -64,7 +65,7 @@ class MetricAccumulator:
             if out.dim() < 2:
                 self.usable = False
                 return None
-            pred = out.argmax(dim=1)
+            pred = out.argmax(dim=self.class_dim if self.class_dim < out.dim() else 1)
             labels = tgt.argmax(dim=1) if tgt.is_floating_point() and tgt.dim() == out.dim() else tgt
             if labels.shape != pred.shape:
                 self.usable = False
@@ -219,6 +220,8 @@ class Stepper:
         self._mixed = ctx.settings.precision != "fp32"
         self._needs_closure = needs_closure(optimizer)
         self._forward, self._loss = ctx.forward, ctx.loss
+        self._clips = "clip_grad_norm" in ctx.hints or "clip_grad_value" in ctx.hints
+        self._unscaled = False
 
     def forward(self, batch: Batch) -> tuple[Any, Any, torch.Tensor]:
         if not self._mixed:
@@ -255,11 +258,16 @@ class Stepper:
         return run
 
     def unscale(self) -> None:
-        if self.scaler is not None:
+        if self.scaler is not None and not self._unscaled:
             self.scaler.unscale_(self.optimizer)
+            self._unscaled = True
 
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> bool:
         """One optimizer step; False when the GradScaler skipped it (inf/NaN gradients in fp16)."""
+        if self._clips:
+            self.unscale()
+            clip_gradients(self.ctx, self.optimizer)
+        self._unscaled = False
         if self.scaler is not None:
             scale = self.scaler.get_scale()
             self.scaler.step(self.optimizer)
@@ -270,6 +278,22 @@ class Stepper:
         else:
             self.optimizer.step()
         return True
+
+
+def clip_gradients(ctx: Context, optimizer: torch.optim.Optimizer) -> torch.Tensor | None:
+    """The training loop's own gradient clipping (the `clip_grad_norm` / `clip_grad_value` hints, or
+    what a captured script calls), on unscaled gradients before the step; for norm clipping the
+    factor the gradients were multiplied by (<= 1), so statistics can still read the raw gradients."""
+    norm, value = ctx.hints.get("clip_grad_norm"), ctx.hints.get("clip_grad_value")
+    if norm is None and value is None:
+        return None
+    params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    if value is not None:
+        torch.nn.utils.clip_grad_value_(params, float(value))
+        return None
+    assert norm is not None
+    total = torch.nn.utils.clip_grad_norm_(params, float(norm))
+    return torch.clamp(float(norm) / (total.float() + 1e-6), max=1.0)
 
 
 def needs_closure(optimizer: torch.optim.Optimizer) -> bool:

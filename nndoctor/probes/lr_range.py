@@ -37,7 +37,7 @@ from nndoctor.lr_suggest import (
     suggest,
 )
 from nndoctor.probe import probe
-from nndoctor.probes.loop import needs_closure, step_optimizer
+from nndoctor.probes.loop import clip_gradients, needs_closure, step_optimizer
 from nndoctor.probes.training import check_cap
 from nndoctor.setup import Setup
 
@@ -290,6 +290,7 @@ def confirm_lrs(
             optimizer = ctx.make_optimizer(model)
             _set_lr(optimizer.param_groups, ratios, lr)
             scaler = _scaler(ctx)
+            clips = "clip_grad_norm" in ctx.hints or "clip_grad_value" in ctx.hints
             stream.take(skip)  # the held batches the sweep never trains on
             done, diverged = 0, False
             watch = torch.zeros((), device=ctx.device)
@@ -301,10 +302,14 @@ def confirm_lrs(
                     loss = ctx.loss(output, target)
                 if scaler is not None:
                     scaler.scale(loss).backward()
+                    if clips:
+                        scaler.unscale_(optimizer)
+                        clip_gradients(ctx, optimizer)
                     scaler.step(optimizer)
                     scaler.update()
                 else:
                     loss.backward()
+                    clip_gradients(ctx, optimizer)
                     step_optimizer(optimizer, _closure(ctx, model, optimizer, batch))
                 watch = watch + loss.detach().float()
                 done = step + 1
@@ -428,11 +433,14 @@ def lr_range(ctx: Context, model: torch.nn.Module, settings: LRRangeSettings, se
             if scaler is not None:
                 scaler.unscale_(optimizer)
                 found = _found_inf(scaler, optimizer)
+                clip_gradients(ctx, optimizer)
                 scaler.step(optimizer)
                 scaler.update()
             elif closure:
+                clip_gradients(ctx, optimizer)
                 step_optimizer(optimizer, _closure(ctx, model, optimizer, batch))
             else:
+                clip_gradients(ctx, optimizer)
                 optimizer.step()
             steps_done = step + 1
             k = slot.get(step) if val_batches is not None else step

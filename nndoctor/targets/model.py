@@ -11,7 +11,7 @@ from typing import Any
 from nndoctor.errors import TargetError
 
 TASKS = ("classification", "binary", "multilabel", "regression")
-HINT_KEYS = ("task", "num_classes")
+HINT_KEYS = ("task", "num_classes", "clip_grad_norm", "clip_grad_value")
 
 
 @dataclass
@@ -83,5 +83,16 @@ def validate_hints(hints: Any, where: str) -> dict[str, Any]:
         raise TargetError(
             f"NNDOCTOR['num_classes'] in {where} is {classes!r}; it must be a positive integer (the number of "
             "classes the model predicts), e.g. 10."
+        )
+    for key in ("clip_grad_norm", "clip_grad_value"):
+        limit = hints.get(key)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
+            raise TargetError(
+                f"NNDOCTOR[{key!r}] in {where} is {limit!r}; it must be a positive number (what your training loop "
+                f"passes to torch.nn.utils.{key}_), e.g. 1.0."
+            )
+    if hints.get("clip_grad_norm") is not None and hints.get("clip_grad_value") is not None:
+        raise TargetError(
+            f"NNDOCTOR in {where} gives both clip_grad_norm and clip_grad_value; keep the one your loop uses."
         )
     return dict(hints)
