@@ -37,7 +37,7 @@ def _rows(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     w = torch.randn(20, 4, generator=torch.Generator().manual_seed(4))
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 20, generator=g)
-    return x, (torch.sin(2 * x @ w) + 0.3 * x[:, :4]).argmax(1)
+    return x, (torch.tanh(x @ w) + 0.4 * x[:, :4] ** 2).argmax(1)
 
 
 class DictMLP(nn.Module):

@@ -12,8 +12,9 @@ normalization, whose statistics are per sample.
 
 Bug: `mean = x.mean(0)`, `var = x.var(0)` inside the LayerNorm module of an MLP. Training in
 batches of 64 works (it behaves like batch norm), but predictions made in small batches (here
-the validation loader serves 4 samples at a time, as an online service would) are normalized
-with the statistics of those 4 samples.
+the validation loader serves one sample at a time, as an online service would) are normalized
+with the statistics of that batch alone: with one sample, x - mean is 0 and every prediction is
+the same.
 
 Reproduction: 16 standardized features, 3 classes from a nonlinear rule; MLP 16-64-64-3 with the
 custom norm after each hidden Linear, ReLU, CrossEntropyLoss, Adam lr 1e-3, batch 64. The fix
@@ -39,7 +40,7 @@ def _rows(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     w = torch.randn(16, 3, generator=torch.Generator().manual_seed(5))
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 16, generator=g)
-    return x, (torch.sin(x @ w) + 0.3 * x[:, :3]).argmax(1)
+    return x, (torch.tanh(x @ w) + 0.4 * x[:, :3] ** 2).argmax(1)
 
 
 class HandNorm(nn.Module):
@@ -73,7 +74,7 @@ def build_data():
     x, y = _rows(4000, 1)
     xv, yv = _rows(600, 2)
     train = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
-    return train, DataLoader(TensorDataset(xv, yv), batch_size=4)
+    return train, DataLoader(TensorDataset(xv, yv), batch_size=1)
 
 
 def build_loss():
