@@ -58,7 +58,13 @@ class HandNorm(nn.Module):
 
 def _mlp(dim: int) -> nn.Module:
     return nn.Sequential(
-        nn.Linear(16, 64), HandNorm(64, dim), nn.ReLU(), nn.Linear(64, 64), HandNorm(64, dim), nn.ReLU(), nn.Linear(64, 3)
+        nn.Linear(16, 64),
+        HandNorm(64, dim),
+        nn.ReLU(),
+        nn.Linear(64, 64),
+        HandNorm(64, dim),
+        nn.ReLU(),
+        nn.Linear(64, 3),
     )
 
 
