@@ -12,12 +12,11 @@ training one of these models on a different dataset, this causes a significant d
 between train and eval modes." The fix was PyTorch's default momentum.
 
 Bug: with momentum 0 the running statistics stay at mean 0, variance 1. The pre-BN activations
-here have a non-zero mean (the features are positive counts-like values, standardized only
-roughly) and a standard deviation far from 1, so at eval every unit is shifted and scaled
+here have a non-zero mean (the features are positive and not standardized) and a standard deviation far from 1, so at eval every unit is shifted and scaled
 differently from training.
 
-Reproduction: 24 positive features (a log-normal mix with mean ~1.6, std ~2, as produced by a
-careless "divide by the max" scaling), 4 classes from a nonlinear rule; MLP 24-128-64-4 with
+Reproduction: 24 positive, skewed features left unstandardized (log-normal, mean 1.2, std 0.8),
+4 classes from a nonlinear rule; MLP 24-128-64-4 with
 BatchNorm1d after each hidden Linear, ReLU, CrossEntropyLoss, Adam lr 1e-3, batch 64. The fix is
 momentum=0.1 (the default).
 

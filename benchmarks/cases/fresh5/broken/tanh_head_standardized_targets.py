@@ -1,5 +1,5 @@
 """Broken: a regression head ending in tanh on z-score standardized targets. tanh is bounded to
-(-1, 1) but about a third of standardized targets lie outside it (heavy tails reach +-4), so the
+(-1, 1) but 23% of these standardized targets lie outside it (the cubic tail reaches 12), so the
 model can never predict them and R^2 is capped.
 
 Source: soumith/ganhacks issue #75 "Activation functions for training and testing phases"
@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, TensorDataset
 CASE = {
     "source": "https://github.com/soumith/ganhacks/issues/75",
     "kind": "broken",
-    "bug": "final nn.Tanh() on a regression head whose standardized targets lie outside (-1, 1) a third of the time",
+    "bug": "final nn.Tanh() on a regression head whose standardized targets lie outside (-1, 1) 23% of the time",
     "expect": {"ND108": "warn"},
     "consequences": ["ND402", "ND405"],
 }
