@@ -12,7 +12,7 @@ every depth.
 
 Setup: vocabulary 40 (0 = pad, 1 = [CLS]), sequences of 16; class = which of 3 marker tokens
 occurs most often; AlbertConfig(embedding_size 16, hidden 32, 4 layers, 1 hidden group, 2 heads,
-intermediate 64, dropout 0.1); pooled first-token output -> Linear(32, 3); AdamW lr 1e-3,
+intermediate 64, ALBERT's default dropout 0); pooled first-token output -> Linear(32, 3); AdamW lr 1e-3,
 weight_decay 0.01, batch 64.
 
 Why healthy: one transformer layer applied four times gets the summed gradient of four uses;
