@@ -226,7 +226,9 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score nndoctor on the case corpus.")
     parser.add_argument(
-        "--split", choices=("tuning", "holdout", "all", "fresh", "fresh2", "fresh3", "fresh4"), default="tuning"
+        "--split",
+        choices=("tuning", "holdout", "all", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"),
+        default="tuning",
     )
     parser.add_argument("--only", help="substring or glob on the case path, e.g. 'broken' or 'holdout/healthy/*'")
     parser.add_argument("--jobs", type=int, default=1, help="cases run in parallel (each on one thread)")
