@@ -5,7 +5,8 @@ the teacher's gradients (a no-op: the teacher is frozen and has none) instead of
 Nothing else ever clears the student's `.grad`, so every SGD step uses the sum of all gradients
 since the start of the run.
 
-How it shows (default arguments): MEASURED_B6
+How it shows (default arguments): train_loss 1.2836 in epoch 1, 18.87 in epoch 2, 1150 in
+epoch 6, 644.9 at the end; final val_acc 0.2260 vs the twin's 0.6900 (val_loss 197.8 vs 1.0019).
 
 Which id: ND501 (gradients not cleared between optimizer steps).
 """
@@ -13,7 +14,7 @@ Which id: ND501 (gradients not cleared between optimizer steps).
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -23,7 +24,7 @@ EXPECT_CAPTURE = {"model": "Sequential", "optimizer": "SGD", "loss": "KLDivLoss"
 
 def mlp(sizes):
     layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in zip(sizes[:-1], sizes[1:]):  # noqa: B905, RUF007
         layers += [nn.Linear(a, b), nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 
@@ -56,7 +57,7 @@ def main():
     ce = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(student.parameters(), lr=args.lr, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs, eta_min=args.lr / 50)
-    T, alpha = args.temperature, args.alpha
+    T, alpha = args.temperature, args.alpha  # noqa: N806
 
     for epoch in range(1, args.epochs + 1):
         student.train()

@@ -5,7 +5,9 @@ the batch loop, next to `optimizer.step()`, where the other schedulers' `step()`
 With `patience=1`, two noisy batch losses without a new best are enough to halve the LR, and
 batch losses fail to beat their running best most of the time: the LR halves every few steps.
 
-How it shows (default arguments): MEASURED_B7
+How it shows (default arguments): the LR is 2.29e-08 after epoch 1 (base 3e-3) and
+1.14e-08 from epoch 2; train_loss 1.1409 -> 1.1404 and val_f1 0.3325 in every epoch, vs the
+twin's 0.1685 and 0.8491 (its LR stays 3e-3).
 
 Which id: ND502 (an epoch-type schedule stepped per batch; the LR collapses early).
 """
@@ -61,7 +63,9 @@ def main():
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     weights = np.random.randn(cfg["n_words"], cfg["n_tags"])
-    cuts = np.quantile(np.log1p(np.random.poisson(1.5, (5000, cfg["n_words"]))) @ weights, [0.7, 0.75, 0.8, 0.85, 0.9, 0.93], axis=0).diagonal()
+    cuts = np.quantile(
+        np.log1p(np.random.poisson(1.5, (5000, cfg["n_words"]))) @ weights, [0.7, 0.75, 0.8, 0.85, 0.9, 0.93], axis=0
+    ).diagonal()
     x_tr, t_tr = make_docs(2500, weights, cuts)
     x_va, t_va = make_docs(700, weights, cuts)
     train_loader = DataLoader(TensorDataset(x_tr, t_tr), batch_size=cfg["batch_size"], shuffle=True)
@@ -95,7 +99,9 @@ def main():
         val_loss = v_total / len(val_loader.dataset)
         f1 = micro_f1(torch.cat(outs), torch.cat(targets))
         train_loss = total / n
-        print(f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_f1={f1:.4f} lr={optimizer.param_groups[0]['lr']:.2e}")
+        print(
+            f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_f1={f1:.4f} lr={optimizer.param_groups[0]['lr']:.2e}"
+        )
     print(f"final train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_f1={f1:.4f}")
 
 

@@ -5,7 +5,8 @@ standardizes with `(x - mean) / self.std`, without the `+ eps`. The table's inte
 all ones, its std is exactly 0, so that feature is 0/0 = NaN in every row the loader returns: the
 first forward is NaN, the loss is NaN, and the gradients write NaN into every weight.
 
-How it shows (default arguments): MEASURED_B2
+How it shows (default arguments): train_loss, val_loss and val_r2 are nan in all 8 epochs
+(the twin ends at train_loss 0.0795, val_r2 0.9466).
 
 Which id: ND503 (NaN/Inf during training; here it enters with the input batch).
 """
@@ -76,7 +77,7 @@ def main():
 
             def closure():
                 optimizer.zero_grad()
-                loss = criterion(model(x), y)
+                loss = criterion(model(x), y)  # noqa: B023
                 loss.backward()
                 return loss
 
@@ -96,7 +97,9 @@ def main():
         t = torch.cat(targets)
         r2 = 1.0 - ((torch.cat(preds) - t) ** 2).sum().item() / ((t - t.mean()) ** 2).sum().item()
         train_loss, val_loss = total / batches, sse / n
-        print(f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f} lr={scheduler.get_last_lr()[0]:.2e}")
+        print(
+            f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f} lr={scheduler.get_last_lr()[0]:.2e}"
+        )
     print(f"final train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f}")
 
 

@@ -5,7 +5,10 @@ args.val_frac])` puts the validation fraction first, so the "train" split holds 
 the validation split 2400. The residual MLP (35k parameters) memorizes the 600 samples, label
 noise included: the training loss keeps falling while the validation loss turns up.
 
-How it shows (default arguments): MEASURED_B4
+How it shows (default arguments): `train_acc` 0.9667 vs `val_acc` 0.8600 at the end;
+the validation loss is lowest after epoch 1 (0.5987) and ends at 0.6791 (+13%) while the
+training loss falls 0.8982 -> 0.1238; the twin ends at train_loss 0.2789, val_loss 0.4931,
+val_acc 0.9017.
 
 Which id: ND507 (the train/validation gap opens over the epochs).
 """

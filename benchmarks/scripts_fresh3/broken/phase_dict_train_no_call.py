@@ -6,7 +6,11 @@ in train mode (a fresh module is in training mode), then the first validation ph
 `model.eval()` and every training step from epoch 2 on runs with Dropout off and BatchNorm
 normalizing with its running statistics instead of the batch's.
 
-How it shows (default arguments): MEASURED_B1
+How it shows (default arguments): epoch 1 is identical to the twin's
+(train_loss 0.7475, val_loss 0.7215); from epoch 2 the training loss runs lower, as it does
+without dropout (final 0.2352 vs 0.2789), and the validation loss ends above the twin's (epochs
+6-10 0.4988-0.5096 vs 0.4838-0.5090, final 0.5096 vs 0.4931); final val_acc 0.9017 in both. The
+damage on this easy task is small: the bug shows mostly as a widening train/val gap.
 
 Which id: ND508 (validation/training mode: training steps run in eval mode).
 """
@@ -63,7 +67,7 @@ def train_model(model, dataloaders, criterion, optimizer, scheduler, num_epochs)
         stats = {}
         for phase in ["train", "val"]:
             if phase == "train":
-                model.train
+                model.train  # noqa: B018
             else:
                 model.eval()
             running_loss = 0.0

@@ -5,7 +5,10 @@ batches printed for their shapes before training (`xa, ya = next(iter(loader_a))
 variables. The loaders are iterated every step, so the loop looks alive, but every step trains
 on the same 50 + 50 samples.
 
-How it shows (default arguments): MEASURED_B3
+How it shows (default arguments): final val_acc 0.8840 vs the twin's 0.9870, val_loss 0.4571
+vs 0.1561; the validation loss rises after epoch 2 (0.4268 -> 0.4571) while the training loss
+sits below the twin's (0.7824 vs 0.9327: the 100 samples are memorized up to the label
+smoothing floor).
 
 Which id: ND510 (the same batch at every step).
 """
@@ -13,7 +16,7 @@ Which id: ND510 (the same batch at every step).
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -80,7 +83,7 @@ def main():
     for epoch in range(1, args.epochs + 1):
         model.train()
         running = 0.0
-        for step, ((x_a, y_a), (x_b, y_b)) in enumerate(zip(loader_a, loader_b)):
+        for step, ((x_a, y_a), (x_b, y_b)) in enumerate(zip(loader_a, loader_b)):  # noqa: B007, B905
             loss_a = F.cross_entropy(model(xa, 0), ya, label_smoothing=0.1)
             loss_b = F.cross_entropy(model(xb, 1), yb, label_smoothing=0.1)
             loss = loss_a + loss_b

@@ -76,7 +76,7 @@ def main():
 
             def closure():
                 optimizer.zero_grad()
-                loss = criterion(model(x), y)
+                loss = criterion(model(x), y)  # noqa: B023
                 loss.backward()
                 return loss
 
@@ -96,7 +96,9 @@ def main():
         t = torch.cat(targets)
         r2 = 1.0 - ((torch.cat(preds) - t) ** 2).sum().item() / ((t - t.mean()) ** 2).sum().item()
         train_loss, val_loss = total / batches, sse / n
-        print(f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f} lr={scheduler.get_last_lr()[0]:.2e}")
+        print(
+            f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f} lr={scheduler.get_last_lr()[0]:.2e}"
+        )
     print(f"final train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f}")
 
 

@@ -12,7 +12,7 @@ validation reports the student's agreement with the teacher.
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -22,7 +22,7 @@ EXPECT_CAPTURE = {"model": "Sequential", "optimizer": "SGD", "loss": "KLDivLoss"
 
 def mlp(sizes):
     layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in zip(sizes[:-1], sizes[1:]):  # noqa: B905, RUF007
         layers += [nn.Linear(a, b), nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 
@@ -55,7 +55,7 @@ def main():
     ce = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(student.parameters(), lr=args.lr, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs, eta_min=args.lr / 50)
-    T, alpha = args.temperature, args.alpha
+    T, alpha = args.temperature, args.alpha  # noqa: N806
 
     for epoch in range(1, args.epochs + 1):
         student.train()

@@ -59,7 +59,9 @@ def main():
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     weights = np.random.randn(cfg["n_words"], cfg["n_tags"])
-    cuts = np.quantile(np.log1p(np.random.poisson(1.5, (5000, cfg["n_words"]))) @ weights, [0.7, 0.75, 0.8, 0.85, 0.9, 0.93], axis=0).diagonal()
+    cuts = np.quantile(
+        np.log1p(np.random.poisson(1.5, (5000, cfg["n_words"]))) @ weights, [0.7, 0.75, 0.8, 0.85, 0.9, 0.93], axis=0
+    ).diagonal()
     x_tr, t_tr = make_docs(2500, weights, cuts)
     x_va, t_va = make_docs(700, weights, cuts)
     train_loader = DataLoader(TensorDataset(x_tr, t_tr), batch_size=cfg["batch_size"], shuffle=True)
@@ -93,7 +95,9 @@ def main():
         scheduler.step(val_loss)
         f1 = micro_f1(torch.cat(outs), torch.cat(targets))
         train_loss = total / n
-        print(f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_f1={f1:.4f} lr={optimizer.param_groups[0]['lr']:.2e}")
+        print(
+            f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_f1={f1:.4f} lr={optimizer.param_groups[0]['lr']:.2e}"
+        )
     print(f"final train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_f1={f1:.4f}")
 
 

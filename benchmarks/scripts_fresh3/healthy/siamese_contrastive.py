@@ -11,7 +11,7 @@ verification accuracy at distance < margin / 2 on a fixed validation set of pair
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -44,7 +44,9 @@ class PairDataset(Dataset):
 class Embedder(nn.Module):
     def __init__(self, d=32, hidden=128, out=16):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, out))
+        self.net = nn.Sequential(
+            nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, out)
+        )
 
     def forward(self, x):
         return self.net(x)

@@ -11,7 +11,7 @@ people do. NAdam, CyclicLR (triangular, `cycle_momentum=False`) stepped per batc
 import argparse
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -67,7 +67,7 @@ def main():
     val_loaders = [DataLoader(v, batch_size=250) for v in val]
 
     xa, ya = next(iter(loader_a))
-    xb, yb = next(iter(loader_b))
+    xb, yb = next(iter(loader_b))  # noqa: RUF059
     print(f"site A batch {tuple(xa.shape)} labels {tuple(ya.shape)}; site B batch {tuple(xb.shape)}")
 
     model = TwoSiteNet()
@@ -78,7 +78,7 @@ def main():
     for epoch in range(1, args.epochs + 1):
         model.train()
         running = 0.0
-        for step, ((x_a, y_a), (x_b, y_b)) in enumerate(zip(loader_a, loader_b)):
+        for step, ((x_a, y_a), (x_b, y_b)) in enumerate(zip(loader_a, loader_b)):  # noqa: B905
             loss_a = F.cross_entropy(model(x_a, 0), y_a, label_smoothing=0.1)
             loss_b = F.cross_entropy(model(x_b, 1), y_b, label_smoothing=0.1)
             loss = loss_a + loss_b
