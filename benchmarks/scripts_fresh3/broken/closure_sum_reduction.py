@@ -1,0 +1,109 @@
+"""Broken (ND503): `nn.MSELoss(reduction="sum")` with the learning rate tuned for the mean.
+
+Twin of healthy/closure_norm_dataset.py with one change: the criterion sums the squared errors
+over the batch instead of averaging them, so every gradient is 64x (the batch size) what the
+SGD learning rate 0.02 was chosen for. The effective step is far past the stable limit: the
+loss grows geometrically, overflows to inf within the first epoch, and inf - inf makes the
+weights NaN.
+
+How it shows (default arguments): train_loss, val_loss and val_r2 are nan from epoch 1 on
+(the twin ends at train_loss 0.0795, val_r2 0.9466).
+
+Which id: ND503 (NaN/Inf during training; the divergence runs through inf to NaN in epoch 1, so
+the finite-curve check ND504 has nothing to judge).
+"""
+
+import argparse
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+FIRES = {"ND503": "fail"}
+EXPECT_CAPTURE = {"model": "Sequential", "optimizer": "SGD", "loss": "MSELoss", "val_loader": True}
+
+
+class StandardizedTable(Dataset):
+    def __init__(self, features, target, stats=None, eps=1e-6):
+        self.features = torch.as_tensor(features, dtype=torch.float32)
+        self.target = torch.as_tensor(target, dtype=torch.float32).unsqueeze(1)
+        if stats is None:
+            stats = (self.features.mean(0), self.features.std(0))
+        self.mean, self.std = stats
+        self.eps = eps
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, idx):
+        x = (self.features[idx] - self.mean) / (self.std + self.eps)
+        return x, self.target[idx]
+
+
+def make_table(n, scales):
+    raw = np.random.randn(n, len(scales)) * scales + 3.0 * scales
+    raw[:, 0] = 1.0  # the intercept column every export carries
+    z = (raw - 3.0 * scales) / scales
+    y = np.sin(z[:, 1]) + 0.5 * z[:, 2] * z[:, 3] - 0.8 * z[:, 4] + 0.3 * z[:, 5] ** 2 + 0.1 * np.random.randn(n)
+    return raw, (y - 0.3) / 1.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.02)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    scales = np.exp(np.random.uniform(-2.0, 3.0, size=12))
+    x_tr, y_tr = make_table(3000, scales)
+    x_va, y_va = make_table(800, scales)
+    train_ds = StandardizedTable(x_tr, y_tr)
+    val_ds = StandardizedTable(x_va, y_va, stats=(train_ds.mean, train_ds.std))
+    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, drop_last=True, num_workers=0)
+    val_loader = DataLoader(val_ds, batch_size=200, num_workers=0)
+
+    model = nn.Sequential(nn.Linear(12, 96), nn.Tanh(), nn.Linear(96, 96), nn.Tanh(), nn.Linear(96, 1))
+    criterion = nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.PolynomialLR(optimizer, total_iters=args.epochs, power=2.0)
+
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        total, batches = 0.0, 0
+        for x, y in train_loader:
+
+            def closure():
+                optimizer.zero_grad()
+                loss = criterion(model(x), y)  # noqa: B023
+                loss.backward()
+                return loss
+
+            loss = optimizer.step(closure)
+            total += loss.item()
+            batches += 1
+        scheduler.step()
+        model.eval()
+        sse, n, preds, targets = 0.0, 0, [], []
+        with torch.no_grad():
+            for x, y in val_loader:
+                out = model(x)
+                sse += criterion(out, y).item() * len(y)
+                n += len(y)
+                preds.append(out)
+                targets.append(y)
+        t = torch.cat(targets)
+        r2 = 1.0 - ((torch.cat(preds) - t) ** 2).sum().item() / ((t - t.mean()) ** 2).sum().item()
+        train_loss, val_loss = total / batches, sse / n
+        print(
+            f"epoch {epoch} train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f} lr={scheduler.get_last_lr()[0]:.2e}"
+        )
+    print(f"final train_loss={train_loss:.4f} val_loss={val_loss:.4f} val_r2={r2:.4f}")
+
+
+if __name__ == "__main__":
+    main()
