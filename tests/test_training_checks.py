@@ -533,6 +533,23 @@ def test_nd402_judges_a_custom_loss_near_zero_on_the_loss_not_a_guessed_r2():
     assert verdict.outcome == Outcome.PASS and "the loss is what is judged" in verdict.message
     # the same numbers under a stock regression loss are a stall
     assert overfit_small_batch(dataclasses.replace(kd, custom_loss=False), UNIT_DATA, limits).outcome == Outcome.FAIL
+    # a contrastive loss on a pair distance with 0/1 labels (fresh5 siamese case): 7.8e-8% of its start,
+    # while the accuracy read as "logit > 0" stays at 60%
+    pairs = dataclasses.replace(
+        kd,
+        metric="accuracy",
+        goal=1.0,
+        initial_loss=0.7723,
+        final_loss=6e-10,
+        best_loss=6e-10,
+        initial_metric=0.6,
+        final_metric=0.6,
+        best_metric=0.6,
+        chance=None,
+        losses=[0.7723, 0.1, 1e-3, 1e-6, 6e-10, 6e-10, 6e-10, 6e-10],
+    )
+    verdict = overfit_small_batch(pairs, UNIT_DATA, limits)
+    assert verdict.outcome == Outcome.PASS and "the accuracy read from the output" in verdict.message
 
 
 @pytest.mark.parametrize(

@@ -413,15 +413,23 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         goal_met = math.isfinite(best_ratio) and best_ratio <= 0.05
         if goal_met:
             return passed(f"the loss on {o.samples} samples fell to {_pct(best_ratio)} of its start", evidence)
-    if o.custom_loss and o.metric == "r2" and math.isfinite(best_ratio) and best_ratio <= limits.near_zero_loss_ratio:
-        # R^2 of the raw output against float targets is a guess for a loss of the user's own: a KL
-        # divergence to a teacher's logits ignores a shift per row, a ranking loss the scale; a loss
-        # near zero is the fit that loss asks for
+    if (
+        o.custom_loss
+        and o.metric is not None
+        and math.isfinite(best_ratio)
+        and best_ratio <= limits.near_zero_loss_ratio
+    ):
+        # the metric is a guess for a loss of the user's own: a KL divergence to a teacher's logits
+        # ignores a shift per row, a ranking loss the scale, a contrastive loss on a pair distance
+        # reads no logit at 0; a loss near zero is the fit that loss asks for
         evidence["judged_on"] = "loss"
+        measure = (
+            "R^2 of the raw output against the targets" if o.metric == "r2" else "the accuracy read from the output"
+        )
         return passed(
-            f"the custom loss on {o.samples} samples fell to {_pct(best_ratio)} of its start ({progress}); R^2 of "
-            "the raw output against the targets is only nndoctor's guess for a loss that need not compare them value "
-            "by value, so the loss is what is judged",
+            f"the custom loss on {o.samples} samples fell to {_pct(best_ratio)} of its start ({progress}); {measure} "
+            "is only nndoctor's guess for a loss that need not read the output that way, so the loss is what is "
+            "judged",
             evidence,
         )
     best = o.best_metric if o.best_metric is not None else -math.inf
