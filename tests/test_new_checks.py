@@ -687,3 +687,29 @@ def test_nd106_tells_sampling_in_eval_mode_from_dropout_that_ignores_it(kind: st
         assert "no torch random function" in finding.message
     else:
         assert finding.evidence["eval_dropout_calls"] == (["dropout"] if kind == "dropout" else ["rand_like"])
+
+
+# -- ND105: frozen running statistics; ND401: a keep probability passed as p --------------------
+def _bn_net(momentum):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16, momentum=momentum), nn.ReLU(), nn.Linear(16, 3))
+
+
+@pytest.mark.parametrize(("momentum", "outcome"), [(0.0, Outcome.FAIL), (0.1, Outcome.PASS), (None, Outcome.PASS)])
+def test_nd105_fails_batchnorm_whose_running_statistics_cannot_move(momentum, outcome):
+    x, y = _blobs()
+    finding = _one("ND105", _bn_net(momentum), _batches(x, y))
+    assert finding.outcome == outcome, finding.message
+    if outcome == Outcome.FAIL:
+        assert "momentum=0" in finding.message and "TensorFlow" in finding.recommendation
+
+
+@pytest.mark.parametrize(("p", "outcome"), [(0.9, Outcome.WARN), (0.5, Outcome.PASS)])
+def test_nd401_warns_on_a_drop_probability_that_reads_as_a_keep_probability(p, outcome):
+    x, y = _blobs()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(p), nn.Linear(32, 3))
+    finding = _one("ND401", model, _batches(x, y))
+    assert finding.outcome == outcome, finding.message
+    if outcome == Outcome.WARN:
+        assert "p=0.9" in finding.message and "nn.Dropout(0.1)" in finding.recommendation

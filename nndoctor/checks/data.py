@@ -509,8 +509,9 @@ def batchnorm_batch_size(
     """Batch normalization with small training batches.
 
     What it checks:
-    When the model has BatchNorm layers: the training batch size, and whether the loader's last
-    batch of an epoch holds a single sample.
+    When the model has BatchNorm layers: the training batch size, whether the loader's last
+    batch of an epoch holds a single sample, and whether a layer's running statistics can move at
+    all (momentum=0 freezes them at mean 0, variance 1: what evaluation then normalizes with).
 
     Why it matters:
     BatchNorm normalizes with the statistics of the current batch. With few samples those
@@ -547,6 +548,16 @@ def batchnorm_batch_size(
         last = data_stats.dataset_size % data_stats.loader_batch_size
         evidence["dataset_size"] = data_stats.dataset_size
         evidence["last_batch_size"] = last or data_stats.loader_batch_size
+    if batchnorm_layers.frozen_statistics:
+        frozen = batchnorm_layers.frozen_statistics
+        evidence["momentum_zero"] = frozen
+        return failed(
+            f"{len(frozen)} BatchNorm layer(s) have momentum=0 ({', '.join(frozen[:4])}): their running statistics "
+            "never move from mean 0 and variance 1, so evaluation normalizes with numbers training never saw",
+            evidence,
+            fix="Leave momentum at its default 0.1 (PyTorch's momentum is the weight of the new batch, the opposite of "
+            "TensorFlow/Keras's 0.99), or momentum=None for a cumulative average.",
+        )
     if batch == 1:
         return failed("training batches hold a single sample, so BatchNorm has no batch statistics", evidence)
     if last == 1:

@@ -97,6 +97,9 @@ class BatchNormLayers:
 
     names: list[str]
     spatial: list[bool]
+    # layers whose running statistics never move (momentum=0 with track_running_stats): eval mode
+    # normalizes with their initial mean 0 and variance 1 forever
+    frozen_statistics: list[str] = field(default_factory=list)
 
 
 @probe("batchnorm_layers", "the BatchNorm layers a forward pass calls", cost="forward")
@@ -121,7 +124,10 @@ def batchnorm_layers(ctx: Context, model: nn.Module) -> BatchNormLayers:
     finally:
         for handle in handles:
             handle.remove()
-    return BatchNormLayers([names.get(m, type(m).__name__) for m in called], list(called.values()))
+    frozen = [
+        names.get(m, type(m).__name__) for m in called if m.track_running_stats and getattr(m, "momentum", None) == 0
+    ]
+    return BatchNormLayers([names.get(m, type(m).__name__) for m in called], list(called.values()), frozen)
 
 
 @dataclass
