@@ -9,7 +9,8 @@ two scores [batch, 2], liked item first.
 
 Loss: Bayesian personalized ranking, -log sigmoid(score_liked - score_other), averaged over the
 batch (the labels column is all zeros, the position of the liked item, and the loss does not
-read it). Optimizer: Adam lr 1e-3, batch 256; the L2 regularization BPR prescribes comes from
+read it). Optimizer: Adam lr 1e-2 (the usual rate for embedding models trained with Adam; 1e-3
+reached only 0.668 ranking accuracy in 300 steps), batch 256; the L2 regularization BPR prescribes comes from
 weight decay 1e-5 (Adam's coupled L2, as in most BPR ports).
 """
 
@@ -67,4 +68,4 @@ def build_loss() -> nn.Module:
 
 
 def build_optimizer(params: ParamsT) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=1e-3, weight_decay=1e-5)
+    return torch.optim.Adam(params, lr=1e-2, weight_decay=1e-5)
