@@ -283,3 +283,34 @@ def test_cross_entropy_loss_on_unpermuted_per_token_logits_is_still_refused():
     batches = [(tokens[i : i + 16, :-1], tokens[i : i + 16, 1:]) for i in range(0, 64, 16)]
     report = diagnose(TinyLM(), batches, loss_fn=nn.CrossEntropyLoss(), select=["ND102"], device="cpu")
     assert report.findings[0].outcome == Outcome.FAIL
+
+
+# -- a full-batch graph: the adjacency is as long as the batch but not per sample ----------------
+class GraphConvNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.first = nn.Linear(8, 16)
+        self.second = nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        return adjacency @ self.second(torch.relu(adjacency @ self.first(x)))
+
+
+def test_overfitting_a_full_batch_graph_keeps_the_whole_graph():
+    g = torch.Generator().manual_seed(0)
+    nodes = 60
+    y = torch.arange(nodes) % 3
+    x = torch.randn(nodes, 8, generator=g) + y[:, None].float()
+    adjacency = (torch.rand(nodes, nodes, generator=g) < 0.1).float() + torch.eye(nodes)
+    adjacency = adjacency / adjacency.sum(1, keepdim=True)
+    report = diagnose(
+        GraphConvNet(),
+        [(x, adjacency, y)],
+        forward_fn=lambda model, batch: (model(batch[0], batch[1]), batch[2]),
+        select=["ND402"],
+        device="cpu",
+    )
+    finding = report.findings[0]
+    assert finding.outcome != Outcome.ERROR, finding.message
+    assert finding.evidence["samples"] == nodes

@@ -34,6 +34,7 @@ from nndoctor.probes.loop import (
     MetricAccumulator,
     StepLosses,
     Stepper,
+    eval_mode,
     evaluate,
     fetch,
     majority_share,
@@ -378,6 +379,13 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
     steps, check_every = settings.steps, settings.check_every
     started = time.perf_counter()
     batch = take_samples(ctx.train_batches(), settings.samples)
+    whole = ctx.train_batches()[0]
+    if batch is not whole:
+        try:  # a tensor as long as the batch that is not per sample (a graph's adjacency) cannot be cut
+            with torch.no_grad(), eval_mode(model):  # eval: batch norm's running statistics stay as they are
+                ctx.loss(*ctx.forward(model, batch))
+        except Exception:  # noqa: BLE001 - the cut batch is not a batch: the first whole one is the subset
+            batch = whole
     samples = sample_count(batch)
     optimizer = ctx.make_optimizer(model)
     stepper = Stepper(ctx, model, optimizer)
