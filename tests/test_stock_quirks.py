@@ -314,3 +314,40 @@ def test_overfitting_a_full_batch_graph_keeps_the_whole_graph():
     finding = report.findings[0]
     assert finding.outcome != Outcome.ERROR, finding.message
     assert finding.evidence["samples"] == nodes
+
+
+# -- a layer zero-initialized on purpose ----------------------------------------------------------
+class IdentityStartTransform(nn.Module):
+    """PointNet's T-Net in miniature: a learned 4x4 transform whose last layer starts at zero, so the
+    transform starts as the identity."""
+
+    def __init__(self, zero_head: bool = True) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = nn.Linear(4, 16)
+        self.to_matrix = nn.Linear(16, 16)
+        if zero_head:
+            nn.init.zeros_(self.to_matrix.weight)
+            nn.init.zeros_(self.to_matrix.bias)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        matrix = torch.eye(4) + self.to_matrix(torch.relu(self.features(x))).view(-1, 4, 4)
+        return self.head(torch.bmm(matrix, x.unsqueeze(-1)).squeeze(-1))
+
+
+def test_a_layer_zero_initialized_on_purpose_is_noted_not_judged():
+    batches = _labelled((4,))
+    report = diagnose(IdentityStartTransform(), batches, select=["ND202", "ND203"], device="cpu")
+    by_id = {f.check_id: f for f in report.findings}
+    for check_id in ("ND202", "ND203"):
+        assert by_id[check_id].outcome == Outcome.PASS, by_id[check_id].message
+        assert by_id[check_id].evidence["zero_initialized_layers"] == ["to_matrix"]
+
+
+def test_a_network_zeroed_throughout_still_fails_its_init():
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    for layer in (model[0], model[2]):
+        nn.init.zeros_(layer.weight)
+    finding = _finding(model, _labelled((4,)), "ND202")
+    assert finding.outcome in (Outcome.FAIL, Outcome.WARN), finding.message

@@ -194,7 +194,9 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     `nn.init.xavier_uniform_(layer.weight)` for tanh; never with a constant. Zero-initializing
     only the final layer or biases is fine.
 
-    Symmetric layers always fail. An off-scale init is a rule of thumb (transformers' 0.02 normal
+    Symmetric layers always fail. A layer that starts at exactly zero while its units get different
+    gradients (an identity-start transform, a zero-initialized residual branch) is noted, not
+    judged off scale: the first step breaks the tie. An off-scale init is a rule of thumb (transformers' 0.02 normal
     init, for instance, sits well below Kaiming and trains well with LayerNorm and Adam), so it
     warns only when the forward signal, the gradients, the initial loss or training show the
     consequence, or when the scale is off by more than `extreme_ratio` either way.
@@ -204,6 +206,7 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     rows = []
     symmetric = []
     off_scale = []
+    zero_started: list[str] = []
     dense = [layer for layer in init_backward.layers if layer.dense]
     last = dense[-1].name if dense else None
     for layer in dense:
@@ -216,6 +219,11 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
         if layer.symmetric and layer.rows > 1:
             symmetric.append(layer.name)
             label = "symmetric"
+        elif layer.weight_rms == 0 and layer.grad_rms > 0:
+            # zero on purpose (an identity-start transform, a zero-initialized residual branch): the
+            # units get different gradients, so the first step breaks the tie
+            zero_started.append(layer.name)
+            label = "zero (learns)"
         elif normalized:
             label = "normalized next"
         elif ratio > limits.max_ratio:
@@ -241,7 +249,11 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     table = Table(
         "weight init per layer", ["layer", "kind", "next", "std", "recommended", "rule", "ratio", "verdict"], rows
     )
-    evidence = {"symmetric_layers": symmetric, "off_scale_layers": [[n, r, d] for n, r, d in off_scale]}
+    evidence = {
+        "symmetric_layers": symmetric,
+        "off_scale_layers": [[n, r, d] for n, r, d in off_scale],
+        "zero_initialized_layers": zero_started,
+    }
     if symmetric:
         verdict = failed(
             f"{len(symmetric)} layer(s) start symmetric ({', '.join(symmetric[:4])}): every unit has "
@@ -280,7 +292,9 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
     explains=("ND301", "ND402", "ND403", "ND404", "ND405"),
     confirmed_by=("ND301", "ND402", "ND404", "ND405"),
 )
-def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
+def forward_signal(
+    init_forward: ForwardStats, limits: Thresholds, init_backward: BackwardStats | None = None
+) -> Verdict:
     """How the signal travels forward through the untrained network.
 
     What it checks:
@@ -308,7 +322,8 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     normalization or an adaptive optimizer compensates, so a moderate drift, saturation or dead
     share warns only when the gradients or training show the consequence; an extreme one (beyond
     the `extreme_*` thresholds, or a constant output) warns on its own, and a layer that receives
-    no signal at all fails.
+    no signal at all fails. A layer whose weights start at zero on purpose and get a gradient is
+    constant at init by design (ND202 notes it), not counted.
     """
     sites = init_forward.sites
     weighted = [s for s in sites if s.weighted]
@@ -332,7 +347,14 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
     table = Table("activations at init", ["layer", "kind", "mean", "std", "zero", "saturated", "dead inputs"], rows)
     first, last = hidden[0].std, hidden[-1].std
     change = last / first if first > 0 and last > 0 else math.nan
-    constant = [s for s in hidden if s.std == 0]
+    # zero-initialized on purpose (a PointNet T-Net's last layer, a ReZero or DiT branch): constant
+    # at init, and its gradient is not zero, so it learns its way out at the first step
+    starts_at_zero = (
+        {layer.name for layer in init_backward.layers if layer.weight_rms == 0 and layer.grad_rms > 0}
+        if init_backward is not None
+        else set()
+    )
+    constant = [s for s in hidden if s.std == 0 and s.name not in starts_at_zero]
     saturated = [
         s
         for s in sites
@@ -346,6 +368,8 @@ def forward_signal(init_forward: ForwardStats, limits: Thresholds) -> Verdict:
         "saturated_layers": {s.name: s.saturated for s in saturated},
         "dead_input_layers": {s.name: s.dead_inputs for s in dead},
     }
+    if starts_at_zero:
+        evidence["zero_initialized_layers"] = sorted(starts_at_zero)
     problems = []
     if constant:
         problems.append(f"{len(constant)} layer(s) output a constant (std 0), first {constant[0].name}")
