@@ -713,3 +713,34 @@ def test_nd401_warns_on_a_drop_probability_that_reads_as_a_keep_probability(p, o
     assert finding.outcome == outcome, finding.message
     if outcome == Outcome.WARN:
         assert "p=0.9" in finding.message and "nn.Dropout(0.1)" in finding.recommendation
+
+
+# -- ND204: NaN only on the eval path ------------------------------------------------------------
+class MaskedEncoder(nn.Module):
+    """One TransformerEncoderLayer; `inverted` passes "real token" where "padding" is meant."""
+
+    def __init__(self, inverted: bool) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.inverted = inverted
+        self.embed = nn.Embedding(20, 16, padding_idx=0)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        real = ids != 0
+        h = self.layer(self.embed(ids), src_key_padding_mask=real if self.inverted else ~real)
+        return self.head((h * real.unsqueeze(-1)).sum(1) / real.sum(1, keepdim=True))
+
+
+@pytest.mark.parametrize(("inverted", "outcome"), [(True, Outcome.FAIL), (False, Outcome.PASS)])
+def test_nd204_finds_nan_that_only_the_eval_path_makes(inverted, outcome):
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(1, 20, (64, 10), generator=g)
+    ids[::2, 6:] = 0  # half the sequences padded, half full length (every key masked when inverted)
+    y = torch.arange(64) % 3
+    report = diagnose(MaskedEncoder(inverted), _batches(ids, y), select=["ND204", "ND106"], device="cpu", probes=FAST)
+    finding = _finding(report, "ND204")
+    assert finding.outcome == outcome, finding.message
+    if outcome == Outcome.FAIL:
+        assert "eval mode" in finding.message and "key_padding_mask" in finding.recommendation

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from nndoctor.probes.backward import BackwardStats
     from nndoctor.probes.data import DataStats
     from nndoctor.probes.forward import ForwardStats, Site
+    from nndoctor.probes.modes import ModeStats
     from nndoctor.probes.nonfinite import TrainingNonfinite
     from nndoctor.setup import Setup
 
@@ -421,6 +422,7 @@ def nonfinite_localization(
     data_stats: DataStats,
     limits: Thresholds,
     training_nonfinite: TrainingNonfinite | None = None,
+    train_eval: ModeStats | None = None,
 ) -> Verdict:
     """Find the first place a NaN or Inf appears, forward and backward, at init and in training.
 
@@ -433,7 +435,8 @@ def nonfinite_localization(
     batch itself (data past the batches held at init), a module, the loss computed from finite
     outputs, the backward pass of a finite loss, or the optimizer update of finite gradients. A
     NaN that follows activations grown past `grown_activation` is the step size's doing, left to
-    ND404 and ND303.
+    ND404 and ND303. The model's eval-mode output on the first batch (from ND106's experiment) is
+    looked at too: a NaN only inference makes (a fast path training does not take) fails.
 
     Why it matters:
     One NaN propagates everywhere: after a single bad step every weight is NaN and training is
@@ -489,6 +492,18 @@ def nonfinite_localization(
     if bad_params:
         evidence.update(parameters=bad_params[:10])
         return failed(f"{len(bad_params)} parameter gradient(s) are non-finite, first {bad_params[0]}", evidence)
+    if train_eval is not None and train_eval.eval_nonfinite and not train_eval.train_nonfinite:
+        evidence.update(eval_nonfinite_outputs=train_eval.eval_nonfinite)
+        return failed(
+            f"the model's output in eval mode holds {train_eval.eval_nonfinite} NaN/Inf value(s) on the first training "
+            "batch, while the same batch in training mode is finite: validation and inference take a path training "
+            "does not (e.g. nn.TransformerEncoderLayer's fast inference path, which turns a padding mask that hides "
+            "every position of a sequence into NaN)",
+            evidence,
+            fix="Run the model in eval mode on one batch and find the first non-finite module (a forward hook); check "
+            "masks (True marks padding in key_padding_mask, so a real token must be False) and anything that depends "
+            "on model.training.",
+        )
     at_init = f"all {len(init_forward.sites)} module outputs, the loss and the gradients are finite at init"
     if training_nonfinite is None:
         return passed(at_init, evidence)

@@ -31,6 +31,8 @@ class ModeStats:
     # (`F.dropout(x, p)`) or sampling (`torch.randn_like`: a VAE's reparameterization)
     eval_dropout_calls: list[str] = field(default_factory=list)
     eval_sampling_calls: list[str] = field(default_factory=list)
+    eval_nonfinite: int = 0  # NaN/Inf entries of the eval-mode output (no gradients)
+    train_nonfinite: int = 0  # and of the training-mode output of the same batch
 
 
 # dropout-like: units zeroed at random; `training` is the functional's third argument
@@ -77,7 +79,13 @@ def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
         raise Skip("the model output holds no tensor to compare")
     first, second, trained = first.float(), second.float(), trained.float()
     scale = first.abs().mean().clamp_min(1e-12)
-    host = torch.stack([(first - second).abs().max() / scale, (trained - first).abs().max() / scale, scale]).cpu()
+    # the second eval forward runs outside the recording mode, as inference does: a torch function
+    # mode turns off fast paths (nn.TransformerEncoderLayer's), so only this one takes them
+    bad_eval = torch.maximum((~torch.isfinite(first)).sum(), (~torch.isfinite(second)).sum()).float()
+    bad_train = (~torch.isfinite(trained)).sum().float()
+    host = torch.stack(
+        [(first - second).abs().max() / scale, (trained - first).abs().max() / scale, scale, bad_eval, bad_train]
+    ).cpu()
     modules = list(model.modules())
     return ModeStats(
         has_dropout=any(isinstance(m, DROPOUTS) and m.p > 0 for m in modules),
@@ -87,6 +95,8 @@ def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
         output_scale=float(host[2]),
         eval_dropout_calls=sorted(calls.dropout),
         eval_sampling_calls=sorted(calls.sampling),
+        eval_nonfinite=int(host[3]),
+        train_nonfinite=int(host[4]),
     )
 
 
