@@ -35,6 +35,9 @@ class Setup:
     blocked: str | None = None  # why the loss cannot be computed at all (a data bug ND102 reports)
     blocked_fix: str | None = None  # what to do about it, when it is not the labels' range
     blocked_by: str = "ND102"  # the check that reports `blocked` (ND105: BatchNorm on a batch of one)
+    # constant targets the loss does not read (a placeholder column: a BPR or contrastive loss on
+    # the outputs alone); None when the targets vary or it could not be told
+    targets_unread: bool | None = None
 
 
 def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
@@ -121,7 +124,25 @@ def resolve_setup(
         )
     value = float(value_tensor)
     task = infer_task(identify_loss(loss, output, target, value), output, target, hints, loss_inferred, loss)
-    return Setup(task, size, len(batches), val_batches, value if math.isfinite(value) else math.nan, label, loss)
+    first = value if math.isfinite(value) else math.nan
+    return Setup(
+        task, size, len(batches), val_batches, first, label, loss, targets_unread=_unread(loss, output, target, value)
+    )
+
+
+def _unread(loss: Callable[..., Any], output: Any, target: Any, value: float) -> bool | None:
+    """For constant targets: does the loss give the same value with other targets?"""
+    if not isinstance(target, torch.Tensor) or target.numel() == 0 or not math.isfinite(value):
+        return None
+    flat = target.reshape(-1)
+    if not bool((flat == flat[0]).all()):
+        return None
+    try:
+        with torch.no_grad():
+            other = float(loss(output, target + 1))
+    except Exception:  # noqa: BLE001 - other targets the loss refuses: it reads them
+        return False
+    return other == value
 
 
 def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:

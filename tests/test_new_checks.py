@@ -744,3 +744,18 @@ def test_nd204_finds_nan_that_only_the_eval_path_makes(inverted, outcome):
     assert finding.outcome == outcome, finding.message
     if outcome == Outcome.FAIL:
         assert "eval mode" in finding.message and "key_padding_mask" in finding.recommendation
+
+
+# -- ND102: constant targets the loss never reads --------------------------------------------------
+@pytest.mark.parametrize(
+    ("loss_fn", "outcome"),
+    [
+        (lambda out, _unused: F.softplus(out[:, 1] - out[:, 0]).mean(), Outcome.PASS),  # BPR on two scores
+        (lambda out, y: F.mse_loss(out[:, 0], y), Outcome.WARN),  # the constant is a real target
+    ],
+)
+def test_nd102_constant_targets_warn_only_when_the_loss_reads_them(loss_fn, outcome):
+    x, _ = _blobs()
+    placeholder = torch.zeros(len(x))
+    finding = _one("ND102", nn.Linear(8, 2), _batches(x, placeholder), loss_fn=loss_fn)
+    assert finding.outcome == outcome, finding.message
