@@ -337,6 +337,19 @@ def test_nd405_does_not_read_a_custom_losss_poor_argmax_accuracy_as_underfitting
     assert custom.outcome == Outcome.PASS and "accuracy is not what this loss optimizes" in custom.message
 
 
+def test_nd405_judges_a_custom_loss_on_the_losses_when_r2_of_the_output_is_below_zero():
+    # zoo3's VAE: Bernoulli logits against pixels, R^2 -257 (train) vs -270 (validation) while the
+    # negative ELBO fell 80% and the two losses stay 3% apart
+    _, limits = _check("ND405")
+    losses = [700 * math.exp(-i / 40) + 140 for i in range(200)]
+    evals = [(0, 718.0, -0.7, 720.0, -0.7), (100, 150.0, -120.0, 155.0, -125.0), (200, 139.5, -256.9, 144.0, -269.8)]
+    run = dataclasses.replace(_run(losses, evals), metric="r2", chance=None)
+    custom = generalization_gap(run, _setup(loss_kind=None), limits)
+    assert custom.outcome == Outcome.PASS and custom.evidence["judged_on"] == "loss", custom.message
+    stock = generalization_gap(run, _setup(loss_kind="mse"), limits)
+    assert stock.outcome == Outcome.WARN
+
+
 def _overfit(**kw) -> OverfitRun:
     base = dict(
         samples=20,

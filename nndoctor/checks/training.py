@@ -876,7 +876,9 @@ def generalization_gap(short_run: ShortRun, setup: Setup, limits: Thresholds) ->
     the training metric is well above the validation metric, or the validation loss climbs back
     from its best while the training loss keeps falling. Underfitting: the training metric itself
     is poor (accuracy close to always guessing the majority class, or low R^2), validation is no
-    better, and the loss has leveled off.
+    better, and the loss has leveled off. A loss of the user's own that halved while R^2 of the raw
+    output stays below zero optimizes something R^2 does not measure (a VAE's logits against
+    pixels): then only the losses are compared.
 
     Why it matters:
     A growing gap between training and validation means the network memorizes the training
@@ -919,6 +921,18 @@ def generalization_gap(short_run: ShortRun, setup: Setup, limits: Thresholds) ->
         )
     first, last = run.evals[0], run.evals[-1]
     metric = run.metric if last.train_metric is not None and last.val_metric is not None else None
+    # a loss of the user's own that halved while R^2 of the raw output stays below zero (worse than
+    # the targets' mean: a VAE's Bernoulli logits against pixels) optimizes something R^2 does not
+    # measure: judged on the losses alone
+    r2_unrelated = (
+        metric == "r2"
+        and setup.task.loss_kind is None
+        and shape["drop"] >= 0.5
+        and last.train_metric is not None
+        and last.train_metric < 0
+    )
+    if r2_unrelated:
+        metric = None
     gap = (
         last.train_metric - last.val_metric
         if metric and last.train_metric is not None and last.val_metric is not None
@@ -952,6 +966,8 @@ def generalization_gap(short_run: ShortRun, setup: Setup, limits: Thresholds) ->
         "late_progress": _g(late),
         "steps": run.steps_run,
     }
+    if r2_unrelated:
+        evidence["judged_on"] = "loss"
     table = _eval_table(run.evals, run.metric)
     train_txt, val_txt = _metric_text(metric, last.train_metric), _metric_text(metric, last.val_metric)
     max_gap = limits.max_accuracy_gap if metric == "accuracy" else limits.max_r2_gap
