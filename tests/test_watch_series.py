@@ -3,6 +3,7 @@ on a healthy run (no torch, no script: the checks only read a `WatchedRun`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -215,6 +216,12 @@ def test_nd510_same_batch_and_full_batch():
         s.fingerprint = 12.5
     verdict = judge("ND510", full)
     assert verdict.outcome == Outcome.PASS and "full-batch" in verdict.message
+    full.train_loader_length = 1  # a loader of one batch, fetched anew every step
+    assert judge("ND510", full).outcome == Outcome.PASS
+    # fetched every step from a loader of 50 batches, and still the same input: a stale variable
+    stale_input = dataclasses.replace(full, train_loader_length=50)
+    verdict = judge("ND510", stale_input)
+    assert verdict.outcome == Outcome.WARN and "50 batches an epoch" in verdict.message
 
 
 def test_nd511_unscaled_accumulation():

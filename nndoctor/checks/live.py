@@ -802,7 +802,10 @@ def same_batch_every_step(watched_run: WatchedRun, limits: Thresholds) -> Verdic
     What it checks:
     Whether a training batch was fetched from a DataLoader before each optimizer step, and a
     checksum of the batch the model trained on at the sampled steps. It warns when the checksum
-    never changes and no new batch was fetched before at least `max_stale_share` of the steps.
+    never changes and no new batch was fetched before at least `max_stale_share` of the steps, or
+    when a batch was fetched before every step from a loader of several batches an epoch and the
+    model's input still never changed (it is fed a tensor from before the loop). The same input
+    fetched anew from a loader of one batch is full-batch training and passes.
 
     Why it matters:
     `batch = next(iter(loader))` outside the loop (a debugging line left in) trains on the same
@@ -835,6 +838,20 @@ def same_batch_every_step(watched_run: WatchedRun, limits: Thresholds) -> Verdic
             f"the model trained on the same batch at all {len(prints)} sampled steps; no batch was fetched before "
             f"{stale} of {run.steps - 1} steps after the first",
             evidence,
+        )
+    length = run.train_loader_length
+    if length is not None:
+        evidence["train_loader_batches"] = length
+    if distinct == 1 and fetched > 0 and length is not None and length > 1 and stale == 0:
+        # a new batch before every step from a loader of several batches, and yet the same input:
+        # the model is fed a tensor from before the loop, not the batch the loop variable holds
+        return warned(
+            f"a batch was fetched from the training loader ({length} batches an epoch) before every step, but the "
+            f"model got the same input at all {len(prints)} sampled steps: the loop feeds it something other than the "
+            "batch it fetched",
+            evidence,
+            fix="Feed the model the batch of this iteration (`for x, y in loader: model(x)`): look for a variable "
+            "from before the loop, or a loop variable renamed in one place only.",
         )
     if distinct == 1:
         return passed("the same inputs at every sampled step, fetched anew each step (full-batch training)", evidence)

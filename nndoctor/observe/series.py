@@ -98,6 +98,7 @@ class WatchedRun:
     zero_grads: list[int] = field(default_factory=list)
     backwards: list[int] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
+    train_loader_length: int | None = None  # batches per epoch of the training loader (None: no len())
     scheduler_calls: list[int] = field(default_factory=list)
     grad_pattern: list[str] = field(default_factory=list)
     # steps at which zero_grad() cleared the followed optimizer's gradients after a backward()
