@@ -1294,3 +1294,35 @@ def test_a_model_fed_from_outside_the_batch_is_one_clear_error() -> None:
     with pytest.raises(TargetError) as info:
         nndoctor.diagnose(got, select=["ND101"], device="cpu")
     assert "not elements of its training batch" in str(info.value) and "GAN" in str(info.value)
+
+
+CLOSURE_SCRIPT = """
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+x, y = torch.randn(256, 8), torch.randn(256, 1)
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32, shuffle=True)
+net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+criterion = nn.MSELoss()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+for xb, yb in loader:
+    def closure():
+        optimizer.zero_grad()
+        loss = criterion(net(xb), yb)
+        loss.backward()
+        return loss
+    optimizer.step(closure)
+"""
+
+
+def test_a_step_taken_with_a_closure_is_captured(tmp_path):
+    """`optimizer.step(closure)`: the forward runs inside the step; the capture runs the closure once."""
+    from nndoctor.observe.capture import capture
+
+    script = tmp_path / "closure_train.py"
+    script.write_text(CLOSURE_SCRIPT, encoding="utf-8")
+    captured = capture(script)
+    kinds = {c.kind: c.description for c in captured.captured}
+    assert kinds["model"] == "Sequential" and kinds["loss"] == "MSELoss"
+    assert kinds["optimizer"].startswith("SGD")

@@ -290,11 +290,19 @@ class _CaptureListener(Listener):
 
     def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
         self._stop_if_done()
+        backwards = self.backwards_since_step
         self.backwards_since_step = 0
         if self.collecting is not None:
             if optimizer is self.collecting.optimizer():
                 self._collect_step()
             return
+        closure = self.observation.step_closure if self.observation is not None else None
+        if callable(closure) and backwards == 0 and self.result is None:
+            # `optimizer.step(closure)`: the step's forward and backward run inside it; run the
+            # closure once here (the weights are still those before the step) so they are seen
+            with torch.enable_grad():
+                closure()
+        self.backwards_since_step = 0
         try:
             result = self._capture(optimizer)
         except StopScript:

@@ -236,6 +236,8 @@ class Observation:
         self.strict = strict
         self.errors: list[BaseException] = []
         self.steps = 0  # outermost optimizer steps seen so far
+        # the closure of the step being taken (`optimizer.step(closure)`), while its pre-hook runs
+        self.step_closure: Callable[[], Any] | None = None
         # the positional arguments of the functional loss being reported (inside functional_loss)
         self.functional_args: tuple[Any, ...] = ()
         # the keyword arguments of the module call being reported (inside forward): HuggingFace-
@@ -532,12 +534,18 @@ class Observation:
             self.steps += 1
             on_step_pre = self._on_step_pre
             if on_step_pre is not None:
+                if (
+                    len(args) > 1 or kwargs
+                ):  # `step(closure)` (args hold the optimizer first): the forward runs inside it
+                    self.step_closure = next((a for a in (*args[1:], *kwargs.values()) if callable(a)), None)
                 try:
                     on_step_pre(optimizer)
                 except Exception as exc:
                     if self.strict:
                         raise
                     self._keep(exc)
+                finally:
+                    self.step_closure = None
             if self._functional_on:
                 self.stop_functional_losses()
         except BaseException:
