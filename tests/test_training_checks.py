@@ -563,6 +563,21 @@ def test_nd402_judges_a_custom_loss_near_zero_on_the_loss_not_a_guessed_r2():
     )
     verdict = overfit_small_batch(pairs, UNIT_DATA, limits)
     assert verdict.outcome == Outcome.PASS and "the accuracy read from the output" in verdict.message
+    # zoo3's VAE, hinted "regression": its own loss at 3.8% of its start, R^2 of the logits -0.74 at best
+    vae = dataclasses.replace(
+        kd,
+        custom_loss=False,
+        own_loss=True,
+        initial_loss=716.2,
+        final_loss=27.11,
+        best_loss=27.11,
+        initial_metric=-0.74,
+        final_metric=-0.9,
+        best_metric=-0.74,
+        losses=[716.2, 100.0, 40.0, 27.11, 27.11],
+    )
+    assert overfit_small_batch(vae, UNIT_DATA, limits).outcome == Outcome.PASS
+    assert overfit_small_batch(dataclasses.replace(vae, own_loss=False), UNIT_DATA, limits).outcome == Outcome.FAIL
 
 
 @pytest.mark.parametrize(

@@ -427,8 +427,11 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         goal_met = math.isfinite(best_ratio) and best_ratio <= 0.05
         if goal_met:
             return passed(f"the loss on {o.samples} samples fell to {_pct(best_ratio)} of its start", evidence)
+    # R^2 below zero at best (worse than the targets' mean) is no measure of a loss of the user's own
+    # even under a task hint (a VAE's Bernoulli logits against pixels, hinted "regression")
+    unrelated_r2 = o.own_loss and o.metric == "r2" and o.best_metric is not None and o.best_metric < 0
     if (
-        o.custom_loss
+        (o.custom_loss or unrelated_r2)
         and o.metric is not None
         and math.isfinite(best_ratio)
         and best_ratio <= limits.near_zero_loss_ratio

@@ -337,6 +337,8 @@ class OverfitRun:
     labels_matter: bool | None = None
     # the loss is the user's own (no stock loss, no task hint): the metric is nndoctor's guess
     custom_loss: bool = False
+    # no stock loss, whatever the hints say (a task hint names the metric, not what the loss reads)
+    own_loss: bool = False
 
     @property
     def capacity_limited(self) -> bool:
@@ -482,6 +484,7 @@ def overfit_tiny(ctx: Context, model: nn.Module, settings: OverfitSettings, setu
         outputs_per_sample=outputs_per_sample,
         labels_matter=labels_matter,
         custom_loss=task.loss_kind is None and not task.hinted,
+        own_loss=task.loss_kind is None,
     )
     return result
 
