@@ -351,3 +351,19 @@ def test_a_network_zeroed_throughout_still_fails_its_init():
         nn.init.zeros_(layer.weight)
     finding = _finding(model, _labelled((4,)), "ND202")
     assert finding.outcome in (Outcome.FAIL, Outcome.WARN), finding.message
+
+
+def test_a_flattened_token_output_whose_vocabulary_equals_the_batch_size_has_no_sample_axis():
+    """[B*T, V] logits with V == B (fresh's tied-embedding GPT-2: batch 32, 32 symbols): not batch mixing."""
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, 16, (64, 9), generator=g)
+    batches = [(tokens[i : i + 16, :-1], tokens[i : i + 16, 1:]) for i in range(0, 64, 16)]
+    report = diagnose(
+        TinyLM(vocab=16),
+        batches,
+        forward_fn=lambda model, batch: (model(batch[0]).flatten(0, 1), batch[1].flatten()),
+        loss_fn=nn.CrossEntropyLoss(),
+        select=["ND304"],
+        device="cpu",
+    )
+    assert report.findings[0].outcome != Outcome.FAIL, report.findings[0].message

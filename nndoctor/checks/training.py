@@ -52,7 +52,7 @@ def _role(name: str) -> str:
         "max_penalty_share": 1.0,
         "extreme_penalty_share": 2.0,
         "extreme_weight_decay": 0.1,
-        "max_dropout_p": 0.8,
+        "max_dropout_p": 0.85,
     },
     explains=("ND402", "ND404", "ND405"),
     confirmed_by=("ND404", "ND405"),
@@ -75,8 +75,9 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
     anyway, which hides such a layer from a plain train/eval comparison; switching the dropout
     modules one at a time does not. A module unused in some blocks while the same module of
     sibling blocks acts (a library's stochastic depth, skipped where a block has no residual) is
-    unused by design and only noted. A dropout whose p is `max_dropout_p` or more keeps a fifth of
-    its inputs or fewer: almost always a keep probability passed as the drop probability. At the
+    unused by design and only noted. A dropout whose p is `max_dropout_p` or more keeps 15% of its
+    inputs or fewer: almost always a keep probability passed as the drop probability (0.8 is not
+    flagged: transformers' MobileNetV2 uses it for its classifier by default). At the
     other end, a weight-decay term larger than the data
     loss at the start (e.g. weight_decay=0.5 instead of 5e-4) makes the optimizer shrink weights
     instead of fitting the data, and the model underfits.
@@ -147,7 +148,7 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
     elif heavy := [d for d in r.dropout if d.p >= limits.max_dropout_p]:
         worst = max(heavy, key=lambda d: d.p)
         verdict = warned(
-            f"{len(heavy)} dropout module(s) drop {worst.p:.0%} or more of their inputs ({worst.name}, p={worst.p:g}): "
+            f"{len(heavy)} dropout module(s) drop {limits.max_dropout_p:.0%} or more of their inputs ({worst.name}, p={worst.p:g}): "
             f"PyTorch's p is the probability of dropping a unit, so only {1 - worst.p:.0%} get through; a keep "
             "probability (TensorFlow 1's keep_prob, the original paper's p) passed as p",
             evidence,

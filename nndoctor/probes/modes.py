@@ -170,9 +170,14 @@ def _embedding_output_as_leaf(model: nn.Module) -> Iterator[list[torch.Tensor]]:
 
 
 def _batch_axis(tensor: torch.Tensor, size: int) -> int | None:
-    """The dimension holding the batch's samples: the first of that size (dim 1 of a
-    sequence-first [T, B, ...] tensor)."""
-    return next((axis for axis, length in enumerate(tensor.shape) if length == size), None)
+    """The dimension holding the batch's samples: the first, or the second of a sequence-first
+    [T, B, ...] tensor. No other: a [B*T, V] output whose vocabulary happens to be B long has no
+    sample axis."""
+    if tensor.dim() >= 1 and tensor.shape[0] == size:
+        return 0
+    if tensor.dim() >= 3 and tensor.shape[1] == size:
+        return 1
+    return None
 
 
 @probe("batch_independence", "gradient of one sample's output w.r.t. other samples", cost="backward")
