@@ -20,7 +20,7 @@ from torch import nn
 
 from nndoctor.batches import Batch, batch_size_of, describe_shapes
 from nndoctor.errors import NndoctorError, TargetError, UserCodeExit
-from nndoctor.tasks import TaskInfo, class_dim, default_loss_for, identify_loss, infer_task
+from nndoctor.tasks import TaskInfo, class_axis, default_loss_for, identify_loss, infer_task
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
         return None
     low, high = (int(v) for v in torch.stack([labels.min(), labels.max()]).cpu())
     # a loss function (not the module) may flatten [B, T, V] logits for [B, T] labels
-    axis = 1 if isinstance(loss_fn, index_losses) else class_dim(tuple(output.shape), tuple(target.shape))
+    axis = class_axis(loss_fn, tuple(output.shape), tuple(target.shape))
     classes = int(output.shape[axis])
     if low >= 0 and high < classes:
         return None

@@ -125,6 +125,14 @@ def class_dim(out_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> int:
     return 1
 
 
+def class_axis(loss_fn: Any, out_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> int:
+    """The class axis `loss_fn` reads: CrossEntropyLoss and NLLLoss always dim 1; a loss function of
+    the user's own may flatten per-token logits (`class_dim`)."""
+    if isinstance(loss_fn, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)):
+        return 1
+    return class_dim(out_shape, target_shape)
+
+
 def _could_index(target: torch.Tensor, out_shape: tuple[int, ...]) -> bool:
     """Integer targets that fit as class indices of the output's classes."""
     if len(out_shape) < 2 or target.numel() == 0:
@@ -179,7 +187,7 @@ def infer_task(
         else:
             kind = "unknown"
     # the token layout only where a loss function (not CrossEntropyLoss itself) may flatten it
-    axis = 1 if isinstance(loss_fn, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)) else class_dim(out_shape, tgt_shape)
+    axis = class_axis(loss_fn, out_shape, tgt_shape)
     num_classes = hints.get("num_classes")
     if num_classes is None and kind == "classification" and len(out_shape) >= 2:
         num_classes = int(out_shape[axis])

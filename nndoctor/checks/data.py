@@ -453,7 +453,7 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
     last_weighted = max((s.order for s in sites if s.weighted), default=-1)
     gates = set(init_backward.gates)
     hidden = [s for s in sites if s.kind in ("Sigmoid", "Tanh") and s.order < last_weighted]
-    saturating = [s for s in hidden if s.name.split("#")[0] not in gates]
+    saturating = [s for s in hidden if s.module_name not in gates]
     notes = []
     for before, after in itertools.pairwise(sites):
         if before.weighted and before.bias and after.kind.startswith("BatchNorm"):

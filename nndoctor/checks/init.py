@@ -220,7 +220,7 @@ def init_scale(init_forward: ForwardStats, init_backward: BackwardStats, limits:
         if layer.symmetric and layer.rows > 1:
             symmetric.append(layer.name)
             label = "symmetric"
-        elif layer.weight_rms == 0 and layer.grad_rms > 0:
+        elif layer.starts_at_zero:
             # zero on purpose (an identity-start transform, a zero-initialized residual branch): the
             # units get different gradients, so the first step breaks the tie
             zero_started.append(layer.name)
@@ -351,9 +351,7 @@ def forward_signal(
     # zero-initialized on purpose (a PointNet T-Net's last layer, a ReZero or DiT branch): constant
     # at init, and its gradient is not zero, so it learns its way out at the first step
     starts_at_zero = (
-        {layer.name for layer in init_backward.layers if layer.weight_rms == 0 and layer.grad_rms > 0}
-        if init_backward is not None
-        else set()
+        {layer.name for layer in init_backward.layers if layer.starts_at_zero} if init_backward is not None else set()
     )
     constant = [s for s in hidden if s.std == 0 and s.name not in starts_at_zero]
     saturated = [

@@ -507,12 +507,6 @@ class _CaptureListener(Listener):
         if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
             forward_fn = _untraced_forward(self.script.name, type(model).__name__, batch)
         hints = _hints(loss.description if loss else None, call.last_output)
-        if self.clipping is not None:  # the probes' own steps clip as the script's do
-            kind, limit, norm_type, _site = self.clipping
-            if kind == "norm" and norm_type == 2.0:
-                hints["clip_grad_norm"] = limit
-            elif kind == "value":
-                hints["clip_grad_value"] = limit
         step_site = _step_site()
         captured = [
             Captured("model", type(model).__name__, self.sites.get(model), tuple(names.get(id(model), ()))),
@@ -538,17 +532,18 @@ class _CaptureListener(Listener):
                 Captured("val loader", _describe_loader(val), self.sites.get(val), tuple(names.get(id(val), ())))
             )
         notes = []
-        if self.clipping is not None:
+        if self.clipping is not None:  # the probes' own steps clip as the script's do
             kind, limit, norm_type, clip_site = self.clipping
-            if kind == "norm":
-                described = f"clip_grad_norm_ (max_norm {limit:g}" + (
-                    f", norm_type {norm_type:g})" if norm_type != 2.0 else ")"
-                )
-            else:
+            if kind == "value":
+                hints["clip_grad_value"] = limit
                 described = f"clip_grad_value_ (clip_value {limit:g})"
-            captured.append(Captured("gradient clipping", described, clip_site))
-            if kind == "norm" and norm_type != 2.0:
+            elif norm_type == 2.0:
+                hints["clip_grad_norm"] = limit
+                described = f"clip_grad_norm_ (max_norm {limit:g})"
+            else:
+                described = f"clip_grad_norm_ (max_norm {limit:g}, norm_type {norm_type:g})"
                 notes.append(f"the script clips a norm of type {norm_type:g}; the checks' own steps do not clip")
+            captured.append(Captured("gradient clipping", described, clip_site))
         if forward_fn is None and not _fed_as_is(call.last_args, batch):
             forward_fn = _as_is_forward(self.script.name, type(model).__name__)
             notes.append(

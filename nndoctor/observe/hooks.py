@@ -534,9 +534,8 @@ class Observation:
             self.steps += 1
             on_step_pre = self._on_step_pre
             if on_step_pre is not None:
-                if (
-                    len(args) > 1 or kwargs
-                ):  # `step(closure)` (args hold the optimizer first): the forward runs inside it
+                # `step(closure)`: the forward runs inside the step (args hold the optimizer first)
+                if len(args) > 1 or kwargs:
                     self.step_closure = next((a for a in (*args[1:], *kwargs.values()) if callable(a)), None)
                 try:
                     on_step_pre(optimizer)

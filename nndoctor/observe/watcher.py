@@ -778,10 +778,8 @@ class Watcher(Listener):
                 self._train_seen = self._batches
                 if loader is not None and self._sites.get(id(loader)):
                     self.run.sites["train_loader"] = self._sites[id(loader)]
-                try:
-                    self.run.train_loader_length = len(loader) if loader is not None else None
-                except TypeError:  # an iterable dataset: no length
-                    self.run.train_loader_length = None
+                state = self._loaders.get(id(loader)) if loader is not None else None
+                self.run.train_loader_length = state.length if state is not None else None
         ref = self._optimizer_ref
         if ref is None or optimizer is not ref():
             self._other_step(optimizer)

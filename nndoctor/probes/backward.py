@@ -67,6 +67,12 @@ class LayerGrad:
     fan_in: int
     fan_out: int
 
+    @property
+    def starts_at_zero(self) -> bool:
+        """Zero-initialized on purpose (an identity-start transform, a zero residual branch): exactly
+        zero weights whose units get a gradient, so the first step moves them off zero."""
+        return self.weight_rms == 0 and self.grad_rms > 0
+
 
 @dataclass
 class BackwardStats:
@@ -266,7 +272,7 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     # a weight computed from other parameters (weight norm, spectral norm): its own scale is what
     # the layer multiplies by, taken before the step
     computed_rms = {
-        m: norm32(_computed_weight(m)).float() / math.sqrt(max(_computed_weight(m).numel(), 1))
+        m: _rms(_computed_weight(m))
         for m in model.modules()
         if is_weighted(m) and parametrize.is_parametrized(m, "weight")
     }
@@ -379,6 +385,10 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
 def matrix_params(module: nn.Module) -> list[nn.Parameter]:
     """A module's own weight matrices (LSTM, attention projections...): what gradient flow tracks."""
     return [p for p in module.parameters(recurse=False) if p.dim() >= 2]
+
+
+def _rms(t: torch.Tensor) -> torch.Tensor:
+    return norm32(t).float() / math.sqrt(max(t.numel(), 1))
 
 
 def _computed_weight(module: nn.Module) -> torch.Tensor:

@@ -48,6 +48,12 @@ class Site:
     input_nonfinite: int = 0
     dead_inputs: float = math.nan  # weighted layers after the first: dead input units share
 
+    @property
+    def module_name(self) -> str:
+        """The module's name, without the `#2` a second call of the same module gets."""
+        base, sep, count = self.name.rpartition("#")
+        return base if sep and count.isdigit() else self.name
+
 
 @dataclass
 class ForwardStats:

@@ -220,7 +220,7 @@ class Stepper:
         self._mixed = ctx.settings.precision != "fp32"
         self._needs_closure = needs_closure(optimizer)
         self._forward, self._loss = ctx.forward, ctx.loss
-        self._clips = "clip_grad_norm" in ctx.hints or "clip_grad_value" in ctx.hints
+        self._clips = clips(ctx)
         self._unscaled = False
 
     def forward(self, batch: Batch) -> tuple[Any, Any, torch.Tensor]:
@@ -278,6 +278,11 @@ class Stepper:
         else:
             self.optimizer.step()
         return True
+
+
+def clips(ctx: Context) -> bool:
+    """Whether the training loop clips its gradients (see `clip_gradients`)."""
+    return "clip_grad_norm" in ctx.hints or "clip_grad_value" in ctx.hints
 
 
 def clip_gradients(ctx: Context, optimizer: torch.optim.Optimizer) -> torch.Tensor | None:

@@ -37,7 +37,7 @@ from nndoctor.lr_suggest import (
     suggest,
 )
 from nndoctor.probe import probe
-from nndoctor.probes.loop import clip_gradients, needs_closure, step_optimizer
+from nndoctor.probes.loop import clip_gradients, clips, needs_closure, step_optimizer
 from nndoctor.probes.training import check_cap
 from nndoctor.setup import Setup
 
@@ -290,7 +290,7 @@ def confirm_lrs(
             optimizer = ctx.make_optimizer(model)
             _set_lr(optimizer.param_groups, ratios, lr)
             scaler = _scaler(ctx)
-            clips = "clip_grad_norm" in ctx.hints or "clip_grad_value" in ctx.hints
+            clipping = clips(ctx)
             stream.take(skip)  # the held batches the sweep never trains on
             done, diverged = 0, False
             watch = torch.zeros((), device=ctx.device)
@@ -302,7 +302,7 @@ def confirm_lrs(
                     loss = ctx.loss(output, target)
                 if scaler is not None:
                     scaler.scale(loss).backward()
-                    if clips:
+                    if clipping:
                         scaler.unscale_(optimizer)
                         clip_gradients(ctx, optimizer)
                     scaler.step(optimizer)

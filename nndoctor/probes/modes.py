@@ -196,23 +196,15 @@ def batch_independence(ctx: Context, model: nn.Module) -> IndependenceStats:
     # a sequence-first model ([T, B, ...] inside, or batches collated so) is probed along the axis
     # that holds the samples: the loader's batch size when the tensors have it, else the targets'
     sizes = [size for size in (ctx.data.loader_batch_size, sample_count(batch), x.shape[0]) if size]
-    n = next(
-        (
-            size
-            for size in sizes
-            if output is not None and _batch_axis(x, size) is not None and _batch_axis(output, size) is not None
-        ),
-        sizes[0],
-    )
+    if output is None:
+        raise Skip("the model output holds no tensor")
+    axes = [(size, _batch_axis(x, size), _batch_axis(output, size)) for size in sizes]
+    n, in_axis, out_axis = next((found for found in axes if None not in found), axes[0])
     if n < 2:
         raise Skip("the first batch holds a single sample")
-    in_axis = _batch_axis(x, n)
-    out_axis = _batch_axis(output, n) if output is not None else None
     if in_axis is None or out_axis is None:
-        shape = list(output.shape) if output is not None else None
-        where = f"the input {list(x.shape)}" if in_axis is None else f"the output {shape}"
+        where = f"the input {list(x.shape)}" if in_axis is None else f"the output {list(output.shape)}"
         raise Skip(f"{where} has no dimension of the batch size {n}")
-    assert output is not None
     worst: IndependenceStats | None = None
     for sample in (0, n - 1):
         sample_output = output.select(out_axis, sample)
