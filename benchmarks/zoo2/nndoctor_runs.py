@@ -29,19 +29,19 @@ ZOO2 = Path(__file__).resolve().parent
 LOUD = ("warn", "fail", "error")
 
 
-def recipes() -> list[str]:
+def recipes(zoo: Path) -> list[str]:
     skip = {"learns", "nndoctor_runs"}
-    return sorted(p.stem for p in ZOO2.glob("*.py") if not p.name.startswith("_") and p.stem not in skip)
+    return sorted(p.stem for p in zoo.glob("*.py") if not p.name.startswith("_") and p.stem not in skip)
 
 
-def run(name: str, reports: Path) -> dict[str, Any]:
+def run(zoo: Path, name: str, reports: Path) -> dict[str, Any]:
     exe = shutil.which("nndoctor") or str(Path(sys.executable).with_name("nndoctor"))
     out = reports / f"{name}.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(
-        [exe, "check", str(ZOO2 / f"{name}.py"), "--json", str(out)], env=env, capture_output=True, text=True
+        [exe, "check", str(zoo / f"{name}.py"), "--json", str(out)], env=env, capture_output=True, text=True
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -61,21 +61,22 @@ def summarize(name: str, reports: Path, process: dict[str, Any] | None) -> dict[
     return {"recipe": name, "counts": counts, "total_s": total, "loud": loud, **(process or {})}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(zoo: Path = ZOO2) -> None:
+    """The runs for the recipes in `zoo` (zoo3's script calls this with its own folder)."""
+    parser = argparse.ArgumentParser(description=f"Run nndoctor check once on each recipe in {zoo.name}")
     parser.add_argument("names", nargs="*")
-    parser.add_argument("--reports", type=Path, default=ZOO2 / "reports")
+    parser.add_argument("--reports", type=Path, default=zoo / "reports")
     parser.add_argument("--summarize", action="store_true", help="only read the existing JSON reports")
     args = parser.parse_args()
     args.reports.mkdir(parents=True, exist_ok=True)
-    names = args.names or recipes()
+    names = args.names or recipes(zoo)
     processes: dict[str, dict[str, Any]] = {}
     timing_file = args.reports / "process_times.json"
     if timing_file.exists():
         processes = json.loads(timing_file.read_text())
     for name in names:
         if not args.summarize:
-            processes[name] = run(name, args.reports)
+            processes[name] = run(zoo, name, args.reports)
             timing_file.write_text(json.dumps(processes, indent=1, sort_keys=True))
         s = summarize(name, args.reports, processes.get(name))
         if s.get("missing"):
