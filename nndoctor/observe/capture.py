@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import itertools
-import math
 import sys
 import weakref
 from collections.abc import Callable, Iterable
@@ -43,9 +41,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
-from nndoctor.batches import LABEL_KEYS, describe_shapes, output_loss, output_prediction
+from nndoctor.batches import describe_shapes, output_loss
 from nndoctor.errors import TargetError, UsageError
 from nndoctor.observe.hooks import Listener, Observation, observing, user_site
+from nndoctor.observe.replay import as_is_forward, fed_as_is, forward_from, untraced_forward
 from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
 from nndoctor.targets.model import Target
 from nndoctor.targets.script import is_script
@@ -503,9 +502,9 @@ class _CaptureListener(Listener):
         loss_fn, loss = self._loss()
         loss_args = self._loss_args()
         feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
-        forward_fn = _forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
+        forward_fn = forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
         if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
-            forward_fn = _untraced_forward(self.script.name, type(model).__name__, batch)
+            forward_fn = untraced_forward(self.script.name, type(model).__name__, batch)
         hints = _hints(loss.description if loss else None, call.last_output)
         step_site = _step_site()
         captured = [
@@ -544,8 +543,8 @@ class _CaptureListener(Listener):
                 described = f"clip_grad_norm_ (max_norm {limit:g}, norm_type {norm_type:g})"
                 notes.append(f"the script clips a norm of type {norm_type:g}; the checks' own steps do not clip")
             captured.append(Captured("gradient clipping", described, clip_site))
-        if forward_fn is None and not _fed_as_is(call.last_args, batch):
-            forward_fn = _as_is_forward(self.script.name, type(model).__name__)
+        if forward_fn is None and not fed_as_is(call.last_args, batch):
+            forward_fn = as_is_forward(self.script.name, type(model).__name__)
             notes.append(
                 f"the script changes its batch before calling {type(model).__name__} in a way nndoctor cannot redo "
                 "(a slice, a computed feature, ...); the checks feed the batch's first element as it comes from "
@@ -739,389 +738,6 @@ def _clone(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
     return copy.deepcopy(value)
-
-
-_WHOLE = ("the whole batch",)  # a model input or target that is the batch itself (a bare tensor)
-
-
-@dataclass(frozen=True)
-class _Derived:
-    """A model input or target that is a batch element reshaped, permuted or cast before the call
-    (`images.view(-1, 784)`, `x.transpose(0, 1)`, `y.unsqueeze(1).float()`): how to redo it on any
-    batch. `tail` is the shape after the batch dimension when the element was reshaped."""
-
-    key: Any
-    dtype: torch.dtype
-    perm: tuple[int, ...] | None
-    tail: tuple[int, ...] | None
-    scale: float = 1.0  # and scaled: `x / 255`, `(x - mean) / std` with scalar statistics
-    shift: float = 0.0
-    one_hot: int = 0  # class labels one-hot encoded first (`F.one_hot(y, 10).float()`): the classes
-
-    def apply(self, element: torch.Tensor) -> torch.Tensor:
-        if self.one_hot:
-            element = torch.nn.functional.one_hot(element.long(), self.one_hot)
-        out = element.to(self.dtype)
-        if self.perm is not None:
-            out = out.permute(self.perm)
-        if self.tail is not None:
-            out = out.reshape(-1, *self.tail)
-        if self.scale != 1.0 or self.shift != 0.0:
-            out = out * self.scale + self.shift
-        return out
-
-
-MAX_DERIVED_DIMS = 4  # permutations tried up to this many dimensions (24)
-
-
-def _derived(arg: torch.Tensor, key: Any, element: torch.Tensor) -> _Derived | None:
-    """How `arg` was made from a batch element, when it holds the same values in another shape,
-    order of dimensions or dtype; None otherwise (a slice, a scaling, anything computed)."""
-    if (
-        not element.is_floating_point()
-        and not element.is_complex()
-        and element.dim() >= 1
-        and arg.dim() == element.dim() + 1
-        and arg.shape[:-1] == element.shape
-    ):
-        classes = int(arg.shape[-1])
-        labels = element.detach().to(arg.device)
-        if classes > 1 and bool(((labels >= 0) & (labels < classes)).all()):
-            encoded = torch.nn.functional.one_hot(labels.long(), classes).to(arg.dtype)
-            if torch.equal(encoded, arg.detach()):
-                return _Derived(key, arg.dtype, None, None, one_hot=classes)
-    if element.numel() != arg.numel() or element.dim() == 0 or arg.dim() == 0 or element.is_complex():
-        return None
-    perms: list[tuple[int, ...] | None] = [None]
-    if element.dim() <= MAX_DERIVED_DIMS:
-        perms += [p for p in itertools.permutations(range(element.dim())) if list(p) != sorted(p)]
-    target = arg.detach()
-    cast = element.detach().to(device=target.device, dtype=target.dtype)
-    wide = element.detach().to(target.device).double() if target.is_floating_point() else None
-    for perm in perms:
-        moved = cast.permute(perm) if perm is not None else cast
-        # a reshape keeps the samples' order: it is redone as (-1, *the rest), which also flattens
-        # leading dimensions (`logits.view(-1, vocab)`) for any batch size
-        tail = None if moved.shape == target.shape else tuple(target.shape[1:])
-        if torch.equal(moved.reshape(target.shape), target):
-            if perm is None and tail is None and arg.dtype == element.dtype:
-                return None  # a copy (`x.clone()`, `x.to(device)`): the key itself is the spec
-            return _Derived(key, arg.dtype, perm, tail)
-        if wide is not None:
-            fitted = _affine(wide, perm, target)
-            if fitted is not None:
-                return _Derived(key, arg.dtype, perm, tail, *fitted)
-    return None
-
-
-# what scripts apply to the model's output between the model and the loss (a sigmoid before
-# nn.BCELoss; a softmax before nn.CrossEntropyLoss is ND103's bug, and must reach it)
-_OUTPUT_FUNCTIONS: tuple[tuple[str, Callable[[torch.Tensor], torch.Tensor]], ...] = (
-    ("sigmoid", torch.sigmoid),
-    ("softmax", lambda t: torch.softmax(t, dim=-1)),
-    ("softmax over dim 1", lambda t: torch.softmax(t, dim=1)),
-    ("log_softmax", lambda t: torch.log_softmax(t, dim=-1)),
-    ("log_softmax over dim 1", lambda t: torch.log_softmax(t, dim=1)),
-    ("tanh", torch.tanh),
-)
-
-
-@dataclass(frozen=True)
-class _OutputChange:
-    """A function of the prediction (from _OUTPUT_FUNCTIONS) and/or a reshape after it."""
-
-    function: Callable[[torch.Tensor], torch.Tensor] | None
-    derived: _Derived | None
-
-    def apply(self, prediction: torch.Tensor) -> torch.Tensor:
-        out = self.function(prediction) if self.function is not None else prediction
-        return self.derived.apply(out) if self.derived is not None else out
-
-
-def _prediction_change(prediction: torch.Tensor, loss_input: torch.Tensor) -> _OutputChange | None:
-    """How the loss's input was made from the model's prediction: reshaped (`.squeeze(1)`,
-    `.view(-1, vocab)`), passed through a sigmoid/softmax/log_softmax/tanh, or both; None when it
-    is the prediction itself or cannot be told."""
-    derived = _derived(loss_input, None, prediction)
-    if derived is not None:
-        return _OutputChange(None, derived)
-    if not prediction.is_floating_point() or prediction.dim() == 0:
-        return None
-    target = loss_input.detach()
-    for _, function in _OUTPUT_FUNCTIONS:
-        try:
-            applied = function(prediction.detach())
-        except (RuntimeError, IndexError):
-            continue
-        if applied.shape == target.shape:
-            if torch.allclose(applied.to(target.dtype), target, rtol=1e-5, atol=1e-7):
-                return _OutputChange(function, None)
-            continue
-        derived = _derived(target, None, applied)
-        if derived is not None and derived.scale == 1.0 and derived.shift == 0.0:
-            return _OutputChange(function, derived)
-    return None
-
-
-def _affine(element: torch.Tensor, perm: tuple[int, ...] | None, target: torch.Tensor) -> tuple[float, float] | None:
-    """(scale, shift) with target == element * scale + shift to float32 rounding, or None."""
-    e = (element.permute(perm) if perm is not None else element).reshape(-1)
-    t = target.double().reshape(-1)
-    centred = e - e.mean()
-    spread = centred.pow(2).sum()
-    if e.numel() < 2 or not torch.isfinite(spread) or spread == 0:
-        return None
-    scale = float((centred * (t - t.mean())).sum() / spread)
-    shift = float(t.mean() - scale * e.mean())
-    if scale == 0 or not math.isfinite(scale) or not math.isfinite(shift):
-        return None
-    error = (e * scale + shift - t).abs().max()
-    if float(error) > 1e-5 * max(float(t.abs().max()), 1e-12):
-        return None
-    return scale, shift
-
-
-def _forward_from(
-    model_args: tuple[Any, ...],
-    batch: Any,
-    loss_args: tuple[Any, ...] | None,
-    feeders: list[tuple[nn.Module, _Call]],
-    model_kwargs: dict[str, Any] | None = None,
-    output: Any = None,
-) -> Callable[[nn.Module, Any], tuple[Any, Any]] | None:
-    """`forward(model, batch)` when the script feeds its batches otherwise than `model(batch[0])`
-    against the target `batch[1]`: which batch elements went into the model (positionally or as
-    keywords, `model(**batch)`) and which one the loss compared with are found by identity. A
-    bare-tensor batch can be both the input and the target (an autoencoder). A model that
-    returns its own loss (`output.loss`, HuggingFace style) is compared on its logits against the
-    labels it was given. A model input that is the output of another module called on a batch
-    element (a frozen backbone under no_grad feeding a trained head) becomes that module's call
-    on a copy of it. None for the default, or when the inputs cannot be traced (a batch moved or
-    transformed before the call)."""
-    kwargs = model_kwargs or {}
-    if not model_args and not kwargs:
-        return None
-    if isinstance(batch, dict):
-        keys: list[Any] = list(batch)
-        items = [batch[k] for k in keys]
-    elif isinstance(batch, (list, tuple)):
-        keys = list(range(len(batch)))
-        items = list(batch)
-    elif isinstance(batch, torch.Tensor):
-        keys, items = [], []
-    else:
-        return None
-
-    def key_of(value: Any) -> Any:
-        if value is batch:
-            return _WHOLE
-        return next((k for k, b in zip(keys, items, strict=True) if b is value), None)
-
-    def derived_of(value: Any) -> Any:
-        """A batch element reshaped, permuted, cast or copied into `value`: its key or a _Derived."""
-        if not isinstance(value, torch.Tensor):
-            return None
-        sources = [(_WHOLE, batch)] if isinstance(batch, torch.Tensor) else list(zip(keys, items, strict=True))
-        for k, element in sources:
-            if not isinstance(element, torch.Tensor):
-                continue
-            if (
-                element.shape == value.shape
-                and element.dtype == value.dtype
-                and torch.equal(element.detach().to(value.device), value.detach())
-            ):
-                return k
-            found = _derived(value, k, element)
-            if found is not None:
-                return found
-        return None
-
-    def spec_of(arg: Any) -> Any:
-        """A batch key, or (module copy, its input's batch key, grad on); None: untraceable."""
-        key = key_of(arg)
-        if key is not None:
-            return key
-        if not isinstance(arg, torch.Tensor):
-            return None
-        feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
-        fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
-        if feeder is None or fed is None:
-            return derived_of(arg)
-        frozen = copy.deepcopy(feeder[0])
-        if not feeder[1].any_grad:
-            frozen.requires_grad_(False)
-        return (frozen, fed, feeder[1].any_grad)
-
-    inputs: list[Any] = []
-    for arg in model_args:
-        spec = spec_of(arg)
-        if spec is None:
-            return None
-        inputs.append(spec)
-
-    def same_name(name: str, arg: Any) -> Any:
-        """A keyword input copied from the dict batch's entry of that name (`{k: v.to(device) ...}`
-        before `model(**batch)`): the entry, when its shape matches."""
-        entry = batch.get(name) if isinstance(batch, dict) else None
-        if isinstance(entry, torch.Tensor) and isinstance(arg, torch.Tensor) and entry.shape == arg.shape:
-            return name
-        return None
-
-    keyword: dict[str, Any] = {}
-    for name, arg in kwargs.items():
-        if arg is None or isinstance(arg, (bool, int, float, str)):
-            keyword[name] = ("constant", arg)
-            continue
-        spec = spec_of(arg)
-        if spec is None:
-            spec = same_name(name, arg)
-        if spec is None:
-            return None
-        keyword[name] = spec
-    own_loss = output_loss(output) is not None
-    target = key_of(loss_args[1]) if loss_args and len(loss_args) >= 2 else None
-    if target is None and loss_args and len(loss_args) >= 2:
-        target = derived_of(loss_args[1])
-    if target is None and own_loss:  # the model computed its loss from labels it was given
-        for k in LABEL_KEYS:
-            if kwargs.get(k) is not None:
-                target = key_of(kwargs[k])
-                target = same_name(k, kwargs[k]) if target is None else target
-                break
-    if target is None:
-        return None
-    # the element of a tuple output the loss read (`(logits, value) = model(x)`, a multi-task head)
-    picked = None
-    if not own_loss and loss_args and isinstance(output, (list, tuple)):
-        picked = next((i for i, part in enumerate(output) if part is loss_args[0]), None)
-    # the prediction reshaped before the loss (`model(x).squeeze(1)`, `logits.view(-1, vocab)`)
-    reshaped = None
-    prediction = output[picked] if picked is not None else output
-    if (
-        not own_loss
-        and loss_args
-        and isinstance(prediction, torch.Tensor)
-        and isinstance(loss_args[0], torch.Tensor)
-        and loss_args[0] is not prediction
-    ):
-        reshaped = _prediction_change(prediction, loss_args[0])
-    # a language model's own loss over [batch, time, vocab] logits: per token, shifted for a causal LM
-    layout = None
-    if own_loss:
-        given = next((kwargs[k] for k in LABEL_KEYS if isinstance(kwargs.get(k), torch.Tensor)), None)
-        layout = _token_layout(output, given) if given is not None else None
-    default = inputs == [0] and not keyword and target == 1 and len(items) == 2 and not isinstance(batch, dict)
-    if default and not own_loss and picked is None and reshaped is None:
-        return None
-
-    def value(spec: Any, batch: Any) -> Any:
-        if spec is _WHOLE:
-            return batch
-        if isinstance(spec, _Derived):
-            return spec.apply(batch if spec.key is _WHOLE else batch[spec.key])
-        if not isinstance(spec, tuple):
-            return batch[spec]
-        if spec[0] == "constant":
-            return spec[1]
-        module, key, grad = spec
-        source = batch if key is _WHOLE else batch[key]
-        module.to(source.device)
-        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-            return module(source)
-
-    def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
-        out = model(
-            *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
-        )
-        prediction = out[picked] if picked is not None else output_prediction(out)
-        if reshaped is not None:
-            prediction = reshaped.apply(prediction)
-        if layout is not None:
-            return _per_token(prediction, value(target, batch), layout)
-        return prediction, value(target, batch)
-
-    return forward
-
-
-IGNORE_INDEX = -100  # the label HuggingFace models and nn.CrossEntropyLoss leave out of the loss
-
-
-def _token_layout(output: Any, labels: torch.Tensor) -> str | None:
-    """How a model's own loss compares [batch, time, vocab] logits with [batch, time] labels:
-    "tokens" (position by position) or "shifted" (a causal LM: the logits at t predict label t+1),
-    found by recomputing its loss both ways; None for any other layout."""
-    logits, loss = output_prediction(output), output_loss(output)
-    if not isinstance(logits, torch.Tensor) or loss is None or logits.dim() != 3 or labels.dim() != 2:
-        return None
-    if tuple(logits.shape[:2]) != tuple(labels.shape) or labels.is_floating_point():
-        return None
-    vocab = logits.shape[-1]
-    with torch.no_grad():
-        for layout in ("tokens", "shifted"):
-            pred, tgt = (logits, labels) if layout == "tokens" else (logits[:, :-1], labels[:, 1:])
-            ref = torch.nn.functional.cross_entropy(
-                pred.reshape(-1, vocab).float(), tgt.reshape(-1).long(), ignore_index=IGNORE_INDEX
-            )
-            if math.isclose(float(ref), float(loss), rel_tol=1e-3, abs_tol=1e-5):
-                return layout
-    return None
-
-
-def _per_token(logits: torch.Tensor, labels: torch.Tensor, layout: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits and labels as one row per scored token, as the model's own loss reads them."""
-    if layout == "shifted":
-        logits, labels = logits[:, :-1], labels[:, 1:]
-    flat_logits, flat_labels = logits.reshape(-1, logits.shape[-1]), labels.reshape(-1)
-    kept = flat_labels != IGNORE_INDEX
-    return flat_logits[kept], flat_labels[kept]
-
-
-def _fed_as_is(model_args: tuple[Any, ...], batch: Any) -> bool:
-    """The model's first input is the batch's first element (the same tensor or an equal copy)."""
-    if not model_args or not isinstance(batch, (list, tuple)) or not batch:
-        return True
-    arg, first = model_args[0], batch[0]
-    if arg is first or not isinstance(arg, torch.Tensor) or not isinstance(first, torch.Tensor):
-        return True
-    return arg.shape == first.shape and torch.equal(arg.detach().cpu(), first.detach().cpu().to(arg.dtype))
-
-
-def _as_is_forward(script: str, model: str) -> Callable[[nn.Module, Any], tuple[Any, Any]]:
-    """The default forward (`model(batch[0])` against `batch[1]`) for a script that changes its
-    batch before the call in a way that cannot be redone: when the model refuses the batch as it
-    comes, the error says why, instead of blaming the model's input shape."""
-    from nndoctor.context import default_forward
-
-    def forward(model_: nn.Module, batch: Any) -> tuple[Any, Any]:
-        try:
-            return default_forward(model_, batch)
-        except TargetError:
-            raise
-        except Exception as exc:
-            raise TargetError(
-                f"{script} changes its batch before calling {model} in a way nndoctor cannot redo (a slice, a "
-                f"computed feature, ...), and {model} refuses the batch as the loader gives it "
-                f"({describe_shapes(batch)}): {type(exc).__name__}: {exc}. Write a recipe (`nndoctor init`) "
-                "whose forward(model, batch) does what the script does before the call."
-            ) from exc
-
-    return forward
-
-
-def _untraced_forward(script: str, model: str, batch: Any) -> Callable[[nn.Module, Any], tuple[Any, Any]]:
-    """The forward of a capture whose model inputs are not elements of the batch (and the batch
-    is no (inputs, targets) pair): it says so when the checks first call it."""
-    message = (
-        f"{script} calls {model} with inputs that are not elements of its training batch "
-        f"({describe_shapes(batch)}): e.g. a GAN's generator fed noise, or a batch moved or reshaped "
-        "before the call, so the captured model cannot be fed from the loader. Write a recipe "
-        "(`nndoctor init`) whose forward(model, batch) returns (output, target) for one batch."
-    )
-
-    def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
-        raise TargetError(message)
-
-    return forward
 
 
 def _hints(loss: str | None, output: Any) -> dict[str, Any]:
