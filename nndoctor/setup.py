@@ -219,6 +219,6 @@ def float_class_labels(output: Any, target: Any, error: Exception) -> tuple[str,
 def loss_label(loss_fn: Any) -> str:
     if loss_fn is None:
         return "none"
-    if isinstance(loss_fn, torch.nn.Module):
-        return type(loss_fn).__name__
+    if isinstance(loss_fn, torch.nn.Module):  # nndoctor's own wrappers name the loss they call
+        return getattr(loss_fn, "nndoctor_label", None) or type(loss_fn).__name__
     return getattr(loss_fn, "__qualname__", type(loss_fn).__name__)

@@ -1326,3 +1326,134 @@ def test_a_step_taken_with_a_closure_is_captured(tmp_path):
     kinds = {c.kind: c.description for c in captured.captured}
     assert kinds["model"] == "Sequential" and kinds["loss"] == "MSELoss"
     assert kinds["optimizer"].startswith("SGD")
+
+
+# -- a model called more than once per step, and a recurrent state beside the input ------------
+
+SIAMESE = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.manual_seed(0)
+a, b = torch.randn(96, 5), torch.randn(96, 5)
+same = (torch.rand(96) < 0.5).float()
+loader = DataLoader(TensorDataset(a, b, same), batch_size=32)
+embed = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4))
+
+class Contrastive(nn.Module):
+    def forward(self, e1, e2, y):
+        d = F.pairwise_distance(e1, e2)
+        return (y * d.pow(2) + (1 - y) * torch.clamp(1.0 - d, min=0).pow(2)).mean()
+
+crit = Contrastive()
+opt = torch.optim.Adam(embed.parameters(), lr=1e-3)
+for x1, x2, y in loader:
+    opt.zero_grad()
+    loss = {loss}
+    print("LOSS", float(loss))
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_a_model_called_on_several_batch_elements_per_step_is_replayed_call_by_call(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    got = capture(write_script(tmp_path, SIAMESE.format(loss="crit(embed(x1), embed(x2), y)")))
+    script_loss = float(capfd.readouterr().err.split("LOSS", 1)[1].split()[0])
+    assert any("calls Sequential 2 times per step" in note for note in got.notes), got.notes
+    assert got.target.forward_fn is not None and got.target.loss_fn is not None
+    first = next(iter(got.target.train_data))  # the loader does not shuffle: the script's first batch
+    outputs, target = got.target.forward_fn(got.target.model, first)
+    assert isinstance(outputs, tuple) and len(outputs) == 2 and outputs[0].shape == (32, 4)
+    assert torch.equal(target, first[2])
+    assert float(got.target.loss_fn(outputs, target)) == pytest.approx(script_loss, rel=1e-5)
+    report = nndoctor.diagnose(got, device="cpu", profile="quick")
+    outcomes = {f.check_id: f.outcome.value for f in report.findings}
+    assert "error" not in outcomes.values() and "fail" not in outcomes.values(), report.findings
+    assert outcomes["ND302"] == "pass" and outcomes["ND204"] == "pass"
+    skipped = next(f for f in report.findings if f.check_id == "ND201")
+    assert "Contrastive on 2 model outputs" in skipped.message
+
+
+def test_a_second_call_on_a_computed_input_is_not_replayed(tmp_path: Path) -> None:
+    got = capture(write_script(tmp_path, SIAMESE.format(loss="crit(embed(x1), embed(x2.flip(0)), y)")))
+    assert not any("times per step" in note for note in got.notes)
+
+
+def test_a_triplet_loss_without_targets_gets_a_placeholder_target_the_checks_see_unread(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        SIAMESE.replace(
+            "a, b = torch.randn(96, 5), torch.randn(96, 5)", "a, b, c = (torch.randn(96, 5) for _ in range(3))"
+        )
+        .replace("TensorDataset(a, b, same)", "TensorDataset(a, b, c)")
+        .replace("for x1, x2, y in loader:", "for x1, x2, x3 in loader:")
+        .format(loss="F.triplet_margin_loss(embed(x1), embed(x2), embed(x3))"),
+    )
+    got = capture(script)
+    assert any("calls Sequential 3 times per step" in note for note in got.notes), got.notes
+    first = next(iter(got.target.train_data))
+    outputs, target = got.target.forward_fn(got.target.model, first)  # type: ignore[misc]
+    assert len(outputs) == 3 and target.shape == (32,) and not target.any()
+    report = nndoctor.diagnose(got, device="cpu", select=["ND102", "ND204", "ND302"])
+    assert {f.check_id: f.outcome.value for f in report.findings} == {"ND102": "pass", "ND204": "pass", "ND302": "pass"}
+
+
+RECURRENT = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+V, B, T = 12, 8, 6
+stream = torch.randint(0, V, (B * T * 40 + 1,))
+data = stream[: B * T * 40 + 1 - 1].view(B, -1).t().contiguous()  # [time, batch], as batchify does
+nxt = stream[1:].view(B, -1).t().contiguous()
+
+class LM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.rnn, self.out = nn.Embedding(V, 16), nn.LSTM(16, 10), nn.Linear(10, V)
+    def forward(self, x, hidden):
+        h, hidden = self.rnn(self.emb(x), hidden)
+        return self.out(h), hidden
+
+model = LM()
+opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+hidden = (torch.zeros(1, B, 10), torch.zeros(1, B, 10))
+for i in range(0, data.size(0) - T, T):
+    x, y = data[i : i + T], nxt[i : i + T].reshape(-1)
+    hidden = tuple(h.detach() for h in hidden)
+    opt.zero_grad()
+    logits, hidden = model(x, hidden)
+    loss = F.cross_entropy(logits.view(-1, V), y)
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_a_truncated_bptt_loop_without_a_loader_is_captured_with_zero_initial_states(tmp_path: Path) -> None:
+    got = capture(write_script(tmp_path, RECURRENT))
+    batches = got.target.train_data
+    assert isinstance(batches, list) and len(batches) == 32
+    assert all(x.shape == (6, 8) and y.shape == (48,) for x, y in batches)
+    logits, labels = got.target.forward_fn(got.target.model, batches[0])  # type: ignore[misc]
+    assert logits.shape == (48, 12) and torch.equal(labels, batches[0][1])
+    half = (batches[0][0][:, :3], batches[0][1][:18])  # a cut batch: the zero state follows its batch size
+    assert got.target.forward_fn(got.target.model, half)[0].shape == (18, 12)  # type: ignore[misc]
+    report = nndoctor.diagnose(got, device="cpu", profile="quick")
+    outcomes = {f.check_id: f.outcome.value for f in report.findings}
+    assert "error" not in outcomes.values() and "fail" not in outcomes.values(), report.findings
+    assert outcomes["ND201"] == "pass" and outcomes["ND302"] == "pass"
+
+
+def test_a_nonzero_state_beside_the_input_is_still_refused_for_a_loader_free_script(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        RECURRENT.replace("torch.zeros(1, B, 10), torch.zeros(1, B, 10)", "torch.ones(1, B, 10), torch.ones(1, B, 10)"),
+    )
+    with pytest.raises(CaptureError, match="cannot be\\s+collected"):
+        capture(script)

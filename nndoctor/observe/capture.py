@@ -44,7 +44,14 @@ from torch.utils.data import DataLoader, RandomSampler
 from nndoctor.batches import describe_shapes, output_loss
 from nndoctor.errors import TargetError, UsageError
 from nndoctor.observe.hooks import Listener, Observation, observing, user_site
-from nndoctor.observe.replay import as_is_forward, fed_as_is, forward_from, untraced_forward
+from nndoctor.observe.replay import (
+    ArrangedLoss,
+    as_is_forward,
+    fed_as_is,
+    forward_from,
+    multi_call_forward,
+    untraced_forward,
+)
 from nndoctor.observe.runner import ScriptOutcome, StopScript, run_script
 from nndoctor.targets.model import Target
 from nndoctor.targets.script import is_script
@@ -67,6 +74,7 @@ REGRESSION_LOSSES = (
 # accumulates absurdly long): stop it instead of running the whole training for nothing
 MAX_BACKWARDS_WITHOUT_STEP = 256
 MAX_LOSS_CALLS = 64  # loss-module calls kept before the first step (a multi-task loss is a few)
+MAX_STEP_CALLS = 8  # model calls kept per step (a siamese pair is 2, a triplet 3)
 # a script that slices its own batches (no DataLoader) runs on after its first step, its batches
 # collected as the training data, until this many steps or this much data
 HAND_FED_BATCHES = 32
@@ -210,6 +218,9 @@ class _CaptureListener(Listener):
         self.fed: torch.Tensor | None = None  # this step's model input
         self.fed_target: torch.Tensor | None = None  # and the target its loss compared with
         self.clipping: tuple[str, float, float, str | None] | None = None  # kind, limit, norm type, site
+        # this step's outermost module calls with gradients on (module, inputs, output), in order:
+        # a model called twice (a siamese pair) is replayed call by call
+        self.step_calls: list[tuple[weakref.ref[nn.Module], tuple[Any, ...], Any]] = []
 
     # -- creation
     def module_created(self, module: nn.Module, site: str | None) -> None:
@@ -246,7 +257,10 @@ class _CaptureListener(Listener):
         # a parameter-free module that turns another module's output into a scalar: a loss that
         # is no nn._Loss (FocalLoss(nn.Module))
         scalar = isinstance(output, torch.Tensor) and output.ndim == 0
-        applied = scalar and bool(args) and any(c.any_output is args[0] for c in self.calls.values())
+        applied = scalar and (
+            (bool(args) and any(c.any_output is args[0] for c in self.calls.values()))
+            or any(out is arg for _, _, out in self.step_calls for arg in args)
+        )
         if applied and not any(p.requires_grad for p in module.parameters()):
             self.custom_loss = (weakref.ref(module), args)
             return
@@ -260,6 +274,8 @@ class _CaptureListener(Listener):
             call.last_args = args
             call.last_kwargs = dict(self.observation.forward_kwargs) if self.observation is not None else {}
             call.last_output = output
+            if len(self.step_calls) < MAX_STEP_CALLS:
+                self.step_calls.append((call.module, args, output))
 
     def functional_loss(self, name: str, output: Any) -> None:
         args = self.observation.functional_args if self.observation is not None else ()
@@ -286,6 +302,7 @@ class _CaptureListener(Listener):
     def batch(self, loader: DataLoader[Any] | None, batch: Any) -> None:
         self._stop_if_done()
         self.last_batch = (weakref.ref(loader) if loader is not None else None, batch)
+        self.step_calls = []
 
     def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
         self._stop_if_done()
@@ -325,11 +342,10 @@ class _CaptureListener(Listener):
         if isinstance(module, nn.modules.loss._Loss) or (custom is not None and module is custom()):
             self._collect_target(args)
         elif (
-            module is self.collecting.model()
-            and torch.is_grad_enabled()
-            and len(args) == 1
-            and isinstance(args[0], torch.Tensor)
+            module is self.collecting.model() and torch.is_grad_enabled() and args and isinstance(args[0], torch.Tensor)
         ):
+            # the first input only: a recurrent state carried beside it was zeros at the first step,
+            # and the replay starts every batch from zeros, as a recipe would
             self.fed, self.fed_target = args[0], None
 
     def _collect_target(self, args: tuple[Any, ...]) -> None:
@@ -371,6 +387,7 @@ class _CaptureListener(Listener):
         self.done = True
 
     def step_post(self, optimizer: torch.optim.Optimizer) -> None:
+        self.step_calls = []
         # the hooks leave the functional-loss mode at every step; collecting still needs it to see
         # the targets of `F.cross_entropy(model(x), y)`
         if self.collecting is not None and self.observation is not None:
@@ -502,10 +519,17 @@ class _CaptureListener(Listener):
         loss_fn, loss = self._loss()
         loss_args = self._loss_args()
         feeders = [(m, c) for c in self.calls.values() if (m := c.module()) is not None and m is not model]
-        forward_fn = forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
+        repeated = [(args, out) for ref, args, out in self.step_calls if ref() is model]
+        multi = multi_call_forward(repeated, batch, loss_args, feeders) if loss_args and len(repeated) > 1 else None
+        forward_fn: Callable[[nn.Module, Any], tuple[Any, Any]] | None
+        if multi is not None:
+            forward_fn, arrangement = multi
+            loss_fn = ArrangedLoss(loss_fn, arrangement)
+        else:
+            forward_fn = forward_from(call.last_args, batch, loss_args, feeders, call.last_kwargs, call.last_output)
         if forward_fn is None and not (isinstance(batch, (list, tuple)) and len(batch) == 2):
             forward_fn = untraced_forward(self.script.name, type(model).__name__, batch)
-        hints = _hints(loss.description if loss else None, call.last_output)
+        hints = _hints(loss.description if loss else None, call.last_output) if multi is None else {}
         step_site = _step_site()
         captured = [
             Captured("model", type(model).__name__, self.sites.get(model), tuple(names.get(id(model), ()))),
@@ -555,6 +579,12 @@ class _CaptureListener(Listener):
             notes.append(
                 f"the script combines {len(set(losses))} losses ({', '.join(dict.fromkeys(losses))}); the checks use "
                 f"{type(combined[0]()).__name__}, the first applied to the model's output"
+            )
+        if multi is not None:
+            notes.append(
+                f"the script calls {type(model).__name__} {len(repeated)} times per step and its loss reads "
+                f"{sum(1 for a in multi[1] if a[0] == 'out')} of the outputs (a siamese or multi-view setup); the "
+                "checks redo every call and pass the outputs to the loss as the script does"
             )
         if inner is not model:
             notes.append(f"the model is {type(inner).__name__} inside the script's {type(model).__name__} wrapper")
@@ -606,9 +636,12 @@ class _CaptureListener(Listener):
 
     def _hand_fed_batch(self, model: nn.Module, call: _Call) -> tuple[torch.Tensor, torch.Tensor]:
         """The (input, target) pair of a step whose batch came from no DataLoader: the model's only
-        positional input and the tensor its loss compared the output with."""
+        positional input (beside an all-zero initial state: an RNN's hidden state) and the tensor
+        its loss compared the output with."""
         loss_args = self._loss_args()
-        inputs = call.last_args[0] if len(call.last_args) == 1 and not call.last_kwargs else None
+        args = call.last_args
+        only = len(args) == 1 or (len(args) > 1 and all(_all_zeros(a) for a in args[1:]))
+        inputs = args[0] if args and only and not call.last_kwargs else None
         target = loss_args[1] if loss_args is not None and len(loss_args) >= 2 else None
         if not isinstance(inputs, torch.Tensor) or not isinstance(target, torch.Tensor):
             raise CaptureError(
@@ -650,6 +683,13 @@ class _CaptureListener(Listener):
             name = self.functional[0]
             return getattr(torch.nn.functional, name), Captured("loss", f"F.{name}", self.functional_site)
         return None, None
+
+
+def _all_zeros(value: Any) -> bool:
+    """A tensor, or a tuple of them (an LSTM's (h, c)), holding only zeros."""
+    if isinstance(value, tuple) and value:
+        return all(_all_zeros(v) for v in value)
+    return isinstance(value, torch.Tensor) and value.numel() > 0 and not bool(value.detach().any())
 
 
 def _unwrap(model: nn.Module) -> nn.Module:

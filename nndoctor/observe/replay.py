@@ -167,6 +167,152 @@ def _affine(element: torch.Tensor, perm: tuple[int, ...] | None, target: torch.T
     return scale, shift
 
 
+@dataclass(frozen=True)
+class _ZeroState:
+    """A model input that was all zeros and no batch element: a recurrent net's initial hidden
+    state (`model(x, model.init_hidden(batch_size))`, or the zeros a truncated-BPTT loop starts
+    from). Redone as zeros whose `axis` takes the size of dimension `dim` of the model input
+    `source` (the batch size), so a cut or resized batch still fits; a fixed shape when no
+    dimension matched."""
+
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    axis: int | None = None
+    source: Any = None
+    dim: int = 0
+
+
+class _Tracer:
+    """Where the values of one step came from in its batch: by identity (a batch element, or the
+    batch itself), by value (a batch element reshaped, permuted, cast or scaled: a _Derived), as
+    another module's output on a batch element (a frozen backbone), or as an initial zero state."""
+
+    def __init__(self, batch: Any, feeders: Sequence[tuple[nn.Module, Feeder]]) -> None:
+        self.batch = batch
+        self.feeders = feeders
+        if isinstance(batch, dict):
+            self.keys: list[Any] = list(batch)
+            self.items = [batch[k] for k in self.keys]
+        elif isinstance(batch, (list, tuple)):
+            self.keys = list(range(len(batch)))
+            self.items = list(batch)
+        else:
+            self.keys, self.items = [], []
+        self.traceable = isinstance(batch, (dict, list, tuple, torch.Tensor))
+
+    def key_of(self, value: Any) -> Any:
+        if value is self.batch:
+            return _WHOLE
+        return next((k for k, b in zip(self.keys, self.items, strict=True) if b is value), None)
+
+    def derived_of(self, value: Any) -> Any:
+        """A batch element reshaped, permuted, cast or copied into `value`: its key or a _Derived."""
+        if not isinstance(value, torch.Tensor):
+            return None
+        batch = self.batch
+        sources = (
+            [(_WHOLE, batch)] if isinstance(batch, torch.Tensor) else list(zip(self.keys, self.items, strict=True))
+        )
+        for k, element in sources:
+            if not isinstance(element, torch.Tensor):
+                continue
+            if (
+                element.shape == value.shape
+                and element.dtype == value.dtype
+                and torch.equal(element.detach().to(value.device), value.detach())
+            ):
+                return k
+            found = _derived(value, k, element)
+            if found is not None:
+                return found
+        return None
+
+    def spec_of(self, arg: Any) -> Any:
+        """A batch key, a _Derived, or (module copy, its input's batch key, grad on); None: untraceable."""
+        key = self.key_of(arg)
+        if key is not None:
+            return key
+        if not isinstance(arg, torch.Tensor):
+            return None
+        feeder = next(((m, c) for m, c in self.feeders if c.any_output is arg and len(c.any_args) == 1), None)
+        fed = self.key_of(feeder[1].any_args[0]) if feeder is not None else None
+        if feeder is None or fed is None:
+            return self.derived_of(arg)
+        frozen = copy.deepcopy(feeder[0])
+        if not feeder[1].any_grad:
+            frozen.requires_grad_(False)
+        return (frozen, fed, feeder[1].any_grad)
+
+    def zero_state(self, arg: Any, reference: tuple[Any, torch.Tensor] | None) -> Any:
+        """`arg` as a _ZeroState (or a tuple of them: an LSTM's (h, c)) when it is all zeros; the
+        batch size is read from `reference`, the first traced model input (spec, value): its
+        dimension 0, else 1 (a sequence-first [T, B] input), matched against arg's dimensions."""
+        if isinstance(arg, tuple) and arg and all(isinstance(a, torch.Tensor) for a in arg):
+            parts = [self.zero_state(a, reference) for a in arg]
+            return ("zeros", tuple(parts)) if all(isinstance(s, _ZeroState) for s in parts) else None
+        if not isinstance(arg, torch.Tensor) or arg.requires_grad or arg.numel() == 0 or bool(arg.detach().any()):
+            return None
+        shape = tuple(arg.shape)
+        if reference is not None:
+            spec, value = reference
+            for dim in (0, 1):
+                if dim < value.dim():
+                    size = value.shape[dim]
+                    axis = next((a for a, s in enumerate(shape) if s == size), None)
+                    if axis is not None:
+                        return _ZeroState(shape, arg.dtype, axis, spec, dim)
+        return _ZeroState(shape, arg.dtype)
+
+    def value(self, spec: Any, batch: Any) -> Any:
+        if spec is _WHOLE:
+            return batch
+        if isinstance(spec, _Derived):
+            return spec.apply(batch if spec.key is _WHOLE else batch[spec.key])
+        if isinstance(spec, _ZeroState):
+            shape = list(spec.shape)
+            device = None
+            if spec.axis is not None:
+                source = self.value(spec.source, batch)
+                shape[spec.axis] = source.shape[spec.dim]
+                device = source.device
+            return torch.zeros(shape, dtype=spec.dtype, device=device)
+        if not isinstance(spec, tuple):
+            return batch[spec]
+        if spec[0] == "constant":
+            return spec[1]
+        if spec[0] == "zeros":
+            return tuple(self.value(part, batch) for part in spec[1])
+        module, key, grad = spec
+        source = batch if key is _WHOLE else batch[key]
+        module.to(source.device)
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
+            return module(source)
+
+    def inputs(self, model_args: tuple[Any, ...]) -> list[Any] | None:
+        """The specs of a model call's positional inputs; None when one cannot be traced."""
+        specs: list[Any] = []
+        reference: tuple[Any, torch.Tensor] | None = None
+        for arg in model_args:
+            spec = self.spec_of(arg)
+            if spec is None:
+                spec = self.zero_state(arg, reference)
+            if spec is None:
+                return None
+            if reference is None and isinstance(arg, torch.Tensor) and not isinstance(spec, _ZeroState):
+                reference = (spec, arg)
+            specs.append(spec)
+        return specs
+
+    def release(self) -> None:
+        """Drop the traced step's tensors: the replay needs only the specs."""
+        self.batch, self.items, self.keys, self.feeders = None, [], [], ()
+
+    def target_of(self, value: Any) -> Any:
+        """A loss argument that is a batch element, by identity or by value; None otherwise."""
+        key = self.key_of(value)
+        return key if key is not None else self.derived_of(value)
+
+
 def forward_from(
     model_args: tuple[Any, ...],
     batch: Any,
@@ -182,68 +328,19 @@ def forward_from(
     returns its own loss (`output.loss`, HuggingFace style) is compared on its logits against the
     labels it was given. A model input that is the output of another module called on a batch
     element (a frozen backbone under no_grad feeding a trained head) becomes that module's call
-    on a copy of it. None for the default, or when the inputs cannot be traced (a batch moved or
-    transformed before the call)."""
+    on a copy of it; an all-zero input that is no batch element (an RNN's initial hidden state)
+    becomes zeros sized to the batch. None for the default, or when the inputs cannot be traced
+    (a batch moved or transformed before the call)."""
     kwargs = model_kwargs or {}
     if not model_args and not kwargs:
         return None
-    if isinstance(batch, dict):
-        keys: list[Any] = list(batch)
-        items = [batch[k] for k in keys]
-    elif isinstance(batch, (list, tuple)):
-        keys = list(range(len(batch)))
-        items = list(batch)
-    elif isinstance(batch, torch.Tensor):
-        keys, items = [], []
-    else:
+    tracer = _Tracer(batch, feeders)
+    if not tracer.traceable:
         return None
-
-    def key_of(value: Any) -> Any:
-        if value is batch:
-            return _WHOLE
-        return next((k for k, b in zip(keys, items, strict=True) if b is value), None)
-
-    def derived_of(value: Any) -> Any:
-        """A batch element reshaped, permuted, cast or copied into `value`: its key or a _Derived."""
-        if not isinstance(value, torch.Tensor):
-            return None
-        sources = [(_WHOLE, batch)] if isinstance(batch, torch.Tensor) else list(zip(keys, items, strict=True))
-        for k, element in sources:
-            if not isinstance(element, torch.Tensor):
-                continue
-            if (
-                element.shape == value.shape
-                and element.dtype == value.dtype
-                and torch.equal(element.detach().to(value.device), value.detach())
-            ):
-                return k
-            found = _derived(value, k, element)
-            if found is not None:
-                return found
+    inputs = tracer.inputs(model_args)
+    if inputs is None:
         return None
-
-    def spec_of(arg: Any) -> Any:
-        """A batch key, or (module copy, its input's batch key, grad on); None: untraceable."""
-        key = key_of(arg)
-        if key is not None:
-            return key
-        if not isinstance(arg, torch.Tensor):
-            return None
-        feeder = next(((m, c) for m, c in feeders if c.any_output is arg and len(c.any_args) == 1), None)
-        fed = key_of(feeder[1].any_args[0]) if feeder is not None else None
-        if feeder is None or fed is None:
-            return derived_of(arg)
-        frozen = copy.deepcopy(feeder[0])
-        if not feeder[1].any_grad:
-            frozen.requires_grad_(False)
-        return (frozen, fed, feeder[1].any_grad)
-
-    inputs: list[Any] = []
-    for arg in model_args:
-        spec = spec_of(arg)
-        if spec is None:
-            return None
-        inputs.append(spec)
+    items = tracer.items
 
     def same_name(name: str, arg: Any) -> Any:
         """A keyword input copied from the dict batch's entry of that name (`{k: v.to(device) ...}`
@@ -258,33 +355,40 @@ def forward_from(
         if arg is None or isinstance(arg, (bool, int, float, str)):
             keyword[name] = ("constant", arg)
             continue
-        spec = spec_of(arg)
+        spec = tracer.spec_of(arg)
         if spec is None:
             spec = same_name(name, arg)
         if spec is None:
             return None
         keyword[name] = spec
     own_loss = output_loss(output) is not None
-    target = key_of(loss_args[1]) if loss_args and len(loss_args) >= 2 else None
-    if target is None and loss_args and len(loss_args) >= 2:
-        target = derived_of(loss_args[1])
+    target = tracer.target_of(loss_args[1]) if loss_args and len(loss_args) >= 2 else None
     if target is None and own_loss:  # the model computed its loss from labels it was given
         for k in LABEL_KEYS:
             if kwargs.get(k) is not None:
-                target = key_of(kwargs[k])
+                target = tracer.key_of(kwargs[k])
                 target = same_name(k, kwargs[k]) if target is None else target
                 break
     if target is None:
         return None
-    # the element of a tuple output the loss read (`(logits, value) = model(x)`, a multi-task head)
+    # the element of a tuple output the loss read (`(logits, value) = model(x)`, a multi-task
+    # head; `output, hidden = lstm_lm(x, hidden)` read as `output.view(-1, vocab)`)
     picked = None
+    reshaped = None
     if not own_loss and loss_args and isinstance(output, (list, tuple)):
         picked = next((i for i, part in enumerate(output) if part is loss_args[0]), None)
+        if picked is None and isinstance(loss_args[0], torch.Tensor):
+            for i, part in enumerate(output):
+                if isinstance(part, torch.Tensor) and part.is_floating_point():
+                    reshaped = _prediction_change(part, loss_args[0])
+                    if reshaped is not None:
+                        picked = i
+                        break
     # the prediction reshaped before the loss (`model(x).squeeze(1)`, `logits.view(-1, vocab)`)
-    reshaped = None
     prediction = output[picked] if picked is not None else output
     if (
-        not own_loss
+        reshaped is None
+        and not own_loss
         and loss_args
         and isinstance(prediction, torch.Tensor)
         and isinstance(loss_args[0], torch.Tensor)
@@ -300,22 +404,8 @@ def forward_from(
     if default and not own_loss and picked is None and reshaped is None:
         return None
 
-    def value(spec: Any, batch: Any) -> Any:
-        if spec is _WHOLE:
-            return batch
-        if isinstance(spec, _Derived):
-            return spec.apply(batch if spec.key is _WHOLE else batch[spec.key])
-        if not isinstance(spec, tuple):
-            return batch[spec]
-        if spec[0] == "constant":
-            return spec[1]
-        module, key, grad = spec
-        source = batch if key is _WHOLE else batch[key]
-        module.to(source.device)
-        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-            return module(source)
-
     def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
+        value = tracer.value
         out = model(
             *[value(spec, batch) for spec in inputs], **{name: value(spec, batch) for name, spec in keyword.items()}
         )
@@ -326,7 +416,95 @@ def forward_from(
             return _per_token(prediction, value(target, batch), layout)
         return prediction, value(target, batch)
 
+    tracer.release()
     return forward
+
+
+class ArrangedLoss(nn.Module):
+    """The script's loss called as it was in the step: on the outputs of several model calls (a
+    siamese pair, a triplet) and the batch's targets, in the script's order, from the
+    (outputs, targets) that `multi_call_forward` returns. `loss` is a loss module or function."""
+
+    def __init__(self, loss: Any, arrangement: tuple[tuple[Any, ...], ...]) -> None:
+        super().__init__()
+        self.loss = loss
+        self.arrangement = arrangement
+        inner = type(loss).__name__ if isinstance(loss, nn.Module) else getattr(loss, "__name__", "loss")
+        self.nndoctor_label = f"{inner} on {sum(1 for a in arrangement if a[0] == 'out')} model outputs"
+
+    def forward(self, outputs: tuple[Any, ...], targets: Any) -> torch.Tensor:
+        args = []
+        for kind, *where in self.arrangement:
+            if kind == "out":
+                call, part = where
+                out = outputs[call]
+                args.append(out if part is None else out[part])
+            elif kind == "target":
+                args.append(targets[where[0]] if isinstance(targets, tuple) else targets)
+            else:
+                args.append(where[0])
+        return self.loss(*args)
+
+
+def multi_call_forward(
+    calls: Sequence[tuple[tuple[Any, ...], Any]],
+    batch: Any,
+    loss_args: tuple[Any, ...],
+    feeders: Sequence[tuple[nn.Module, Feeder]],
+) -> tuple[Callable[[nn.Module, Any], tuple[Any, Any]], tuple[tuple[Any, ...], ...]] | None:
+    """A step that calls the model more than once and hands the outputs to one loss (a siamese
+    pair `loss(model(x1), model(x2), same)`, a triplet): `forward(model, batch)` redoes every call
+    on its batch elements and returns (the outputs as a tuple, the loss's batch arguments); the
+    arrangement tells `ArrangedLoss` where each loss argument comes from. `calls` are the
+    model's (positional inputs, output) in the step's order. None when fewer than two of the
+    outputs reach the loss, or an input or a loss argument cannot be traced to the batch."""
+    tracer = _Tracer(batch, feeders)
+    if not tracer.traceable or len(calls) < 2:
+        return None
+    arrangement: list[tuple[Any, ...]] = []
+    targets: list[Any] = []
+    used: set[int] = set()
+    for arg in loss_args:
+        found: tuple[Any, ...] | None = None
+        for i, (_, output) in enumerate(calls):
+            if arg is output:
+                found = ("out", i, None)
+            elif isinstance(output, (list, tuple)):
+                part = next((k for k, piece in enumerate(output) if piece is arg), None)
+                found = ("out", i, part) if part is not None else None
+            if found is not None:
+                used.add(i)
+                break
+        if found is None and isinstance(arg, torch.Tensor):
+            spec = tracer.target_of(arg)
+            if spec is None:
+                return None
+            found = ("target", len(targets))
+            targets.append(spec)
+        elif found is None:
+            found = ("constant", arg)
+        arrangement.append(found)
+    if len(used) < 2:
+        return None
+    inputs = []
+    for args, _ in calls:
+        specs = tracer.inputs(args)
+        if specs is None or not specs:
+            return None
+        inputs.append(specs)
+    tracer.release()
+
+    def forward(model: nn.Module, batch: Any) -> tuple[Any, Any]:
+        value = tracer.value
+        outputs = tuple(model(*[value(spec, batch) for spec in specs]) for specs in inputs)
+        if not targets:  # the loss reads no target (a triplet loss): a placeholder the checks see unread
+            first = value(inputs[0][0], batch)
+            return outputs, torch.zeros(first.shape[0] if first.dim() else 1, device=first.device)
+        if len(targets) == 1:
+            return outputs, value(targets[0], batch)
+        return outputs, tuple(value(spec, batch) for spec in targets)
+
+    return forward, tuple(arrangement)
 
 
 IGNORE_INDEX = -100  # the label HuggingFace models and nn.CrossEntropyLoss leave out of the loss
