@@ -172,8 +172,8 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
     note = f"; {len(frozen)} frozen" if frozen else ""
     if elsewhere:
         note += (
-            f"; {len(elsewhere)} of them get theirs from the script's other losses, which the checks do not use "
-            f"({', '.join(elsewhere[:4])})"
+            f"; {len(elsewhere)} of them get theirs only from parts of the script's step that the checks do not "
+            f"replay (another loss, another model call) ({', '.join(elsewhere[:4])})"
         )
     return passed(
         f"all {len(trainable)} trainable parameter tensors get gradients and are in the optimizer{note}", evidence

@@ -506,11 +506,9 @@ class _CaptureListener(Listener):
         val = _pick_validation(others)
         inner = _unwrap(model)
         combined = self._loss_on_output(call.last_output)
-        script_gradients = (
-            frozenset(name for name, p in inner.named_parameters() if p.grad is not None)
-            if combined is not None
-            else frozenset()
-        )
+        # what the script's own first step gave a gradient (its other losses, or a second model
+        # call on another loader's batch, that the replay leaves out): ND302 does not call those unused
+        script_gradients = frozenset(name for name, p in inner.named_parameters() if p.grad is not None)
         frozen = copy.deepcopy(inner)
         for p in frozen.parameters():
             p.grad = None

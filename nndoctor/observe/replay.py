@@ -293,6 +293,9 @@ class _Tracer:
         specs: list[Any] = []
         reference: tuple[Any, torch.Tensor] | None = None
         for arg in model_args:
+            if arg is None or isinstance(arg, (bool, int, float, str)):  # `model(x, site)`, `model(x, None)`
+                specs.append(("constant", arg))
+                continue
             spec = self.spec_of(arg)
             if spec is None:
                 spec = self.zero_state(arg, reference)
