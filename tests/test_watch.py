@@ -492,9 +492,9 @@ def test_a_functional_validation_loss_is_seen_after_the_first_step():
     assert len(run.val_passes) == 3 and all(vp.loss is not None for vp in run.val_passes)
 
 
-def _watch_tensor_loop(validate, epochs: int = 6, steps: int = 20, train_loader: bool = False):
-    """A loop that trains on tensors (or a loader) and calls `validate(model, loss_fn)` after each
-    epoch, watched; returns the run."""
+def _watch_tensor_loop(validate, epochs: int = 6, steps: int = 20, train_loader: bool = False, loss_fn=None):
+    """A loop that trains on tensors (or a loader) with `loss_fn` (CrossEntropyLoss by default) and
+    calls `validate(model, loss_fn)` after each epoch, watched; returns the run."""
     import torch
     from torch import nn
 
@@ -505,7 +505,7 @@ def _watch_tensor_loop(validate, epochs: int = 6, steps: int = 20, train_loader:
     x, y = torch.randn(32, 8), torch.arange(32) % 3
     model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 3))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), 8)
     watcher = Watcher(every=5)
     with observing(watcher, strict=True) as obs:
@@ -537,6 +537,36 @@ def test_a_validation_on_tensors_is_a_validation_pass(train_loader):
     assert len(run.val_passes) == 6 and all(vp.loss is not None and vp.without_loader for vp in run.val_passes)
     assert [epoch for epoch, _ in run.val_losses_per_epoch()] == [1, 2, 3, 4, 5, 6]
     assert len(run.epochs()) == 6
+
+
+def test_a_validation_loss_summed_over_its_batch_is_read_per_element():
+    """`reduction="sum"` in the validation loop (a script that divides by the dataset size itself)
+    reads as the mean reduction would: the per-epoch validation loss compares with training."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+    from torch import nn
+
+    x_val, y_val = torch.randn(16, 8), torch.arange(16) % 3
+    readings = {}
+    for name, train_loss, val_loss in (  # val_loss builds the validation's loss (a module: built while watched)
+        ("module mean", nn.CrossEntropyLoss(), None),  # the training's own loss module
+        ("module sum", nn.CrossEntropyLoss(), lambda: nn.CrossEntropyLoss(reduction="sum")),
+        ("functional mean", F.cross_entropy, lambda: F.cross_entropy),
+        ("functional sum", F.cross_entropy, lambda: lambda out, y: F.cross_entropy(out, y, reduction="sum")),
+    ):
+
+        def validate(model, loss_fn, build=val_loss):
+            loss = build() if build is not None else loss_fn
+            model.eval()
+            with torch.no_grad():
+                loss(model(x_val), y_val)
+
+        run = _watch_tensor_loop(validate, epochs=3, steps=5, loss_fn=train_loss)
+        readings[name] = [v for _, v in run.val_losses_per_epoch()]
+    assert all(len(values) >= 2 for values in readings.values()), readings
+    assert readings["module sum"] == pytest.approx(readings["module mean"], rel=1e-5)
+    assert readings["functional sum"] == pytest.approx(readings["functional mean"], rel=1e-5)
+    assert readings["functional mean"] == pytest.approx(readings["module mean"], rel=1e-5)
 
 
 def test_an_overfitting_run_validated_on_tensors_warns_nd507():

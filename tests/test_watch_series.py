@@ -181,6 +181,29 @@ def test_nd507_validation_turns_up_while_training_falls():
     assert verdict.outcome == Outcome.WARN and verdict.evidence["best_val_epoch"] == 3
 
 
+def run_with_gap(scale: float) -> WatchedRun:
+    """A healthy run whose validation loss is best at epoch 3, then 5% and at the end 12% above it
+    (below max_val_rise), ending `scale` times the last epoch's training loss."""
+    run = healthy()
+    final = run.epoch_losses()[-1] * scale
+    best = final / 1.12
+    for vp in run.val_passes:
+        vp.loss = best * 1.5 if vp.epoch < 3 else best if vp.epoch == 3 else best * 1.05
+    run.val_passes[-1].loss = final
+    return run
+
+
+def test_nd507_a_small_rise_warns_only_when_the_gap_is_wide():
+    """A wide gap (validation over 2x the training loss at the end, as a split with its fractions
+    swapped gives) makes a 12% rise a warning; the same rise near the training loss passes."""
+    for scale, outcome in ((3.0, Outcome.WARN), (1.3, Outcome.PASS)):
+        verdict = judge("ND507", run_with_gap(scale))
+        assert verdict.outcome == outcome, (scale, verdict.message)
+        assert verdict.evidence["last_val_over_train"] == pytest.approx(scale, rel=1e-3)
+        assert verdict.evidence["best_val_epoch"] == 3
+    assert "the gap keeps opening" in judge("ND507", run_with_gap(3.0)).message
+
+
 def test_nd508_train_mode_and_grad_in_validation():
     run = healthy()
     run.val_passes[0].training_calls = 4

@@ -588,16 +588,20 @@ def units_die_in_training(watched_run: WatchedRun, limits: Thresholds) -> Verdic
     "train-val-gap-over-epochs",
     "Validation loss follows the training loss over the epochs",
     cost="train",
-    thresholds={"max_val_rise": 0.2, "min_epochs": 4},
+    thresholds={"max_val_rise": 0.2, "min_epochs": 4, "gap_val_rise": 0.1, "max_gap_ratio": 2.0},
 )
 def train_val_gap_over_epochs(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     """A validation loss that turns up while the training loss keeps falling (overfitting).
 
     What it checks:
     The validation passes your script runs (a loader iterated with no optimizer step after it,
-    or eval-mode model calls without gradients on tensors) and their mean loss per epoch, against the mean training loss of the same epoch. It warns when
-    the last validation loss is `max_val_rise` above the best one, reached at least two epochs
-    before the end, while the training loss kept falling.
+    or eval-mode model calls without gradients on tensors) and their mean loss per epoch (a
+    `reduction="sum"` loss divided by its element count), against the mean training loss of the
+    same epoch. It warns when the last validation loss is `max_val_rise` above the best one,
+    reached at least two epochs before the end, while the training loss kept falling; or, with
+    the same shape, when it rose only `gap_val_rise` but ends `max_gap_ratio` times the training
+    loss or more (a wide gap that keeps opening: too little training data for the model, a split
+    whose fractions were swapped).
 
     Why it matters:
     A gap that opens over the epochs means the model memorizes the training set: every further
@@ -640,10 +644,22 @@ def train_val_gap_over_epochs(watched_run: WatchedRun, limits: Thresholds) -> Ve
         "rise_since_best": round(rise, 4),
         "train_loss_kept_falling": falling,
     }
-    if rise >= limits.max_val_rise and best_index <= len(val) - 3 and falling:
+    turned = best_index <= len(val) - 3 and falling
+    if rise >= limits.max_val_rise and turned:
         return warned(
             f"the validation loss rose {rise:.0%} since its best at epoch {best_epoch} ({best:.4g} -> {last:.4g}) "
             "while the training loss kept falling: the model overfits",
+            evidence,
+            tables=[table],
+        )
+    ratio = last / t_last if t_last is not None and t_last > 0 and last > 0 else None
+    if ratio is not None:
+        evidence["last_val_over_train"] = round(ratio, 3)
+    if rise >= limits.gap_val_rise and turned and ratio is not None and ratio >= limits.max_gap_ratio:
+        return warned(
+            f"the validation loss rose {rise:.0%} since its best at epoch {best_epoch} ({best:.4g} -> {last:.4g}) "
+            f"and ends {ratio:.1f}x the training loss ({t_last:.4g}), which kept falling: the gap keeps opening, "
+            "the model overfits its training data",
             evidence,
             tables=[table],
         )

@@ -224,6 +224,7 @@ class _LossMode(TorchFunctionMode):
             name = FUNCTIONAL_LOSSES.get(func)
             if name is not None:
                 obs.functional_args = args
+                obs.functional_kwargs = kwargs or {}
                 obs._dispatch("functional_loss", name, output)
         return output
 
@@ -240,6 +241,7 @@ class Observation:
         self.step_closure: Callable[[], Any] | None = None
         # the positional arguments of the functional loss being reported (inside functional_loss)
         self.functional_args: tuple[Any, ...] = ()
+        self.functional_kwargs: dict[str, Any] = {}  # of the same call (`reduction="sum"`)
         # the keyword arguments of the module call being reported (inside forward): HuggingFace-
         # style code calls `model(**batch)` / `model(input_ids=..., labels=...)`
         self.forward_kwargs: dict[str, Any] = _NO_KWARGS
@@ -392,6 +394,7 @@ class Observation:
         """Leave the TorchFunctionMode (every torch call pays for it); done at the first step."""
         self._functional_on = False
         self.functional_args = ()
+        self.functional_kwargs = {}
         mode = self._mode
         if mode is None:
             return

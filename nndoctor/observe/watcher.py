@@ -237,6 +237,16 @@ class _OtherOptimizer:
         return self.grads.pattern(self.params, self.zero_grads, first=False)
 
 
+def _per_element(output: torch.Tensor, reduction: Any, args: tuple[Any, ...]) -> torch.Tensor:
+    """A validation loss as the mean reduction gives it: a `reduction="sum"` loss (a script that
+    sums over the loader and divides by the dataset size itself) divided by its target's element
+    count, so the per-epoch validation loss compares with the training loss."""
+    value = output.detach().float().mean()
+    if reduction == "sum" and len(args) >= 2 and isinstance(args[1], torch.Tensor) and args[1].numel() > 0:
+        value = value / args[1].numel()
+    return value
+
+
 class Watcher(Listener):
     """Records a run; `result()` returns the `WatchedRun` so far, `finish()` the final one.
 
@@ -268,6 +278,7 @@ class Watcher(Listener):
         self._params: list[torch.Tensor] = []
         self._sites: dict[int, str] = {}
         self._loss_modules: list[weakref.ref[nn.Module]] = []
+        self._created_losses: list[weakref.ref[nn.Module]] = []  # every loss module built before the first step
         self._top_calls: list[weakref.ref[nn.Module]] = []  # depth-0 non-loss calls with grad, since last step
         # counters since the last step
         self._zero_grads = 0
@@ -395,17 +406,32 @@ class Watcher(Listener):
         names = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
         self.run.params = [names.get(id(p), f"param{i}") for i, p in enumerate(self._params)]
         self.run.param_sizes = [p.numel() for p in self._params]
-        for ref in self._loss_modules:
+        for ref in self._loss_modules + self._created_losses:
             loss = ref()
-            if loss is not None and self.observation is not None:
-                self.observation.watch_module(loss)
+            if loss is not None:
+                self._watch_loss(loss)
+        self._created_losses = []
         if self.observation is not None:
             self.observation.set_forward_hooks(False)
+
+    def _watch_loss(self, loss: nn.Module) -> None:
+        """Keep seeing this loss module's calls once the global forward hooks are off: the training
+        loss, and a validation loss of its own (`nn.CrossEntropyLoss(reduction="sum")` built for
+        the evaluation). Not one inside the model (its calls are the model's)."""
+        model = self.model
+        if self.observation is None or (model is not None and any(m is loss for m in model.modules())):
+            return
+        self.observation.watch_module(loss)
 
     # ------------------------------------------------------------------ creation sites
     def module_created(self, module: nn.Module, site: str | None) -> None:
         if site is not None:
             self._sites[id(module)] = site
+        if isinstance(module, _Loss):
+            if self._started:
+                self._watch_loss(module)
+            else:
+                self._created_losses.append(weakref.ref(module))
 
     def optimizer_created(self, optimizer: torch.optim.Optimizer, site: str | None) -> None:
         if site is not None:
@@ -440,7 +466,7 @@ class Watcher(Listener):
             self.run.loss = type(module).__name__
             self._last_loss_output = output
             if self._open_val is not None and isinstance(output, torch.Tensor):
-                self._val_losses.append(output.detach().float().mean())
+                self._val_losses.append(_per_element(output, getattr(module, "reduction", None), args))
             return
         ref = self._model_ref
         model = ref() if ref is not None else None
@@ -511,7 +537,9 @@ class Watcher(Listener):
         self.run.loss = self.run.loss or f"F.{name}"
         self._last_loss_output = output
         if self._open_val is not None and isinstance(output, torch.Tensor):
-            self._val_losses.append(output.detach().float().mean())
+            kwargs = self.observation.functional_kwargs if self.observation is not None else {}
+            args = self.observation.functional_args if self.observation is not None else ()
+            self._val_losses.append(_per_element(output, kwargs.get("reduction"), args))
 
     def _relu_output(self, output: torch.Tensor) -> None:
         if not torch.is_grad_enabled() or output.ndim < 2 or self._open_val is not None:
