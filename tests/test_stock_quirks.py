@@ -367,3 +367,32 @@ def test_a_flattened_token_output_whose_vocabulary_equals_the_batch_size_has_no_
         device="cpu",
     )
     assert report.findings[0].outcome != Outcome.FAIL, report.findings[0].message
+
+
+# -- a recurrent layer's input scale -------------------------------------------------------------
+class _EmbedGRU(nn.Module):
+    """Token ids -> Embedding (default N(0, 1) init) * `scale` -> GRU -> head on the last state."""
+
+    def __init__(self, scale: float, dim: int = 256) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.scale = scale
+        self.embed = nn.Embedding(20, dim)
+        self.rnn = nn.GRU(dim, 32, batch_first=True)
+        self.head = nn.Linear(32, 3)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(self.embed(ids) * self.scale)
+        return self.head(out[:, -1])
+
+
+def test_a_gru_fed_an_embedding_scaled_by_sqrt_dim_warns_on_its_saturated_gates():
+    """fairseq#47's bug: `embed(x) * sqrt(d)` with the default N(0, 1) init gives the GRU inputs of
+    std 16; the unscaled embedding (std 1, the healthy default) keeps its gates in range."""
+    batches = _labelled((12,), dtype=torch.long)
+    broken = _finding(_EmbedGRU(scale=16.0), batches, "ND203")
+    assert broken.outcome == Outcome.WARN and "gate pre-activations saturate" in broken.message, broken.message
+    assert broken.evidence["saturated_gate_layers"]["rnn"] > 0.6
+    healthy = _finding(_EmbedGRU(scale=1.0), batches, "ND203")
+    assert healthy.outcome == Outcome.PASS, healthy.message
+    assert healthy.evidence["saturated_gate_layers"] == {}

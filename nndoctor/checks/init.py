@@ -300,8 +300,9 @@ def forward_signal(
 
     What it checks:
     The standard deviation of each weighted layer's output through depth (does it shrink or grow
-    by orders of magnitude?), the share of saturated outputs of tanh/sigmoid layers, and the share
-    of dead units (zero for every sample in several batches) feeding each weighted layer.
+    by orders of magnitude?), the share of saturated outputs of tanh/sigmoid layers and of the
+    gate pre-activations a recurrent layer (GRU, LSTM, tanh RNN) computes from its input, and the
+    share of dead units (zero for every sample in several batches) feeding each weighted layer.
 
     Why it matters:
     Each layer multiplies the signal by its gain; a gain away from 1 compounds exponentially
@@ -317,7 +318,9 @@ def forward_signal(
     Use the initialization that matches the activation (Kaiming for ReLU, Xavier for tanh), add
     normalization layers (BatchNorm/LayerNorm), and keep inputs normalized. For dead ReLUs lower
     the learning rate, avoid large negative biases, or use LeakyReLU/GELU; for saturation,
-    reduce the weight scale or switch to ReLU-family activations.
+    reduce the weight scale or switch to ReLU-family activations; for a recurrent layer's
+    saturated gates, bring its input to unit scale (an embedding scaled by sqrt(d) needs an init
+    of std 1/sqrt(d); normalize input features).
 
     Networks whose activations drift by a couple of orders of magnitude at init still train when
     normalization or an adaptive optimizer compensates, so a moderate drift, saturation or dead
@@ -360,12 +363,14 @@ def forward_signal(
         if not math.isnan(s.saturated) and s.order < last_weighted and s.saturated > limits.max_saturated
     ]
     dead = [s for s in sites if not math.isnan(s.dead_inputs) and s.dead_inputs > limits.max_dead]
+    gates = [s for s in sites if not math.isnan(s.gate_saturated) and s.gate_saturated > limits.max_saturated]
     evidence = {
         "first_hidden_std": first,
         "last_hidden_std": last,
         "scale_change": change,
         "saturated_layers": {s.name: s.saturated for s in saturated},
         "dead_input_layers": {s.name: s.dead_inputs for s in dead},
+        "saturated_gate_layers": {s.name: s.gate_saturated for s in gates},
     }
     if starts_at_zero:
         evidence["zero_initialized_layers"] = sorted(starts_at_zero)
@@ -386,6 +391,12 @@ def forward_signal(
     if dead:
         worst = max(dead, key=lambda s: s.dead_inputs)
         problems.append(f"{worst.name} receives {worst.dead_inputs:.0%} dead units (zero for every sample)")
+    if gates:
+        worst = max(gates, key=lambda s: s.gate_saturated)
+        problems.append(
+            f"{worst.name} ({worst.kind}) gets inputs so large that {worst.gate_saturated:.0%} of its gate "
+            "pre-activations saturate (|W_ih x + b| > 4.6: sigmoid and tanh slopes below 0.01)"
+        )
     if dead and max(s.dead_inputs for s in dead) >= 1.0:
         verdict = failed("; ".join(problems) + ": no signal reaches the layers after it", evidence)
     elif problems:
@@ -394,6 +405,7 @@ def forward_signal(
             or (math.isfinite(change) and max(change, 1 / change) > limits.extreme_scale_change)
             or any(s.saturated > limits.extreme_saturated for s in saturated)
             or any(s.dead_inputs > limits.extreme_dead for s in dead)
+            or any(s.gate_saturated > limits.extreme_saturated for s in gates)
         )
         verdict = warned("; ".join(problems), evidence, extreme=extreme)
     else:

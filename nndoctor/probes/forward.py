@@ -22,7 +22,9 @@ from nndoctor.declare import setting
 from nndoctor.layers import CONVS, SATURATING, is_leaf, is_weighted, layer_modules, module_names
 from nndoctor.probe import probe
 
-_STATS = ("mean", "std", "zero", "saturated", "nonfinite", "input_nonfinite", "dead_inputs")
+_STATS = ("mean", "std", "zero", "saturated", "gate_saturated", "nonfinite", "input_nonfinite", "dead_inputs")
+# a sigmoid gate is saturated (derivative below 0.01) beyond |pre-activation| 4.6
+GATE_SATURATION = 4.6
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Site:
     std: float = 0.0
     zero: float = 0.0
     saturated: float = math.nan  # share of saturated outputs (tanh/sigmoid-like only)
+    # recurrent layers (GRU/LSTM/tanh RNN): share of the first layer's gate pre-activations from
+    # the input (W_ih x + b_ih) beyond GATE_SATURATION: an input scale that saturates the gates
+    gate_saturated: float = math.nan
     nonfinite: int = 0
     input_nonfinite: int = 0
     dead_inputs: float = math.nan  # weighted layers after the first: dead input units share
@@ -165,6 +170,12 @@ class _Recorder:
                 low, high = (0.01, 0.99) if isinstance(module, (nn.Sigmoid, nn.Hardsigmoid)) else (-0.99, 0.99)
                 record["saturated"].append(torch.count_nonzero((o <= low) | (o >= high)).float() / max(n, 1))
             x = first_tensor(inputs)
+            if isinstance(module, nn.RNNBase) and getattr(module, "nonlinearity", "tanh") == "tanh":
+                weight, bias = getattr(module, "weight_ih_l0", None), getattr(module, "bias_ih_l0", None)
+                if x is not None and x.is_floating_point() and isinstance(weight, torch.Tensor):
+                    pre = torch.nn.functional.linear(x.detach().to(weight.dtype), weight, bias)
+                    share = torch.count_nonzero(pre.abs() > GATE_SATURATION).float() / max(pre.numel(), 1)
+                    record["gate_saturated"].append(share)
             if x is not None and x.is_floating_point():
                 xd = x.detach()
                 record["input_nonfinite"].append(xd.numel() - torch.count_nonzero(torch.isfinite(xd)).float())
