@@ -145,16 +145,24 @@ def _unread(loss: Callable[..., Any], output: Any, target: Any, value: float) ->
     return other == value
 
 
+def ignored_label(loss_fn: Any) -> int | None:
+    """The label a class-index loss leaves out (`ignore_index`, -100 by default: padding), for
+    nn.CrossEntropyLoss / nn.NLLLoss and loss functions; None for other loss modules."""
+    index_losses = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
+    if isinstance(loss_fn, index_losses) or (loss_fn is not None and not isinstance(loss_fn, torch.nn.Module)):
+        return int(getattr(loss_fn, "ignore_index", -100))
+    return None
+
+
 def labels_out_of_range(output: Any, target: Any, loss_fn: Any) -> str | None:
     """Class indices outside [0, C) for a class-index loss (ignore_index excepted), or None."""
-    index_losses = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
-    if not (isinstance(loss_fn, index_losses) or not isinstance(loss_fn, torch.nn.Module)):
+    ignore = ignored_label(loss_fn)
+    if ignore is None:
         return None
     if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
         return None
     if target.is_floating_point() or output.dim() < 2 or target.dim() != output.dim() - 1:
         return None
-    ignore = getattr(loss_fn, "ignore_index", -100)
     labels = target[target != ignore]
     if labels.numel() == 0:
         return None

@@ -168,7 +168,13 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
             or "Map the labels to 0..C-1 (e.g. subtract 1 from 1-based labels) or widen the final layer "
             "to the true number of classes.",
         )
+    from nndoctor.setup import ignored_label  # torch: imported when a check runs, not for the catalogue
+
     counts = data_stats.class_counts
+    ignored = ignored_label(setup.loss_fn)
+    if ignored is not None and ignored in counts:  # padding labels the loss leaves out, not a class
+        evidence["ignored_labels"] = {str(ignored): counts[ignored]}
+        counts = {k: v for k, v in counts.items() if k != ignored}
     if task.kind == "classification" and counts and task.num_classes and not data_stats.target_float:
         evidence["class_counts"] = {str(k): v for k, v in counts.items()}
         low, high = min(counts), max(counts)
