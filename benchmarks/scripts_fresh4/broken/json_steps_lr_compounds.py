@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-FIRES = {'ND502': 'warn'}
+FIRES = {"ND502": "warn"}
 EXPECT_CAPTURE = {"model": "SensorNet", "optimizer": "AdamW", "loss": "CrossEntropyLoss", "val_loader": True}
 
 DEFAULTS = {

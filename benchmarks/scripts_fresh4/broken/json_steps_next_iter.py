@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-FIRES = {'ND510': 'warn'}
+FIRES = {"ND510": "warn"}
 EXPECT_CAPTURE = {"model": "SensorNet", "optimizer": "AdamW", "loss": "CrossEntropyLoss", "val_loader": True}
 
 DEFAULTS = {
