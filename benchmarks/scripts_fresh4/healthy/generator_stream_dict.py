@@ -14,8 +14,8 @@ after each optimizer step; the epoch loop consumes it and prints. Adam,
 import argparse
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 from torch import nn
-from torch.nn import functional as F
 from torch.utils.data import DataLoader, IterableDataset
 
 FIRES: dict[str, str] = {}
