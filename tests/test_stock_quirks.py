@@ -396,3 +396,50 @@ def test_a_gru_fed_an_embedding_scaled_by_sqrt_dim_warns_on_its_saturated_gates(
     healthy = _finding(_EmbedGRU(scale=1.0), batches, "ND203")
     assert healthy.outcome == Outcome.PASS, healthy.message
     assert healthy.evidence["saturated_gate_layers"] == {}
+
+
+# -- padded token batches --------------------------------------------------------------------------
+class _Tagger(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(30, 16, padding_idx=0)
+        self.out = nn.Linear(16, 4)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.out(self.embed(ids)).transpose(1, 2)  # [N, C, T] for CrossEntropyLoss
+
+
+def _padded_batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per-token tags, each batch padded to its own longest sequence: tags -100 on the padding."""
+    g = torch.Generator().manual_seed(0)
+    batches = []
+    for length in (9, 12, 7, 10):
+        ids = torch.randint(1, 30, (8, length), generator=g)
+        tags = ids % 4
+        lengths = torch.randint(3, length + 1, (8,), generator=g)
+        pad = torch.arange(length)[None, :] >= lengths[:, None]
+        batches.append((ids.masked_fill(pad, 0), tags.masked_fill(pad, -100)))
+    return batches
+
+
+def test_padding_labels_of_ignore_index_and_batches_of_different_lengths_are_a_healthy_tagger():
+    report = diagnose(
+        _Tagger(),
+        _padded_batches(),
+        loss_fn=nn.CrossEntropyLoss(),
+        select=["ND102", "ND404"],
+        device="cpu",
+        probes=FAST,
+    )
+    outcomes = {f.check_id: f for f in report.findings}
+    assert outcomes["ND102"].outcome == Outcome.PASS, outcomes["ND102"].message
+    assert set(outcomes["ND102"].evidence["ignored_labels"]) == {"-100"}
+    assert outcomes["ND404"].outcome != Outcome.ERROR, outcomes["ND404"].message
+
+
+def test_labels_out_of_range_still_fail_beside_ignored_padding():
+    batches = [(ids, torch.where(tags == 3, 7, tags)) for ids, tags in _padded_batches()]  # class 7 of 4
+    report = diagnose(_Tagger(), batches, loss_fn=nn.CrossEntropyLoss(), select=["ND102"], device="cpu", probes=FAST)
+    (finding,) = report.findings
+    assert finding.outcome == Outcome.FAIL and "7" in finding.message, finding.message

@@ -116,19 +116,19 @@ def majority_share(task: TaskInfo, batches: Sequence[Batch]) -> torch.Tensor | N
     if task.kind not in ("classification", "binary", "multilabel"):
         return None
     targets = [
-        b[1].detach().reshape(b[1].shape[0], -1)
+        b[1].detach()
         for b in batches
         if isinstance(b, (list, tuple)) and len(b) == 2 and isinstance(b[1], torch.Tensor) and b[1].dim()
     ]
     if not targets:
         return None
-    y = torch.cat(targets)
     if task.kind != "classification":
+        y = torch.cat([t.reshape(-1) for t in targets])  # each batch flat: padded batches differ in length
         pos = (y.float() > 0.5).float().mean()
         return torch.maximum(pos, 1 - pos)
-    if y.is_floating_point() and y.shape[1] > 1:
-        y = y.argmax(dim=1)
-    y = y.reshape(-1).long()
+    # class indices, or class probabilities / one-hot over dimension 1 (as CrossEntropyLoss reads them)
+    y = torch.cat([(t.argmax(dim=1) if t.is_floating_point() and t.dim() > 1 else t).reshape(-1) for t in targets])
+    y = y.long()
     valid = (y >= 0).float()  # negative labels are ignore_index (padding)
     size = int(task.num_classes) if task.num_classes else None
     if size is None:
