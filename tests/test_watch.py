@@ -696,3 +696,47 @@ def test_module_relus_are_measured_without_the_mode_after_the_first_step(functio
     else:
         assert all(len(d) == 1 for d in dead)
         assert modes[0] > 0 and modes[2] == 0 and modes[4] == 0  # steps 2 and 4: no mode
+
+
+def test_a_relu_module_is_one_site_whichever_line_calls_the_model():
+    """A helper's first steps (a hand-written LR sweep) and the training loop call the same model
+    from two lines: its ReLU modules are named by their place in the model, so units that die
+    between the two are seen dying (ND506), not as two sites of which the second starts dead."""
+    import torch
+    from torch import nn
+
+    from nndoctor.check import Thresholds
+    from nndoctor.checks.live import units_die_in_training
+    from nndoctor.observe.hooks import observing
+    from nndoctor.observe.watcher import Watcher
+
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 6), torch.arange(64) % 3
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    def sweep(steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()  # another line than step()'s
+            opt.step()
+
+    watcher = Watcher(every=5)
+    with observing(watcher, strict=True) as obs:
+        watcher.attach(obs)
+        sweep(30)
+        with torch.no_grad():
+            model[0].bias[:12] = -1e3  # 12 of 16 units die (the user's own loop does this)
+        for _ in range(30):
+            step()
+    run = watcher.finish()
+    keys = {key for sample in run.samples for key in sample.dead}
+    assert keys == {"module 1"}, keys
+    verdict = units_die_in_training(run, Thresholds({"max_died": 0.4}))
+    assert verdict.outcome.value == "warn" and "module 1" in verdict.message, verdict.message

@@ -204,6 +204,26 @@ def test_nd507_a_small_rise_warns_only_when_the_gap_is_wide():
     assert "the gap keeps opening" in judge("ND507", run_with_gap(3.0)).message
 
 
+def test_nd502_a_hand_written_lr_range_test_before_training_is_not_the_schedule():
+    """A script's own LR sweep (1e-4 up to 10 over 40 steps), then training from 0.05: the sweep's
+    top is no peak the schedule fell from. The same sweep before a schedule that does decay to
+    nothing still warns."""
+    sweep = [1e-4 * (1e5 ** (i / 39)) for i in range(40)]
+    run = healthy()
+    run.lrs = [[lr] for lr in sweep] + [[0.05 * 0.5 ** (i // 60)] for i in range(run.steps - 40)]
+    verdict = judge("ND502", run)
+    assert verdict.outcome == Outcome.PASS, verdict.message
+    assert verdict.evidence["lr_range_test"]["steps"] == 40
+    dying = healthy()
+    dying.lrs = [[lr] for lr in sweep] + [[0.05 * 0.01 ** (i // 10)] for i in range(dying.steps - 40)]
+    assert judge("ND502", dying).outcome == Outcome.WARN
+    warmup = healthy()  # a warm-up rises too, then decays smoothly: its top is the peak
+    warmup.lrs = [[0.1 * (i + 1) / 40] for i in range(40)] + [
+        [0.1 * 0.001 ** (i / 40)] for i in range(warmup.steps - 40)
+    ]
+    assert "lr_range_test" not in judge("ND502", warmup).evidence
+
+
 def test_nd508_train_mode_and_grad_in_validation():
     run = healthy()
     run.val_passes[0].training_calls = 4

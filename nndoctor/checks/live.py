@@ -205,6 +205,10 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     lrs = run.lr_series()
     if run.steps < 10 or not lrs:
         raise Skip(f"the run made {run.steps} optimizer step(s); the schedule needs 10 or more")
+    sweep = _lr_sweep_end(lrs)
+    if sweep is not None:  # the script's own LR range test first: the schedule starts after it
+        swept = (lrs[0], lrs[sweep - 1])
+        lrs = [lrs[sweep]] * sweep + lrs[sweep:]
     calls = sum(run.scheduler_calls[1:])
     per_step = calls / max(1, run.steps - 1)
     peak = max(lrs)
@@ -220,6 +224,9 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     }
     if run.sites.get("scheduler"):
         evidence["scheduler_site"] = run.sites["scheduler"]
+    if sweep is not None:
+        evidence["lr_range_test"] = {"steps": sweep, "from": swept[0], "to": swept[1]}
+        evidence["lr_first"] = lrs[0]
     first_change = next((i for i, lr in enumerate(lrs) if lr != lrs[0]), None)
     if run.scheduler in PER_EPOCH_SCHEDULERS and per_step >= limits.per_step_share:
         if first_change is None or first_change >= limits.iteration_schedule_share * len(lrs):
@@ -277,6 +284,26 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
         )
     what = run.scheduler or "no scheduler"
     return passed(f"{what}: the LR stayed usable ({lrs[0]:.3g} at the start, {lrs[-1]:.3g} at the end)", evidence)
+
+
+def _lr_sweep_end(lrs: list[float]) -> int | None:
+    """Where a hand-written LR range test at the start of the run ends: the LR rose step after
+    step by `SWEEP_DECADES` decades or more, then dropped tenfold in one step to the LR the run
+    trains with (a warm-up rises too, but flattens or decays smoothly after it). None without."""
+    first = lrs[0]
+    if first <= 0:
+        return None
+    for i in range(1, len(lrs) // 2 + 1):
+        if lrs[i] >= lrs[i - 1]:
+            continue
+        rose = lrs[i - 1] / first
+        if i >= 10 and rose >= 10**SWEEP_DECADES and lrs[i] <= lrs[i - 1] / 10:
+            return i
+        return None
+    return None
+
+
+SWEEP_DECADES = 2
 
 
 @check(
@@ -561,7 +588,7 @@ def units_die_in_training(watched_run: WatchedRun, limits: Thresholds) -> Verdic
         raise Skip(
             "no ReLU outputs were measured at 4 or more sampled steps (the model has no ReLU, or the run is short)"
         )
-    sites = list(with_dead[0].dead)
+    sites = list(dict.fromkeys(site for s in with_dead for site in s.dead))  # in order of first appearance
     rows, worst = [], (0.0, "")
     for site in sites:
         values = [s.dead[site] for s in with_dead if site in s.dead]

@@ -185,9 +185,10 @@ class _ReluMode(TorchFunctionMode):
         output = func(*args, **(kwargs or {}))
         watcher = self.watcher
         if func in _RELUS and watcher._mode_on and isinstance(output, torch.Tensor):
-            if not watcher._relu_module_calls:
+            inside = watcher._relu_module if watcher._relu_module_calls else None
+            if inside is None:
                 watcher._functional_relu = True  # not inside an nn.ReLU module's forward
-            watcher._relu_output(output)
+            watcher._relu_output(output, inside)
         return output
 
 
@@ -319,6 +320,8 @@ class Watcher(Listener):
         self._relu_decided = False
         self._relu_module_calls = 0  # nn.ReLU forwards running now (the wrapper's count)
         self._relu_tap: Callable[..., Any] | None = None  # the wrapper while it is set
+        self._relu_module: nn.Module | None = None  # the nn.ReLU whose forward runs (under the tap)
+        self._unnamed_relus: dict[str, int] = {}  # key -> id of a ReLU module measured before the model was known
         self._relu_tap_measures = False
         self._relu_original: Callable[..., Any] | None = None
         # gradient identity, for the zero_grad pattern
@@ -541,11 +544,21 @@ class Watcher(Listener):
             args = self.observation.functional_args if self.observation is not None else ()
             self._val_losses.append(_per_element(output, kwargs.get("reduction"), args))
 
-    def _relu_output(self, output: torch.Tensor) -> None:
+    def _relu_output(self, output: torch.Tensor, module: nn.Module | None = None) -> None:
         if not torch.is_grad_enabled() or output.ndim < 2 or self._open_val is not None:
             return
-        site = user_site(None, sys._getframe(1)) or "relu"
-        site = site.rsplit("/", 1)[-1]
+        # a ReLU module of the model is named by its place in it, the same whichever line of the
+        # script calls the model (a helper's sweep, then the training loop); a functional relu
+        # by the line that calls it
+        name = self._module_names.get(id(module)) if module is not None else None
+        if name is not None:
+            site = f"module {name}"
+        elif module is not None and not self._module_names:  # the first step, before the model is known
+            site = f"module@{id(module)}"  # named when the sample is read (`_relu_name`)
+            self._unnamed_relus[site] = id(module)
+        else:
+            site = user_site(None, sys._getframe(1)) or "relu"
+            site = site.rsplit("/", 1)[-1]
         count = self._relu_counts.get(site, 0) + 1
         self._relu_counts[site] = count
         key = site if count == 1 else f"{site} #{count}"
@@ -567,6 +580,15 @@ class Watcher(Listener):
             else:
                 alive = positive.reshape(-1, positive.shape[-1]).any(0)
         self._dead[key] = torch.rsub(alive.float().mean(), 1.0)  # 1 - share: not the Python-level __rsub__
+
+    def _relu_name(self, key: str) -> str:
+        """A ReLU module measured before the model was known, by its place in the model."""
+        site, _, call = key.partition(" #")
+        module_id = self._unnamed_relus.get(site)
+        name = self._module_names.get(module_id) if module_id is not None else None
+        if name is None:
+            return key
+        return f"module {name}" + (f" #{call}" if call else "")
 
     def _enter_mode(self, reset: bool = True) -> None:
         if self._mode is None:
@@ -608,12 +630,14 @@ class Watcher(Listener):
 
         def forward(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
             watcher._relu_module_calls += 1
+            outer, watcher._relu_module = watcher._relu_module, module
             try:
                 output = original(module, *args, **kwargs)
             finally:
                 watcher._relu_module_calls -= 1
+                watcher._relu_module = outer
             if watcher._relu_tap_measures and isinstance(output, torch.Tensor):
-                watcher._relu_output(output)
+                watcher._relu_output(output, module)
             return output
 
         if self._relu_original is None:  # once: observing's exit restores it whatever happens
@@ -960,7 +984,7 @@ class Watcher(Listener):
         pos += n_params
         update_norms = host[pos : pos + n_params] if n_params else None
         pos += n_params if n_params else 0
-        dead = dict(zip(dead_keys, host[pos : pos + len(dead_keys)], strict=True))
+        dead = dict(zip(map(self._relu_name, dead_keys), host[pos : pos + len(dead_keys)], strict=True))
         pos += len(dead_keys)
         fingerprint = host[pos] if has_fp else None
         pos += int(has_fp)
