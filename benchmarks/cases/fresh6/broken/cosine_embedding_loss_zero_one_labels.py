@@ -21,7 +21,7 @@ Verified (verify.py): the fixed labels separate same and different pairs much be
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
 from torch.utils.data import DataLoader, TensorDataset
 
 CASE = {
@@ -91,7 +91,7 @@ def build_optimizer(params):
 
 
 def pair_auc(emb: torch.Tensor, y: torch.Tensor) -> float:
-    s = F.cosine_similarity(emb[:, 0], emb[:, 1], dim=1).double()
+    s = torch.cosine_similarity(emb[:, 0], emb[:, 1], dim=1).double()
     t = y.reshape(-1) > 0.5
     ranks = torch.empty_like(s)
     ranks[s.argsort()] = torch.arange(1, len(s) + 1, dtype=torch.double)
