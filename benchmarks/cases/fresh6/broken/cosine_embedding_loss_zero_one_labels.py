@@ -21,7 +21,6 @@ Verified (verify.py): the fixed labels separate same and different pairs much be
 
 import torch
 from torch import nn
-
 from torch.utils.data import DataLoader, TensorDataset
 
 CASE = {

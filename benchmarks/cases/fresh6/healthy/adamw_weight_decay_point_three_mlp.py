@@ -41,7 +41,13 @@ def _rows(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def build_model() -> nn.Module:
     return nn.Sequential(
-        nn.Linear(32, 128), nn.ReLU(), nn.Dropout(0.1), nn.Linear(128, 128), nn.ReLU(), nn.Dropout(0.1), nn.Linear(128, 5)
+        nn.Linear(32, 128),
+        nn.ReLU(),
+        nn.Dropout(0.1),
+        nn.Linear(128, 128),
+        nn.ReLU(),
+        nn.Dropout(0.1),
+        nn.Linear(128, 5),
     )
 
 
