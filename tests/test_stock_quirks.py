@@ -443,3 +443,27 @@ def test_labels_out_of_range_still_fail_beside_ignored_padding():
     report = diagnose(_Tagger(), batches, loss_fn=nn.CrossEntropyLoss(), select=["ND102"], device="cpu", probes=FAST)
     (finding,) = report.findings
     assert finding.outcome == Outcome.FAIL and "7" in finding.message, finding.message
+
+
+# -- a loss summed over the batch ------------------------------------------------------------------
+def _regression(scale: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(256, 8, generator=g)
+    y = (x[:, :1] * 2 + 0.1 * torch.randn(256, 1, generator=g)) * scale
+    return [(x[i : i + 64], y[i : i + 64]) for i in range(0, 256, 64)]
+
+
+def test_a_summed_mse_is_judged_per_term_at_init():
+    """`MSELoss(reduction="sum")` starts at the batch size times var(target): per term it is the
+    reference (fresh6's healthy mse_sum_reduction_adam_regression warned 259x before); targets
+    offset by 30 are still far off per term."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    summed = nn.MSELoss(reduction="sum")
+    healthy = diagnose(model, _regression(1.0), loss_fn=summed, select=["ND201"], device="cpu", probes=FAST)
+    (finding,) = healthy.findings
+    assert finding.outcome == Outcome.PASS and finding.evidence["terms_per_batch"] == 64, finding.message
+    offset = diagnose(
+        model, [(x, y + 30.0) for x, y in _regression(1.0)], loss_fn=summed, select=["ND201"], device="cpu", probes=FAST
+    )
+    assert offset.findings[0].evidence["ratio"] > 100 and "far from zero" in offset.findings[0].message

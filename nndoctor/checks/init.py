@@ -50,7 +50,8 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
     What it checks:
     The loss of the untrained model (mean over a few batches) against the value an untrained
     model should give: ln(C) for C-class cross-entropy, ln 2 for binary cross-entropy, and for
-    MSE the variance of the targets.
+    MSE the variance of the targets; per term when the loss sums over the batch
+    (`reduction="sum"`).
 
     Why it matters:
     An untrained classifier should spread its probability evenly, so its cross-entropy is ln(C)
@@ -95,6 +96,16 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
         raise Skip(f"no expected initial value is known for the loss {setup.loss_name}")
     if expected <= 0:
         raise Skip("the targets have no variance, so there is no reference loss")
+    if getattr(setup.loss_fn, "reduction", None) == "sum":
+        # summed, not averaged, over the batch's terms: per term it compares with the reference
+        terms = math.prod(task.target_shape) or 1
+        if kind in ("cross_entropy", "nll") and len(task.target_shape) == len(task.output_shape) and task.num_classes:
+            terms = max(1, terms // task.num_classes)  # class probabilities: one term per sample
+        evidence.update(reduction="sum", terms_per_batch=terms, initial_loss_per_term=loss / terms)
+        shown = f"{loss:.4g} (summed over {terms} terms a batch: {loss / terms:.4g} per term)"
+        loss /= terms
+    else:
+        shown = f"{loss:.4g}"
     ratio = loss / expected
     evidence.update(expected=expected, expected_formula=label, ratio=ratio)
     limit = (
@@ -113,12 +124,12 @@ def initial_loss(setup: Setup, init_forward: ForwardStats, data_stats: DataStats
         # learned away by the output bias in a few steps: not extreme on its own
         offset_only = kind == "mse" and loss <= 3 * max(data_stats.target_mean_sq, 1e-30)
         return warned(
-            f"initial loss {loss:.4g} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}",
+            f"initial loss {shown} is {ratio:.2f}x the expected {label} = {expected:.4g}{detail}",
             evidence,
             extreme=ratio > extreme_limit and not offset_only,
         )
     note = " (below chance: fine for pretrained weights, otherwise suspect label leakage)" if ratio < 0.5 else ""
-    return passed(f"initial loss {loss:.4g} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", evidence)
+    return passed(f"initial loss {shown} vs expected {label} = {expected:.4g} (ratio {ratio:.2f}){note}", evidence)
 
 
 ACTIVATION_KINDS = (
