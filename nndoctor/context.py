@@ -414,6 +414,7 @@ class Context:
 _BLOCKED = {
     "ND102": "the loss cannot be computed on these targets (see ND102)",
     "ND105": "BatchNorm refuses the training batch in training mode (see ND105)",
+    "ND103": "the loss refuses the model's output (see ND103)",
 }
 
 

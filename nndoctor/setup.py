@@ -104,6 +104,9 @@ def resolve_setup(
         floats = float_class_labels(output, target, exc)
         if floats is not None:
             return blocked_setup(*floats)
+        logits = probabilities_expected(output, loss, exc)
+        if logits is not None:
+            return blocked_setup(*logits, by="ND103")
         raise TargetError(
             f"The loss ({label}) raised {type(exc).__name__}: {exc}. It got "
             f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "
@@ -221,6 +224,22 @@ def float_class_labels(output: Any, target: Any, error: Exception) -> tuple[str,
         f"indices as integers (torch.long) and refused them ({type(error).__name__}: {error})",
         "Convert the labels to integer class indices, e.g. `labels.long()` in the Dataset or `loss(output, "
         "target.long())`; keep float targets only for class probabilities shaped like the output.",
+    )
+
+
+def probabilities_expected(output: Any, loss_fn: Any, error: Exception) -> tuple[str, str] | None:
+    """nn.BCELoss (or F.binary_cross_entropy) given raw logits, which it refuses: (why, fix), or None."""
+    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+    if name not in ("BCELoss", "binary_cross_entropy") or not isinstance(output, torch.Tensor):
+        return None
+    if "between 0 and 1" not in str(error) or not output.is_floating_point() or output.numel() == 0:
+        return None
+    low, high = float(output.min()), float(output.max())
+    return (
+        f"{name} takes probabilities in [0, 1], but the model outputs raw scores from {low:.3g} to {high:.3g} "
+        f"(logits), so the loss refuses them ({type(error).__name__}: {error})",
+        "Use nn.BCEWithLogitsLoss on the raw outputs (it applies the sigmoid itself, in a numerically stable "
+        "form); or end the model with a sigmoid if BCELoss must stay.",
     )
 
 

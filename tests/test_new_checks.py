@@ -759,3 +759,19 @@ def test_nd102_constant_targets_warn_only_when_the_loss_reads_them(loss_fn, outc
     placeholder = torch.zeros(len(x))
     finding = _one("ND102", nn.Linear(8, 2), _batches(x, placeholder), loss_fn=loss_fn)
     assert finding.outcome == outcome, finding.message
+
+
+@pytest.mark.parametrize("sigmoid", [False, True], ids=["raw-logits", "sigmoid-output"])
+def test_nd103_fails_bce_loss_on_raw_logits_that_it_refuses(sigmoid: bool) -> None:
+    """nn.BCELoss raises on scores outside [0, 1]: ND103 names it (before: a usage error, exit 2)."""
+    torch.manual_seed(0)
+    layers: list[nn.Module] = [nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 1)] + ([nn.Sigmoid()] if sigmoid else [])
+    x = torch.randn(96, 6) * 3
+    y = (x[:, :1] > 0).float()
+    batches = [(x[i : i + 32], y[i : i + 32]) for i in range(0, 96, 32)]
+    report = diagnose(nn.Sequential(*layers), batches, loss_fn=nn.BCELoss(), select=["ND103"], device="cpu")
+    (finding,) = report.findings
+    if sigmoid:
+        assert finding.outcome.value == "pass", finding.message
+    else:
+        assert finding.outcome.value == "fail" and "BCEWithLogitsLoss" in (finding.recommendation or ""), finding

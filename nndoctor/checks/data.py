@@ -232,7 +232,11 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     explains=("ND201", "ND301", "ND402", "ND403", "ND404", "ND405"),
 )
 def loss_output_pairing(
-    setup: Setup, init_forward: ForwardStats, data_stats: DataStats, output_head: OutputHead, limits: Thresholds
+    setup: Setup,
+    data_stats: DataStats,
+    limits: Thresholds,
+    init_forward: ForwardStats | None = None,
+    output_head: OutputHead | None = None,
 ) -> Verdict:
     """The classic loss/output pairing bugs.
 
@@ -268,6 +272,10 @@ def loss_output_pairing(
     """
     task = setup.task
     loss = task.loss_kind
+    if setup.blocked_by == "ND103" and setup.blocked:  # the loss refused the output: nothing else ran
+        return failed(setup.blocked, {"loss": setup.loss_name}, fix=setup.blocked_fix)
+    if init_forward is None or output_head is None:
+        raise Skip("the forward pass at init did not run (see the skipped init checks)")
     evidence = {
         "loss": setup.loss_name,
         "identified_as": loss,
