@@ -467,3 +467,29 @@ def test_a_summed_mse_is_judged_per_term_at_init():
         model, [(x, y + 30.0) for x, y in _regression(1.0)], loss_fn=summed, select=["ND201"], device="cpu", probes=FAST
     )
     assert offset.findings[0].evidence["ratio"] > 100 and "far from zero" in offset.findings[0].message
+
+
+def test_dropout_unused_inside_an_installed_librarys_module_is_noted_not_warned(tmp_path, monkeypatch):
+    """The same unused-in-every-block dropout, in a class that an installed package defines (a file
+    under site-packages, as transformers' DeBERTa-v2 pos_dropout is): not the user's to fix."""
+    import importlib
+    import inspect
+    import sys
+    import textwrap
+
+    package = tmp_path / "site-packages" / "fakelib_blocks"
+    package.mkdir(parents=True)
+    source = textwrap.dedent(inspect.getsource(DropBlock)).replace("class DropBlock", "class LibraryBlock")
+    (package / "__init__.py").write_text("import torch\nfrom torch import nn\n\n\n" + source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "site-packages"))
+    library = importlib.import_module("fakelib_blocks")
+    try:
+        torch.manual_seed(0)
+        blocks = [library.LibraryBlock(residual=True, use_dropout=False) for _ in range(3)]
+        model = nn.Sequential(nn.Linear(8, 16), *blocks, nn.Linear(16, 3))
+        finding = _finding(model, _labelled((8,)), "ND401")
+    finally:
+        sys.modules.pop("fakelib_blocks", None)
+    assert finding.outcome == Outcome.PASS, finding.message
+    assert finding.evidence["unused_inside_a_library_module"] == ["1.dropout", "2.dropout", "3.dropout"]
+    assert "installed library" in finding.message

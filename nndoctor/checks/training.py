@@ -130,9 +130,14 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
     # (EfficientNet's stochastic depth, skipped in blocks without a residual) leaves some unused
     # by design; a discarded result is a line of code, so it leaves every sibling unused
     by_design = [d for d in unused if _role(d.name) in acting_roles]
-    dead = [d for d in unused if d not in by_design]
+    # one an installed library builds and does not use in this configuration (DeBERTa-v2's
+    # pos_dropout without relative position buckets): nothing in the user's code to change
+    in_library = [d for d in unused if d not in by_design and d.library]
+    dead = [d for d in unused if d not in by_design and d not in in_library]
     if by_design:
         evidence["unused_where_siblings_act"] = [d.name for d in by_design]
+    if in_library:
+        evidence["unused_inside_a_library_module"] = [d.name for d in in_library]
     share = r.matrix_penalty / abs(r.data_loss) if r.data_loss else 0.0
     evidence["matrix_penalty_share"] = _g(share)
     if dead:
@@ -201,12 +206,17 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
                 f"with dropout on {r.dropout_loss:.4g}); {len(by_design)} unused in blocks where the same module "
                 f"of sibling blocks acts, as libraries do where a block cannot drop (first {by_design[0].name})"
             )
-        elif r.dropout and r.dropout_loss is not None:
+        elif r.dropout and r.dropout_loss is not None and not in_library:
             parts.append(
                 f"all {len(r.dropout)} dropout module(s) act on the output (loss with dropout on {r.dropout_loss:.4g})"
             )
-        else:
+        elif not r.dropout:
             parts.append("no dropout modules")
+        if in_library:
+            parts.append(
+                f"{len(in_library)} dropout module(s) built inside an installed library's module are unused in this "
+                f"configuration (first {in_library[0].name}): the library's design, not the script's"
+            )
         verdict = passed("; ".join(parts), evidence)
     verdict.tables.extend(tables)
     return verdict

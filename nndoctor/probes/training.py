@@ -14,11 +14,13 @@ what it takes to stop early on NaN, divergence or a reached goal.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import itertools
 import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -512,6 +514,19 @@ class DropoutEffect:
     kind: str
     p: float
     output_change: float  # max |out(active) - out(inactive)| / mean |out|, this module alone active
+    library: bool = False  # built by an installed library's module (transformers, ...), not the user's code
+
+
+def _library_owned(model: nn.Module, name: str) -> bool:
+    """The module holding submodule `name` is a class of an installed package (site-packages):
+    a library's design, not code the user can change."""
+    parent_name = name.rpartition(".")[0]
+    try:
+        parent = model.get_submodule(parent_name) if parent_name else model
+        source = inspect.getfile(type(parent))
+    except (AttributeError, TypeError, OSError):
+        return False
+    return any(part in ("site-packages", "dist-packages") for part in Path(source).parts)
 
 
 @dataclass
@@ -631,7 +646,13 @@ def regularization(ctx: Context, model: nn.Module, settings: RegularizationSetti
         values.append(torch.stack(drop_losses).mean())
     host = torch.stack([v.float() for v in values] + [c.float() for c in changes]).cpu().tolist()  # one read
     effects = [
-        DropoutEffect(name=name, kind=type(m).__name__, p=float(m.p), output_change=host[len(values) + i])
+        DropoutEffect(
+            name=name,
+            kind=type(m).__name__,
+            p=float(m.p),
+            output_change=host[len(values) + i],
+            library=_library_owned(model, name),
+        )
         for i, (name, m) in enumerate(dropouts[: len(changes)])
     ]
     return RegularizationStats(
