@@ -229,7 +229,7 @@ def float_class_labels(output: Any, target: Any, error: Exception) -> tuple[str,
 
 def probabilities_expected(output: Any, loss_fn: Any, error: Exception) -> tuple[str, str] | None:
     """nn.BCELoss (or F.binary_cross_entropy) given raw logits, which it refuses: (why, fix), or None."""
-    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+    name = loss_label(loss_fn)
     if name not in ("BCELoss", "binary_cross_entropy") or not isinstance(output, torch.Tensor):
         return None
     if "between 0 and 1" not in str(error) or not output.is_floating_point() or output.numel() == 0:

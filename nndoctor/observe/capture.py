@@ -46,6 +46,7 @@ from nndoctor.errors import TargetError, UsageError
 from nndoctor.observe.hooks import Listener, Observation, observing, user_site
 from nndoctor.observe.replay import (
     ArrangedLoss,
+    all_zeros,
     as_is_forward,
     fed_as_is,
     forward_from,
@@ -638,7 +639,7 @@ class _CaptureListener(Listener):
         its loss compared the output with."""
         loss_args = self._loss_args()
         args = call.last_args
-        only = len(args) == 1 or (len(args) > 1 and all(_all_zeros(a) for a in args[1:]))
+        only = len(args) == 1 or (len(args) > 1 and all(all_zeros(a) for a in args[1:]))
         inputs = args[0] if args and only and not call.last_kwargs else None
         target = loss_args[1] if loss_args is not None and len(loss_args) >= 2 else None
         if not isinstance(inputs, torch.Tensor) or not isinstance(target, torch.Tensor):
@@ -681,13 +682,6 @@ class _CaptureListener(Listener):
             name = self.functional[0]
             return getattr(torch.nn.functional, name), Captured("loss", f"F.{name}", self.functional_site)
         return None, None
-
-
-def _all_zeros(value: Any) -> bool:
-    """A tensor, or a tuple of them (an LSTM's (h, c)), holding only zeros."""
-    if isinstance(value, tuple) and value:
-        return all(_all_zeros(v) for v in value)
-    return isinstance(value, torch.Tensor) and value.numel() > 0 and not bool(value.detach().any())
 
 
 def _unwrap(model: nn.Module) -> nn.Module:

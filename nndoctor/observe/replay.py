@@ -182,6 +182,19 @@ class _ZeroState:
     dim: int = 0
 
 
+def all_zeros(value: Any) -> bool:
+    """A tensor that is no leaf being trained, or a tuple of them (an LSTM's (h, c)), holding only
+    zeros: an initial recurrent state the replay redoes as zeros."""
+    if isinstance(value, tuple) and value:
+        return all(all_zeros(v) for v in value)
+    return (
+        isinstance(value, torch.Tensor)
+        and not value.requires_grad
+        and value.numel() > 0
+        and not bool(value.detach().any())
+    )
+
+
 class _Tracer:
     """Where the values of one step came from in its batch: by identity (a batch element, or the
     batch itself), by value (a batch element reshaped, permuted, cast or scaled: a _Derived), as
@@ -247,11 +260,10 @@ class _Tracer:
         """`arg` as a _ZeroState (or a tuple of them: an LSTM's (h, c)) when it is all zeros; the
         batch size is read from `reference`, the first traced model input (spec, value): its
         dimension 0, else 1 (a sequence-first [T, B] input), matched against arg's dimensions."""
-        if isinstance(arg, tuple) and arg and all(isinstance(a, torch.Tensor) for a in arg):
-            parts = [self.zero_state(a, reference) for a in arg]
-            return ("zeros", tuple(parts)) if all(isinstance(s, _ZeroState) for s in parts) else None
-        if not isinstance(arg, torch.Tensor) or arg.requires_grad or arg.numel() == 0 or bool(arg.detach().any()):
+        if not all_zeros(arg):
             return None
+        if isinstance(arg, tuple):
+            return ("zeros", tuple(self.zero_state(a, reference) for a in arg))
         shape = tuple(arg.shape)
         if reference is not None:
             spec, value = reference
