@@ -104,6 +104,19 @@ def _demote(
     finding.recommendation = None
 
 
+def with_confirmations(
+    explains: Mapping[str, Sequence[str]], confirmed: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """The explanation links once each confirmed heuristic explains what confirmed it, unless that
+    finding names the heuristic as its own consequence (a slow loss that the optimizer's eps
+    explains: the range test's "lr too low" is then the eps's doing too)."""
+    links = {check_id: tuple(effects) for check_id, effects in explains.items()}
+    for check_id, consequences in confirmed.items():
+        own = tuple(c for c in consequences if check_id not in links.get(c, ()))
+        links[check_id] = tuple(dict.fromkeys((*links.get(check_id, ()), *own)))
+    return links
+
+
 def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]]) -> None:
     """Fill `explained_by` on every finding (in place) and rewrite the consequences' advice."""
     by_id = {f.check_id: f for f in findings}

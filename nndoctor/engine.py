@@ -19,7 +19,7 @@ from typing import Any
 
 from nndoctor.check import CheckSpec, Thresholds, Verdict
 from nndoctor.context import Context
-from nndoctor.diagnosis import confirm, link
+from nndoctor.diagnosis import confirm, link, with_confirmations
 from nndoctor.errors import NndoctorError, NotJudged, Skip, UserCodeExit
 from nndoctor.layers import is_leaf, layer_modules
 from nndoctor.probe import ProbeSpec
@@ -251,9 +251,7 @@ def _judge(
     confirmed = confirm(
         findings, {s.id: s.confirmed_by for s in specs}, extreme, {s.id for s in specs if s.stands_alone}, links
     )
-    for check_id, consequences in confirmed.items():  # a confirmed heuristic explains what confirmed it
-        links[check_id] = tuple(dict.fromkeys((*links.get(check_id, ()), *consequences)))
-    link(findings, links)
+    link(findings, with_confirmations(links, confirmed))
     for result in runner.results.values():
         collect = getattr(result, "artifacts", None)
         if callable(collect):

@@ -20,6 +20,7 @@ from torch import nn
 
 from nndoctor.batches import Batch, batch_size_of, describe_shapes
 from nndoctor.errors import NndoctorError, TargetError, UserCodeExit
+from nndoctor.loss_calls import LossCall, recording_loss_calls
 from nndoctor.tasks import TaskInfo, class_axis, default_loss_for, identify_loss, infer_task
 
 
@@ -38,6 +39,8 @@ class Setup:
     # constant targets the loss does not read (a placeholder column: a BPR or contrastive loss on
     # the outputs alone); None when the targets vary or it could not be told
     targets_unread: bool | None = None
+    # the functional losses the loss called on the first batch, with summaries of their arguments
+    loss_calls: tuple[LossCall, ...] = ()
 
 
 def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
@@ -94,7 +97,7 @@ def resolve_setup(
         # process. Probes that need the loss skip, and ND102 reports the cause.
         return blocked_setup(blocked)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), recording_loss_calls() as calls:
             value_tensor = loss(output, target)
     except NndoctorError:
         raise
@@ -129,7 +132,15 @@ def resolve_setup(
     task = infer_task(identify_loss(loss, output, target, value), output, target, hints, loss_inferred, loss)
     first = value if math.isfinite(value) else math.nan
     return Setup(
-        task, size, len(batches), val_batches, first, label, loss, targets_unread=_unread(loss, output, target, value)
+        task,
+        size,
+        len(batches),
+        val_batches,
+        first,
+        label,
+        loss,
+        targets_unread=_unread(loss, output, target, value),
+        loss_calls=tuple(calls),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers import run
 
-from nndoctor.diagnosis import confirm, link
+from nndoctor.diagnosis import confirm, link, with_confirmations
 from nndoctor.report.model import Finding, Outcome, Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +88,19 @@ def test_mutual_explanations_keep_the_earlier_family_as_the_cause() -> None:
     findings = [finding("ND104", Outcome.WARN), finding("ND301", Outcome.WARN)]
     link(findings, {"ND104": ("ND301",), "ND301": ("ND104",)})
     assert findings[0].explained_by == [] and findings[1].explained_by == ["ND104"]
+
+
+def test_a_confirmed_heuristic_explains_its_confirmer_unless_the_confirmer_names_the_cause() -> None:
+    findings = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.WARN)]
+    confirmers = {"ND403": ("ND404",)}
+    confirmed = confirm(findings, confirmers, {})
+    assert confirmed == {"ND403": ("ND404",)}
+    link(findings, with_confirmations({"ND404": ("ND405",)}, confirmed))
+    assert findings[1].explained_by == ["ND403"]  # a slow loss at a low lr: the lr is the cause
+    # the slow loss read the optimizer's eps and names the range test's reading as its consequence
+    findings = [finding("ND403", Outcome.WARN), finding("ND404", Outcome.WARN)]
+    link(findings, with_confirmations({"ND404": ("ND403", "ND405")}, confirm(findings, confirmers, {})))
+    assert findings[0].explained_by == ["ND404"] and findings[1].explained_by == []
 
 
 def test_a_deep_plain_net_is_diagnosed_from_its_architecture() -> None:

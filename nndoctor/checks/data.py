@@ -248,7 +248,14 @@ def loss_output_pairing(
     loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a regression loss
     (MSE, L1) comparing softmax probabilities with one-hot class targets (on logits it is noted,
     not warned: it trains); a regression loss trained on what look like class labels; a
-    class-normalizing loss (CrossEntropyLoss, NLLLoss) on a single output unit.
+    class-normalizing loss (CrossEntropyLoss, NLLLoss) on a single output unit. Inside any loss,
+    including a wrapper of the user's own, the `torch.nn.functional` losses it calls on the first
+    batch are read against their argument conventions: KL divergence given probabilities or raw
+    scores instead of log-probabilities (or a log-probability target without log_target=True);
+    the sign-label losses (CosineEmbedding, MarginRanking, HingeEmbedding, SoftMargin) given 0/1
+    labels instead of -1/+1; PoissonNLLLoss(log_input=False) given negative rates; and, in a
+    wrapper nndoctor cannot otherwise identify, binary cross-entropy targets outside [0, 1], NLL
+    on inputs that are not log-probabilities, and cross-entropy on probabilities.
 
     Why it matters:
     CrossEntropyLoss applies log-softmax itself: feeding it probabilities squashes the logits
@@ -283,6 +290,14 @@ def loss_output_pairing(
         "target_shape": list(task.target_shape),
         "output_range": [init_forward.output_min, init_forward.output_max],
     }
+    from nndoctor.loss_calls import convention_problem  # torch: imported when a check runs
+
+    problem = convention_problem(setup.loss_calls, identified=loss is not None)
+    if problem is not None:
+        calls = sorted({call.name for call in setup.loss_calls})
+        return failed(
+            problem[0], {"functional_losses": calls, **evidence}, fix=problem[1], explains=TRAINING_CONSEQUENCES
+        )
     if loss is None:
         raise Skip(f"the loss ({setup.loss_name}) is not a standard loss nndoctor can identify")
     if init_forward.output_nonfinite:

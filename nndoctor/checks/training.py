@@ -636,6 +636,32 @@ def _layer_table(run: ShortRun) -> Table:
     )
 
 
+EPS_FIX = (
+    "Use the optimizer's default eps (1e-8 for Adam and AdamW; 1e-6 at most, e.g. for mixed precision): eps only "
+    "guards against dividing by zero, and a large one turns the adaptive step into a much smaller, plain gradient "
+    "step. Then confirm the learning rate with `nndoctor lr-find`."
+)
+
+
+def _eps_cause(run: ShortRun, evidence: dict[str, object]) -> str | None:
+    """Why a slow or flat run is slow when the optimizer's eps outweighs the gradients' scale on
+    most weights (an experiment-read fact: the optimizer's own second-moment state), else None."""
+    limit = run.eps_limit
+    if limit is None:
+        return None
+    evidence["eps"] = limit.eps
+    evidence["eps_dominated_share"] = _g(limit.dominated)
+    evidence["gradient_scale_median"] = _g(limit.median_scale)
+    if limit.dominated < 0.5:
+        return None
+    return (
+        f"the optimizer's eps ({limit.eps:.2g}) is {limit.eps / limit.median_scale:.0f}x the typical gradient scale "
+        f"it divides by (median sqrt(v) {limit.median_scale:.2g}; eps is 10x or more above it on "
+        f"{_pct(limit.dominated)} of the weights), so eps, not the learning rate, sets the step: steps are about "
+        f"{limit.shrink:.0f}x smaller than lr"
+    )
+
+
 def _median_update(run: ShortRun) -> float | None:
     values = [r for layer in run.layers for r in layer.update_ratios if math.isfinite(r)]
     return statistics.median(values) if values else None
@@ -688,7 +714,11 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     `min_trend_z` noise levels (standard errors of the window means) and `min_slow_drop` of its
     start, is slow rather than flat and passes, as is one whose evaluations on the same training
     and validation batches fell at every point of the run; the range test (ND403) says whether the
-    learning rate is far from where it trains best.
+    learning rate is far from where it trains best. A slow or flat run is a warning when the
+    optimizer's `eps` outweighs the gradient scale it divides by (Adam-like optimizers step by
+    lr * m / (sqrt(v) + eps)): read from the optimizer's own state at the end of the run, eps at
+    least 10x sqrt(v) on most of the tracked weights means eps, not the learning rate, sets the
+    step size, and the range test's "lr too low" (ND403) is then its consequence.
     """
     run = short_run
     if run.steps_run < 2 or not run.evals:
@@ -713,6 +743,7 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
         "first_nonfinite_step": run.first_nonfinite,
         "median_update_ratio": _g(median_update),
     }
+    eps_cause = _eps_cause(run, evidence)
     table = _layer_table(run)
     partial = f" (stopped by the time budget after {run.steps_run} of {run.steps_planned} steps)"
     partial = partial if run.stop_reason == "time" else ""
@@ -763,15 +794,27 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
             if shape["trend_z"] >= limits.min_trend_z
             else "lower at every evaluation on the same training and validation batches"
         )
-        verdict = passed(
-            f"decreasing slowly: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
-            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}), {how}; whether a larger learning rate "
-            "would train faster is ND403's reading",
-            evidence,
-        )
+        if eps_cause is not None:
+            verdict = warned(
+                f"the loss falls slowly: {shape['start_loss']:.4g} -> {shape['end_loss']:.4g} ({_pct(shape['drop'])} "
+                f"lower) over {run.steps_run} steps ({lr}); {eps_cause}",
+                evidence,
+                fix=EPS_FIX,
+                explains=("ND403", "ND405"),
+            )
+        else:
+            verdict = passed(
+                f"decreasing slowly: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
+                f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}), {how}; whether a larger learning "
+                "rate would train faster is ND403's reading",
+                evidence,
+            )
     elif shape["drop"] < limits.min_drop:
         last_grads = [layer.grad_norms[-1] for layer in run.layers if layer.grad_norms]
-        if last_grads and all(g == 0 for g in last_grads):
+        explains: tuple[str, ...] | None = None
+        if eps_cause is not None:
+            cause, advice, explains = eps_cause, EPS_FIX, ("ND403", "ND405")
+        elif last_grads and all(g == 0 for g in last_grads):
             cause = "no gradient reaches any layer by the end: the network is dead (all units inactive)"
             advice = (
                 "The weights stopped receiving gradient: if an early spike killed the units, lower the learning "
@@ -808,6 +851,7 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
             f"over {run.steps_run} steps ({lr}); {cause}{partial}",
             evidence,
             fix=advice,
+            explains=explains,
         )
     elif shape["give_back"] >= limits.max_give_back or (
         math.isfinite(shape["wiggle"]) and shape["wiggle"] >= limits.max_wiggle

@@ -46,33 +46,10 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader
 from torch.utils.data import dataloader as dataloader_module
 
+from nndoctor.loss_calls import FUNCTIONAL_LOSSES
+
 __all__ = ["FUNCTIONAL_LOSSES", "Listener", "Observation", "observing", "user_site"]
 
-_F = torch.nn.functional
-FUNCTIONAL_LOSSES: dict[Callable[..., Any], str] = {
-    fn: fn.__name__
-    for fn in (
-        _F.cross_entropy,
-        _F.nll_loss,
-        _F.mse_loss,
-        _F.l1_loss,
-        _F.smooth_l1_loss,
-        _F.huber_loss,
-        _F.binary_cross_entropy,
-        _F.binary_cross_entropy_with_logits,
-        _F.kl_div,
-        _F.poisson_nll_loss,
-        _F.gaussian_nll_loss,
-        _F.cosine_embedding_loss,
-        _F.margin_ranking_loss,
-        _F.hinge_embedding_loss,
-        _F.soft_margin_loss,
-        _F.multilabel_soft_margin_loss,
-        _F.multi_margin_loss,
-        _F.triplet_margin_loss,
-        _F.ctc_loss,
-    )
-}
 
 _TORCH_DIR = str(Path(torch.__file__).resolve().parent)
 _OBSERVE_DIR = str(Path(__file__).resolve().parent)

@@ -104,6 +104,7 @@ class ShortRun:
     has_val: bool = False
     task: str = "unknown"
     dead_units: list[DeadUnits] | None = None  # at the end of the run (ND406); None: not measured
+    eps_limit: EpsLimit | None = None  # an adaptive optimizer's eps against its gradient scale, at the end
 
     @property
     def first_nonfinite(self) -> int | None:
@@ -224,7 +225,10 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     eval_table = torch.stack([row for _, row in eval_rows])
     track_table = torch.stack(track_rows) if track_rows else None  # [points, 2, layers]
     chance = majority_share(task, train_eval)
-    curve, evals_flat, tracks_flat, chance_host = fetch([losses.recorded(), eval_table, track_table, chance])
+    eps_scale = _eps_scales(optimizer, layers, samples)
+    curve, evals_flat, tracks_flat, chance_host, scales = fetch(
+        [losses.recorded(), eval_table, track_table, chance, eps_scale[1] if eps_scale else None]
+    )
     width = eval_table.shape[1]
     evals_host = [evals_flat[i : i + width] for i in range(0, len(evals_flat), width)]
     per_point = max(1, 2 * len(layers))  # no trainable layer (all frozen): nothing was tracked
@@ -272,7 +276,72 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
         task=task.kind,
     )
     result.dead_units = units_after_training(ctx, model)
+    if eps_scale is not None and scales:
+        result.eps_limit = EpsLimit.of(eps_scale[0], scales)
     return result
+
+
+@dataclass(frozen=True)
+class EpsLimit:
+    """How much an adaptive optimizer's `eps` decides its steps.
+
+    Adam-like steps are lr * m / (sqrt(v) + eps): while eps is far below the gradient scale sqrt(v)
+    the step is about lr in size whatever the gradient's scale; an eps 10x above it shrinks every
+    step 10x or more, so the lr no longer says how far the weights move.
+    """
+
+    eps: float
+    median_scale: float  # median sqrt(v) over the sampled weights that have a gradient history
+    dominated: float  # share of those weights where eps >= 10 x sqrt(v): steps shrunk 11x or more
+
+    @classmethod
+    def of(cls, eps: float, scales: list[float]) -> EpsLimit | None:
+        seen = sorted(v for v in scales if v > 0 and math.isfinite(v))  # never-updated weights have v = 0
+        if not seen:
+            return None
+        dominated = sum(1 for v in seen if eps >= 10 * v) / len(seen)
+        return cls(eps=eps, median_scale=seen[len(seen) // 2], dominated=dominated)
+
+    @property
+    def shrink(self) -> float:
+        """How many times smaller than lr the typical step is."""
+        return (self.median_scale + self.eps) / self.median_scale
+
+
+def _eps_scales(
+    optimizer: torch.optim.Optimizer, layers: list[tuple[str, nn.Module, nn.Parameter]], subsets: list[torch.Tensor]
+) -> tuple[float, torch.Tensor] | None:
+    """(eps, sqrt(v) on each layer's tracked weights) for an optimizer that divides by sqrt(v) + eps
+    (Adam, AdamW, NAdam, RAdam: bias-corrected `exp_avg_sq`; RMSprop `square_avg`; Adagrad `sum`;
+    Adamax `exp_inf`), or None. Adadelta, whose eps also sits in the numerator, is left out."""
+    eps_of = {id(p): group.get("eps") for group in optimizer.param_groups for p in group["params"]}
+    parts: list[torch.Tensor] = []
+    eps_values: set[float] = set()
+    for (_, _, p), idx in zip(layers, subsets, strict=True):
+        state = optimizer.state.get(p) or {}
+        eps = eps_of.get(id(p))
+        if not isinstance(eps, (int, float)) or eps <= 0 or "acc_delta" in state:
+            continue
+        if "exp_avg_sq" in state:
+            v = state["exp_avg_sq"].detach().reshape(-1)[idx].float()
+            betas = next((g.get("betas") for g in optimizer.param_groups if any(q is p for q in g["params"])), None)
+            step = state.get("step")
+            if isinstance(betas, (tuple, list)) and step is not None:
+                steps = torch.as_tensor(step, dtype=torch.float32, device=v.device)
+                v = v / (1 - float(betas[1]) ** steps).clamp_min(1e-12)
+            scale = v.sqrt()
+        elif "square_avg" in state or "sum" in state:
+            total = state["square_avg"] if "square_avg" in state else state["sum"]
+            scale = total.detach().reshape(-1)[idx].float().sqrt()
+        elif "exp_inf" in state:
+            scale = state["exp_inf"].detach().reshape(-1)[idx].float()
+        else:
+            continue
+        parts.append(scale)
+        eps_values.add(float(eps))
+    if not parts or len(eps_values) != 1:  # param groups with different eps: no single reading
+        return None
+    return eps_values.pop(), torch.cat(parts)
 
 
 def _tracked_subsets(layers: list[tuple[str, nn.Module, nn.Parameter]], device: torch.device) -> list[torch.Tensor]:

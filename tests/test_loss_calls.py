@@ -1,0 +1,172 @@
+"""ND103 reads the functional losses a loss calls inside (user wrappers around standard losses)
+against their argument conventions, and the optimizer's eps read by ND404."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from nndoctor.api import diagnose
+from nndoctor.loss_calls import convention_problem, recording_loss_calls
+from nndoctor.report.model import Outcome
+
+FAST = {"short_run": {"steps": 30}, "overfit_tiny": {"steps": 20}, "lr_range": {"steps": 20}}
+
+
+def _problem(loss, *args, identified: bool = False):
+    with torch.no_grad(), recording_loss_calls() as calls:
+        loss(*args)
+    return convention_problem(calls, identified)
+
+
+def _logits(n: int = 32, classes: int = 4, seed: int = 0) -> torch.Tensor:
+    return torch.randn(n, classes, generator=torch.Generator().manual_seed(seed))
+
+
+class Distill(nn.Module):
+    """A distillation loss around nn.KLDivLoss, as users write it."""
+
+    def __init__(self, log_input: bool) -> None:
+        super().__init__()
+        self.kl = nn.KLDivLoss(reduction="batchmean")
+        self.log_input = log_input
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        prediction = F.log_softmax(student, 1) if self.log_input else F.softmax(student, 1)
+        return self.kl(prediction, F.softmax(teacher, 1))
+
+
+def test_kl_div_on_probabilities_is_named_and_log_probabilities_pass():
+    student, teacher = _logits(), _logits(seed=1)
+    why, fix = _problem(Distill(log_input=False), student, teacher)
+    assert "log-probabilities" in why and "probabilities (values in" in why and "log_softmax" in fix
+    assert _problem(Distill(log_input=True), student, teacher) is None
+    # raw scores are no log-probabilities either
+    assert "raw scores" in _problem(nn.KLDivLoss(reduction="batchmean"), student, F.softmax(teacher, 1))[0]
+    # a log-probability target without log_target=True
+    logp = F.log_softmax(teacher, 1)
+    assert "log_target=True" in _problem(nn.KLDivLoss(reduction="batchmean"), F.log_softmax(student, 1), logp)[0]
+    assert _problem(nn.KLDivLoss(reduction="batchmean", log_target=True), F.log_softmax(student, 1), logp) is None
+
+
+@pytest.mark.parametrize(
+    ("loss", "arity"),
+    [
+        (nn.CosineEmbeddingLoss(), 3),
+        (nn.MarginRankingLoss(), 3),
+        (nn.HingeEmbeddingLoss(), 2),
+        (nn.SoftMarginLoss(), 2),
+    ],
+)
+def test_sign_label_losses_refuse_zero_one_labels_and_take_plus_minus_one(loss, arity):
+    g = torch.Generator().manual_seed(0)
+    labels01 = (torch.arange(32) % 2).float()
+    if arity == 3:
+        a, b = torch.randn(32, 8, generator=g), torch.randn(32, 8, generator=g)
+        if isinstance(loss, nn.MarginRankingLoss):
+            a, b = a[:, 0], b[:, 0]
+        args01, args_pm = (a, b, labels01), (a, b, 2 * labels01 - 1)
+    else:
+        a = torch.randn(32, generator=g)
+        args01, args_pm = (a, labels01), (a, 2 * labels01 - 1)
+    why, fix = _problem(loss, *args01)
+    assert "+1 and -1" in why and "coded 0/1" in why and "2 * label - 1" in fix
+    assert _problem(loss, *args_pm) is None
+
+
+def test_poisson_rates_below_zero_and_wrapped_losses_of_known_kinds():
+    raw = torch.linspace(-1, 1, 32)
+    counts = torch.poisson(torch.full((32,), 2.0), generator=torch.Generator().manual_seed(0))
+    assert "NaN" in _problem(nn.PoissonNLLLoss(log_input=False), raw, counts)[0]
+    assert _problem(nn.PoissonNLLLoss(log_input=True), raw, counts) is None
+    assert _problem(nn.PoissonNLLLoss(log_input=False), F.softplus(raw), counts) is None
+    # binary cross-entropy, NLL and cross-entropy inside a wrapper nndoctor cannot identify
+    signs = torch.where(torch.arange(32) % 2 == 0, 1.0, -1.0)
+
+    def focal_bce(out, y):
+        return (F.binary_cross_entropy_with_logits(out, y, reduction="none") * 2).mean()
+
+    assert "[0, 1]" in _problem(focal_bce, raw, signs)[0]
+    assert _problem(focal_bce, raw, (signs + 1) / 2) is None
+    # an identified BCEWithLogitsLoss leaves the targets to ND102's own rule
+    assert _problem(nn.BCEWithLogitsLoss(), raw, signs, identified=True) is None
+    labels = torch.arange(32) % 4
+
+    def weighted_nll(out, y):
+        return F.nll_loss(out, y) + 0.0
+
+    assert "log-probabilities" in _problem(weighted_nll, _logits(), labels)[0]
+    assert _problem(weighted_nll, F.log_softmax(_logits(), 1), labels) is None
+
+    def focal(out, y):
+        ce = F.cross_entropy(out, y, reduction="none")
+        return ((1 - torch.exp(-ce)) ** 2 * ce).mean()
+
+    assert "applied twice" in _problem(focal, F.softmax(_logits(), 1), labels)[0]
+    assert _problem(focal, _logits(), labels) is None
+
+
+class PairEmbedder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+
+    def forward(self, pair: torch.Tensor) -> torch.Tensor:  # [N, 2, 8] -> [N, 2, 4]
+        return self.net(pair)
+
+
+class PairCosine(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loss = nn.CosineEmbeddingLoss(margin=0.2)
+
+    def forward(self, emb: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return self.loss(emb[:, 0], emb[:, 1], label)
+
+
+@pytest.mark.parametrize("coding", ["zero_one", "plus_minus_one"])
+def test_nd103_on_a_wrapped_cosine_embedding_loss(coding):
+    g = torch.Generator().manual_seed(0)
+    pairs = torch.randn(64, 2, 8, generator=g)
+    same = (torch.arange(64) % 2).float()
+    labels = same if coding == "zero_one" else 2 * same - 1
+    batches = [(pairs[i : i + 16], labels[i : i + 16]) for i in range(0, 64, 16)]
+    report = diagnose(PairEmbedder(), batches, select=["ND103"], device="cpu", loss_fn=PairCosine(), probes=FAST)
+    finding = report.finding("ND103")
+    if coding == "zero_one":
+        assert finding.outcome == Outcome.FAIL and "CosineEmbeddingLoss" in finding.message
+        assert finding.evidence["functional_losses"] == ["cosine_embedding_loss"]
+    else:  # a wrapper nndoctor has no other rule for: nothing to judge beyond the conventions
+        assert finding.outcome == Outcome.SKIP
+
+
+def _blobs(n: int = 256) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(n) % 4
+    x = torch.randn(n, 10, generator=g) * 0.5 + nn.functional.one_hot(y, 10)[:, :10].float()
+    return [(x[i : i + 32], y[i : i + 32]) for i in range(0, n, 32)]
+
+
+@pytest.mark.parametrize("eps", [0.1, 1e-8])
+def test_nd404_names_an_adam_eps_that_sets_the_step(eps):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 4))
+    report = diagnose(
+        model,
+        _blobs(),
+        select=["ND404"],
+        device="cpu",
+        optimizer=lambda params: torch.optim.Adam(params, lr=1e-3, eps=eps),
+        probes={"short_run": {"steps": 60}},
+    )
+    finding = report.finding("ND404")
+    assert finding.evidence["eps"] == eps
+    if eps == 0.1:
+        assert finding.evidence["eps_dominated_share"] > 0.5
+        assert finding.outcome == Outcome.WARN and "eps, not the learning rate, sets the step" in finding.message
+        assert "default eps" in finding.recommendation
+    else:
+        assert finding.evidence["eps_dominated_share"] == 0
+        assert "eps, not the learning rate" not in finding.message
