@@ -117,15 +117,23 @@ def with_confirmations(
     return links
 
 
-def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]]) -> None:
-    """Fill `explained_by` on every finding (in place) and rewrite the consequences' advice."""
+def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]], asserted: Collection[str] = ()) -> None:
+    """Fill `explained_by` on every finding (in place) and rewrite the consequences' advice.
+    `asserted`: checks whose verdict named its consequences for this run (a cause it measured, such
+    as an optimizer set to maximize): in a mutual explanation they are the cause."""
     by_id = {f.check_id: f for f in findings}
     loud = {f.check_id for f in findings if f.outcome in ACTIONABLE}
     edges = {
         (cause, effect) for cause in loud for effect in explains.get(cause, ()) if effect in loud and effect != cause
     }
-    # mutual explanations: keep the direction from the earlier check id (earlier family)
-    edges = {(c, e) for c, e in edges if (e, c) not in edges or c < e}
+    # mutual explanations: keep the direction a verdict asserted, else the earlier check id (earlier family)
+    edges = {
+        (c, e)
+        for c, e in edges
+        if (e, c) not in edges
+        or (c in asserted and e not in asserted)
+        or (c < e and (e not in asserted or c in asserted))
+    }
     for finding in findings:
         finding.explained_by = sorted(c for c, e in edges if e == finding.check_id)
     for finding in findings:

@@ -70,7 +70,8 @@ class TensorSummary:
     min: float
     max: float
     values: tuple[float, ...] | None  # the distinct values when there are at most a few
-    row_sum_deviation: float | None  # max |sum over dim 1 - 1|, for a [N, C, ...] input
+    row_sum_deviation: float | None  # max |sum over dim 1 - 1|, for a floating [N, C, ...] tensor
+    row_sums: tuple[float, float] | None = None  # the smallest and largest sum over dim 1, likewise
 
     @classmethod
     def of(cls, tensor: torch.Tensor) -> TensorSummary | None:
@@ -83,10 +84,14 @@ class TensorSummary:
         low, high = (float(v) for v in torch.stack([finite.min(), finite.max()]).cpu())
         distinct = torch.unique(finite[: 1 << 16])
         values = tuple(float(v) for v in distinct.cpu()) if distinct.numel() <= _FEW_VALUES else None
-        deviation = None
+        deviation, sums = None, None
         if tensor.dim() >= 2 and tensor.is_floating_point():
-            deviation = float((tensor.detach().float().sum(dim=1) - 1).abs().max())
-        return cls(low, high, values, deviation)
+            rows = tensor.detach().float().sum(dim=1)
+            low_sum, high_sum, deviation = (
+                float(v) for v in torch.stack([rows.min(), rows.max(), (rows - 1).abs().max()])
+            )
+            sums = (low_sum, high_sum)
+        return cls(low, high, values, deviation, sums)
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,25 @@ def _problem(call: LossCall, identified: bool) -> tuple[str, str] | None:
                 f"{loss} takes labels of +1 and -1, but its labels are coded {coded}: {effect}",
                 "Map the labels to +1 / -1 (e.g. `2 * label - 1`) before the loss.",
             )
+    soft_rows = target.row_sums if target is not None and call.name == "cross_entropy" else None
+    deviation = target.row_sum_deviation if target is not None else None
+    if soft_rows is not None and target is not None and deviation is not None and deviation > 0.01:
+        low, high = soft_rows
+        multi_hot = target.values is not None and set(target.values) <= {0.0, 1.0}
+        return (
+            "cross-entropy with float targets takes one probability distribution per sample (each row summing to "
+            f"1), but the target rows sum to {low:.3g}..{high:.3g}"
+            + (
+                ": these are multi-hot labels (several classes per sample), which a softmax over the classes cannot "
+                "fit, so the loss stays high and the model spreads its probability over the labels"
+                if multi_hot
+                else ": the softmax cannot match them, so the loss never reaches its minimum"
+            ),
+            "For several labels per sample use nn.BCEWithLogitsLoss on the raw outputs (one sigmoid per class); "
+            "for soft single-label targets, normalize each row to sum to 1."
+            if multi_hot
+            else "Normalize each target row to sum to 1 (e.g. `target / target.sum(dim=1, keepdim=True)`).",
+        )
     poisson_rates = call.name == "poisson_nll_loss" and not call.options.get("log_input", True)
     if poisson_rates and given is not None and given.min < 0:
         return (

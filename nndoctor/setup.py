@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -110,6 +112,9 @@ def resolve_setup(
         logits = probabilities_expected(output, loss, exc)
         if logits is not None:
             return blocked_setup(*logits, by="ND103")
+        refused = loss_refused(output, target, label, exc)
+        if refused is not None:
+            return blocked_setup(*refused, by="ND103")
         raise TargetError(
             f"The loss ({label}) raised {type(exc).__name__}: {exc}. It got "
             f"output {describe_shapes(output)} and target {describe_shapes(target)}. Make "
@@ -252,6 +257,44 @@ def probabilities_expected(output: Any, loss_fn: Any, error: Exception) -> tuple
         "Use nn.BCEWithLogitsLoss on the raw outputs (it applies the sigmoid itself, in a numerically stable "
         "form); or end the model with a sigmoid if BCELoss must stay.",
     )
+
+
+_TORCH_DIR = str(Path(torch.__file__).resolve().parent)
+
+
+def _raised_in_torch(error: BaseException) -> bool:
+    """The error came from torch itself (a loss refusing its arguments), not from the user's code."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and str(Path(frames[-1].filename).resolve()).startswith(_TORCH_DIR)
+
+
+def loss_refused(output: Any, target: Any, label: str, error: Exception) -> tuple[str, str] | None:
+    """A torch loss that refuses the model's output and the targets (a shape or dtype it does not
+    take): (why, fix), or None when the error came from the user's own code."""
+    if not isinstance(error, (RuntimeError, ValueError, IndexError)) or not _raised_in_torch(error):
+        return None
+    if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
+        return None
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    given = f"output {describe_shapes(output)}, target {describe_shapes(target)}"
+    why = f"{label} refuses the model's output and the targets ({type(error).__name__}: {text}; {given})"
+    fix = (
+        f"Make the targets fit what {label} takes (its documented target shape and dtype), or use a loss that fits "
+        "the model's output."
+    )
+    index_target = "target tensor expected" in text or "multi-target" in text
+    if index_target and target.dim() == output.dim() and target.shape[-1] == 1 and not target.is_floating_point():
+        why += f": the class labels are shaped {list(target.shape)}, one column too many; a class-index loss takes one label per sample"
+        fix = "Flatten the labels to one per sample: `target.squeeze(1)` (or `.view(-1)`) in the Dataset or before the loss."
+    elif index_target and target.shape == output.shape and not target.is_floating_point():
+        why += ": the targets are one-hot rows shaped like the output, and a class-index loss takes one class index per sample"
+        fix = "Pass class indices (`target.argmax(dim=1)`), or float class probabilities to nn.CrossEntropyLoss."
+    elif "can't be cast" in text and not target.is_floating_point() and output.is_floating_point():
+        why += (
+            f": the targets are {str(target.dtype).removeprefix('torch.')}, and this loss computes with float targets"
+        )
+        fix = "Convert the targets to float (`target.float()`) in the Dataset or before the loss."
+    return why, fix
 
 
 def loss_label(loss_fn: Any) -> str:

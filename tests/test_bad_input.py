@@ -259,25 +259,48 @@ def test_loss_returning_non_tensor(tmp_path: Path) -> None:
     )
 
 
-def test_loss_raising_shows_shapes(tmp_path: Path) -> None:
+def test_a_torch_loss_refusing_the_targets_is_an_nd103_finding_with_the_shapes(tmp_path: Path) -> None:
     recipe = write(
         tmp_path,
-        "loss_raises.py",
+        "loss_refuses.py",
         GOOD_MODEL,
         """
         def build_data():
-            # one-hot float targets [8, 3] with an index loss that wants int64 [8]
+            # one-hot integer targets [8, 3] with an index loss that wants int64 [8]
             return [(torch.randn(8, 4), torch.zeros(8, 3, dtype=torch.long)) for _ in range(2)]
 
         def build_loss():
             return torch.nn.NLLLoss()
         """,
     )
+    code, output = run_cli("check", recipe, "--profile", "quick", "--select", "ND103")
+    text = plain(output)
+    assert code == 1 and TRACEBACK not in output, output
+    for needle in ("FAIL ND103", "NLLLoss refuses", "output Tensor[8, 3] float32", "target Tensor[8, 3] int64"):
+        assert needle in text, f"{needle!r} not in:\n{text}"
+    assert "one-hot rows" in text and "argmax(dim=1)" in text
+
+
+def test_a_loss_raising_in_the_users_own_code_is_a_usage_error_with_the_shapes(tmp_path: Path) -> None:
+    recipe = write(
+        tmp_path,
+        "loss_raises.py",
+        GOOD_MODEL,
+        GOOD_DATA,
+        """
+        def my_loss(output, target):
+            if output.shape[1] != 5:
+                raise ValueError("expected five scores per sample")
+            return output.mean()
+
+        def build_loss():
+            return my_loss
+        """,
+    )
     assert_usage_error(
         ["check", recipe, "--profile", "quick"],
-        "The loss (NLLLoss) raised",
-        "output Tensor[8, 3] float32",
-        "target Tensor[8, 3] int64",
+        "The loss (my_loss) raised ValueError",
+        "expected five scores",
         "build_loss()",
     )
 

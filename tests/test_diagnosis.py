@@ -103,6 +103,15 @@ def test_a_confirmed_heuristic_explains_its_confirmer_unless_the_confirmer_names
     assert findings[0].explained_by == ["ND404"] and findings[1].explained_by == []
 
 
+def test_a_verdict_that_names_its_consequences_wins_a_mutual_explanation() -> None:
+    findings = [finding("ND402", Outcome.FAIL), finding("ND404", Outcome.FAIL)]
+    link(findings, {"ND402": ("ND404",), "ND404": ("ND402",)})
+    assert findings[1].explained_by == ["ND402"]  # by family order
+    findings = [finding("ND402", Outcome.FAIL), finding("ND404", Outcome.FAIL)]
+    link(findings, {"ND402": ("ND404",), "ND404": ("ND402",)}, asserted={"ND404"})
+    assert findings[0].explained_by == ["ND404"] and findings[1].explained_by == []
+
+
 def test_a_deep_plain_net_is_diagnosed_from_its_architecture() -> None:
     report = run(ROOT / "sample_models" / "broken" / "plain_deep_net.py", profile="default", seed=0)
     assert [f.check_id for f in report.root_causes] == ["ND104"]

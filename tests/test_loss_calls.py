@@ -170,3 +170,37 @@ def test_nd404_names_an_adam_eps_that_sets_the_step(eps):
     else:
         assert finding.evidence["eps_dominated_share"] == 0
         assert "eps, not the learning rate" not in finding.message
+
+
+def test_cross_entropy_on_multi_hot_targets_is_named_and_soft_labels_pass():
+    logits = _logits(32, 6)
+    g = torch.Generator().manual_seed(0)
+    multi_hot = (torch.rand(32, 6, generator=g) < 0.4).float()
+    multi_hot[:, 0] = 1.0  # at least one label per row
+    why, fix = _problem(nn.CrossEntropyLoss(), logits, multi_hot, identified=True)
+    assert "multi-hot" in why and "BCEWithLogitsLoss" in fix
+    soft = F.softmax(torch.randn(32, 6, generator=g), 1)  # mixup / distillation targets: rows sum to 1
+    assert _problem(nn.CrossEntropyLoss(), logits, soft, identified=True) is None
+    smoothed = F.one_hot(torch.arange(32) % 6, 6).float() * 0.9 + 0.1 / 6
+    assert _problem(nn.CrossEntropyLoss(), logits, smoothed, identified=True) is None
+    assert _problem(nn.CrossEntropyLoss(), logits, torch.arange(32) % 6, identified=True) is None
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_nd404_names_an_optimizer_set_to_maximize(maximize):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 4))
+    report = diagnose(
+        model,
+        _blobs(),
+        select=["ND404"],
+        device="cpu",
+        optimizer=lambda params: torch.optim.SGD(params, lr=0.05, maximize=maximize),
+        probes={"short_run": {"steps": 40}},
+    )
+    finding = report.finding("ND404")
+    if maximize:
+        assert finding.outcome == Outcome.FAIL and "maximize=True" in finding.message
+        assert "Remove maximize=True" in finding.recommendation
+    else:
+        assert finding.outcome == Outcome.PASS and "maximize" not in finding.message

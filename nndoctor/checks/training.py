@@ -750,6 +750,18 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     if run.stop_reason == "time" and run.steps_run < max(10, run.steps_planned // 10):
         raise Skip(f"the time budget stopped the short run after {run.steps_run} of {run.steps_planned} steps")
 
+    climbed = not math.isfinite(shape["end_loss"]) or shape["end_loss"] > shape["start_loss"]
+    if run.maximize and run.first_nonfinite != 0 and math.isfinite(shape["start_loss"]) and climbed:
+        verdict = failed(
+            f"the optimizer is set to maximize=True, so every step climbs the loss instead of lowering it: "
+            f"{shape['start_loss']:.4g} at the start, {shape['end_loss']:.4g} after {run.steps_run} steps ({lr})",
+            evidence,
+            fix="Remove maximize=True from the optimizer (it is for objectives to maximize, such as a reward); to "
+            "maximize a score with a loss-minimizing loop, minimize its negative instead.",
+            explains=("ND303", "ND402", "ND403", "ND405", "ND406"),
+        )
+        verdict.tables.append(table)
+        return verdict
     if run.first_nonfinite == 0 or not math.isfinite(shape["start_loss"]):
         verdict = failed(
             "the loss is NaN/Inf from the very first step, before any update: the data or the forward pass "

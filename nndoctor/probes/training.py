@@ -105,6 +105,7 @@ class ShortRun:
     task: str = "unknown"
     dead_units: list[DeadUnits] | None = None  # at the end of the run (ND406); None: not measured
     eps_limit: EpsLimit | None = None  # an adaptive optimizer's eps against its gradient scale, at the end
+    maximize: bool = False  # a param group of the optimizer ascends (`maximize=True`)
 
     @property
     def first_nonfinite(self) -> int | None:
@@ -274,6 +275,7 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
         trainable=stepper.trainable,
         has_val=val_eval is not None,
         task=task.kind,
+        maximize=any(bool(group.get("maximize", False)) for group in optimizer.param_groups),
     )
     result.dead_units = units_after_training(ctx, model)
     if eps_scale is not None and scales:
