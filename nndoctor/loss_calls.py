@@ -102,6 +102,7 @@ class LossCall:
     input: TensorSummary | None
     target: TensorSummary | None
     options: dict[str, Any] = field(default_factory=dict)  # log_target, log_input, ignore_index
+    class_weight: tuple[float, ...] | None = None  # cross-entropy / NLL `weight`: one per class
 
 
 _INPUTS = ("input", "input1")
@@ -121,7 +122,19 @@ def _call_of(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         input=TensorSummary.of(first) if isinstance(first, torch.Tensor) else None,
         target=TensorSummary.of(named["target"]) if isinstance(named.get("target"), torch.Tensor) else None,
         options={k: named[k] for k in _OPTIONS if k in named and isinstance(named[k], (bool, int, str))},
+        class_weight=_class_weight(named.get("weight")) if func in (_F.cross_entropy, _F.nll_loss) else None,
     )
+
+
+def _class_weight(weight: Any) -> tuple[float, ...] | None:
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 1 or not 2 <= weight.numel() <= 1000:
+        return None
+    return tuple(float(v) for v in weight.detach().float().cpu())
+
+
+def class_weights(calls: Sequence[LossCall]) -> tuple[float, ...] | None:
+    """The per-class weights the loss's cross-entropy or NLL call was given, if any."""
+    return next((call.class_weight for call in calls if call.class_weight is not None), None)
 
 
 class _Recorder(TorchFunctionMode):

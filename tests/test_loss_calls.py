@@ -204,3 +204,25 @@ def test_nd404_names_an_optimizer_set_to_maximize(maximize):
         assert "Remove maximize=True" in finding.recommendation
     else:
         assert finding.outcome == Outcome.PASS and "maximize" not in finding.message
+
+
+@pytest.mark.parametrize("weighting", ["frequency", "inverse", "none"])
+def test_nd102_reads_the_class_weights_against_the_label_counts(weighting):
+    counts = torch.tensor([700, 200, 70, 30])
+    y = torch.repeat_interleave(torch.arange(4), counts)
+    y = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(0))]
+    x = torch.randn(len(y), 6, generator=torch.Generator().manual_seed(1)) + y[:, None].float()
+    batches = [(x[i : i + 100], y[i : i + 100]) for i in range(0, len(y), 100)]
+    share = counts.float() / counts.sum()
+    weight = {"frequency": share, "inverse": 1 / share, "none": None}[weighting]
+    report = diagnose(
+        nn.Linear(6, 4), batches, select=["ND102"], device="cpu", loss_fn=nn.CrossEntropyLoss(weight=weight)
+    )
+    finding = report.finding("ND102")
+    if weighting == "frequency":
+        assert finding.outcome == Outcome.WARN and "grow with class frequency" in finding.message
+        assert "inverse" in finding.recommendation
+    elif weighting == "inverse":
+        assert finding.outcome == Outcome.PASS and "compensate" in finding.message
+    else:
+        assert finding.outcome == Outcome.WARN and "classes are imbalanced" in finding.message

@@ -224,6 +224,25 @@ def test_nd502_a_hand_written_lr_range_test_before_training_is_not_the_schedule(
     assert "lr_range_test" not in judge("ND502", warmup).evidence
 
 
+def test_nd502_a_schedule_that_never_comes_near_the_optimizers_lr():
+    """A LambdaLR whose lambda returns lr * factor: the LR is the base lr squared from the first
+    step. A warm-up from near zero that reaches the base lr passes."""
+    run = healthy()
+    run.scheduler = "LambdaLR"
+    run.base_lr = 2e-3
+    run.lrs = [[2e-3 * 2e-3 * min(1.0, (i + 1) / 50)] for i in range(run.steps)]
+    verdict = judge("ND502", run)
+    assert verdict.outcome == Outcome.WARN and "never let the learning rate come near" in verdict.message
+    assert verdict.evidence["lr_base"] == 2e-3 and "factor" in verdict.recommendation
+    warmup = healthy()
+    warmup.scheduler, warmup.base_lr = "LambdaLR", 2e-3
+    warmup.lrs = [[2e-3 * min(1.0, (i + 1) / 150)] for i in range(warmup.steps)]
+    assert judge("ND502", warmup).outcome == Outcome.PASS
+    no_base = healthy()  # no scheduler recorded an initial_lr: nothing to compare with
+    no_base.lrs = [[4e-6]] * no_base.steps
+    assert judge("ND502", no_base).outcome == Outcome.PASS
+
+
 def test_nd508_train_mode_and_grad_in_validation():
     run = healthy()
     run.val_passes[0].training_calls = 4
@@ -246,6 +265,19 @@ def test_nd509_class_sorted_labels():
     mixed = healthy()
     mixed.label_runs = label_runs([(i * 7) % 10 for i in range(3000)])
     assert judge("ND509", mixed).outcome == Outcome.PASS
+
+
+def test_nd509_a_single_class_in_every_training_batch():
+    run = healthy()  # a per-class weight list given to a WeightedRandomSampler: only class 0 is drawn
+    run.label_runs = label_runs([0] * 2000)
+    run.output_classes = 4
+    verdict = judge("ND509", run)
+    assert verdict.outcome == Outcome.WARN and "a single class" in verdict.message
+    assert "WeightedRandomSampler" in verdict.recommendation
+    binary = healthy()  # one logit: the width says nothing about the classes
+    binary.label_runs, binary.output_classes = label_runs([0] * 2000), 1
+    with pytest.raises(Skip):
+        live.data_order(binary, Thresholds(dict(load_registry().checks["ND509"].thresholds)))
 
 
 def test_nd510_same_batch_and_full_batch():

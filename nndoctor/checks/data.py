@@ -125,7 +125,9 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     What it checks:
     NaN or Inf in inputs or targets; class labels outside the range the output can predict (or
     outside {0, 1} for binary losses), or floating-point labels a class-index loss refuses;
-    targets that never change; strong class imbalance.
+    targets that never change; strong class imbalance, read together with the class weights the
+    loss was given (weights that grow with class frequency amplify it and warn; weights that
+    bring the weighted ratio under the limit compensate it).
 
     Why it matters:
     A single NaN in the data turns the loss into NaN; labels outside [0, C) crash cross-entropy
@@ -214,13 +216,64 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
         labels = sum(counts.values())
         evidence["imbalance_ratio"] = ratio
         evidence["labels_per_sample"] = labels / max(data_stats.samples, 1)
-        if ratio > limits.max_class_imbalance and labels <= data_stats.samples:
+        from nndoctor.loss_calls import class_weights
+
+        weights = class_weights(setup.loss_calls)
+        weighting = _weighting(counts, weights) if weights is not None else None
+        per_sample = labels <= data_stats.samples
+        if weighting is not None and per_sample:
+            evidence["class_weights"] = list(weights or ())
+            evidence["weight_frequency_correlation"] = round(weighting[0], 3)
+            evidence["weighted_imbalance_ratio"] = weighting[1]
+        if weighting is not None and per_sample and weighting[0] >= 0.8 and weighting[1] > limits.max_class_imbalance:
+            return warned(
+                f"the loss's class weights grow with class frequency (correlation {weighting[0]:+.2f} with the "
+                f"label counts): they amplify the imbalance instead of correcting it, so the most frequent class "
+                f"weighs {weighting[1]:.0f}x the rarest in the loss (the labels alone: {ratio:.0f}x)",
+                evidence,
+                fix="Weight each class by the inverse of its frequency (e.g. `weight = counts.sum() / (len(counts) * "
+                "counts)`), not by the frequency itself.",
+            )
+        if ratio > limits.max_class_imbalance and per_sample:
+            if weighting is not None and weighting[1] <= limits.max_class_imbalance:
+                return passed(
+                    f"classes are imbalanced ({ratio:.0f}x between the most frequent label and the rarest), and the "
+                    f"loss's class weights compensate: weighted, the ratio is {weighting[1]:.1f}x",
+                    evidence,
+                )
             return warned(
                 f"classes are imbalanced: the most frequent label is {ratio:.0f}x as common as "
                 "the rarest in the sampled batches",
                 evidence,
             )
     return passed(f"{data_stats.samples} samples in {data_stats.batches} batches: finite, labels in range", evidence)
+
+
+def _weighting(counts: dict[int, int], weights: tuple[float, ...]) -> tuple[float, float] | None:
+    """(rank correlation of the class weights with the label counts, the imbalance ratio of the
+    weighted counts) over the classes seen, or None when the weights do not cover them."""
+    classes = sorted(c for c in counts if 0 <= c < len(weights))
+    if len(classes) < 2 or len(classes) < len(counts):
+        return None
+    shares = [counts[c] for c in classes]
+    values = [weights[c] for c in classes]
+    weighted = [n * w for n, w in zip(shares, values, strict=True)]
+    if min(weighted) <= 0:
+        return None
+
+    def ranks(xs: list[float]) -> list[float]:
+        order = sorted(range(len(xs)), key=lambda i: xs[i])
+        out = [0.0] * len(xs)
+        for rank, i in enumerate(order):
+            out[i] = float(rank)
+        return out
+
+    a, b = ranks([float(x) for x in shares]), ranks(values)
+    mean = (len(a) - 1) / 2
+    num = sum((x - mean) * (y - mean) for x, y in zip(a, b, strict=True))
+    den = math.sqrt(sum((x - mean) ** 2 for x in a) * sum((y - mean) ** 2 for y in b))
+    correlation = num / den if den > 0 else 0.0
+    return correlation, max(weighted) / min(weighted)
 
 
 @check(

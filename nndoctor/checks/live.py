@@ -180,7 +180,9 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     change comes only after `iteration_schedule_share` of the run (milestones at iterations 300
     and 450 of 500), or whose LR still holds more than `per_batch_kept_share` of its peak at
     `early_fraction` of the run (PolynomialLR over the run's steps, ExponentialLR with gamma
-    0.9995), is sized in iterations on purpose and passes.
+    0.9995), is sized in iterations on purpose and passes. It also warns when the LR never comes
+    within `min_lr_ratio` of the lr the optimizer was built with (the scheduler's `initial_lr`):
+    a LambdaLR lambda that returns a learning rate instead of a factor multiplies it in twice.
 
     Why it matters:
     A schedule stepped per batch instead of per epoch decays `len(loader)` times too fast: a
@@ -274,6 +276,17 @@ def scheduler_misused(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
                     fix="Set `T_max` to the number of `scheduler.step()` calls of the whole run (epochs x "
                     "len(loader) when stepped per batch), or use CosineAnnealingWarmRestarts for restarts on purpose.",
                 )
+    base = run.base_lr
+    if base is not None and base > 0 and peak <= limits.min_lr_ratio * base:
+        evidence["lr_base"] = base
+        return warned(
+            f"{run.scheduler or 'the schedule'} never let the learning rate come near the lr the optimizer was "
+            f"built with ({base:.3g}): its highest value in the run was {peak:.3g}, {peak / base:.2g}x of it, so "
+            "the whole run trains with an LR that barely moves the weights",
+            evidence,
+            fix="A LambdaLR or MultiplicativeLR lambda returns a factor of the base lr (1.0 keeps it), not the "
+            "learning rate itself: return the factor only. Check start_factor/gamma/milestones the same way.",
+        )
     if peak > 0 and lrs[checkpoint] <= limits.min_lr_ratio * peak:
         below = next(i for i, v in enumerate(lrs) if v <= limits.min_lr_ratio * peak)
         evidence["lr_below_ratio_from_step"] = _step(below)
@@ -783,7 +796,7 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     "data-order",
     "Training batches mix the classes",
     cost="train",
-    thresholds={"min_mean_run": 10.0, "run_factor": 5.0},
+    thresholds={"min_mean_run": 10.0, "run_factor": 5.0, "min_single_class_labels": 100},
     explains=["ND504"],
 )
 def data_order(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
@@ -793,7 +806,10 @@ def data_order(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     The labels of the first pass over the training loader, in the order the batches arrived:
     the mean length of a run of equal consecutive labels, against what shuffled data gives
     (about C/(C-1) for C classes). It warns when the mean run is at least `min_mean_run` and
-    `run_factor` times the shuffled value.
+    `run_factor` times the shuffled value. When every label of that pass (at least
+    `min_single_class_labels` of them) is one class while the model outputs two or more, it warns
+    too: the training data holds a single class (a per-class weight list given to a
+    WeightedRandomSampler draws only the first few samples).
 
     Why it matters:
     A dataset stored class by class and loaded with `shuffle=False` feeds the model one class
@@ -812,6 +828,18 @@ def data_order(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     if runs is None:
         raise Skip("the training batches carry no integer class labels as their second element")
     if runs.classes < 2:
+        width = watched_run.output_classes
+        if width is not None and width >= 2 and runs.labels >= limits.min_single_class_labels:
+            only = runs.first[0] if runs.first else None
+            return warned(
+                f"every one of the first epoch's {runs.labels} training labels is class {only}, while the model "
+                f"outputs {width} classes: the training batches hold a single class, so the model learns to "
+                "predict it always",
+                {"labels": runs.labels, "classes": 1, "output_classes": width, "first_labels": runs.first},
+                fix="Check the sampler and any filtering of the training set: a WeightedRandomSampler takes one "
+                "weight per sample (not per class: index the class weights by each sample's label), and a "
+                "subset or split must keep every class.",
+            )
         raise Skip(f"the first pass saw {runs.classes} class; its order cannot be judged")
     shuffled = runs.classes / (runs.classes - 1)
     evidence = {

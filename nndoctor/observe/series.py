@@ -95,6 +95,10 @@ class WatchedRun:
     steps: int = 0
     losses: list[float | None] = field(default_factory=list)  # per step (the tensor backward ran on)
     lrs: list[list[float]] = field(default_factory=list)  # per step, per param group
+    # param group 0's `initial_lr` at the first step: the lr the optimizer had when its scheduler
+    # was built (None without a scheduler that records it)
+    base_lr: float | None = None
+    output_classes: int | None = None  # width of the model's [N, C] output at a sampled training step
     zero_grads: list[int] = field(default_factory=list)
     backwards: list[int] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)

@@ -501,6 +501,8 @@ class Watcher(Listener):
         self.run.train_calls += 1
         self._forward_training = module.training
         if (self._due or self._mode_on) and self._fingerprint is None:  # the forward of a sampled step
+            if self.run.output_classes is None and isinstance(output, torch.Tensor) and output.dim() == 2:
+                self.run.output_classes = int(output.shape[1])
             x = _first_tensor(args)
             if x is None and self.observation is not None:
                 x = _first_tensor(self.observation.forward_kwargs)  # model(**batch)
@@ -866,6 +868,8 @@ class Watcher(Listener):
                 run.eval_mode_steps += 1
             self._forward_training = None
         groups = optimizer.param_groups
+        if step == 0 and groups and isinstance(groups[0].get("initial_lr"), (int, float)):
+            run.base_lr = float(groups[0]["initial_lr"])
         if len(groups) == 1:  # the usual case: no loop
             lr = groups[0]["lr"]
             run.lrs.append([lr if type(lr) is float else _as_float(lr)])
