@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, batch_size_of, describe_shapes
+from nndoctor.batches import Batch, batch_size_of, describe_shapes, map_tensors
 from nndoctor.errors import NndoctorError, TargetError, UserCodeExit
 from nndoctor.loss_calls import LossCall, recording_loss_calls
 from nndoctor.tasks import TaskInfo, class_axis, default_loss_for, identify_loss, infer_task
@@ -43,6 +43,9 @@ class Setup:
     targets_unread: bool | None = None
     # the functional losses the loss called on the first batch, with summaries of their arguments
     loss_calls: tuple[LossCall, ...] = ()
+    # the batch's labels are its token ids, shifted or not: language modelling, whose accuracy has
+    # a ceiling set by the text itself (its entropy), not by 100%
+    next_token_targets: bool = False
 
 
 def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
@@ -146,7 +149,24 @@ def resolve_setup(
         loss,
         targets_unread=_unread(loss, output, target, value),
         loss_calls=tuple(calls),
+        next_token_targets=_next_token_targets(batch),
     )
+
+
+def _next_token_targets(batch: Batch) -> bool:
+    """Two integer [B, T] tensors of the batch where one is the other (HuggingFace `labels=input_ids`,
+    shifted inside the model) or the other shifted by one position (most of the positions agree)."""
+    tokens: list[torch.Tensor] = []
+    map_tensors(batch, lambda t: tokens.append(t) if t.dim() == 2 and not t.is_floating_point() else None)
+    for i, a in enumerate(tokens[:4]):
+        for b in tokens[i + 1 : 4]:
+            if a.shape != b.shape or a.shape[1] < 2 or a is b:
+                continue
+            same = float((a == b).float().mean())
+            shifted = max(float((a[:, 1:] == b[:, :-1]).float().mean()), float((b[:, 1:] == a[:, :-1]).float().mean()))
+            if max(same, shifted) >= 0.9:
+                return True
+    return False
 
 
 def _unread(loss: Callable[..., Any], output: Any, target: Any, value: float) -> bool | None:

@@ -337,6 +337,23 @@ def test_nd405_does_not_read_a_custom_losss_poor_argmax_accuracy_as_underfitting
     assert custom.outcome == Outcome.PASS and "accuracy is not what this loss optimizes" in custom.message
 
 
+def test_nd405_does_not_call_a_language_models_next_token_accuracy_underfitting():
+    from nndoctor.setup import _next_token_targets
+
+    _, limits = _check("ND405")
+    losses = [2.3 * math.exp(-i / 30) + 0.02 for i in range(200)]
+    evals = [(0, 2.3, 0.1, 2.3, 0.1), (100, 0.1, 0.11, 0.12, 0.1), (200, 0.03, 0.11, 0.04, 0.1)]
+    lm = dataclasses.replace(_setup(), next_token_targets=True)
+    verdict = generalization_gap(_run(losses, evals), lm, limits)
+    assert verdict.outcome == Outcome.PASS and "language model" in verdict.message
+    ids = torch.randint(0, 50, (8, 33), generator=torch.Generator().manual_seed(0))
+    assert _next_token_targets((ids[:, :-1], ids[:, 1:]))  # targets shifted by one
+    assert _next_token_targets({"input_ids": ids, "labels": ids.clone()})  # HF: shifted inside the model
+    tags = torch.randint(0, 5, (8, 33), generator=torch.Generator().manual_seed(1))
+    assert not _next_token_targets((ids, tags))  # a tagger's labels are not its tokens
+    assert not _next_token_targets((ids,))
+
+
 def test_nd405_judges_a_custom_loss_on_the_losses_when_r2_of_the_output_is_below_zero():
     # zoo3's VAE: Bernoulli logits against pixels, R^2 -257 (train) vs -270 (validation) while the
     # negative ELBO fell 80% and the two losses stay 3% apart
