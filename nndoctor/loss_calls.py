@@ -70,7 +70,7 @@ class TensorSummary:
     min: float
     max: float
     values: tuple[float, ...] | None  # the distinct values when there are at most a few
-    row_sum_deviation: float | None  # max |sum over dim 1 - 1|, for a floating [N, C, ...] tensor
+    row_sum_deviation: float | None  # max |sum over dim 1 - 1|, for a floating [N, C >= 2, ...] tensor
     row_sums: tuple[float, float] | None = None  # the smallest and largest sum over dim 1, likewise
 
     @classmethod
@@ -85,7 +85,7 @@ class TensorSummary:
         distinct = torch.unique(finite[: 1 << 16])
         values = tuple(float(v) for v in distinct.cpu()) if distinct.numel() <= _FEW_VALUES else None
         deviation, sums = None, None
-        if tensor.dim() >= 2 and tensor.is_floating_point():
+        if tensor.dim() >= 2 and tensor.shape[1] >= 2 and tensor.is_floating_point():
             rows = tensor.detach().float().sum(dim=1)
             low_sum, high_sum, deviation = (
                 float(v) for v in torch.stack([rows.min(), rows.max(), (rows - 1).abs().max()])

@@ -636,3 +636,39 @@ def test_nd402_names_a_loss_that_falls_without_bound_or_below_chance():
         overfit_small_batch(
             dataclasses.replace(unbounded, final_loss=-2.5, best_loss=-2.5, final_metric=0.3), UNIT_DATA, limits
         )
+
+
+def _deep_linear_plateau(extra: int):
+    """A 3-layer linear net from a small init: the loss sits on a saddle, then falls off it (the
+    sigmoidal curves of deep linear nets). At SGD 0.006 it breaks after ~130 steps."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(512, 8, generator=g)
+    y = x @ torch.randn(8, 1, generator=g)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16, bias=False), nn.Linear(16, 16, bias=False), nn.Linear(16, 1, bias=False))
+    with torch.no_grad():
+        for layer in model:
+            layer.weight.copy_(torch.randn_like(layer.weight) * 0.05)
+    return diagnose(
+        model,
+        [(x[i : i + 64], y[i : i + 64]) for i in range(0, 512, 64)],
+        select=["ND404"],
+        device="cpu",
+        loss_fn=nn.MSELoss(),
+        optimizer=lambda params: torch.optim.SGD(params, lr=0.006),
+        probes={"short_run": {"steps": 100, "plateau_steps": extra}},
+    ).finding("ND404")
+
+
+def test_nd404_runs_on_past_a_plateau_and_tells_it_from_a_flat_curve():
+    broke = _deep_linear_plateau(200)
+    assert broke.outcome == Outcome.PASS and "after a plateau" in broke.message
+    assert broke.evidence["steps"] == 300 and broke.evidence["plateau_steps_added"] == 200
+    cut = _deep_linear_plateau(0)  # without the extra steps the plateau's 3% fall is all there is to read
+    assert "slowly" in cut.message and "plateau" not in cut.message and cut.evidence["steps"] == 100
+    # a curve the extra steps do not break is judged on the planned steps, and says so
+    _, limits = _check("ND404")
+    flat = [3.3 + 0.12 * math.sin(i * 2.7) for i in range(200)]
+    bumpy = [(0, 3.29, 0.03, 3.30, 0.03), (100, 3.31, 0.03, 3.33, 0.03), (200, 3.28, 0.04, 3.28, 0.04)]
+    verdict = loss_dynamics(dataclasses.replace(_run(flat, bumpy), plateau_tried=200), limits)
+    assert verdict.outcome == Outcome.WARN and "200 more steps did not break it" in verdict.message

@@ -718,7 +718,12 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     optimizer's `eps` outweighs the gradient scale it divides by (Adam-like optimizers step by
     lr * m / (sqrt(v) + eps)): read from the optimizer's own state at the end of the run, eps at
     least 10x sqrt(v) on most of the tracked weights means eps, not the learning rate, sets the
-    step size, and the range test's "lr too low" (ND403) is then its consequence.
+    step size, and the range test's "lr too low" (ND403) is then its consequence. A run whose loss
+    is still flat at its end goes on for `plateau_steps` more (200 by default): transformers often
+    sit on a plateau for a few hundred steps before the loss breaks, and that is a slow start, not
+    a flat curve. When the loss breaks through (it falls 5% of its start, and per step 3x as fast
+    as in the planned steps) the whole run is judged; otherwise the extra steps are left out of the
+    record and the planned run is judged as if it had stopped there.
     """
     run = short_run
     if run.steps_run < 2 or not run.evals:
@@ -729,6 +734,8 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     evidence: dict[str, object] = {
         "steps": run.steps_run,
         "step_budget": run.steps_planned,
+        "plateau_steps_added": run.extended,
+        "plateau_steps_tried": run.plateau_tried,
         "stop_reason": run.stop_reason,
         "optimizer": run.optimizer,
         "lr": run.lr,
@@ -744,6 +751,12 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
         "median_update_ratio": _g(median_update),
     }
     eps_cause = _eps_cause(run, evidence)
+    plateau = (
+        f", after a plateau: flat over the first {run.steps_planned} steps, so the run went on {run.extended} more, "
+        "and the loss broke through"
+        if run.extended
+        else ""
+    )
     table = _layer_table(run)
     partial = f" (stopped by the time budget after {run.steps_run} of {run.steps_planned} steps)"
     partial = partial if run.stop_reason == "time" else ""
@@ -858,9 +871,10 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
                 )
             cause = "the weights move but the loss does not follow"
             advice = None
+        tried = f" ({run.plateau_tried} more steps did not break it)" if run.plateau_tried else ""
         verdict = warned(
             f"the loss is flat: {shape['start_loss']:.4g} -> {shape['end_loss']:.4g} ({_pct(shape['drop'])} lower) "
-            f"over {run.steps_run} steps ({lr}); {cause}{partial}",
+            f"over {run.steps_run} steps{tried} ({lr}); {cause}{partial}",
             evidence,
             fix=advice,
             explains=explains,
@@ -884,7 +898,7 @@ def loss_dynamics(short_run: ShortRun, limits: Thresholds) -> Verdict:
     else:
         verdict = passed(
             f"decreasing: the loss fell from {shape['start_loss']:.4g} to {shape['end_loss']:.4g} "
-            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}){partial}",
+            f"({_pct(shape['drop'])}) over {run.steps_run} steps ({lr}){partial}{plateau}",
             evidence,
         )
     verdict.tables.append(table)

@@ -106,6 +106,8 @@ class ShortRun:
     dead_units: list[DeadUnits] | None = None  # at the end of the run (ND406); None: not measured
     eps_limit: EpsLimit | None = None  # an adaptive optimizer's eps against its gradient scale, at the end
     maximize: bool = False  # a param group of the optimizer ascends (`maximize=True`)
+    extended: int = 0  # steps run past `steps_planned` because the loss was flat at its end (a plateau)
+    plateau_tried: int = 0  # steps run past a flat end that did not break it (dropped from the record)
 
     @property
     def first_nonfinite(self) -> int | None:
@@ -143,6 +145,9 @@ class ShortRunSettings:
     eval_points: int = setting(3, minimum=2, help="evaluations of train and validation loss along the run")
     eval_batches: int = setting(5, minimum=1, help="batches each evaluation averages over")
     diverge_factor: float = setting(100.0, above=1, help="stop when the loss exceeds this many times its start")
+    plateau_steps: int = setting(
+        200, minimum=0, help="extra steps when the loss is flat at the end of the run (a plateau that may break)"
+    )
 
 
 @probe("short_run", "a short training run with the user's optimizer", cost="train", settings=ShortRunSettings)
@@ -160,7 +165,8 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     track_every = max(1, steps // settings.track_points)
     evals_at = set(_plan_points(steps, settings.eval_points))
 
-    losses = StepLosses(steps, ctx.device)
+    extra = settings.plateau_steps
+    losses = StepLosses(steps + extra, ctx.device)
     zero = torch.zeros((), device=ctx.device)
     eval_rows: list[tuple[int, torch.Tensor]] = []
     track_rows: list[torch.Tensor] = []
@@ -175,50 +181,72 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
             row = torch.cat([row, evaluate(ctx, model, val_eval, task)])
         eval_rows.append((step, row))
 
+    def train(stream: Iterator[Any], until: int, label: str) -> str:
+        """Train from `steps_run` to step `until`; the stop reason."""
+        nonlocal steps_run, first_loss
+        with ctx.progress.task(label, until - steps_run) as advance:
+            for batch in itertools.islice(stream, until - steps_run):
+                step = steps_run
+                _output, _target, loss = stepper.forward(batch)
+                losses.record(loss)
+                if stepper.backward(loss):
+                    if step % track_every == 0:
+                        stepper.unscale()
+                        grad_norms = (
+                            torch.stack(
+                                [
+                                    torch.linalg.vector_norm(p.grad.detach().float()) if p.grad is not None else zero
+                                    for _, _, p in layers
+                                ]
+                            )
+                            if layers
+                            else None
+                        )
+                        before = [p.detach().reshape(-1)[idx] for (_, _, p), idx in zip(layers, samples, strict=True)]
+                        stepper.step(stepper.closure(batch))
+                        if grad_norms is not None:
+                            track_rows.append(torch.stack([grad_norms, _update_ratios(layers, samples, before)]))
+                        tracked_steps.append(step)
+                    else:
+                        stepper.step(stepper.closure(batch))
+                steps_run = step + 1
+                advance()
+                if steps_run in evals_at and steps_run < steps:
+                    record_eval(steps_run)
+                if steps_run % check_every == 0 or steps_run == until:
+                    recent = losses.last(check_every).cpu()  # the read
+                    if first_loss is None:
+                        first_loss = float(recent[0])
+                    if not bool(torch.isfinite(recent).all()):
+                        return "nonfinite"
+                    if math.isfinite(first_loss) and float(recent.abs().max()) > diverge_factor * max(
+                        abs(first_loss), 1e-8
+                    ):
+                        return "diverged"
+                    check_cap(ctx, "the short training run", steps_run, until)
+        return "completed"
+
     record_eval(0)
+    extended = plateau_tried = 0
     # fresh batches across the epoch, as training sees them: cycling the few held batches would
     # measure how fast the model memorizes them, and make a healthy train/val gap look like overfitting
-    with ctx.progress.task("short training run", steps) as advance, ctx.train_stream() as stream:
-        for step, batch in enumerate(itertools.islice(stream, steps)):
-            _output, _target, loss = stepper.forward(batch)
-            losses.record(loss)
-            if stepper.backward(loss):
-                if step % track_every == 0:
-                    stepper.unscale()
-                    grad_norms = (
-                        torch.stack(
-                            [
-                                torch.linalg.vector_norm(p.grad.detach().float()) if p.grad is not None else zero
-                                for _, _, p in layers
-                            ]
-                        )
-                        if layers
-                        else None
-                    )
-                    before = [p.detach().reshape(-1)[idx] for (_, _, p), idx in zip(layers, samples, strict=True)]
-                    stepper.step(stepper.closure(batch))
-                    if grad_norms is not None:
-                        track_rows.append(torch.stack([grad_norms, _update_ratios(layers, samples, before)]))
-                    tracked_steps.append(step)
-                else:
-                    stepper.step(stepper.closure(batch))
-            steps_run = step + 1
-            advance()
-            if steps_run in evals_at and steps_run < steps:
+    with ctx.train_stream() as stream:
+        stop_reason = train(stream, steps, "short training run")
+        if stop_reason == "completed" and extra and stepper.trainable:
+            record_eval(steps_run)
+        if stop_reason == "completed" and extra and stepper.trainable and _flat(eval_rows):
+            # a plateau: transformers and deep nets often sit on one for a few hundred steps before
+            # the loss breaks; run on to tell a plateau from a curve that stays flat. A loss that
+            # does not break through (falls on at its old pace, or not at all) is judged on the
+            # planned steps alone, as if the run had stopped there
+            kept = (len(eval_rows), len(track_rows), len(tracked_steps))
+            extended = extra
+            stop_reason = train(stream, steps + extra, "short training run, past a plateau")
+            if stop_reason == "completed":
                 record_eval(steps_run)
-            if steps_run % check_every == 0 or steps_run == steps:
-                recent = losses.last(check_every).cpu()  # the read
-                if first_loss is None:
-                    first_loss = float(recent[0])
-                if not bool(torch.isfinite(recent).all()):
-                    stop_reason = "nonfinite"
-                    break
-                if math.isfinite(first_loss) and float(recent.abs().max()) > diverge_factor * max(
-                    abs(first_loss), 1e-8
-                ):
-                    stop_reason = "diverged"
-                    break
-                check_cap(ctx, "the short training run", steps_run, steps)
+                if not _broke_through(eval_rows, steps, extra):
+                    del eval_rows[kept[0] :], track_rows[kept[1] :], tracked_steps[kept[2] :]
+                    losses.count, steps_run, extended, plateau_tried = steps, steps, 0, extra
     if not eval_rows or eval_rows[-1][0] != steps_run:
         record_eval(steps_run)
 
@@ -276,11 +304,33 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
         has_val=val_eval is not None,
         task=task.kind,
         maximize=any(bool(group.get("maximize", False)) for group in optimizer.param_groups),
+        extended=extended,
+        plateau_tried=plateau_tried,
     )
     result.dead_units = units_after_training(ctx, model)
     if eps_scale is not None and scales:
         result.eps_limit = EpsLimit.of(eps_scale[0], scales)
     return result
+
+
+def _flat(eval_rows: list[tuple[int, torch.Tensor]]) -> bool:
+    """The eval-mode training loss at the last evaluation is within 5% of the first (one read)."""
+    if len(eval_rows) < 2:
+        return False
+    start, end = (float(v) for v in torch.stack([eval_rows[0][1][0], eval_rows[-1][1][0]]).float().cpu())
+    return math.isfinite(start) and math.isfinite(end) and start > 0 and end > 0.95 * start
+
+
+def _broke_through(eval_rows: list[tuple[int, torch.Tensor]], steps: int, extra: int) -> bool:
+    """After the plateau's `extra` steps (the last row; the row before it ends the planned `steps`),
+    the eval-mode training loss fell at least 5% of its start, and per step at least 3x as fast as
+    in the planned run: it broke through rather than going on at its old pace (one read)."""
+    start, mid, end = (
+        float(v) for v in torch.stack([eval_rows[0][1][0], eval_rows[-2][1][0], eval_rows[-1][1][0]]).float().cpu()
+    )
+    if not all(math.isfinite(v) for v in (start, mid, end)) or start <= 0:
+        return False
+    return end <= 0.95 * start and (mid - end) / extra >= 3 * max(start - mid, 0.0) / steps
 
 
 @dataclass(frozen=True)
