@@ -428,6 +428,11 @@ def open_context(target: Target, settings: RunSettings, progress: ProgressSink |
         model, removed = working_copy(target.model, device)
         strays = stray_state(model, device)
         initial = _initial_state(target.model, model, target.model_is_frozen_snapshot)
+        if target.capture is not None:
+            # a captured script's loaders shuffle from the global RNG, which the capture gave back
+            # as it was before the script ran (unseeded, different in every process): the batches
+            # held are drawn from the run's seed instead, so the same script gives the same verdicts
+            seed_everything(settings.seed)
         data = load_data(target, device, settings.max_batches, settings.max_data_mib, validation_batches_used(settings))
         forward = target.forward_fn or default_forward
         reset_model(model, initial, settings.seed, strays)

@@ -1499,3 +1499,26 @@ def test_a_second_model_call_on_another_loaders_batch_is_no_unused_parameter(tmp
     assert finding.outcome.value == "warn", "a layer the script's step never used is still reported"
     assert finding.evidence["no_gradient"] == ["unused.weight", "unused.bias"]
     assert set(finding.evidence["trained_by_the_scripts_other_losses"]) == {"adapters.0.weight", "adapters.0.bias"}
+
+
+def test_a_captured_scripts_verdicts_do_not_depend_on_the_process_rng() -> None:
+    """The capture gives the global RNG back as it was before the script ran (random in a fresh
+    process); the batches nndoctor holds are drawn from the run's seed, not from that state."""
+    from nndoctor.api import diagnose
+
+    captured = nndoctor.capture(str(SCRIPTS / "healthy" / "mlp_classifier.py"))
+    losses = []
+    for state in (1, 2):
+        torch.manual_seed(state)  # what a fresh process's unseeded generator would hold
+        report = diagnose(captured, select=["ND201"], device="cpu")
+        losses.append(report.finding("ND201").evidence["initial_loss"])
+    assert losses[0] == losses[1]
+
+
+def test_a_loop_that_accumulates_micro_batches_is_checked_on_the_steps_real_batch() -> None:
+    captured = nndoctor.capture(str(SCRIPTS / "healthy" / "grad_accumulation.py"))
+    loader = captured.target.train_data
+    assert loader.batch_size == 64  # 8 micro-batches of 8 per optimizer step
+    assert any("accumulates gradients over 8 micro-batches of 8" in note for note in captured.notes)
+    plain = nndoctor.capture(str(SCRIPTS / "healthy" / "mlp_classifier.py"))
+    assert not any("accumulates" in note for note in plain.notes)

@@ -740,3 +740,43 @@ def test_a_relu_module_is_one_site_whichever_line_calls_the_model():
     assert keys == {"module 1"}, keys
     verdict = units_die_in_training(run, Thresholds({"max_died": 0.4}))
     assert verdict.outcome.value == "warn" and "module 1" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("evaluated", ["ema_copy", "model"])
+def test_a_validation_on_an_ema_copy_keeps_its_loss_and_leaves_the_mode_unjudged(evaluated):
+    import copy
+
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    import nndoctor
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
+    ema = copy.deepcopy(model).eval()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+    g = torch.Generator().manual_seed(0)
+    train = DataLoader(TensorDataset(torch.randn(128, 8, generator=g), torch.randint(0, 3, (128,), generator=g)), 16)
+    val = DataLoader(TensorDataset(torch.randn(64, 8, generator=g), torch.randint(0, 3, (64,), generator=g)), 32)
+    with nndoctor.watch(model, optimizer, every=4) as w:
+        for _ in range(3):
+            model.train()
+            for x, y in train:
+                optimizer.zero_grad()
+                loss_fn(model(x), y).backward()
+                optimizer.step()
+                with torch.no_grad():
+                    for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+                        e.mul_(0.9).add_(p, alpha=0.1)
+            judged = ema if evaluated == "ema_copy" else model.eval()
+            with torch.no_grad():
+                for x, y in val:
+                    loss_fn(judged(x), y)
+    assert len(w.run.val_passes) == 3 and all(vp.loss is not None for vp in w.run.val_passes)
+    mode = w.report().finding("ND508")
+    if evaluated == "ema_copy":
+        assert mode.outcome.value == "skip" and "EMA" in mode.message
+    else:
+        assert mode.outcome.value == "pass"

@@ -769,6 +769,12 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     passes = run.val_passes
     if not passes:
         raise Skip("no validation pass was seen (no loader iterated without an optimizer step after it)")
+    passes = [p for p in passes if p.model_calls]
+    if not passes:
+        raise Skip(
+            "the validation passes did not call the trained model (another model was evaluated, e.g. an EMA "
+            "copy), so its mode and gradients there are not followed"
+        )
     passes = [p for p in passes if not p.without_loader] or passes
     in_train = [p for p in passes if p.training_calls]
     with_grad = [p for p in passes if p.grad_calls]

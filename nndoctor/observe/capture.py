@@ -209,6 +209,8 @@ class _CaptureListener(Listener):
         self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
         self.steps_skipped = 0
         self.backwards_since_step = 0
+        self.batches_since_step = 0
+        self.first_step_micro = (0, 0)  # (backward passes, loader batches) before the first step
         self.result: dict[str, Any] | None = None
         self.failure: BaseException | None = None
         self.done = False
@@ -304,11 +306,15 @@ class _CaptureListener(Listener):
         self._stop_if_done()
         self.last_batch = (weakref.ref(loader) if loader is not None else None, batch)
         self.step_calls = []
+        self.batches_since_step += 1
 
     def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
         self._stop_if_done()
         backwards = self.backwards_since_step
         self.backwards_since_step = 0
+        batches, self.batches_since_step = self.batches_since_step, 0
+        if self.result is None and self.collecting is None:
+            self.first_step_micro = (backwards, batches)
         if self.collecting is not None:
             if optimizer is self.collecting.optimizer():
                 self._collect_step()
@@ -613,6 +619,14 @@ class _CaptureListener(Listener):
             notes.append(
                 f"{len(others)} other loaders were built; the validation loader is the {_describe_loader(val)} one"
             )
+        micro = self.first_step_micro[0]
+        merged = _accumulated_loader(train, micro) if hand_fed is None and micro == self.first_step_micro[1] else None
+        if merged is not None:
+            notes.append(
+                f"the script accumulates gradients over {micro} micro-batches of {train.batch_size} per optimizer "
+                f"step; the checks train on batches of {merged.batch_size}, the batch each step really uses"
+            )
+            train = merged
         result = {
             "model": frozen,
             "train": train,
@@ -711,6 +725,27 @@ def _pick_validation(loaders: list[DataLoader[Any]]) -> DataLoader[Any] | None:
         if not _shuffles(loader):
             return loader
     return loaders[0]
+
+
+def _accumulated_loader(loader: Any, micro: int) -> DataLoader[Any] | None:
+    """The script's loader with its batches `micro` times larger, drawn by the same sampler: what
+    each optimizer step of a loop that accumulates `micro` micro-batches trains on. None when there
+    is no accumulation, or the loader is not a plain map-style DataLoader with a batch size."""
+    from torch.utils.data import IterableDataset
+
+    size = getattr(loader, "batch_size", None)
+    if micro < 2 or type(loader) is not DataLoader or not isinstance(size, int) or size < 1:
+        return None
+    if isinstance(loader.dataset, IterableDataset) or loader.sampler is None:
+        return None
+    return DataLoader(
+        loader.dataset,
+        batch_size=size * micro,
+        sampler=loader.sampler,
+        collate_fn=loader.collate_fn,
+        drop_last=loader.drop_last,
+        generator=loader.generator,
+    )
 
 
 def _describe_loader(loader: Any) -> str:

@@ -463,9 +463,8 @@ class Watcher(Listener):
         if isinstance(module, _Loss):  # `_loss_output` inline: this runs at every step
             if self._probe_batch is not None and len(args) >= 2:
                 self._learn_target(args[1])
-            opt_ref = self._optimizer_ref
-            if (opt_ref is None or opt_ref() is None) and not any(r() is module for r in self._loss_modules):
-                self._loss_modules.append(weakref.ref(module))
+            if not self._started and not any(r() is module for r in self._loss_modules):
+                self._loss_modules.append(weakref.ref(module))  # watched once the first step starts the run
             self.run.loss = type(module).__name__
             self._last_loss_output = output
             if self._open_val is not None and isinstance(output, torch.Tensor):
@@ -811,7 +810,9 @@ class Watcher(Listener):
             vp.loss = float(torch.stack([v.to(losses[0].device) for v in losses]).mean())
         self._val_losses = []
         self._val_model_losses = []
-        if vp.model_calls:
+        # a pass that did not call the followed model but computed a loss evaluated another one (an
+        # EMA copy of it): its loss still tells the train/validation gap
+        if vp.model_calls or (losses and not vp.train_data and not vp.without_loader):
             self.run.val_passes.append(vp)
             self._val_since_train = True
 
