@@ -645,7 +645,9 @@ for epoch in range(3):
     )
     got = capture(script)
     assert got.outcome.status == "stopped"
-    assert counter.read_text() == "x", "stopped at the next batch, not after the training"
+    # the first step is held while the second tells whether it starts an LR range test; the stop
+    # at the second step is swallowed, and the next batch meets it again: not after the training
+    assert counter.read_text() == "xx", "stopped at the next batch, not after the training"
 
 
 TRAINER_CLASS = """
@@ -1522,3 +1524,57 @@ def test_a_loop_that_accumulates_micro_batches_is_checked_on_the_steps_real_batc
     assert any("accumulates gradients over 8 micro-batches of 8" in note for note in captured.notes)
     plain = nndoctor.capture(str(SCRIPTS / "healthy" / "mlp_classifier.py"))
     assert not any("accumulates" in note for note in plain.notes)
+
+
+SWEEP_SCRIPT = '''
+import copy, sys
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.manual_seed(0)
+x = torch.randn(256, 6)
+y = (x[:, 0] > 0).long()
+loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 2))
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+loss_fn = nn.CrossEntropyLoss()
+mode = sys.argv[1]
+if mode == "sweep":  # a hand-written LR range test, weights restored after it
+    saved = copy.deepcopy(model.state_dict())
+    lr = 1e-4
+    for step, (xb, yb) in zip(range(30), iter(lambda: next(iter(loader)), None)):
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        optimizer.zero_grad()
+        loss_fn(model(xb), yb).backward()
+        optimizer.step()
+        lr *= 1.3
+    model.load_state_dict(saved)
+    for g in optimizer.param_groups:
+        g["lr"] = 0.05
+scheduler = None
+if mode == "warmup":
+    scheduler = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=20)
+for epoch in range(2):
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss_fn(model(xb), yb).backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+'''
+
+
+@pytest.mark.parametrize("mode", ["sweep", "warmup", "plain"])
+def test_a_hand_written_lr_range_test_is_skipped_by_the_capture(tmp_path: Path, mode: str) -> None:
+    script = tmp_path / "train_sweep.py"
+    script.write_text(SWEEP_SCRIPT)
+    captured = nndoctor.capture(str(script), [mode])
+    optimizer = captured.target.optimizer_factory(list(captured.target.model.parameters()))
+    lr = optimizer.param_groups[0]["lr"]
+    swept = [n for n in captured.notes if "LR range test" in n]
+    if mode == "sweep":
+        assert lr == 0.05 and swept and "30 steps" in swept[0]
+    else:  # a warm-up rises too, but ever more slowly: the first step is the one
+        assert lr == pytest.approx(1e-4) and not swept

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
+import math
 import sys
 import weakref
 from collections.abc import Callable, Iterable
@@ -211,6 +213,9 @@ class _CaptureListener(Listener):
         self.backwards_since_step = 0
         self.batches_since_step = 0
         self.first_step_micro = (0, 0)  # (backward passes, loader batches) before the first step
+        # the first step's capture, held while the next steps tell whether they are a hand-written
+        # LR range test (the learning rate multiplied by the same factor step after step)
+        self.pending: _Pending | None = None
         self.result: dict[str, Any] | None = None
         self.failure: BaseException | None = None
         self.done = False
@@ -319,6 +324,8 @@ class _CaptureListener(Listener):
             if optimizer is self.collecting.optimizer():
                 self._collect_step()
             return
+        if self.pending is not None and not self._sweep_goes_on(optimizer):
+            return
         closure = self.observation.step_closure if self.observation is not None else None
         if callable(closure) and backwards == 0 and self.result is None:
             # `optimizer.step(closure)`: the step's forward and backward run inside it; run the
@@ -338,9 +345,48 @@ class _CaptureListener(Listener):
             if self.collecting is None:
                 self.steps_skipped += 1
             return
-        self.result = result
+        if self.pending is None:  # the next step tells whether this one starts an LR range test
+            self.pending = _Pending(result, weakref.ref(optimizer), [_group_lr(optimizer)])
+            return
+        sweep = self.pending
+        result["notes"].append(
+            f"the script runs an LR range test first: {len(sweep.lrs)} steps with the learning rate multiplied by "
+            f"{sweep.lrs[1] / sweep.lrs[0]:.3g} each step, from {sweep.lrs[0]:.3g} to {sweep.lrs[-1]:.3g}; captured "
+            "at the first step after it, where training proper starts"
+        )
+        self._finish(result)
+
+    def _finish(self, result: dict[str, Any]) -> None:
+        self.result, self.pending = result, None
         self.done = True
         raise StopScript("captured at the first optimizer step")
+
+    def _sweep_goes_on(self, optimizer: torch.optim.Optimizer) -> bool:
+        """With the first step's capture held: False while the steps look like an LR range test
+        (the step runs on), else True to capture this step as the start of training. When the
+        steps are plain training the held capture is the result (the script stops here)."""
+        sweep = self.pending
+        assert sweep is not None
+        lr = _group_lr(optimizer) if optimizer is sweep.optimizer() else None
+        rising = lr is not None and lr > sweep.lrs[-1] * (1 + SWEEP_MIN_RISE)
+        if not sweep.sweeping:
+            if not rising:
+                self._finish(sweep.result)  # plain training: the first step was the one
+            assert lr is not None
+            sweep.lrs.append(lr)
+            if len(sweep.lrs) >= SWEEP_CONFIRM:
+                ratios = [b / a for a, b in itertools.pairwise(sweep.lrs)]
+                if max(ratios) > min(ratios) * (1 + SWEEP_RATIO_SPREAD):  # a warm-up's rise slows down
+                    self._finish(sweep.result)
+                sweep.sweeping = True
+            return False
+        if rising and len(sweep.lrs) < SWEEP_MAX_STEPS:
+            assert lr is not None
+            sweep.lrs.append(lr)
+            return False
+        if rising:  # rose for too long to be a range test: a long warm-up; the first step was the one
+            self._finish(sweep.result)
+        return True  # the LR fell back (or another optimizer stepped): training proper starts here
 
     # -- a loader-free script: its batches, step by step
     def _collect_call(self, module: nn.Module, args: tuple[Any, ...]) -> None:
@@ -727,6 +773,25 @@ def _pick_validation(loaders: list[DataLoader[Any]]) -> DataLoader[Any] | None:
     return loaders[0]
 
 
+SWEEP_MIN_RISE = 0.01  # a range test multiplies the LR by more than this each step
+SWEEP_CONFIRM = 5  # steps whose LR ratios must agree before the steps are read as a range test
+SWEEP_RATIO_SPREAD = 0.02  # how far the per-step ratios of a range test may differ
+SWEEP_MAX_STEPS = 2000  # a rise longer than this is a warm-up, not a range test
+
+
+@dataclass
+class _Pending:
+    result: dict[str, Any]
+    optimizer: weakref.ref[torch.optim.Optimizer]
+    lrs: list[float]
+    sweeping: bool = False
+
+
+def _group_lr(optimizer: torch.optim.Optimizer) -> float:
+    lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
+    return float(lr) if isinstance(lr, (int, float, torch.Tensor)) else math.nan
+
+
 def _accumulated_loader(loader: Any, micro: int) -> DataLoader[Any] | None:
     """The script's loader with its batches `micro` times larger, drawn by the same sampler: what
     each optimizer step of a loop that accumulates `micro` micro-batches trains on. None when there
@@ -912,6 +977,8 @@ def capture(
         ) from listener.failure
     if listener.result is None and listener.collecting is not None:  # a short loader-free script ended
         listener.finish_collection()
+    if listener.result is None and listener.pending is not None:  # the script ended after its first step
+        listener.result = listener.pending.result
     result = listener.result
     if result is None:
         raise _no_capture_error(script, args, outcome, listener)
