@@ -1526,7 +1526,7 @@ def test_a_loop_that_accumulates_micro_batches_is_checked_on_the_steps_real_batc
     assert not any("accumulates" in note for note in plain.notes)
 
 
-SWEEP_SCRIPT = '''
+SWEEP_SCRIPT = """
 import copy, sys
 import torch
 from torch import nn
@@ -1563,7 +1563,7 @@ for epoch in range(2):
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-'''
+"""
 
 
 @pytest.mark.parametrize("mode", ["sweep", "warmup", "plain"])

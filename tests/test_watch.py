@@ -780,3 +780,27 @@ def test_a_validation_on_an_ema_copy_keeps_its_loss_and_leaves_the_mode_unjudged
         assert mode.outcome.value == "skip" and "EMA" in mode.message
     else:
         assert mode.outcome.value == "pass"
+
+
+def test_nd503_says_a_nan_gradient_between_sampled_steps_likely_came_first():
+    import torch
+    from torch import nn
+
+    import nndoctor
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(30)]
+    with nndoctor.watch(model, optimizer, every=10) as w:
+        for step, (x, y) in enumerate(data):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            if step == 13:  # a finite loss (sqrt(0) = 0) whose gradient is NaN (0 * inf)
+                loss = loss + torch.sqrt(model[0].weight.sum() * 0)
+            loss.backward()
+            optimizer.step()
+    finding = w.report().finding("ND503")
+    assert finding.outcome.value == "fail" and finding.evidence["first_bad_step"] == 15
+    assert "likely a gradient of steps 12-14, whose loss was still finite" in finding.message  # sampled: 1, 11, 21

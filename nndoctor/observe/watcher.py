@@ -1129,6 +1129,17 @@ class Watcher(Listener):
             nf.detail += (
                 f"; by step {self.run.steps + 1} the weights of {found} were NaN/Inf (a bad update reached them)"
             )
+            read = [s.step for s in self.run.samples if s.step < nf.step]
+            if nf.where == "loss" and read and nf.step - read[-1] > 1:
+                # the loss is read at every step, gradients only at sampled ones: a step between
+                # whose loss was finite can have had the first NaN gradient, and its update the weights
+                first, last = read[-1] + 2, nf.step
+                between = f"step {first}" if first == last else f"steps {first}-{last}"
+                nf.detail += (
+                    f"; gradients are read every {self.every} steps (last at step {read[-1] + 1}, finite), so the "
+                    f"first NaN/Inf was likely a gradient of {between}, whose loss was still finite, and its update "
+                    "made the weights NaN"
+                )
         else:
             nf.where, nf.module = "model output", found
             nf.detail = (
