@@ -46,6 +46,9 @@ class Setup:
     # the batch's labels are its token ids, shifted or not: language modelling, whose accuracy has
     # a ceiling set by the text itself (its entropy), not by 100%
     next_token_targets: bool = False
+    # (label, its share of the labels) when the loss's ignore_index is a class the output predicts
+    # and the ignored labels sit between other labels inside the sequences, not as padding at their ends
+    ignored_class: tuple[int, float] | None = None
 
 
 def _user_step(label: str, batch: Batch, func: Callable[[], Any]) -> Any:
@@ -150,7 +153,48 @@ def resolve_setup(
         targets_unread=_unread(loss, output, target, value),
         loss_calls=tuple(calls),
         next_token_targets=_next_token_targets(batch),
+        ignored_class=_ignored_class(output, target, loss, tuple(calls), batch),
     )
+
+
+def _ignored_class(
+    output: Any, target: Any, loss_fn: Any, calls: tuple[LossCall, ...], batch: Batch
+) -> tuple[int, float] | None:
+    """The loss's ignore_index when it is a real class: a label the output can predict, at least a
+    tenth of the labels, lying between other labels in most sequences (padding sits at the ends),
+    over inputs that are not one constant padding token. None otherwise."""
+    ignore = next((c.options["ignore_index"] for c in calls if "ignore_index" in c.options), None)
+    if ignore is None:
+        ignore = ignored_label(loss_fn)
+    if ignore is None or ignore < 0 or not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
+        return None
+    if target.is_floating_point() or target.dim() < 2 or output.dim() != target.dim() + 1:
+        return None
+    if ignore >= output.shape[class_axis(loss_fn, tuple(output.shape), tuple(target.shape))]:
+        return None
+    rows = target.reshape(-1, target.shape[-1])
+    hidden = rows == ignore
+    share = float(hidden.float().mean())
+    if share < 0.1:
+        return None
+    seen = ~hidden
+    before = seen.int().cumsum(1) > 0  # a real label earlier in the row
+    after = seen.flip(1).int().cumsum(1).flip(1) > 0  # and one later
+    inside = (hidden & before & after).any(1)
+    with_hidden = hidden.any(1)
+    if float(inside.float().sum()) < 0.5 * float(with_hidden.float().sum()):
+        return None
+    for tokens in _aligned_inputs(batch, tuple(target.shape)):
+        values = tokens.reshape(rows.shape)[hidden]
+        if values.numel() and bool((values == values[0]).all()):
+            return None  # one token under every ignored label: padding
+    return ignore, share
+
+
+def _aligned_inputs(batch: Batch, shape: tuple[int, ...]) -> list[torch.Tensor]:
+    tensors: list[torch.Tensor] = []
+    map_tensors(batch, lambda t: tensors.append(t) if tuple(t.shape) == shape and not t.is_floating_point() else None)
+    return tensors[:1]  # the first such tensor of the batch: the token ids the labels belong to
 
 
 def _next_token_targets(batch: Batch) -> bool:

@@ -226,3 +226,35 @@ def test_nd102_reads_the_class_weights_against_the_label_counts(weighting):
         assert finding.outcome == Outcome.PASS and "compensate" in finding.message
     else:
         assert finding.outcome == Outcome.WARN and "classes are imbalanced" in finding.message
+
+
+class TokenTagger(nn.Module):
+    def __init__(self, vocab: int = 40, tags: int = 5) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 16)
+        self.out = nn.Linear(16, tags)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.out(self.emb(ids)).permute(0, 2, 1)  # [N, tags, T]
+
+
+@pytest.mark.parametrize("layout", ["real_tag", "trailing_padding"])
+def test_nd102_names_an_ignore_index_that_is_a_real_class(layout):
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(1, 40, (64, 12), generator=g)
+    tags = torch.where(ids < 16, 1 + ids % 4, torch.zeros_like(ids))  # tag 0 ('O') between entity tags
+    if layout == "trailing_padding":  # tag 0 only where the sequences are padded (token 0) at their ends
+        lengths = torch.randint(6, 13, (64,), generator=g)
+        pad = torch.arange(12)[None, :] >= lengths[:, None]
+        ids = ids.masked_fill(pad, 0)
+        tags = torch.where(pad, 0, 1 + ids % 4)
+    batches = [(ids[i : i + 16], tags[i : i + 16]) for i in range(0, 64, 16)]
+    report = diagnose(
+        TokenTagger(), batches, select=["ND102"], device="cpu", loss_fn=nn.CrossEntropyLoss(ignore_index=0)
+    )
+    finding = report.finding("ND102")
+    if layout == "real_tag":
+        assert finding.outcome == Outcome.WARN and "ignore_index (0) is a class" in finding.message
+        assert "-100" in finding.recommendation
+    else:
+        assert finding.outcome == Outcome.PASS

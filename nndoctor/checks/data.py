@@ -177,6 +177,16 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     if ignored is not None and ignored in counts:  # padding labels the loss leaves out, not a class
         evidence["ignored_labels"] = {str(ignored): counts[ignored]}
         counts = {k: v for k, v in counts.items() if k != ignored}
+    if setup.ignored_class is not None:
+        label, share = setup.ignored_class
+        return warned(
+            f"the loss's ignore_index ({label}) is a class the model predicts: label {label} is {share:.0%} of the "
+            "targets and sits between other labels inside the sequences, not as padding at their ends, so the loss "
+            f"never trains the model on it and the model cannot learn to predict {label}",
+            {**evidence, "ignore_index": label, "ignored_share": round(share, 4)},
+            fix=f"If {label} is a real class (an 'O' tag, a background), leave ignore_index at its default (-100) and "
+            "mark only padding with -100; if it is padding, pad with a value that is no class.",
+        )
     if task.kind == "classification" and counts and task.num_classes and not data_stats.target_float:
         evidence["class_counts"] = {str(k): v for k, v in counts.items()}
         low, high = min(counts), max(counts)
