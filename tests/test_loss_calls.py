@@ -149,19 +149,19 @@ def _blobs(n: int = 256) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(x[i : i + 32], y[i : i + 32]) for i in range(0, n, 32)]
 
 
-@pytest.mark.parametrize("eps", [0.1, 1e-8])
-def test_nd404_names_an_adam_eps_that_sets_the_step(eps):
+def _short_run(optimizer, steps: int):
+    """ND404's finding for a small MLP on the blobs with this optimizer."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 4))
     report = diagnose(
-        model,
-        _blobs(),
-        select=["ND404"],
-        device="cpu",
-        optimizer=lambda params: torch.optim.Adam(params, lr=1e-3, eps=eps),
-        probes={"short_run": {"steps": 60}},
+        model, _blobs(), select=["ND404"], device="cpu", optimizer=optimizer, probes={"short_run": {"steps": steps}}
     )
-    finding = report.finding("ND404")
+    return report.finding("ND404")
+
+
+@pytest.mark.parametrize("eps", [0.1, 1e-8])
+def test_nd404_names_an_adam_eps_that_sets_the_step(eps):
+    finding = _short_run(lambda params: torch.optim.Adam(params, lr=1e-3, eps=eps), steps=60)
     assert finding.evidence["eps"] == eps
     if eps == 0.1:
         assert finding.evidence["eps_dominated_share"] > 0.5
@@ -188,17 +188,7 @@ def test_cross_entropy_on_multi_hot_targets_is_named_and_soft_labels_pass():
 
 @pytest.mark.parametrize("maximize", [True, False])
 def test_nd404_names_an_optimizer_set_to_maximize(maximize):
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 4))
-    report = diagnose(
-        model,
-        _blobs(),
-        select=["ND404"],
-        device="cpu",
-        optimizer=lambda params: torch.optim.SGD(params, lr=0.05, maximize=maximize),
-        probes={"short_run": {"steps": 40}},
-    )
-    finding = report.finding("ND404")
+    finding = _short_run(lambda params: torch.optim.SGD(params, lr=0.05, maximize=maximize), steps=40)
     if maximize:
         assert finding.outcome == Outcome.FAIL and "maximize=True" in finding.message
         assert "Remove maximize=True" in finding.recommendation
