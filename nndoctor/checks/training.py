@@ -239,6 +239,7 @@ def regularization_effect(regularization: RegularizationStats, limits: Threshold
         "still_falling": 0.1,
         "still_falling_level": 0.035,
         "below_chance_skill": -0.3,
+        "moved_away": 0.1,
         "unbounded_fall": 100.0,
     },
     explains=("ND404", "ND405"),
@@ -266,7 +267,8 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
     fit and is otherwise skipped, since its fall cannot be judged against its start; one that keeps
     falling past `unbounded_fall` times its starting size has no minimum and fails. A loss that falls
     while the accuracy ends below always guessing the majority class (skill under
-    `below_chance_skill`) rewards the wrong answer and fails. A custom loss on float targets that
+    `below_chance_skill`), having fallen by `moved_away` or more from its start, rewards the wrong
+    answer and fails. A custom loss on float targets that
     falls below `near_zero_loss_ratio` of its start passes whatever R^2 of the raw output says.
 
     Why it matters:
@@ -356,6 +358,11 @@ def overfit_small_batch(overfit_tiny: OverfitRun, data_stats: DataStats, limits:
         and final_skill < limits.below_chance_skill
         and math.isfinite(o.final_loss)
         and o.final_loss < o.initial_loss
+        # the predictions moved away from the labels: an accuracy that was already there at the
+        # start (a model that barely moves at a tiny learning rate) says nothing about the loss
+        and o.initial_metric is not None
+        and o.final_metric is not None
+        and o.final_metric <= o.initial_metric - limits.moved_away
     ):
         # training made the predictions worse than always guessing the most common class: whatever the
         # loss's scale or sign, what it rewards is the wrong answer
