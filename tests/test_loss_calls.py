@@ -248,3 +248,24 @@ def test_nd102_names_an_ignore_index_that_is_a_real_class(layout):
         assert "-100" in finding.recommendation
     else:
         assert finding.outcome == Outcome.PASS
+
+
+class SoftmaxOver(nn.Module):
+    def __init__(self, dim: int, log: bool) -> None:
+        super().__init__()
+        self.layer, self.dim, self.log = nn.Linear(10, 4), dim, log
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = self.layer(x)
+        return F.log_softmax(scores, self.dim) if self.log else F.softmax(scores, self.dim)
+
+
+@pytest.mark.parametrize(("dim", "log"), [(0, True), (0, False), (1, True)])
+def test_nd103_names_a_softmax_over_the_batch_dimension(dim, log):
+    loss = nn.NLLLoss() if log else nn.CrossEntropyLoss()
+    finding = diagnose(SoftmaxOver(dim, log), _blobs(), select=["ND103"], device="cpu", loss_fn=loss).finding("ND103")
+    if dim == 0:
+        assert finding.outcome == Outcome.FAIL and "over the batch dimension (dim 0)" in finding.message
+        assert ("log_softmax" if log else "softmax") in finding.message and "dim=1" in finding.recommendation
+    else:
+        assert finding.outcome == Outcome.PASS

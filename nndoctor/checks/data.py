@@ -259,6 +259,16 @@ def data_sanity(data_stats: DataStats, setup: Setup, limits: Thresholds) -> Verd
     return passed(f"{data_stats.samples} samples in {data_stats.batches} batches: finite, labels in range", evidence)
 
 
+def _normalized_over_batch(stats: ForwardStats, tol: float) -> str | None:
+    """'softmax' / 'log_softmax' when the output sums (or log-sum-exps) to one over the batch
+    dimension but not over the classes, else None."""
+    if stats.output_min >= 0 and stats.output_col_sum_dev < tol and stats.output_row_sum_dev > 10 * tol:
+        return "softmax"
+    if stats.output_max <= tol and stats.output_col_logsumexp_dev < tol and stats.output_logsumexp_dev > 10 * tol:
+        return "log_softmax"
+    return None
+
+
 def _weighting(counts: dict[int, int], weights: tuple[float, ...]) -> tuple[float, float] | None:
     """(rank correlation of the class weights with the label counts, the imbalance ratio of the
     weighted counts) over the classes seen, or None when the weights do not cover them."""
@@ -311,7 +321,9 @@ def loss_output_pairing(
     loss (MSE, L1, BCE) whose output and target shapes differ and broadcast; a regression loss
     (MSE, L1) comparing softmax probabilities with one-hot class targets (on logits it is noted,
     not warned: it trains); a regression loss trained on what look like class labels; a
-    class-normalizing loss (CrossEntropyLoss, NLLLoss) on a single output unit. Inside any loss,
+    class-normalizing loss (CrossEntropyLoss, NLLLoss) on a single output unit; a softmax or
+    log_softmax taken over the batch dimension (the output sums to 1 over the samples, not over
+    the classes) before such a loss. Inside any loss,
     including a wrapper of the user's own, the `torch.nn.functional` losses it calls on the first
     batch are read against their argument conventions: KL divergence given probabilities or raw
     scores instead of log-probabilities (or a log-probability target without log_target=True);
@@ -384,6 +396,21 @@ def loss_output_pairing(
             fix="For two classes keep the single logit and use BCEWithLogitsLoss with float 0/1 targets of the same "
             "shape; for C classes make the last layer C wide and keep the loss on class indices.",
             explains=(*TRAINING_CONSEQUENCES, "ND302"),
+        )
+    batch_axis = _normalized_over_batch(init_forward, tol) if loss in ("nll", "cross_entropy") else None
+    if batch_axis is not None:
+        return failed(
+            f"the model's {batch_axis} is taken over the batch dimension (dim 0): each class's values are "
+            f"normalized across the samples of the batch instead of each sample's across its classes, so "
+            f"{setup.loss_name} trains on scores that depend on the other samples in the batch",
+            {
+                "column_sum_deviation": init_forward.output_col_sum_dev,
+                "row_sum_deviation": init_forward.output_row_sum_dev,
+                **evidence,
+            },
+            fix="Normalize over the classes: `softmax(logits, dim=1)` / `log_softmax(logits, dim=1)` (or dim=-1); "
+            "better, return the logits and let nn.CrossEntropyLoss apply log_softmax itself.",
+            explains=(*TRAINING_CONSEQUENCES, "ND304"),
         )
     if loss in ("nll", "cross_entropy") and math.isfinite(initial) and initial < 0:
         probabilities = non_negative and init_forward.output_row_sum_dev < tol

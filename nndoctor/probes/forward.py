@@ -73,6 +73,9 @@ class ForwardStats:
     output_mean: float
     output_nonfinite: int
     first_nonfinite: Site | None = None
+    # the same over the batch dimension (dim 0): ~0 means a softmax / log_softmax taken across samples
+    output_col_sum_dev: float = math.nan
+    output_col_logsumexp_dev: float = math.nan
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -250,7 +253,7 @@ def record_forward(ctx: Context, model: nn.Module, batches: Sequence[Batch]) -> 
     return ForwardStats(sites=sites, batches=len(batches), losses=loss_values, first_nonfinite=first_bad, **out_summary)
 
 
-_SUMMARY = ("min", "max", "row_sum_dev", "logsumexp_dev", "std", "nonfinite", "mean")
+_SUMMARY = ("min", "max", "row_sum_dev", "logsumexp_dev", "std", "nonfinite", "mean", "col_sum_dev", "col_lse_dev")
 
 
 def _output_summary(outputs: list[torch.Tensor]) -> torch.Tensor | None:
@@ -267,9 +270,26 @@ def _output_summary(outputs: list[torch.Tensor]) -> torch.Tensor | None:
             lse_dev = torch.logsumexp(safe, dim=1).abs().max()
         else:
             row_dev = lse_dev = safe.new_tensor(math.inf)
+        if o.shape[0] > 1:
+            col_dev = (safe.sum(dim=0) - 1).abs().max()
+            col_lse = torch.logsumexp(safe, dim=0).abs().max()
+        else:
+            col_dev = col_lse = safe.new_tensor(math.inf)
         spread = safe.std() if safe.numel() > 1 else safe.new_zeros(())
         stats.append(
-            torch.stack([safe.min(), safe.max(), row_dev, lse_dev, spread, (~finite).sum().float(), safe.mean()])
+            torch.stack(
+                [
+                    safe.min(),
+                    safe.max(),
+                    row_dev,
+                    lse_dev,
+                    spread,
+                    (~finite).sum().float(),
+                    safe.mean(),
+                    col_dev,
+                    col_lse,
+                ]
+            )
         )
     return torch.stack(stats)
 
@@ -285,6 +305,8 @@ def _summary_fields(values: list[float] | None) -> dict[str, Any]:
             output_std=nan,
             output_mean=nan,
             output_nonfinite=0,
+            output_col_sum_dev=nan,
+            output_col_logsumexp_dev=nan,
         )
     rows = [values[i : i + len(_SUMMARY)] for i in range(0, len(values), len(_SUMMARY))]
     column = {name: [row[i] for row in rows] for i, name in enumerate(_SUMMARY)}
@@ -296,4 +318,6 @@ def _summary_fields(values: list[float] | None) -> dict[str, Any]:
         output_std=sum(column["std"]) / len(rows),
         output_mean=sum(column["mean"]) / len(rows),
         output_nonfinite=int(sum(column["nonfinite"])),
+        output_col_sum_dev=max(column["col_sum_dev"]),
+        output_col_logsumexp_dev=max(column["col_lse_dev"]),
     )
