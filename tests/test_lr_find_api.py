@@ -237,10 +237,13 @@ def _range(configured: float, *, confident: bool = True, low: float = 3e-4, high
     )  # fmt: skip
 
 
-LIMITS = Thresholds({"outside_factor": 10.0, "diverge_margin": 1.0, "extreme_factor": 100.0})
+LIMITS = Thresholds({"outside_factor": 10.0, "above_factor": 5.0, "diverge_margin": 1.0, "extreme_factor": 100.0})
 
 
-@pytest.mark.parametrize(("lr", "needle"), [(1e-5, "30x below the suggested range"), (0.1, "33x above the suggested")])
+@pytest.mark.parametrize(
+    ("lr", "needle"),
+    [(1e-5, "30x below the suggested range"), (0.1, "33x above the suggested"), (0.024, "8x above the suggested")],
+)
 def test_nd403_warns_far_outside_the_range_with_direction_and_factor(lr: float, needle: str) -> None:
     verdict = learning_rate_range(_range(lr), LIMITS)
     assert verdict.outcome == Outcome.WARN and needle in verdict.message, verdict.message
@@ -252,7 +255,7 @@ def test_nd403_marks_a_rate_100x_off_the_range_as_standing_on_its_own() -> None:
     assert learning_rate_range(_range(1e-7), LIMITS).extreme
 
 
-@pytest.mark.parametrize("lr", [1e-3, 1e-4, 2e-2])
+@pytest.mark.parametrize("lr", [1e-3, 1e-4, 1.2e-2])  # 10x below to 4x above: above the range 5x is the limit
 def test_nd403_passes_near_the_range_and_never_says_below_or_above_it(lr: float) -> None:
     verdict = learning_rate_range(_range(lr), LIMITS)
     assert verdict.outcome == Outcome.PASS, verdict.message

@@ -20,7 +20,7 @@ def _fmt(lr: float | None) -> str:
     "learning-rate-out-of-range",
     "The configured learning rate lies in the range the LR range test recommends",
     cost="train",
-    thresholds={"outside_factor": 10.0, "diverge_margin": 1.0, "extreme_factor": 100.0},
+    thresholds={"outside_factor": 10.0, "above_factor": 5.0, "diverge_margin": 1.0, "extreme_factor": 100.0},
     confirmed_by=("ND402", "ND404", "ND406", "ND303"),
     stands_alone=True,
 )
@@ -47,9 +47,10 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     within 4x the noise of its own trend (batch-to-batch noise dominates), when the loss falls
     little and never blows up, or when every confirmation run diverges. Otherwise the configured
     learning rate (first param group) is compared with it: a warning when it is at or above
-    where the loss diverges (times `diverge_margin`), or more than `outside_factor` (10x) below
-    the recommended range's low end or above its high end, with the direction and the factor;
-    within that factor it passes. A failure when the loss is NaN or infinite from the very first
+    where the loss diverges (times `diverge_margin`), more than `outside_factor` (10x) below the
+    recommended range's low end, or more than `above_factor` (5x) above its high end (a rate
+    above the range does the harm sooner: unstable steps, units that die), with the direction and
+    the factor; within those factors it passes. A failure when the loss is NaN or infinite from the very first
     step, at the smallest learning rate of the sweep. The range test is a reading of how the loss
     reacts to a rising learning rate, not a run at yours: its warning stands only when training
     at the configured rate shows the consequence (the short run is flat, slow, oscillating or
@@ -147,7 +148,7 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
             fix=f"Raise the learning rate to about {s.lr:.2g} and confirm with `nndoctor lr-find`.",
             extreme=configured * limits.extreme_factor <= s.low,
         )
-    if configured > factor * s.high:
+    if configured > limits.above_factor * s.high:
         evidence["direction"], evidence["factor"] = "above", configured / s.high
         return warned(
             f"the configured lr {configured:.2g} ({lr_range.optimizer}) is {configured / s.high:.0f}x above the suggested "
@@ -161,6 +162,7 @@ def learning_rate_range(lr_range: LRRange, limits: Thresholds) -> Verdict:
     else:
         off = s.low / configured if configured < s.low else configured / s.high
         evidence["factor"] = off
-        where = f"within {factor:g}x of the recommended range {rng} ({off:.1f}x off it)"
+        bound = factor if configured < s.low else limits.above_factor
+        where = f"within {bound:g}x of the recommended range {rng} ({off:.1f}x off it)"
     div = f", loss diverges at {_fmt(s.divergence_lr)}" if s.divergence_lr is not None else ""
     return passed(f"{config} is {where}; range test suggests {s.lr:.2g}{div}{note}", evidence)
