@@ -60,11 +60,30 @@ def weights_sha(model: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def data_sha(task: Task) -> str:
-    h = hashlib.sha1()
-    for tensor in task.tensors():
-        h.update(tensor.contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
+def data_summary(task: Task) -> list[list[Any]]:
+    """Shape, dtype, sum and absolute sum of each data tensor. Not a hash of the bytes: the tasks'
+    data goes through matmuls whose last bits differ between CPUs (16 of 31 tasks' byte hashes
+    changed on another Xeon), so `same_fingerprint` compares the sums with a tolerance."""
+    return [
+        [list(t.shape), str(t.dtype).removeprefix("torch."), float(t.double().sum()), float(t.double().abs().sum())]
+        for t in task.tensors()
+    ]
+
+
+def same_fingerprint(stored: Any, current: dict[str, Any]) -> bool:
+    """The stored fingerprint is the current one, the data's sums within 1e-5 of their absolute sum."""
+    if not isinstance(stored, dict) or stored.keys() != current.keys():
+        return False
+    if any(stored[k] != current[k] for k in current if k != "data"):
+        return False
+    old, new = stored["data"], current["data"]
+    if not isinstance(old, list) or len(old) != len(new):
+        return False
+    for a, b in zip(old, new, strict=True):
+        scale = 1e-5 * max(1.0, abs(b[3]))  # relative to the absolute sum: a sum near 0 is all rounding
+        if a[:2] != b[:2] or any(abs(x - y) > scale for x, y in zip(a[2:], b[2:], strict=True)):
+            return False
+    return True
 
 
 def fingerprint(task: Task) -> dict[str, Any]:
@@ -73,7 +92,7 @@ def fingerprint(task: Task) -> dict[str, Any]:
         "batch_size": task.batch_size,
         "budget_steps": task.budget_steps,
         "metric": task.metric,
-        "data": data_sha(task),
+        "data": data_summary(task),
         "optimizer": type(task.build_optimizer([torch.nn.Parameter(torch.zeros(1))])).__name__,
         "loss": type(task.build_loss()).__name__,
     }
@@ -194,7 +213,7 @@ def run(names: list[str], seeds: list[int], path: Path = OUT) -> dict[str, Any]:
             continue
         fp = fingerprint(task)
         record = records.get(task.name)
-        if record is None or record.get("fingerprint") != fp:
+        if record is None or not same_fingerprint(record.get("fingerprint"), fp):
             record = {"seeds": {}}
         record.update(
             {
