@@ -804,3 +804,74 @@ def test_nd503_says_a_nan_gradient_between_sampled_steps_likely_came_first():
     finding = w.report().finding("ND503")
     assert finding.outcome.value == "fail" and finding.evidence["first_bad_step"] == 15
     assert "likely a gradient of steps 12-14, whose loss was still finite" in finding.message  # sampled: 1, 11, 21
+
+
+RESUME_SCRIPT = """
+import torch
+from torch import nn
+
+def build():
+    net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    return net, torch.optim.SGD(net.parameters(), lr=0.05)
+
+torch.manual_seed(0)
+model, optimizer = build()
+loss_fn = nn.CrossEntropyLoss()
+data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(30)]
+for epoch in range(2):
+    for x, y in data:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    if epoch == 0:  # checkpoint, then resume into fresh objects (the old ones are dropped)
+        state = (model.state_dict(), optimizer.state_dict())
+        model, optimizer = build()
+        model.load_state_dict(state[0])
+        optimizer.load_state_dict(state[1])
+"""
+
+
+def test_the_watch_follows_a_script_that_resumes_into_new_model_and_optimizer_objects(tmp_path):
+    script = tmp_path / "resume.py"
+    script.write_text(RESUME_SCRIPT, encoding="utf-8")
+    out = tmp_path / "report.json"
+    result = _run(["watch", str(script), "--json", str(out)])
+    assert result.returncode == 0, result.stderr
+    run = json.loads(out.read_text())["artifacts"]["watched_run"]
+    assert run["steps"] == 60 and run["handovers"] == [30]
+    nd501 = next(f for f in json.loads(out.read_text())["findings"] if f["id"] == "ND501")
+    assert nd501["outcome"] == "pass"  # one run: no second optimizer whose gradients are judged
+
+
+def test_the_watch_api_hands_over_to_an_optimizer_that_trains_alone():
+    """The objects given to nndoctor.watch stay alive in its frame: a new optimizer over other
+    parameters takes over once it made HANDOVER_STEPS steps alone."""
+    import torch
+    from torch import nn
+
+    import nndoctor
+    from nndoctor.observe.watcher import HANDOVER_STEPS
+
+    def build():
+        net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+        return net, torch.optim.SGD(net.parameters(), lr=0.05)
+
+    torch.manual_seed(0)
+    model, optimizer = build()
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(30)]
+    with nndoctor.watch(model, optimizer, every=5) as w:
+        for epoch in range(2):
+            for x, y in data:
+                optimizer.zero_grad()
+                loss_fn(model(x), y).backward()
+                optimizer.step()
+            if epoch == 0:
+                state = (model.state_dict(), optimizer.state_dict())
+                model, optimizer = build()
+                model.load_state_dict(state[0])
+                optimizer.load_state_dict(state[1])
+    run = w.run
+    assert run.handovers == [30] and run.steps == 60 - HANDOVER_STEPS + 1
+    assert not run.other_optimizers
+    assert w.report().finding("ND501").outcome.value == "pass"

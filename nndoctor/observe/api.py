@@ -83,6 +83,7 @@ def report_for_run(
         "optimizer": run.optimizer,
         "scheduler": run.scheduler,
         "loss": run.loss,
+        "handovers": list(run.handovers),
     }
     report.interrupted = report.interrupted or interrupted
     return report

@@ -126,6 +126,9 @@ class WatchedRun:
     # the optimizers other than the followed one: optimizer, site, steps, kept (steps whose
     # gradients were only added to since its previous step), zero_grads (attributed to it)
     other_optimizers: list[dict[str, Any]] = field(default_factory=list)
+    # steps at which the watch began to follow a new optimizer (and its model): the script built
+    # new objects and trained those (a resume from a checkpoint)
+    handovers: list[int] = field(default_factory=list)
     model_params: int = 0
     model_trainable: int = 0
     model_layers: int = 0  # modules with their own parameters

@@ -233,9 +233,24 @@ class _OtherOptimizer:
         self.zero_grads = 0
         self.grads = _GradIdentity()
         self.record: dict[str, Any] = {}
+        self.alone = 0  # its steps since the followed optimizer's last one
 
     def pattern(self) -> str:
         return self.grads.pattern(self.params, self.zero_grads, first=False)
+
+
+HANDOVER_STEPS = 20  # steps another optimizer makes alone before the watch follows it instead
+
+
+def _owning_modules(params: set[int]) -> list[nn.Module]:
+    """The live modules holding every one of these parameters, outermost first (a one-off scan of
+    the interpreter's objects, when a resume replaced the model the watch followed)."""
+    import gc
+
+    found = [
+        obj for obj in gc.get_objects() if isinstance(obj, nn.Module) and params <= {id(p) for p in obj.parameters()}
+    ]
+    return sorted(found, key=lambda m: -sum(1 for _ in m.modules()))
 
 
 def _per_element(output: torch.Tensor, reduction: Any, args: tuple[Any, ...]) -> torch.Tensor:
@@ -837,8 +852,12 @@ class Watcher(Listener):
                 self.run.train_loader_length = state.length if state is not None else None
         ref = self._optimizer_ref
         if ref is None or optimizer is not ref():
-            self._other_step(optimizer)
-            return
+            if not self._handed_over(optimizer):
+                self._other_step(optimizer)
+                return
+        elif self._others:
+            for other in self._others.values():
+                other.alone = 0
         if self._open_val is not None:  # batches a step followed: not a validation pass
             self._open_val = None
             self._val_losses = []
@@ -914,6 +933,40 @@ class Watcher(Listener):
         if steps % self.every == 0:
             self._arm_sample()
 
+    def _handed_over(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Follow `optimizer` from now on when it took over the training: the followed optimizer is
+        gone (a resume into new model and optimizer objects) or has not stepped for HANDOVER_STEPS
+        of this one's steps over parameters it does not hold. A GAN's two optimizers alternate and
+        never hand over."""
+        ref = self._optimizer_ref
+        followed = ref() if ref is not None else None
+        other = self._others.get(id(optimizer))
+        alone = (other.alone if other is not None and other.ref() is optimizer else 0) + 1  # with this step
+        if followed is not None:
+            mine = {id(p) for p in self._params}
+            theirs = {id(p) for group in optimizer.param_groups for p in group["params"]}
+            if alone < HANDOVER_STEPS or mine & theirs:
+                return False
+        self._follow_new(optimizer)
+        return True
+
+    def _follow_new(self, optimizer: torch.optim.Optimizer) -> None:
+        """Switch to a new optimizer and the model holding its parameters (the same class as the
+        model followed so far, when there is one: a resume rebuilds it)."""
+        owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        model = self.model
+        if model is None or not owned & {id(p) for p in model.parameters()}:
+            found = _owning_modules(owned)
+            same = [m for m in found if type(m).__name__ == self.run.model]
+            choices = same or found
+            if choices:
+                self._adopt_model(choices[0])
+        other = self._others.pop(id(optimizer), None)
+        if other is not None:  # its steps so far were another optimizer's: not a second one now
+            self.run.other_optimizers = [r for r in self.run.other_optimizers if r is not other.record]
+        self.run.handovers.append(self.run.steps)
+        self._adopt_optimizer(optimizer)
+
     def _other_step(self, optimizer: torch.optim.Optimizer) -> None:
         """A step of an optimizer other than the one followed: its own gradient pattern."""
         other = self._others.get(id(optimizer))
@@ -929,6 +982,7 @@ class Watcher(Listener):
             }
             self.run.other_optimizers.append(other.record)
         pattern = other.pattern()
+        other.alone += 1
         record = other.record
         record["steps"] += 1
         record["zero_grads"] += other.zero_grads
