@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score nndoctor on the case corpus.")
     parser.add_argument(
         "--split",
-        choices=("tuning", "holdout", "all", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
+        choices=("tuning", "holdout", "all", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8"),
         default="tuning",
     )
     parser.add_argument("--only", help="substring or glob on the case path, e.g. 'broken' or 'holdout/healthy/*'")
