@@ -58,7 +58,7 @@ def make_rows(n, gen):
 
 def evaluate(model, loader, criterion, device):
     model.eval()
-    total, sq, n = 0.0, 0.0, 0
+    total, n = 0.0, 0
     with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16):
         for x, y in loader:
             out = model(x).float()

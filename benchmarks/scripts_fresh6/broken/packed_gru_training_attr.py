@@ -2,15 +2,16 @@
 
 Twin of `healthy/packed_gru_mode_helper.py` with one change in `set_training`. Assigning the
 attribute changes only the top-level module's flag; the BatchNorm1d and Dropout inside the head
-keep `training=True` forever (nothing ever calls `.eval()`), so validation runs with dropout on
-and with batch statistics, and every validation batch updates the BatchNorm running averages.
-Training itself is unchanged in mode (it was in train mode anyway). Shows in the printed
-numbers: epoch 1 train_loss identical to the twin (0.5953), val_loss already different (0.2244 vs
-0.2248), from epoch 2 on both differ (the validation consumed dropout random numbers and moved the
-running stats); final val_loss 0.0178 vs 0.0127. A probe copy (`/tmp/sf6_probe_packed_gru_training_attr.py`,
-not part of the set) evaluates the same weights twice after training: different val_loss each
-time, the BatchNorm running mean changed by validation, head Dropout `training=True` while
-`model.training` is False (twin: identical re-evaluations, running mean unchanged).
+keep `training=True` forever (nothing ever calls `.eval()`), so validation runs with dropout on and
+with batch statistics, and every validation batch updates the BatchNorm running averages. Training
+itself is unchanged in mode (it was in train mode anyway). Shows in the printed numbers: epoch 1
+train_loss identical to the twin (0.5953), val_loss already different (0.2244 vs 0.2248), from
+epoch 2 on both differ (the validation consumed dropout random numbers and moved the running
+stats); final val_loss 0.0178 vs 0.0127. A probe copy
+(`/tmp/sf6_probe_packed_gru_training_attr.py`, not part of the set) evaluates the final weights
+twice more: val_loss 0.0184 and 0.0157, the BatchNorm running mean changed by validation, head
+Dropout `training=True` while `model.training` is False (twin: 0.0127 and 0.0127, running mean
+unchanged).
 Check: ND508 (validation runs in training mode).
 Public reports: https://github.com/meta-pytorch/torchrec/pull/2464 (setting self.training=False
 has to reach every sub-module) and https://github.com/roytseng-tw/Detectron.pytorch/issues/104
@@ -48,7 +49,7 @@ class TokenCounts(Dataset):
 
 
 def pad_collate(batch):
-    seqs, labels = zip(*batch)
+    seqs, labels = zip(*batch, strict=True)
     lengths = torch.tensor([len(s) for s in seqs])
     return pad_sequence(list(seqs), batch_first=True, padding_value=0), lengths, torch.tensor(labels)
 

@@ -43,7 +43,7 @@ class TokenCounts(Dataset):
 
 
 def pad_collate(batch):
-    seqs, labels = zip(*batch)
+    seqs, labels = zip(*batch, strict=True)
     lengths = torch.tensor([len(s) for s in seqs])
     return pad_sequence(list(seqs), batch_first=True, padding_value=0), lengths, torch.tensor(labels)
 

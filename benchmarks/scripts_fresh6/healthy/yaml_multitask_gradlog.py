@@ -20,13 +20,13 @@ import argparse
 import functools
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 import yaml
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 FIRES: dict[str, str] = {}
-EXPECT_CAPTURE = {"model": "TwoTaskNet", "optimizer": "SGD", "loss": None, "val_loader": True}
+EXPECT_CAPTURE = {"model": "TwoTaskNet", "optimizer": "SGD", "loss": "F.cross_entropy", "val_loader": True}
 
 CONFIG = """
 data:
@@ -138,7 +138,8 @@ def main():
             v_loss, correct, mse, n = 0.0, 0, 0.0, 0
             for x, y_cls, y_reg in val_loader:
                 logits, value = model(x)
-                v_loss += (t["w_cls"] * F.cross_entropy(logits, y_cls) + t["w_reg"] * reg_loss(value, y_reg)).item() * len(x)
+                batch_loss = t["w_cls"] * F.cross_entropy(logits, y_cls) + t["w_reg"] * reg_loss(value, y_reg)
+                v_loss += batch_loss.item() * len(x)
                 correct += (logits.argmax(1) == y_cls).sum().item()
                 mse += ((value - y_reg) ** 2).sum().item()
                 n += len(x)

@@ -1,16 +1,16 @@
 """Healthy: features and labels kept apart, zipped from two loaders with equally seeded shuffles.
 
-The data comes as two arrays, as if read from two files (`features.npy`, `labels.npy`): 16
-features per row and a 4-class label (which of four prototype directions is closest, plus label
-noise). The script builds one DataLoader per array, both `shuffle=True` with their own
-`torch.Generator()`; both generators are re-seeded with the same per-epoch seed at the start of
-every epoch, so the two permutations are identical in every epoch, and the loop iterates
-`zip(feature_loader, label_loader)`. (Seeding them once is not enough: `zip` stops without the
-last `next()` on the label loader, whose sampler then skips the extra `randperm` draw the feature
-sampler makes when it is exhausted, and from epoch 2 on the two orders differ.) The model is a small MLP compiled with
-`torch.jit.script`. Adam with `CosineAnnealingLR` per epoch, CrossEntropyLoss; validation over
-an ordinary `TensorDataset` loader under `torch.no_grad()`. Prints one `epoch ...` line per epoch
-and a `final ...` line.
+The data comes as two arrays, as if read from two files (`features.npy`, `labels.npy`): 16 features
+per row and a 4-class label (which of four prototype directions is closest, plus label noise). The
+script builds one DataLoader per array, both `shuffle=True` with their own `torch.Generator()`;
+both generators are re-seeded with the same per-epoch seed at the start of every epoch, so the two
+permutations are identical in every epoch, and the loop iterates `zip(feature_loader,
+label_loader)`. (Seeding them once only works by luck: with 8000 rows, a multiple of the batch
+size, `zip` stops before the label sampler makes the final empty `randperm` draw that the exhausted
+feature sampler makes, and from epoch 2 on the two orders differ; measured with torch 2.13.) The
+model is a small MLP compiled with `torch.jit.script`. Adam with `CosineAnnealingLR` per epoch,
+CrossEntropyLoss; validation over an ordinary `TensorDataset` loader under `torch.no_grad()`.
+Prints one `epoch ...` line per epoch and a `final ...` line.
 Reference for zipping two DataLoaders (each shuffles with its own random stream; the twin
 `broken/zip_unseeded_labels.py` gives the label loader none):
 https://www.duoke360.com/post/34645 and https://example-a.com/answer/74586633
@@ -23,12 +23,12 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 FIRES: dict[str, str] = {}
-EXPECT_CAPTURE = {"model": "RecursiveScriptModule", "optimizer": "Adam", "loss": "CrossEntropyLoss", "val_loader": True}
+EXPECT_CAPTURE = {"model": "ProtoMLP", "optimizer": "Adam", "loss": "CrossEntropyLoss", "val_loader": True}
 
 N_FEATURES, N_CLASSES = 16, 4
 
 
-class Net(nn.Module):
+class ProtoMLP(nn.Module):
     def __init__(self, hidden: int):
         super().__init__()
         self.fc1 = nn.Linear(N_FEATURES, hidden)
@@ -62,7 +62,7 @@ def main():
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     protos = torch.randn(N_CLASSES, N_FEATURES, generator=gen)
-    features, labels = make_arrays(10000, gen, protos)
+    features, labels = make_arrays(12000, gen, protos)
     x_va, y_va = make_arrays(2000, gen, protos)
 
     feature_gen, label_gen = torch.Generator(), torch.Generator()
@@ -70,7 +70,7 @@ def main():
     label_loader = DataLoader(labels, batch_size=args.batch_size, shuffle=True, generator=label_gen)
     val_loader = DataLoader(TensorDataset(x_va, y_va), batch_size=500)
 
-    model = torch.jit.script(Net(args.hidden))
+    model = torch.jit.script(ProtoMLP(args.hidden))
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
@@ -81,7 +81,7 @@ def main():
         label_gen.manual_seed(args.seed * 1000 + epoch)
         model.train()
         total, n = 0.0, 0
-        for xb, yb in zip(feature_loader, label_loader):
+        for xb, yb in zip(feature_loader, label_loader):  # noqa: B905
             optimizer.zero_grad()
             loss = criterion(model(xb), yb)
             loss.backward()
