@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
@@ -88,3 +91,15 @@ def fan_in_out(module: nn.Module) -> tuple[int, int]:
     if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
         return weight.shape[0] * receptive, weight.shape[1] * receptive
     return weight.shape[1] * receptive, weight.shape[0] * receptive
+
+
+def library_owned(model: nn.Module, name: str) -> bool:
+    """The module holding submodule `name` is a class of an installed package (site-packages):
+    a library's design, not code the user can change."""
+    parent_name = name.rpartition(".")[0]
+    try:
+        parent = model.get_submodule(parent_name) if parent_name else model
+        source = inspect.getfile(type(parent))
+    except (AttributeError, TypeError, OSError):
+        return False
+    return any(part in ("site-packages", "dist-packages") for part in Path(source).parts)

@@ -1578,3 +1578,24 @@ def test_a_hand_written_lr_range_test_is_skipped_by_the_capture(tmp_path: Path, 
         assert lr == 0.05 and swept and "30 steps" in swept[0]
     else:  # a warm-up rises too, but ever more slowly: the first step is the one
         assert lr == pytest.approx(1e-4) and not swept
+
+
+def test_backward_passes_cleared_before_the_step_are_no_accumulation(tmp_path: Path) -> None:
+    """zero_grad() before every backward and one step after the batch loop (a dedented step):
+    only the last batch's gradient reaches the step, so the checks keep the loader's batch."""
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+model = nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(2):
+    for xb, yb in loader:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(xb), yb).backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    assert not any("accumulates" in note for note in got.notes)
+    assert got.target.train_data.batch_size == 16

@@ -875,3 +875,38 @@ def test_the_watch_api_hands_over_to_an_optimizer_that_trains_alone():
     assert run.handovers == [30] and run.steps == 60 - HANDOVER_STEPS + 1
     assert not run.other_optimizers
     assert w.report().finding("ND501").outcome.value == "pass"
+
+
+@pytest.mark.parametrize("how", ["eval", "attribute"])
+def test_nd508_reads_the_submodules_mode_in_validation(how):
+    """`model.training = False` sets the outermost module's attribute only: its BatchNorm and
+    dropout stay in training mode during the validation."""
+    import torch
+    from torch import nn
+
+    import nndoctor
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(10)]
+    with nndoctor.watch(model, optimizer, every=5) as w:
+        for _ in range(3):
+            model.train()
+            for x, y in data:
+                optimizer.zero_grad()
+                loss_fn(model(x), y).backward()
+                optimizer.step()
+            if how == "eval":
+                model.eval()
+            else:
+                model.training = False
+            with torch.no_grad():
+                for x, y in data[:3]:
+                    loss_fn(model(x), y)
+    finding = w.report().finding("ND508")
+    if how == "eval":
+        assert finding.outcome.value == "pass"
+    else:
+        assert finding.outcome.value == "warn" and "assigning `model.training`" in finding.message

@@ -243,6 +243,19 @@ def test_nd502_a_schedule_that_never_comes_near_the_optimizers_lr():
     assert judge("ND502", no_base).outcome == Outcome.PASS
 
 
+def test_nd501_names_backward_passes_whose_gradients_zero_grad_throws_away():
+    run = healthy()  # optimizer.step() dedented out of the batch loop: 79 backward passes per step
+    run.backwards = [79] * run.steps
+    run.zero_grads = [79] * run.steps
+    run.zeroed_after_backward = run.discarded_steps = run.steps
+    verdict = judge("ND501", run)
+    assert verdict.outcome == Outcome.WARN and "thrown away" in verdict.message
+    assert "indentation" in verdict.recommendation
+    accumulating = healthy()  # 8 micro-batches, zero_grad() after each step only: deliberate
+    accumulating.backwards = [8] * accumulating.steps
+    assert "deliberate gradient accumulation" in judge("ND501", accumulating).message
+
+
 def test_nd508_train_mode_and_grad_in_validation():
     run = healthy()
     run.val_passes[0].training_calls = 4

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         "max_scale_spread": 100.0,
         "extreme_rms": 20.0,
         "extreme_scale_spread": 1000.0,
+        "max_offset": 20.0,
     },
     explains=("ND201", "ND203", "ND301", "ND303", "ND402", "ND403", "ND404", "ND405"),
     confirmed_by=("ND201", "ND203", "ND402", "ND404", "ND405"),
@@ -39,8 +40,9 @@ def input_normalization(data_stats: DataStats, limits: Thresholds, id_features: 
     """Look at the per-feature statistics of the training inputs.
 
     What it checks:
-    The root-mean-square of the inputs over a few batches, and how much the per-feature (per
-    channel, for images) standard deviations differ between features.
+    The root-mean-square of the inputs over a few batches, how much the per-feature (per
+    channel, for images) standard deviations differ between features, and how far a typical
+    feature's mean sits from zero in units of its own standard deviation (`max_offset`).
 
     Why it matters:
     Networks train best on inputs centred at zero with unit variance. Large raw values (pixels in
@@ -106,6 +108,24 @@ def input_normalization(data_stats: DataStats, limits: Thresholds, id_features: 
             "feature's standard deviation",
             evidence,
             extreme=spread > limits.extreme_scale_spread,
+        )
+    # a mean far from zero against the feature's own spread: [0, 1] pixels normalized with 0..255
+    # statistics sit in a narrow band near -1, which an RMS of ~1 does not show
+    offsets = sorted(
+        abs(data_stats.feature_mean[i]) / data_stats.feature_std[i]
+        for i in kept
+        if data_stats.feature_std[i] > 0 and math.isfinite(data_stats.feature_std[i])
+    )
+    offset = offsets[len(offsets) // 2] if offsets else 0.0
+    evidence["median_offset"] = offset
+    if offset > limits.max_offset:
+        return warned(
+            f"inputs are not centred: a typical feature's mean is {offset:.0f}x its standard deviation (means "
+            f"{min(means):.3g}..{max(means):.3g}, standard deviations {min(stds):.3g}..{max(stds):.3g}), so the "
+            "inputs sit in a narrow band away from zero and the first layer sees nearly the same input every time",
+            evidence,
+            fix="Standardize with the statistics of the data as it reaches the model: after ToTensor() images are in "
+            "[0, 1], so normalize with means and stds in that range (e.g. 0.5, 0.25), not 127.5 and 128.",
         )
     note = f" (columns {', '.join(map(str, sorted(ids)))} are ids the model casts to integers, left out)" if ids else ""
     return passed(f"inputs look normalized: RMS {rms:.3g}, scale spread {spread:.1f}x{note}", evidence)
@@ -323,7 +343,8 @@ def loss_output_pairing(
     not warned: it trains); a regression loss trained on what look like class labels; a
     class-normalizing loss (CrossEntropyLoss, NLLLoss) on a single output unit; a softmax or
     log_softmax taken over the batch dimension (the output sums to 1 over the samples, not over
-    the classes) before such a loss. Inside any loss,
+    the classes) before such a loss; a ReLU (or ReLU6) on the logits before CrossEntropyLoss or
+    BCEWithLogitsLoss. Inside any loss,
     including a wrapper of the user's own, the `torch.nn.functional` losses it calls on the first
     batch are read against their argument conventions: KL divergence given probabilities or raw
     scores instead of log-probabilities (or a log-probability target without log_target=True);
@@ -467,6 +488,16 @@ def loss_output_pairing(
             fix="Remove the final Sigmoid and pass the last layer's logits to CrossEntropyLoss, which applies "
             "log_softmax itself.",
         )
+    rectified = output_head.op in ("Relu", "Hardtanh") and output_head.low >= 0 and not sigmoid
+    if loss in ("cross_entropy", "bce_with_logits") and rectified:
+        return warned(
+            f"the logits pass through a {output_head.module_kind or output_head.op} (outputs >= 0) before "
+            f"{setup.loss_name}, which expects raw logits: a class's score can never go below 0, so the model can only "
+            "push the wrong classes down to 0, and a score the ReLU cuts to 0 gets no gradient at all",
+            {"output_op": output_head.op, "output_module": output_head.module, **evidence},
+            fix="Remove the activation after the last layer and pass its raw output to the loss.",
+            explains=TRAINING_CONSEQUENCES,
+        )
     elementwise = loss in ("mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits")
     if elementwise and task.output_shape != task.target_shape:
         try:
@@ -540,7 +571,9 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
 
     What it checks:
     Sigmoid or tanh activations in the hidden layers of a deep network; plain networks (no skip
-    connections anywhere on the path from input to loss) deeper than about 20 weighted layers.
+    connections anywhere on the path from input to loss) deeper than about 20 weighted layers; a
+    network of two or more weighted layers that is linear end to end (no activation between
+    them, read off the autograd graph from the input to the output).
     Also noted, without a warning: a bias right before BatchNorm and dropout right after a
     convolution.
 
@@ -602,6 +635,13 @@ def architecture_advice(init_forward: ForwardStats, init_backward: BackwardStats
             fix="Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers; keep sigmoid/tanh for "
             "outputs and gates, or put a normalization layer before each of them.",
             extreme=len(saturating) >= limits.extreme_saturating_layers,
+        )
+    if init_backward.linear and depth >= 2:
+        return warned(
+            f"the network is linear: its {depth} weighted layers have no activation between them, so they compose to "
+            "a single linear map and the hidden layers add nothing a linear model could not do",
+            {**evidence, "linear": True},
+            fix="Put a nonlinearity (nn.ReLU(), nn.GELU()) after every hidden layer, not only after the last one.",
         )
     if traced and depth > limits.max_plain_depth and init_backward.depth_shortest == depth:
         return warned(
@@ -780,7 +820,19 @@ def train_eval_modes(train_eval: ModeStats, limits: Thresholds) -> Verdict:
     }
     if train_eval.eval_repeat_diff > limits.eval_tolerance:
         return _random_in_eval(train_eval, evidence)
-    if (train_eval.has_dropout or train_eval.has_batchnorm) and train_eval.train_eval_diff < limits.same_tolerance:
+    identical = train_eval.train_eval_diff < limits.same_tolerance
+    if identical and train_eval.zero_scale_batchnorms:
+        zeroed = train_eval.zero_scale_batchnorms
+        return warned(
+            f"train() and eval() outputs are identical because {len(zeroed)} BatchNorm layer(s) have an all-zero scale "
+            f"(weight, gamma) ({', '.join(zeroed[:3])}): each outputs its bias whatever the input, so the layers after "
+            "it see a constant and nothing before it gets a gradient",
+            {**evidence, "zero_scale_batchnorms": zeroed[:20]},
+            fix="Initialize BatchNorm weights to 1 (the default); zero-init only the last BatchNorm of a residual "
+            "branch, where the skip connection carries the signal.",
+            explains=("ND203", "ND301", "ND402", "ND403", "ND404", "ND405"),
+        )
+    if (train_eval.has_dropout or train_eval.has_batchnorm) and identical:
         return warned(
             "the model has dropout/BatchNorm layers but train() and eval() outputs are identical: "
             "those layers are not applied in forward()",

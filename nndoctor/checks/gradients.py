@@ -114,7 +114,9 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
     What it checks:
     After one backward pass: parameters that require grad but are missing from the optimizer,
     parameters that received no gradient at all (not used in forward), and whether any trainable
-    parameter received a non-zero gradient. Frozen parameters are listed as information.
+    parameter received a non-zero gradient; an Embedding whose `padding_idx` the inputs use as a
+    real token (ids of one per sample, or the id between other tokens inside the sequences rather
+    than at their ends), whose row then never trains. Frozen parameters are listed as information.
 
     Why it matters:
     A parameter missing from the optimizer silently keeps its initial value (typically a head
@@ -168,6 +170,16 @@ def unused_parameters(init_backward: BackwardStats) -> Verdict:
             f"{len(no_grad)} parameter(s) receive no gradient (unused in forward): {', '.join(no_grad[:4])}",
             evidence,
             fix="Remove the unused layers, or call them in forward() if they were meant to be used.",
+        )
+    if init_backward.padding_lookups:
+        name, pad, share = init_backward.padding_lookups[0]
+        return warned(
+            f"{name} (an Embedding) treats id {pad} as padding (padding_idx={pad}: its vector stays zero and never "
+            f"gets a gradient), but the inputs use id {pad} as a real token ({share:.1%} of the lookups, between "
+            "other tokens or as an id of its own): the model can never learn what it means",
+            {**evidence, "padding_lookups": [list(entry) for entry in init_backward.padding_lookups]},
+            fix=f"Drop padding_idx if the data has no padding, or reserve an id that is only padding (e.g. the "
+            f"vocabulary size) and shift the real ids so that {pad} is not one of them.",
         )
     note = f"; {len(frozen)} frozen" if frozen else ""
     if elsewhere:

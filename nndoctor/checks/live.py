@@ -58,7 +58,9 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
     `backward()` ran: a `zero_grad()` between `backward()` and `step()` when one was called there,
     else a backward pass that never reaches the optimizer's parameters (a detached output, an
     optimizer built over another copy of the model). Several backward passes
-    per step followed by one `zero_grad()` is deliberate gradient accumulation and passes.
+    per step followed by one `zero_grad()` is deliberate gradient accumulation and passes; several
+    with a `zero_grad()` between them at most steps warns: only the last one's gradient reaches the
+    step (an `optimizer.step()` dedented out of the batch loop).
 
     Why it matters:
     PyTorch adds every backward pass into `.grad`. Without `zero_grad()` each step uses the sum of
@@ -141,6 +143,16 @@ def gradients_not_zeroed(watched_run: WatchedRun, limits: Thresholds) -> Verdict
             fix="Keep the loss connected to the model's output (no `.detach()`, `.item()`, `.data` or NumPy round "
             "trip before the loss), and build the optimizer over the parameters of the model that is trained: "
             "after the model's final re-creation, deep copy or `.to()` that makes new parameters.",
+        )
+    if run.discarded_steps >= 0.5 * run.steps and per_step_backward > 1:
+        evidence["steps_with_gradients_thrown_away"] = run.discarded_steps
+        return warned(
+            f"at {run.discarded_steps} of {run.steps} steps zero_grad() ran between the step's backward passes "
+            f"({per_step_backward:g} per step, {zero_calls} zero_grad() calls): only the last backward's gradient "
+            "reaches each optimizer step, the others are computed and thrown away",
+            evidence,
+            fix="Call optimizer.step() inside the batch loop, right after loss.backward() (check its indentation); "
+            "to accumulate on purpose, call zero_grad() only after each step.",
         )
     if per_step_backward > 1:
         return passed(
@@ -788,7 +800,9 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     }
     problems = []
     if in_train and run.mode_sensitive:
-        problems.append(f"{len(in_train)} of {len(passes)} ran with the model in training mode (model.eval() missing)")
+        problems.append(
+            f"{len(in_train)} of {len(passes)} ran with the model in training mode (model.eval() missing, or the mode set by assigning `model.training`, which leaves the submodules in training mode)"
+        )
     if with_grad:
         problems.append(f"{len(with_grad)} of {len(passes)} ran with gradients enabled (torch.no_grad() missing)")
     if problems:

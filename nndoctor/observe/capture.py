@@ -212,6 +212,7 @@ class _CaptureListener(Listener):
         self.steps_skipped = 0
         self.backwards_since_step = 0
         self.batches_since_step = 0
+        self.cleared_between = False  # zero_grad() ran after a backward() of the coming step
         self.first_step_micro = (0, 0)  # (backward passes, loader batches) before the first step
         # the first step's capture, held while the next steps tell whether they are a hand-written
         # LR range test (the learning rate multiplied by the same factor step after step)
@@ -307,6 +308,10 @@ class _CaptureListener(Listener):
             self.done = True
             raise StopScript("no optimizer step")
 
+    def zero_grad(self, owner: Any, set_to_none: bool) -> None:
+        if self.backwards_since_step:  # the gradients of the backward passes so far are thrown away
+            self.cleared_between = True
+
     def batch(self, loader: DataLoader[Any] | None, batch: Any) -> None:
         self._stop_if_done()
         self.last_batch = (weakref.ref(loader) if loader is not None else None, batch)
@@ -318,8 +323,10 @@ class _CaptureListener(Listener):
         backwards = self.backwards_since_step
         self.backwards_since_step = 0
         batches, self.batches_since_step = self.batches_since_step, 0
+        cleared, self.cleared_between = self.cleared_between, False
         if self.result is None and self.collecting is None:
-            self.first_step_micro = (backwards, batches)
+            # micro-batches accumulate only when nothing cleared their gradients before the step
+            self.first_step_micro = (0, 0) if cleared else (backwards, batches)
         if self.collecting is not None:
             if optimizer is self.collecting.optimizer():
                 self._collect_step()

@@ -110,6 +110,9 @@ class WatchedRun:
     zeroed_after_backward: int = 0
     # steps with several backward passes: how many divided the loss before backward
     accumulation_steps: int = 0
+    # steps with several backward passes and a zero_grad() between them: all but the last
+    # backward's gradients are thrown away (an optimizer.step() outside the batch loop)
+    discarded_steps: int = 0
     accumulation_scaled: int = 0  # the tensor backward ran on was the loss scaled down
     accumulation_unscaled: int = 0  # it was the loss itself (its value, or the loss function's result)
     epoch_starts: list[int] = field(default_factory=list)  # steps done when each training pass began

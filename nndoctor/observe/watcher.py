@@ -360,6 +360,7 @@ class Watcher(Listener):
         self._forward_training: bool | None = None  # mode of the last training forward since the last step
         # the other optimizers (a GAN's second one, one per module group): their gradient pattern
         self._others: dict[int, _OtherOptimizer] = {}
+        self._mode_modules: list[nn.Module] = []
         # module -> id(an optimizer's parameter list) -> whether the module holds some of them
         self._module_params: weakref.WeakKeyDictionary[nn.Module, dict[int, bool]] = weakref.WeakKeyDictionary()
         self._val_since_train = False
@@ -395,7 +396,10 @@ class Watcher(Listener):
         self._module_names = {id(m): name or type(model).__name__ for name, m in model.named_modules()}
         if self._sites.get(id(model)):
             self.run.sites["model"] = self._sites[id(model)]
-        self.run.mode_sensitive = any(isinstance(m, _MODE_SENSITIVE) for m in model.modules())
+        # dropout and batch norm modules: read at validation calls, whose mode is theirs (a
+        # `model.training = False` sets the attribute of the outermost module only)
+        self._mode_modules = [m for m in model.modules() if isinstance(m, _MODE_SENSITIVE)]
+        self.run.mode_sensitive = bool(self._mode_modules)
         params = list(model.parameters())
         self.run.model_params = sum(p.numel() for p in params)
         self.run.model_trainable = sum(p.numel() for p in params if p.requires_grad)
@@ -504,7 +508,7 @@ class Watcher(Listener):
             self._open_tensor_val()  # `model.eval()`, then `model(x_val)` under no_grad: no loader
         if self._open_val is not None:
             self._open_val.model_calls += 1
-            self._open_val.training_calls += int(module.training)
+            self._open_val.training_calls += int(module.training or any(m.training for m in self._mode_modules))
             self._open_val.grad_calls += int(grad_on)
             own = output_loss(output)  # a model that returns its loss (HuggingFace style)
             if own is not None:
@@ -897,13 +901,17 @@ class Watcher(Listener):
             run.lrs.append([lr if type(lr) is float else _as_float(lr) for lr in [g["lr"] for g in groups]])
         run.zero_grads.append(self._zero_grads)
         run.backwards.append(self._backwards)
+        discarded = False
         if self._zeroed_after_backward:
             run.zeroed_after_backward += 1
             self._zeroed_after_backward = False
+            discarded = self._backwards > 1
         run.batches.append(self._batches)
         run.scheduler_calls.append(self._sched_calls)
         run.grad_pattern.append(self._grads.pattern(self._params, self._zero_grads, step == 0))
-        if self._backwards > 1:
+        if discarded:
+            run.discarded_steps += 1
+        elif self._backwards > 1:
             run.accumulation_steps += 1
             kinds = [_backward_kind(fn, own) for fn, own in self._step_backs]
             if "scaled" in kinds:

@@ -24,6 +24,7 @@ from nndoctor.layers import (
     is_transposed_linear,
     is_weighted,
     layer_modules,
+    library_owned,
     module_names,
 )
 from nndoctor.probe import probe
@@ -85,6 +86,12 @@ class BackwardStats:
     lr: float | None
     grad_output_nonfinite: list[str] = field(default_factory=list)  # modules, in backward order
     gates: list[str] = field(default_factory=list)  # sigmoid/tanh modules used only as multiplicative gates
+    # every path from the input to the model's output is linear (no activation, normalization or
+    # product of two computed tensors between the weighted layers); None when not traced
+    linear: bool | None = None
+    # embeddings whose padding_idx is looked up as a real token: (module, padding id, its share of the
+    # lookups): single ids per sample (no sequence to pad), or ids between other tokens in the sequences
+    padding_lookups: list[tuple[str, int, float]] = field(default_factory=list)
 
     def layer(self, name: str) -> LayerGrad | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -123,6 +130,53 @@ def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
     if longest.get(root) is None:
         return None
     return longest[root], shortest[root]  # type: ignore[return-value]
+
+
+# autograd nodes that are linear in their differentiable inputs (scaling by a constant included)
+_LINEAR_NODES = frozenset(
+    {
+        *_WEIGHTED_NODES,
+        "Add", "Sub", "Neg", "Sum", "Mean", "View", "Reshape", "UnsafeView", "Alias", "Permute", "Transpose",
+        "T", "Expand", "Squeeze", "Unsqueeze", "Slice", "Select", "Index", "Clone", "Cat", "Stack", "Split",
+        "SplitWithSizes", "Unbind", "Flatten", "Copy", "ToCopy", "Narrow", "Repeat", "AvgPool2D", "AvgPool1D",
+        "AdaptiveAvgPool2D", "AdaptiveAvgPool1D", "ConstantPadNd", "Mul", "Div",
+    }
+)  # fmt: skip
+
+
+def linear_from_input(root: Any, leaf: torch.Tensor) -> bool | None:
+    """True when every node on a path from `root` (the output's grad_fn) down to the input `leaf`
+    is linear: then all the weighted layers compose to a single linear map. A product or quotient
+    of two computed tensors (attention, gating) is not linear. None when the input is not reached."""
+    if root is None:
+        return None
+    reaches: dict[Any, bool] = {}
+    linear_below: dict[Any, bool] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in reaches:
+            continue
+        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if c not in reaches)
+            continue
+        if getattr(node, "variable", None) is leaf:
+            reaches[node], linear_below[node] = True, True
+            continue
+        reaching = [c for c in children if reaches.get(c)]
+        reaches[node] = bool(reaching)
+        if not reaching:
+            linear_below[node] = True
+            continue
+        name = type(node).__name__.rstrip("0123456789").removesuffix("Backward")
+        computed = [c for c in children if type(c).__name__ != "AccumulateGrad"]
+        own = name in _LINEAR_NODES and not (name in ("Mul", "Div") and len(computed) > 1)
+        linear_below[node] = own and all(linear_below[c] for c in reaching)
+    if not reaches.get(root):
+        return None
+    return linear_below[root]
 
 
 def gates(root: Any, saturating: dict[Any, str]) -> list[str]:
@@ -228,6 +282,19 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
     batch = ctx.train_batches()[0]
     names = module_names(model)
     grads = OutputGradients(model)
+    lookups: list[tuple[str, int, torch.Tensor]] = []
+    hooks = [
+        m.register_forward_pre_hook(
+            lambda mod, args, name=name: (
+                lookups.append((name, int(mod.padding_idx), args[0].detach()))
+                if args and isinstance(args[0], torch.Tensor)
+                else None
+            )
+        )
+        for name, m in model.named_modules()
+        # a library's embedding takes its padding id from a config (a tokenizer's pad token), not a choice here
+        if isinstance(m, nn.Embedding) and m.padding_idx is not None and not library_owned(model, name)
+    ]
     try:
         try:
             with watch_input(model, requires_grad=True) as captured:  # lets the graph be traced to the input
@@ -242,11 +309,15 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         loss = ctx.loss(output, target)
         leaf = captured.tensor
         depth = weighted_depth(loss.grad_fn, leaf) if leaf is not None else None
+        out_node = output.grad_fn if isinstance(output, torch.Tensor) else None
+        linear = linear_from_input(out_node, leaf) if leaf is not None else None
         gated = gates(loss.grad_fn, grads.saturating)
         if loss.requires_grad:
             loss.backward()
     finally:
         grads.close()
+        for hook in hooks:
+            hook.remove()
     named = list(model.named_parameters())
     optimizer = ctx.make_optimizer(model)
     in_optimizer = {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -379,7 +450,31 @@ def init_backward(ctx: Context, model: nn.Module) -> BackwardStats:
         lr=float(lr) if isinstance(lr, (int, float)) else None,
         grad_output_nonfinite=grads.flagged(host_flags),
         gates=gated,
+        linear=linear,
+        padding_lookups=[found for name, pad, ids in lookups if (found := _real_padding(name, pad, ids)) is not None],
     )
+
+
+def _real_padding(name: str, pad: int, ids: torch.Tensor) -> tuple[str, int, float] | None:
+    """(name, pad, share) when an embedding's padding id is used as a real token: it occurs in a
+    batch of single ids per sample, or between other tokens in most sequences that hold it."""
+    if ids.is_floating_point() or ids.numel() == 0:
+        return None
+    hits = ids == pad
+    share = float(hits.float().mean())
+    if share == 0:
+        return None
+    if ids.dim() <= 1:
+        return name, pad, share
+    rows = hits.reshape(-1, ids.shape[-1])
+    real = ~rows
+    before = real.int().cumsum(1) > 0
+    after = real.flip(1).int().cumsum(1).flip(1) > 0
+    inside = (rows & before & after).any(1)
+    holding = rows.any(1)
+    if float(inside.float().sum()) >= 0.5 * float(holding.float().sum()):
+        return name, pad, share
+    return None
 
 
 def matrix_params(module: nn.Module) -> list[nn.Parameter]:

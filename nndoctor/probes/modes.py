@@ -33,6 +33,8 @@ class ModeStats:
     eval_sampling_calls: list[str] = field(default_factory=list)
     eval_nonfinite: int = 0  # NaN/Inf entries of the eval-mode output (no gradients)
     train_nonfinite: int = 0  # and of the training-mode output of the same batch
+    # BatchNorm layers whose scale (weight, gamma) is all zero: they output their bias in either mode
+    zero_scale_batchnorms: list[str] = field(default_factory=list)
 
 
 # dropout-like: units zeroed at random; `training` is the functional's third argument
@@ -97,6 +99,11 @@ def train_eval(ctx: Context, model: nn.Module) -> ModeStats:
         eval_sampling_calls=sorted(calls.sampling),
         eval_nonfinite=int(host[3]),
         train_nonfinite=int(host[4]),
+        zero_scale_batchnorms=[
+            name
+            for name, m in model.named_modules()
+            if isinstance(m, BATCH_NORMS) and isinstance(m.weight, torch.Tensor) and not bool(m.weight.detach().any())
+        ],
     )
 
 

@@ -14,13 +14,11 @@ what it takes to stop early on NaN, divergence or a reached goal.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import itertools
 import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -30,7 +28,7 @@ from nndoctor.batches import first_tensor, sample_count, take_samples
 from nndoctor.context import Context
 from nndoctor.declare import setting
 from nndoctor.errors import NotJudged
-from nndoctor.layers import DROPOUTS, NORMS, module_names
+from nndoctor.layers import DROPOUTS, NORMS, library_owned, module_names
 from nndoctor.probe import probe
 from nndoctor.probes.loop import (
     MetricAccumulator,
@@ -638,18 +636,6 @@ class DropoutEffect:
     library: bool = False  # built by an installed library's module (transformers, ...), not the user's code
 
 
-def _library_owned(model: nn.Module, name: str) -> bool:
-    """The module holding submodule `name` is a class of an installed package (site-packages):
-    a library's design, not code the user can change."""
-    parent_name = name.rpartition(".")[0]
-    try:
-        parent = model.get_submodule(parent_name) if parent_name else model
-        source = inspect.getfile(type(parent))
-    except (AttributeError, TypeError, OSError):
-        return False
-    return any(part in ("site-packages", "dist-packages") for part in Path(source).parts)
-
-
 @dataclass
 class RegularizationStats:
     batches: int
@@ -772,7 +758,7 @@ def regularization(ctx: Context, model: nn.Module, settings: RegularizationSetti
             kind=type(m).__name__,
             p=float(m.p),
             output_change=host[len(values) + i],
-            library=_library_owned(model, name),
+            library=library_owned(model, name),
         )
         for i, (name, m) in enumerate(dropouts[: len(changes)])
     ]
