@@ -1599,3 +1599,25 @@ for epoch in range(2):
     got = capture(script)
     assert not any("accumulates" in note for note in got.notes)
     assert got.target.train_data.batch_size == 16
+
+
+def test_a_sum_of_functional_losses_is_captured_by_its_first_term(tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        PRELUDE
+        + """
+model = nn.Linear(3, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for xb, yb in loader:
+    opt.zero_grad()
+    out = model(xb)
+    aux = nn.functional.smooth_l1_loss(model.weight, torch.zeros_like(model.weight))
+    loss = nn.functional.cross_entropy(out, yb) + 0.1 * nn.functional.mse_loss(out.softmax(1), nn.functional.one_hot(yb, 2).float()) + aux
+    loss.backward()
+    opt.step()
+""",
+    )
+    got = capture(script)
+    loss = next(c for c in got.captured if c.kind == "loss")
+    # the regularizer on the weights comes first, but the first term on the model's output is the loss
+    assert loss.description == "F.cross_entropy", loss.text()

@@ -206,6 +206,7 @@ class _CaptureListener(Listener):
         self.custom_loss: tuple[weakref.ref[nn.Module], tuple[Any, ...]] | None = None
         self.functional: tuple[str, tuple[Any, ...]] | None = None  # name, positional args
         self.functional_site: str | None = None
+        self.functional_this_step = False  # a functional loss was seen since the step's batch came
         self.grad_fn: str | None = None
         self.last_batch: tuple[weakref.ref[DataLoader[Any]] | None, Any] | None = None
         self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
@@ -291,8 +292,25 @@ class _CaptureListener(Listener):
         if self.collecting is not None:
             self._collect_target(args)
             return
-        self.functional = (name, args)
-        self.functional_site = user_site()
+        # a sum of losses (a multi-task step) names its first term, unless a later one is the one
+        # applied to the model's output and the first is not
+        kept = self.functional if self.functional_this_step else None
+        if kept is None or (self._reads_model_output(args) and not self._reads_model_output(kept[1])):
+            self.functional = (name, args)
+            self.functional_site = user_site()
+        self.functional_this_step = True
+
+    def _reads_model_output(self, args: tuple[Any, ...]) -> bool:
+        """The loss's first argument is (an element of) a model output of this step."""
+        if not args or not isinstance(args[0], torch.Tensor):
+            return False
+        for _, _, out in self.step_calls:
+            parts = (
+                list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, (list, tuple)) else [out]
+            )
+            if any(args[0] is part for part in parts):
+                return True
+        return False
 
     def backward(self, tensor: torch.Tensor) -> None:
         self._stop_if_done()
@@ -317,6 +335,7 @@ class _CaptureListener(Listener):
         self.last_batch = (weakref.ref(loader) if loader is not None else None, batch)
         self.step_calls = []
         self.batches_since_step += 1
+        self.functional_this_step = False
 
     def step_pre(self, optimizer: torch.optim.Optimizer) -> None:
         self._stop_if_done()
