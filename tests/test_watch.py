@@ -782,17 +782,23 @@ def test_a_validation_on_an_ema_copy_keeps_its_loss_and_leaves_the_mode_unjudged
         assert mode.outcome.value == "pass"
 
 
-def test_nd503_says_a_nan_gradient_between_sampled_steps_likely_came_first():
+def _small_classifier(batches: int):
+    """A seeded 8-16-3 MLP, SGD 0.05, cross-entropy and `batches` random batches of 16."""
     import torch
     from torch import nn
 
-    import nndoctor
-
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    loss_fn = nn.CrossEntropyLoss()
-    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(30)]
+    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(batches)]
+    return model, torch.optim.SGD(model.parameters(), lr=0.05), nn.CrossEntropyLoss(), data
+
+
+def test_nd503_says_a_nan_gradient_between_sampled_steps_likely_came_first():
+    import torch
+
+    import nndoctor
+
+    model, optimizer, loss_fn, data = _small_classifier(30)
     with nndoctor.watch(model, optimizer, every=10) as w:
         for step, (x, y) in enumerate(data):
             optimizer.zero_grad()
@@ -846,20 +852,10 @@ def test_the_watch_follows_a_script_that_resumes_into_new_model_and_optimizer_ob
 def test_the_watch_api_hands_over_to_an_optimizer_that_trains_alone():
     """The objects given to nndoctor.watch stay alive in its frame: a new optimizer over other
     parameters takes over once it made HANDOVER_STEPS steps alone."""
-    import torch
-    from torch import nn
-
     import nndoctor
     from nndoctor.observe.watcher import HANDOVER_STEPS
 
-    def build():
-        net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
-        return net, torch.optim.SGD(net.parameters(), lr=0.05)
-
-    torch.manual_seed(0)
-    model, optimizer = build()
-    loss_fn = nn.CrossEntropyLoss()
-    data = [(torch.randn(16, 8), torch.randint(0, 3, (16,))) for _ in range(30)]
+    model, optimizer, loss_fn, data = _small_classifier(30)
     with nndoctor.watch(model, optimizer, every=5) as w:
         for epoch in range(2):
             for x, y in data:
@@ -868,7 +864,7 @@ def test_the_watch_api_hands_over_to_an_optimizer_that_trains_alone():
                 optimizer.step()
             if epoch == 0:
                 state = (model.state_dict(), optimizer.state_dict())
-                model, optimizer = build()
+                model, optimizer, _, _ = _small_classifier(0)
                 model.load_state_dict(state[0])
                 optimizer.load_state_dict(state[1])
     run = w.run

@@ -790,7 +790,8 @@ def train_eval_modes(train_eval: ModeStats, limits: Thresholds) -> Verdict:
 
     What it checks:
     That two eval-mode forward passes on the same batch agree, and that when the model has
-    dropout or BatchNorm, train-mode output differs from eval-mode output.
+    dropout or BatchNorm, train-mode output differs from eval-mode output (identical outputs
+    with BatchNorm layers whose scale is all zero are named as such: they output a constant).
 
     Randomness in eval mode is told apart by the torch random functions the eval forward calls:
     dropout (a functional dropout left in training mode, a uniform mask) fails; sampling alone

@@ -735,7 +735,9 @@ def eval_in_train_mode(watched_run: WatchedRun, limits: Thresholds) -> Verdict:
     What it checks:
     Every validation pass the script runs (batches from a loader that no optimizer step follows;
     eval-mode calls without gradients on tensors count for the trend, not for this check's modes):
-    whether the model was called in training mode (`model.eval()` missing) and whether gradients
+    whether the model was called in training mode (`model.eval()` missing; read from its dropout
+    and BatchNorm submodules, since assigning `model.training` changes only the outermost
+    module) and whether gradients
     were enabled (`torch.no_grad()` / `torch.inference_mode()` missing). And the other way round:
     whether at least `max_eval_training_share` of the optimizer steps followed a training forward
     with the model in eval mode (`model.eval()` called once, `model.train()` never again); only
