@@ -20,7 +20,7 @@ control ends more accurate.
 """
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812 - the universal alias
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 

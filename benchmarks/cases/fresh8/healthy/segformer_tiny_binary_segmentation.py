@@ -22,7 +22,7 @@ Verified (verify.py): validation IoU well above the start.
 """
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812 - the universal alias
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from transformers import SegformerConfig, SegformerForSemanticSegmentation
