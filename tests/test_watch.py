@@ -361,6 +361,8 @@ def test_every_optimizer_is_followed_and_zero_grad_goes_to_its_owner(zero_g):
     # counted from its first step on: the 11 calls before its steps 2-12
     assert other["kept"] == (0 if zero_g else 11) and other["zero_grads"] == (11 if zero_g else 0)
     assert run.zero_grads[1:] == [1] * 11  # opt_g / net_g zeroing is not counted for D
+    # G's backward also reaches D's weights, but opt_g's step consumed it: D's steps see one backward
+    assert run.backwards[1:] == [1] * 11 and run.discarded_steps == 0
 
 
 def test_a_batch_passed_as_keywords_is_fingerprinted():

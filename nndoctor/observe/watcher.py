@@ -976,7 +976,12 @@ class Watcher(Listener):
         self._adopt_optimizer(optimizer)
 
     def _other_step(self, optimizer: torch.optim.Optimizer) -> None:
-        """A step of an optimizer other than the one followed: its own gradient pattern."""
+        """A step of an optimizer other than the one followed: its own gradient pattern. The backward
+        passes so far fed this step (a GAN's generator loss, which also reaches the discriminator's
+        weights): the followed optimizer's next step counts only those after it."""
+        self._backwards = 0
+        self._zeroed_after_backward = False
+        self._step_backs = []
         other = self._others.get(id(optimizer))
         if other is None or other.ref() is not optimizer:
             params = [p for group in optimizer.param_groups for p in group["params"]]
