@@ -207,6 +207,7 @@ class _CaptureListener(Listener):
         self.functional: tuple[str, tuple[Any, ...]] | None = None  # name, positional args
         self.functional_site: str | None = None
         self.functional_this_step = False  # a functional loss was seen since the step's batch came
+        self.functional_call: int | None = None  # the model call whose output it reads
         self.grad_fn: str | None = None
         self.last_batch: tuple[weakref.ref[DataLoader[Any]] | None, Any] | None = None
         self.schedulers: list[tuple[str, str | None, weakref.ref[Any]]] = []
@@ -292,25 +293,27 @@ class _CaptureListener(Listener):
         if self.collecting is not None:
             self._collect_target(args)
             return
-        # a sum of losses (a multi-task step) names its first term, unless a later one is the one
-        # applied to the model's output and the first is not
-        kept = self.functional if self.functional_this_step else None
-        if kept is None or (self._reads_model_output(args) and not self._reads_model_output(kept[1])):
+        # a sum of losses names the first term on the output of the step's latest model call (a
+        # multi-task head's first loss; the call on the batch the capture keeps), not a regularizer
+        call = self._output_call(args)
+        kept = self.functional_call if self.functional_this_step else None
+        if not self.functional_this_step or (call is not None and (kept is None or call > kept)):
             self.functional = (name, args)
             self.functional_site = user_site()
+            self.functional_call = call
         self.functional_this_step = True
 
-    def _reads_model_output(self, args: tuple[Any, ...]) -> bool:
-        """The loss's first argument is (an element of) a model output of this step."""
+    def _output_call(self, args: tuple[Any, ...]) -> int | None:
+        """Which of this step's model calls output the loss's first argument (an element of it)."""
         if not args or not isinstance(args[0], torch.Tensor):
-            return False
-        for _, _, out in self.step_calls:
+            return None
+        for index, (_, _, out) in enumerate(self.step_calls):
             parts = (
                 list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, (list, tuple)) else [out]
             )
             if any(args[0] is part for part in parts):
-                return True
-        return False
+                return index
+        return None
 
     def backward(self, tensor: torch.Tensor) -> None:
         self._stop_if_done()
