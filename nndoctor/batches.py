@@ -27,6 +27,24 @@ def map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
     return obj
 
 
+def integer_tensors(obj: Any) -> list[torch.Tensor]:
+    """Every integer (or bool) tensor inside `obj`, in order: token ids and class labels."""
+    found: list[torch.Tensor] = []
+    map_tensors(obj, lambda t: found.append(t) if not t.is_floating_point() else None)
+    return found
+
+
+def marked_inside_rows(marked: torch.Tensor) -> bool:
+    """In at least half of the rows (the last dimension) that hold a marked position, one lies
+    between unmarked ones: a value used inside the sequences, not padding at their ends."""
+    rows = marked.reshape(-1, marked.shape[-1])
+    unmarked = ~rows
+    before = unmarked.int().cumsum(1) > 0  # an unmarked position earlier in the row
+    after = unmarked.flip(1).int().cumsum(1).flip(1) > 0  # and one later
+    inside = (rows & before & after).any(1)
+    return float(inside.float().sum()) >= 0.5 * float(rows.any(1).float().sum())
+
+
 def move_to(obj: Any, device: torch.device) -> Any:
     """Move tensors inside nested tuples/lists/dicts to `device`."""
     return map_tensors(obj, lambda t: t.to(device, non_blocking=True))

@@ -126,14 +126,12 @@ def link(findings: Sequence[Finding], explains: Mapping[str, Sequence[str]], ass
     edges = {
         (cause, effect) for cause in loud for effect in explains.get(cause, ()) if effect in loud and effect != cause
     }
+
     # mutual explanations: keep the direction a verdict asserted, else the earlier check id (earlier family)
-    edges = {
-        (c, e)
-        for c, e in edges
-        if (e, c) not in edges
-        or (c in asserted and e not in asserted)
-        or (c < e and (e not in asserted or c in asserted))
-    }
+    def rank(check_id: str) -> tuple[bool, str]:
+        return check_id not in asserted, check_id
+
+    edges = {(c, e) for c, e in edges if (e, c) not in edges or rank(c) < rank(e)}
     for finding in findings:
         finding.explained_by = sorted(c for c, e in edges if e == finding.check_id)
     for finding in findings:

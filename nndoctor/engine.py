@@ -230,7 +230,7 @@ def _judge(
     specs = sorted(checks, key=lambda s: s.id)
     links: dict[str, tuple[str, ...]] = {}
     extreme: dict[str, bool] = {}
-    verdict_links: dict[str, bool] = {}  # the verdict named its consequences for this run
+    asserted: set[str] = set()  # checks whose verdict named its consequences for this run
     for index, spec in enumerate(specs):
         limits = Thresholds({**spec.thresholds, **settings.thresholds.get(spec.id, {})})
         if limits:
@@ -248,12 +248,12 @@ def _judge(
             verdict = Verdict(Outcome.NOT_JUDGED, "interrupted (Ctrl-C) while it ran")
         findings.append(_finding(spec, verdict, time.perf_counter() - check_started))
         links[spec.id] = verdict.explains if verdict.explains is not None else spec.explains
-        verdict_links[spec.id] = verdict.explains is not None
+        if verdict.explains is not None:
+            asserted.add(spec.id)
         extreme[spec.id] = verdict.extreme
     confirmed = confirm(
         findings, {s.id: s.confirmed_by for s in specs}, extreme, {s.id for s in specs if s.stands_alone}, links
     )
-    asserted = {f.check_id for f in findings if verdict_links.get(f.check_id)}
     link(findings, with_confirmations(links, confirmed), asserted)
     for result in runner.results.values():
         collect = getattr(result, "artifacts", None)

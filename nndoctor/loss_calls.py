@@ -207,8 +207,8 @@ def _problem(call: LossCall, identified: bool) -> tuple[str, str] | None:
                 "Map the labels to +1 / -1 (e.g. `2 * label - 1`) before the loss.",
             )
     soft_rows = target.row_sums if target is not None and call.name == "cross_entropy" else None
-    deviation = target.row_sum_deviation if target is not None else None
-    if soft_rows is not None and target is not None and deviation is not None and deviation > 0.01:
+    target_deviation = target.row_sum_deviation if target is not None else None
+    if soft_rows is not None and target is not None and target_deviation is not None and target_deviation > 0.01:
         low, high = soft_rows
         multi_hot = target.values is not None and set(target.values) <= {0.0, 1.0}
         return (
@@ -248,8 +248,10 @@ def _problem(call: LossCall, identified: bool) -> tuple[str, str] | None:
             f"{given.min:.3g} to {given.max:.3g}: the loss just rewards raising the picked score, without bound",
             "Apply `F.log_softmax(logits, dim=1)` before F.nll_loss, or call F.cross_entropy on the logits.",
         )
-    deviation = given.row_sum_deviation if given is not None else None
-    probabilities = given is not None and given.min >= 0 and deviation is not None and deviation < _TOLERANCE
+    given_deviation = given.row_sum_deviation if given is not None else None
+    probabilities = (
+        given is not None and given.min >= 0 and given_deviation is not None and given_deviation < _TOLERANCE
+    )
     if call.name == "cross_entropy" and probabilities:
         return (
             "cross-entropy (F.cross_entropy) is given probabilities (non-negative rows summing to 1), but it "

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.batches import Batch, batch_size_of, describe_shapes, map_tensors
+from nndoctor.batches import Batch, batch_size_of, describe_shapes, integer_tensors, marked_inside_rows
 from nndoctor.errors import NndoctorError, TargetError, UserCodeExit
 from nndoctor.loss_calls import LossCall, recording_loss_calls
 from nndoctor.tasks import TaskInfo, class_axis, default_loss_for, identify_loss, infer_task
@@ -172,36 +172,23 @@ def _ignored_class(
         return None
     if ignore >= output.shape[class_axis(loss_fn, tuple(output.shape), tuple(target.shape))]:
         return None
-    rows = target.reshape(-1, target.shape[-1])
-    hidden = rows == ignore
+    hidden = target == ignore
     share = float(hidden.float().mean())
-    if share < 0.1:
+    if share < 0.1 or not marked_inside_rows(hidden):
         return None
-    seen = ~hidden
-    before = seen.int().cumsum(1) > 0  # a real label earlier in the row
-    after = seen.flip(1).int().cumsum(1).flip(1) > 0  # and one later
-    inside = (hidden & before & after).any(1)
-    with_hidden = hidden.any(1)
-    if float(inside.float().sum()) < 0.5 * float(with_hidden.float().sum()):
-        return None
-    for tokens in _aligned_inputs(batch, tuple(target.shape)):
-        values = tokens.reshape(rows.shape)[hidden]
+    # the first integer tensor of the batch shaped like the labels: the token ids they belong to
+    tokens = next((t for t in integer_tensors(batch) if t.shape == target.shape), None)
+    if tokens is not None:
+        values = tokens[hidden]
         if values.numel() and bool((values == values[0]).all()):
             return None  # one token under every ignored label: padding
     return ignore, share
 
 
-def _aligned_inputs(batch: Batch, shape: tuple[int, ...]) -> list[torch.Tensor]:
-    tensors: list[torch.Tensor] = []
-    map_tensors(batch, lambda t: tensors.append(t) if tuple(t.shape) == shape and not t.is_floating_point() else None)
-    return tensors[:1]  # the first such tensor of the batch: the token ids the labels belong to
-
-
 def _next_token_targets(batch: Batch) -> bool:
     """Two integer [B, T] tensors of the batch where one is the other (HuggingFace `labels=input_ids`,
     shifted inside the model) or the other shifted by one position (most of the positions agree)."""
-    tokens: list[torch.Tensor] = []
-    map_tensors(batch, lambda t: tokens.append(t) if t.dim() == 2 and not t.is_floating_point() else None)
+    tokens = [t for t in integer_tensors(batch) if t.dim() == 2]
     for i, a in enumerate(tokens[:4]):
         for b in tokens[i + 1 : 4]:
             if a.shape != b.shape or a.shape[1] < 2 or a is b:

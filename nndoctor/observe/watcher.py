@@ -951,9 +951,10 @@ class Watcher(Listener):
         other = self._others.get(id(optimizer))
         alone = (other.alone if other is not None and other.ref() is optimizer else 0) + 1  # with this step
         if followed is not None:
+            if alone < HANDOVER_STEPS:  # checked first: a GAN's other optimizer meets it at every step
+                return False
             mine = {id(p) for p in self._params}
-            theirs = {id(p) for group in optimizer.param_groups for p in group["params"]}
-            if alone < HANDOVER_STEPS or mine & theirs:
+            if any(id(p) in mine for group in optimizer.param_groups for p in group["params"]):
                 return False
         self._follow_new(optimizer)
         return True

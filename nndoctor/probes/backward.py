@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from nndoctor.batches import first_tensor
+from nndoctor.batches import first_tensor, marked_inside_rows
 from nndoctor.context import Context
 from nndoctor.layers import (
     SATURATING,
@@ -464,15 +464,7 @@ def _real_padding(name: str, pad: int, ids: torch.Tensor) -> tuple[str, int, flo
     share = float(hits.float().mean())
     if share == 0:
         return None
-    if ids.dim() <= 1:
-        return name, pad, share
-    rows = hits.reshape(-1, ids.shape[-1])
-    real = ~rows
-    before = real.int().cumsum(1) > 0
-    after = real.flip(1).int().cumsum(1).flip(1) > 0
-    inside = (rows & before & after).any(1)
-    holding = rows.any(1)
-    if float(inside.float().sum()) >= 0.5 * float(holding.float().sum()):
+    if ids.dim() <= 1 or marked_inside_rows(hits):
         return name, pad, share
     return None
 

@@ -230,9 +230,10 @@ def short_run(ctx: Context, model: nn.Module, settings: ShortRunSettings, setup:
     # measure how fast the model memorizes them, and make a healthy train/val gap look like overfitting
     with ctx.train_stream() as stream:
         stop_reason = train(stream, steps, "short training run")
-        if stop_reason == "completed" and extra and stepper.trainable:
+        plateau_possible = stop_reason == "completed" and extra > 0 and stepper.trainable
+        if plateau_possible:
             record_eval(steps_run)
-        if stop_reason == "completed" and extra and stepper.trainable and _flat(eval_rows):
+        if plateau_possible and _flat(eval_rows):
             # a plateau: transformers and deep nets often sit on one for a few hundred steps before
             # the loss breaks; run on to tell a plateau from a curve that stays flat. A loss that
             # does not break through (falls on at its old pace, or not at all) is judged on the
@@ -364,17 +365,18 @@ def _eps_scales(
     """(eps, sqrt(v) on each layer's tracked weights) for an optimizer that divides by sqrt(v) + eps
     (Adam, AdamW, NAdam, RAdam: bias-corrected `exp_avg_sq`; RMSprop `square_avg`; Adagrad `sum`;
     Adamax `exp_inf`), or None. Adadelta, whose eps also sits in the numerator, is left out."""
-    eps_of = {id(p): group.get("eps") for group in optimizer.param_groups for p in group["params"]}
+    group_of = {id(p): group for group in optimizer.param_groups for p in group["params"]}
     parts: list[torch.Tensor] = []
     eps_values: set[float] = set()
     for (_, _, p), idx in zip(layers, subsets, strict=True):
         state = optimizer.state.get(p) or {}
-        eps = eps_of.get(id(p))
+        group = group_of.get(id(p), {})
+        eps = group.get("eps")
         if not isinstance(eps, (int, float)) or eps <= 0 or "acc_delta" in state:
             continue
         if "exp_avg_sq" in state:
             v = state["exp_avg_sq"].detach().reshape(-1)[idx].float()
-            betas = next((g.get("betas") for g in optimizer.param_groups if any(q is p for q in g["params"])), None)
+            betas = group.get("betas")
             step = state.get("step")
             if isinstance(betas, (tuple, list)) and step is not None:
                 steps = torch.as_tensor(step, dtype=torch.float32, device=v.device)
