@@ -8,6 +8,7 @@ graph in weighted layers, and per-layer update/weight ratios after the user's op
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from nndoctor.layers import (
 )
 from nndoctor.probe import probe
 from nndoctor.probes._inputs import CapturedInput, watch_input
+from nndoctor.probes.head import node_name
 from nndoctor.probes.loop import clip_gradients, step_optimizer
 
 # autograd nodes of ops that multiply by a weight (the layers counted when measuring depth)
@@ -97,39 +99,46 @@ class BackwardStats:
         return next((layer for layer in self.layers if layer.name == name), None)
 
 
+def _fold_to_leaf(
+    root: Any, leaf: torch.Tensor, at_leaf: Any, combine: Callable[[Any, list[Any], list[Any]], Any]
+) -> Any:
+    """A value for `root` folded from the autograd graph's paths down to the input `leaf`: `at_leaf`
+    there, then `combine(node, children, values of the children that reach the leaf)` from the
+    bottom up; None for a node no path takes to the leaf. Paths into parameters do not count."""
+    if root is None:
+        return None
+    values: dict[Any, Any] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:  # iterative post-order: deep nets overflow Python's recursion limit
+        node, expanded = stack.pop()
+        if node in values:
+            continue
+        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if c not in values)
+            continue
+        if getattr(node, "variable", None) is leaf:
+            values[node] = at_leaf
+            continue
+        reaching = [values[c] for c in children if values.get(c) is not None]
+        values[node] = combine(node, children, reaching) if reaching else None
+    return values.get(root)
+
+
 def weighted_depth(root: Any, leaf: torch.Tensor) -> tuple[int, int] | None:
     """Longest and shortest count of weight ops on the paths from the loss back to the input.
 
     A plain chain has both equal; skip connections create much shorter paths. Paths into
     parameters (a weight's transpose, say) do not count: only those that reach `leaf`.
     """
-    if root is None:
-        return None
-    longest: dict[Any, int | None] = {}
-    shortest: dict[Any, int | None] = {}
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:  # iterative post-order: deep nets overflow Python's recursion limit
-        node, expanded = stack.pop()
-        if node in longest:
-            continue
-        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
-        if not expanded:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if c not in longest)
-            continue
-        if getattr(node, "variable", None) is leaf:
-            longest[node] = shortest[node] = 0
-            continue
-        reaching = [c for c in children if longest.get(c) is not None]
-        if not reaching:
-            longest[node] = shortest[node] = None
-            continue
-        own = 1 if type(node).__name__.rstrip("0123456789").removesuffix("Backward") in _WEIGHTED_NODES else 0
-        longest[node] = own + max(longest[c] or 0 for c in reaching)
-        shortest[node] = own + min(shortest[c] or 0 for c in reaching)
-    if longest.get(root) is None:
-        return None
-    return longest[root], shortest[root]  # type: ignore[return-value]
+
+    def combine(node: Any, _children: list[Any], reaching: list[tuple[int, int]]) -> tuple[int, int]:
+        own = 1 if node_name(node) in _WEIGHTED_NODES else 0
+        return own + max(r[0] for r in reaching), own + min(r[1] for r in reaching)
+
+    depth: tuple[int, int] | None = _fold_to_leaf(root, leaf, (0, 0), combine)
+    return depth
 
 
 # autograd nodes that are linear in their differentiable inputs (scaling by a constant included)
@@ -148,35 +157,15 @@ def linear_from_input(root: Any, leaf: torch.Tensor) -> bool | None:
     """True when every node on a path from `root` (the output's grad_fn) down to the input `leaf`
     is linear: then all the weighted layers compose to a single linear map. A product or quotient
     of two computed tensors (attention, gating) is not linear. None when the input is not reached."""
-    if root is None:
-        return None
-    reaches: dict[Any, bool] = {}
-    linear_below: dict[Any, bool] = {}
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if node in reaches:
-            continue
-        children = [c for c, _ in getattr(node, "next_functions", ()) if c is not None]
-        if not expanded:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if c not in reaches)
-            continue
-        if getattr(node, "variable", None) is leaf:
-            reaches[node], linear_below[node] = True, True
-            continue
-        reaching = [c for c in children if reaches.get(c)]
-        reaches[node] = bool(reaching)
-        if not reaching:
-            linear_below[node] = True
-            continue
-        name = type(node).__name__.rstrip("0123456789").removesuffix("Backward")
+
+    def combine(node: Any, children: list[Any], reaching: list[bool]) -> bool:
+        kind = node_name(node)
         computed = [c for c in children if type(c).__name__ != "AccumulateGrad"]
-        own = name in _LINEAR_NODES and not (name in ("Mul", "Div") and len(computed) > 1)
-        linear_below[node] = own and all(linear_below[c] for c in reaching)
-    if not reaches.get(root):
-        return None
-    return linear_below[root]
+        own = kind in _LINEAR_NODES and not (kind in ("Mul", "Div") and len(computed) > 1)
+        return own and all(reaching)
+
+    linear: bool | None = _fold_to_leaf(root, leaf, True, combine)
+    return linear
 
 
 def gates(root: Any, saturating: dict[Any, str]) -> list[str]:

@@ -93,13 +93,14 @@ class OutputHead:
         return self.op is not None and (math.isfinite(self.low) or math.isfinite(self.high))
 
 
-def _node_name(node: Any) -> str:
+def node_name(node: Any) -> str:
+    """An autograd node's operation: `AddmmBackward0` -> "Addmm"."""
     return type(node).__name__.rstrip("0123456789").removesuffix("Backward")
 
 
 def _source(node: Any) -> Any:
     """The first node behind `node` that computes values rather than moving them."""
-    while node is not None and _node_name(node) in _PASS_THROUGH:
+    while node is not None and node_name(node) in _PASS_THROUGH:
         inputs = [n for n, _ in node.next_functions if n is not None]
         if len(inputs) != 1:
             break
@@ -111,7 +112,7 @@ def output_range(node: Any) -> tuple[str, float, float] | None:
     """(operation, least value, largest value) of the node that produced an output, or None."""
     if node is None:
         return None
-    name = _node_name(node)
+    name = node_name(node)
     inf = math.inf
     if name in ("Relu", "Abs"):
         return name, 0.0, inf
